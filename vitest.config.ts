@@ -1,0 +1,42 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// Two worlds: code that runs in the Worker is tested inside workerd (vitest-pool-workers, with
+// local D1/R2/Queues/DOs/Worker Loader); chain and end-to-end tests drive anvil and `wrangler dev`
+// from Node.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(async () => ({
+            main: "./src/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+                WAVS_SIGNING_MNEMONIC: "test test test test test test test test test test test junk",
+                WAVS_AGGREGATOR_EVM_CREDENTIAL: "test test test test test test test test test test test junk",
+                WAVS_BEARER_TOKEN: "test-token",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"],
+          setupFiles: ["./test/worker/apply-migrations.ts"],
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/node/**/*.test.ts", "scripts/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
