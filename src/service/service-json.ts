@@ -1,0 +1,152 @@
+import { z } from "zod";
+import { parseLosslessJson, stringifyLosslessJson } from "./lossless-json";
+import type { Service } from "./types";
+
+const U64_MAX = (1n << 64n) - 1n;
+
+const u64 = z
+  .union([z.number().int().nonnegative(), z.bigint().nonnegative()])
+  .transform((v) => BigInt(v))
+  .refine((v) => v <= U64_MAX, "must fit in a u64");
+const hexBytes = (n: number) =>
+  z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${n * 2}}$`), `must be 0x and ${n * 2} hex digits`);
+const address = hexBytes(20);
+const chainKey = z.string().regex(/^[a-z0-9-]+:[a-zA-Z0-9_-]+$/, 'must look like "evm:31337"');
+const digest = z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 digest: 64 lowercase hex digits");
+export const workflowIdSchema = z
+  .string()
+  .regex(/^[a-z0-9_-]{3,36}$/, "workflow ids are 3-36 characters of a-z, 0-9, _ and -");
+
+const trigger = z.union([
+  z.strictObject({
+    evm_contract_event: z.strictObject({ address, chain: chainKey, event_hash: hexBytes(32) }),
+  }),
+  z.strictObject({
+    block_interval: z.strictObject({
+      chain: chainKey,
+      n_blocks: z.number().int().min(1).max(0xffff_ffff),
+      start_block: u64.nullable().default(null),
+      end_block: u64.nullable().default(null),
+    }),
+  }),
+  z.strictObject({
+    cron: z.strictObject({
+      schedule: z.string().min(1),
+      start_time: u64.nullable().default(null),
+      end_time: u64.nullable().default(null),
+    }),
+  }),
+  z.literal("manual"),
+]);
+
+const componentSource = z.union([
+  z.strictObject({ download: z.strictObject({ uri: z.string().url(), digest }) }),
+  z.strictObject({
+    registry: z.strictObject({
+      digest,
+      domain: z.string().nullable().default(null),
+      version: z.string().nullable().default(null),
+      package: z.string(),
+    }),
+  }),
+  z.strictObject({ digest }),
+]);
+
+const permissions = z
+  .strictObject({
+    allowed_http_hosts: z
+      .union([z.literal("all"), z.literal("none"), z.strictObject({ only: z.array(z.string()) })])
+      .default("none"),
+    file_system: z.boolean().default(false),
+    raw_sockets: z.boolean().default(false),
+    dns_resolution: z.boolean().default(false),
+  })
+  .default({ allowed_http_hosts: "none", file_system: false, raw_sockets: false, dns_resolution: false });
+
+const component = z.strictObject({
+  source: componentSource,
+  permissions,
+  fuel_limit: u64.nullable().default(null),
+  time_limit_seconds: u64.nullable().default(null),
+  config: z.record(z.string(), z.string()).default({}),
+  env_keys: z
+    .array(z.string().regex(/^WAVS_ENV_[A-Za-z0-9_]+$/, "env keys must start with WAVS_ENV_"))
+    .default([]),
+});
+
+const submit = z.union([
+  z.literal("none"),
+  z.strictObject({
+    aggregator: z.strictObject({
+      url: z.string(),
+      component,
+      signature_kind: z
+        .strictObject({ algorithm: z.literal("secp256k1"), prefix: z.literal("eip191").nullable() })
+        .default({ algorithm: "secp256k1", prefix: "eip191" }),
+    }),
+  }),
+]);
+
+export const serviceSchema = z.strictObject({
+  name: z.string(),
+  workflows: z
+    .record(workflowIdSchema, z.strictObject({ trigger, component, submit }))
+    .refine((w) => Object.keys(w).length > 0, "a service needs at least one workflow"),
+  status: z.enum(["active", "paused"]),
+  manager: z.strictObject({ evm: z.strictObject({ chain: chainKey, address }) }),
+});
+
+export class ServiceJsonError extends Error {
+  override name = "ServiceJsonError";
+  constructor(
+    message: string,
+    readonly issues: { path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Parses service JSON as WAVS writes it, keeping u64 values exact.
+ * @throws ServiceJsonError listing each field that is wrong
+ */
+export function parseServiceJson(text: string): Service {
+  let raw: unknown;
+  try {
+    raw = parseLosslessJson(text);
+  } catch (e) {
+    throw new ServiceJsonError(`service JSON does not parse: ${(e as Error).message}`);
+  }
+  return validateService(raw);
+}
+
+/** @throws ServiceJsonError listing each field that is wrong */
+export function validateService(raw: unknown): Service {
+  const result = serviceSchema.safeParse(raw);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    const first = issues[0]!;
+    throw new ServiceJsonError(`invalid service: ${first.path || "(root)"}: ${first.message}`, issues);
+  }
+  return sortWorkflows(result.data as Service);
+}
+
+/** Service JSON in WAVS's format, u64 values as bare integers, workflows in id order. */
+export function stringifyServiceJson(service: Service): string {
+  return stringifyLosslessJson(sortWorkflows(service));
+}
+
+/** WAVS keeps workflows in a BTreeMap: components see them in id order. */
+function sortWorkflows(service: Service): Service {
+  const workflows = Object.fromEntries(
+    Object.entries(service.workflows).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+  return { ...service, workflows };
+}
+
+/** The digest of a component source, whichever kind it is. */
+export function sourceDigest(source: Service["workflows"][string]["component"]["source"]): string {
+  if ("digest" in source) return source.digest;
+  if ("download" in source) return source.download.digest;
+  return source.registry.digest;
+}
