@@ -1,0 +1,90 @@
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** Registered services, the service JSON kept verbatim (lossless) as WAVS serialises it. */
+export const services = sqliteTable("services", {
+  id: text("id").primaryKey(), // ServiceId: 64 hex, no 0x
+  managerChain: text("manager_chain").notNull(),
+  managerAddress: text("manager_address").notNull(), // lowercase 0x…
+  json: text("json").notNull(),
+  status: text("status", { enum: ["active", "paused"] }).notNull(),
+  registeredAt: integer("registered_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * One signing key per service, derived at m/44'/60'/0'/0/{hd_index}. WAVS hands indexes out in
+ * memory and forgets them on restart; here they are persisted, so a service keeps its key forever.
+ */
+export const signingKeys = sqliteTable("signing_keys", {
+  serviceId: text("service_id").primaryKey(),
+  hdIndex: integer("hd_index").notNull().unique(),
+  evmAddress: text("evm_address").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** What the poller and webhooks look up: which workflows listen to which contract event. */
+export const evmTriggers = sqliteTable(
+  "evm_triggers",
+  {
+    serviceId: text("service_id").notNull(),
+    workflowId: text("workflow_id").notNull(),
+    chain: text("chain").notNull(),
+    address: text("address").notNull(), // lowercase
+    eventHash: text("event_hash").notNull(), // lowercase topic0
+  },
+  (t) => [
+    primaryKey({ columns: [t.serviceId, t.workflowId] }),
+    index("evm_triggers_by_event").on(t.chain, t.address, t.eventHash),
+  ],
+);
+
+/** Next block the poller reads on each chain. Moves only after matched events are enqueued. */
+export const chainCursors = sqliteTable("chain_cursors", {
+  chain: text("chain").primaryKey(),
+  nextBlock: integer("next_block").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Events already turned into tasks, keyed by chain, block hash, tx hash and log index. */
+export const seenEvents = sqliteTable("seen_events", {
+  eventKey: text("event_key").primaryKey(),
+  seenAt: integer("seen_at").notNull(),
+});
+
+/** One row per (event id, workflow) the node executed, with its latest status. */
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    eventId: text("event_id").primaryKey(), // 0x + 40 hex
+    serviceId: text("service_id").notNull(),
+    workflowId: text("workflow_id").notNull(),
+    status: text("status", {
+      enum: ["executing", "signed", "submitted", "landed", "failed"],
+    }).notNull(),
+    txHash: text("tx_hash"),
+    error: text("error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("tasks_by_service").on(t.serviceId, t.workflowId, t.createdAt)],
+);
+
+/** The task's timeline: every step with its time, for `GET /tasks/{event_id}`. */
+export const taskSteps = sqliteTable(
+  "task_steps",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    eventId: text("event_id").notNull(),
+    step: text("step").notNull(),
+    at: integer("at").notNull(),
+    detail: text("detail"), // JSON
+  },
+  (t) => [index("task_steps_by_event").on(t.eventId, t.at)],
+);
+
+/** Service JSON saved through `POST /dev/services`, addressed by its sha256. */
+export const savedServices = sqliteTable("saved_services", {
+  hash: text("hash").primaryKey(),
+  json: text("json").notNull(),
+  savedAt: integer("saved_at").notNull(),
+});
