@@ -22,7 +22,8 @@ CREATE TABLE `saved_services` (
 --> statement-breakpoint
 CREATE TABLE `seen_events` (
 	`event_key` text PRIMARY KEY NOT NULL,
-	`seen_at` integer NOT NULL
+	`seen_at` integer NOT NULL,
+	`done_at` integer
 );
 --> statement-breakpoint
 CREATE TABLE `services` (

@@ -49,6 +49,7 @@ export const chainCursors = sqliteTable("chain_cursors", {
 export const seenEvents = sqliteTable("seen_events", {
   eventKey: text("event_key").primaryKey(),
   seenAt: integer("seen_at").notNull(),
+  doneAt: integer("done_at"),
 });
 
 /** One row per (event id, workflow) the node executed, with its latest status. */

@@ -1,0 +1,134 @@
+/**
+ * Runs one wavs-edge node under `wrangler dev` with its own port, state directory and secrets,
+ * the way an operator runs it locally.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+
+const WRANGLER = join(process.cwd(), "node_modules", "wrangler", "bin", "wrangler.js");
+const QUIET = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
+
+export type NodeSecrets = {
+  WAVS_SIGNING_MNEMONIC: string;
+  WAVS_AGGREGATOR_EVM_CREDENTIAL: string;
+  WAVS_BEARER_TOKEN: string;
+  CHAINS: string;
+};
+
+export type StartNodeParameters = {
+  /** Directory for this node's local D1/R2/DO state and its env file. */
+  stateDir: string;
+  port?: number;
+  secrets: NodeSecrets;
+  /** Receives the node's log lines. */
+  onLog?: (line: string) => void;
+  timeoutMs?: number;
+};
+
+export type RunningNode = { url: string; port: number; stop(): Promise<void> };
+
+/** A free TCP port on 127.0.0.1, preferring `preferred` when it is free. */
+export async function freePort(preferred = 0): Promise<number> {
+  const tryPort = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        const bound = (server.address() as { port: number }).port;
+        server.close(() => resolve(bound));
+      });
+    });
+  try {
+    return await tryPort(preferred);
+  } catch {
+    return tryPort(0);
+  }
+}
+
+/**
+ * Applies the D1 migrations to the node's local state, then starts `wrangler dev` and waits until
+ * the node answers.
+ * @throws Error with wrangler's last output when it exits or does not answer in time
+ */
+export async function startNode(params: StartNodeParameters): Promise<RunningNode> {
+  const { stateDir, secrets, onLog = () => {}, timeoutMs = 60_000 } = params;
+  await mkdir(stateDir, { recursive: true });
+  const envFile = join(stateDir, "node.env");
+  await writeFile(
+    envFile,
+    Object.entries(secrets)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join("\n") + "\n",
+    { mode: 0o600 },
+  );
+  const persist = join(stateDir, "state");
+  await run(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], onLog);
+
+  const port = params.port ?? (await freePort());
+  const child = spawn(
+    process.execPath,
+    [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist,
+      "--env-file", envFile, "--inspector-port", String(await freePort()),
+      "--show-interactive-dev-session=false", "--log-level", "log"],
+    { stdio: ["ignore", "pipe", "pipe"], env: QUIET, detached: true },
+  );
+  const tail: string[] = [];
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString().split("\n")) {
+      if (!line.trim()) continue;
+      tail.push(line);
+      if (tail.length > 30) tail.shift();
+      onLog(line);
+    }
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {}
+  };
+  process.once("exit", killGroup);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      try {
+        process.kill(-child.pid!, "SIGTERM");
+      } catch {}
+      const timer = setTimeout(killGroup, 5_000);
+      await exited;
+      clearTimeout(timer);
+      process.removeListener("exit", killGroup);
+    })());
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  let dead = false;
+  void exited.then(() => (dead = true));
+  while (Date.now() < deadline && !dead) {
+    try {
+      const res = await fetch(`${url}/`);
+      if (res.ok) return { url, port, stop };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await stop();
+  throw new Error(`the node did not start on ${url}:\n${tail.slice(-10).join("\n")}`);
+}
+
+function run(cmd: string, args: string[], onLog: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: QUIET });
+    let out = "";
+    child.stdout!.on("data", (c: Buffer) => (out += c));
+    child.stderr!.on("data", (c: Buffer) => (out += c));
+    child.once("exit", (code) => {
+      out.split("\n").filter(Boolean).forEach(onLog);
+      code === 0 ? resolve() : reject(new Error(`${args.slice(1, 4).join(" ")} failed:\n${out.slice(-2000)}`));
+    });
+  });
+}

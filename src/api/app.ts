@@ -1,0 +1,57 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { describeError, log } from "../log";
+import { ServiceJsonError } from "../service/service-json";
+import { ApiError } from "./errors";
+import { componentRoutes } from "./component-routes";
+import { serviceRoutes } from "./service-routes";
+import { taskRoutes } from "./task-routes";
+import { healthRoutes } from "./health-routes";
+
+export type AppEnv = { Bindings: Env };
+
+/** JSON bodies other than component uploads stay small. */
+const MAX_JSON_BODY = 1 << 20;
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+
+  app.use("*", async (c, next) => {
+    if (c.req.header("content-type")?.includes("application/json")) {
+      return bodyLimit({
+        maxSize: MAX_JSON_BODY,
+        onError: () => {
+          throw new ApiError(413, "body_too_large", `JSON bodies are limited to ${MAX_JSON_BODY} bytes`);
+        },
+      })(c, next);
+    }
+    await next();
+  });
+
+  app.get("/", (c) => c.json({ name: "wavs-edge", docs: "https://github.com/wavs-edge/wavs-edge#readme" }));
+  app.route("/", healthRoutes);
+  app.route("/", componentRoutes);
+  app.route("/", serviceRoutes);
+  app.route("/", taskRoutes);
+
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      return c.json(
+        { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } },
+        err.status,
+        err.headers,
+      );
+    }
+    if (err instanceof ServiceJsonError) {
+      return c.json({ error: { code: "invalid_service", message: err.message, details: err.issues } }, 422);
+    }
+    log("error", "unhandled error", { subsys: "api", path: new URL(c.req.url).pathname, error: describeError(err) });
+    return c.json({ error: { code: "internal", message: "internal error; see the node's logs" } }, 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,144 @@
+import { eq } from "drizzle-orm";
+import { parseAbi, sha256 } from "viem";
+import { ApiError } from "../api/errors";
+import { publicClientFor } from "../chain/rpc";
+import { chainByKey } from "../config";
+import { openDb } from "../db/client";
+import { savedServices } from "../db/schema";
+import { componentExists, storeComponent } from "../execute/component-store";
+import { computeServiceId } from "../sign/event-id";
+import { parseServiceJson, ServiceJsonError, sourceDigest } from "./service-json";
+import { ensureSigningKey, insertService } from "./service-registry";
+import type { Component, Service, ServiceManager } from "./types";
+
+const managerAbi = parseAbi(["function getServiceURI() view returns (string)"]);
+const MAX_SERVICE_JSON_BYTES = 1 << 20;
+
+/**
+ * Registers the service a manager contract points to, as WAVS's `POST /services`: reads the URI
+ * from the manager, fetches the service JSON, makes sure every component is stored (downloading and
+ * checking its digest when needed), indexes its triggers and reserves its signing key.
+ * @throws ApiError 404 unknown chain, 422 bad service JSON or mismatched manager, 409 already
+ *   registered, 502 unreachable chain or URI
+ */
+export async function registerService(env: Env, manager: ServiceManager): Promise<{ serviceId: string }> {
+  const service = await fetchServiceFromManager(env, manager);
+  for (const component of componentsOf(service)) await ensureComponentStored(env, component);
+
+  const db = openDb(env.DB);
+  if (!(await insertService(db, service))) {
+    throw new ApiError(409, "service_exists", "this service manager is already registered");
+  }
+  const { serviceId } = await ensureSigningKey(db, env.WAVS_SIGNING_MNEMONIC, manager);
+  return { serviceId };
+}
+
+/** The service JSON the manager's URI points to, validated against the manager it came from. */
+async function fetchServiceFromManager(env: Env, manager: ServiceManager): Promise<Service> {
+  const chain = (() => {
+    try {
+      return chainByKey(env, manager.evm.chain);
+    } catch (e) {
+      throw new ApiError(404, "unknown_chain", (e as Error).message);
+    }
+  })();
+
+  let uri: string;
+  try {
+    uri = await publicClientFor(chain).readContract({
+      address: manager.evm.address,
+      abi: managerAbi,
+      functionName: "getServiceURI",
+    });
+  } catch {
+    throw new ApiError(
+      502,
+      "manager_unreachable",
+      `could not read getServiceURI() from ${manager.evm.address} on ${manager.evm.chain}`,
+    );
+  }
+  if (!uri) throw new ApiError(404, "no_service_uri", "the service manager has no service URI set");
+
+  const text = await fetchServiceJson(env, uri);
+  let service: Service;
+  try {
+    service = parseServiceJson(text);
+  } catch (e) {
+    if (e instanceof ServiceJsonError) throw new ApiError(422, "invalid_service", e.message, e.issues);
+    throw e;
+  }
+  if (computeServiceId(service.manager) !== computeServiceId(manager)) {
+    throw new ApiError(422, "manager_mismatch", "the service JSON names a different service manager");
+  }
+  return service;
+}
+
+/**
+ * Service JSON by URI. A URI ending in `/dev/services/{hash}` that this node saved is read from D1
+ * (a Worker cannot always fetch its own hostname); anything else is fetched over http(s).
+ */
+async function fetchServiceJson(env: Env, uri: string): Promise<string> {
+  const local = /\/dev\/services\/([0-9a-f]{64})$/.exec(uri);
+  if (local) {
+    const row = await openDb(env.DB).query.savedServices.findFirst({
+      where: eq(savedServices.hash, local[1]!),
+    });
+    if (row) return row.json;
+  }
+  if (!/^https?:\/\//.test(uri)) {
+    throw new ApiError(422, "unsupported_uri", "the service URI must be http(s)");
+  }
+  let res: Response;
+  try {
+    res = await fetch(uri, { headers: { accept: "application/json" } });
+  } catch {
+    throw new ApiError(502, "service_uri_unreachable", "could not fetch the service URI");
+  }
+  if (!res.ok) {
+    throw new ApiError(502, "service_uri_unreachable", `the service URI answered ${res.status}`);
+  }
+  const text = await res.text();
+  if (text.length > MAX_SERVICE_JSON_BYTES) {
+    throw new ApiError(422, "service_too_large", "the service JSON is over 1 MiB");
+  }
+  return text;
+}
+
+function componentsOf(service: Service): Component[] {
+  return Object.values(service.workflows).flatMap((wf) =>
+    wf.submit === "none" ? [wf.component] : [wf.component, wf.submit.aggregator.component],
+  );
+}
+
+/** Operator and aggregator components alike (WAVS forgets the latter). */
+async function ensureComponentStored(env: Env, component: Component): Promise<void> {
+  const digest = sourceDigest(component.source);
+  if (await componentExists(env, digest)) return;
+  if (!("download" in component.source)) {
+    throw new ApiError(422, "component_missing", `component ${digest} is not uploaded to this node`);
+  }
+  let bytes: Uint8Array;
+  try {
+    const res = await fetch(component.source.download.uri);
+    if (!res.ok) throw new Error(String(res.status));
+    bytes = new Uint8Array(await res.arrayBuffer());
+  } catch {
+    throw new ApiError(502, "component_unreachable", `could not download component ${digest}`);
+  }
+  const actual = sha256(bytes).slice(2);
+  if (actual !== digest) {
+    throw new ApiError(422, "digest_mismatch", `downloaded component has digest ${actual}, expected ${digest}`);
+  }
+  await storeComponent(env, bytes);
+}
+
+/** Saves service JSON for `/dev/services/{hash}` and returns its hash (sha256 of the bytes). */
+export async function saveServiceJson(env: Env, text: string): Promise<string> {
+  parseServiceJson(text); // refuse what could never be registered; throws ServiceJsonError
+  const hash = sha256(new TextEncoder().encode(text)).slice(2);
+  await openDb(env.DB)
+    .insert(savedServices)
+    .values({ hash, json: text, savedAt: Date.now() })
+    .onConflictDoNothing();
+  return hash;
+}

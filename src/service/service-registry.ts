@@ -1,0 +1,122 @@
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { evmTriggers, services, signingKeys } from "../db/schema";
+import { deriveServiceSigner } from "../sign/signing-keys";
+import { computeServiceId } from "../sign/event-id";
+import { parseServiceJson, stringifyServiceJson } from "./service-json";
+import type { Service, ServiceManager } from "./types";
+
+export interface RegisteredService {
+  id: string;
+  service: Service;
+}
+
+/** The registered service, or undefined. */
+export async function findService(db: Db, serviceId: string): Promise<RegisteredService | undefined> {
+  const row = await db.query.services.findFirst({ where: eq(services.id, serviceId) });
+  return row && { id: row.id, service: parseServiceJson(row.json) };
+}
+
+export async function listServices(db: Db): Promise<RegisteredService[]> {
+  const rows = await db.select().from(services).orderBy(asc(services.registeredAt));
+  return rows.map((row) => ({ id: row.id, service: parseServiceJson(row.json) }));
+}
+
+/**
+ * Stores the service and indexes its EVM triggers, in one batch.
+ * @returns false when a service with this id is already registered
+ */
+export async function insertService(db: Db, service: Service, now = Date.now()): Promise<boolean> {
+  const id = computeServiceId(service.manager);
+  const triggerRows = Object.entries(service.workflows).flatMap(([workflowId, wf]) =>
+    typeof wf.trigger === "object" && "evm_contract_event" in wf.trigger
+      ? [
+          {
+            serviceId: id,
+            workflowId,
+            chain: wf.trigger.evm_contract_event.chain,
+            address: wf.trigger.evm_contract_event.address.toLowerCase(),
+            eventHash: wf.trigger.evm_contract_event.event_hash.toLowerCase(),
+          },
+        ]
+      : [],
+  );
+  const inserted = await db
+    .insert(services)
+    .values({
+      id,
+      managerChain: service.manager.evm.chain,
+      managerAddress: service.manager.evm.address.toLowerCase(),
+      json: stringifyServiceJson(service),
+      status: service.status,
+      registeredAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning({ id: services.id });
+  if (inserted.length === 0) return false;
+  if (triggerRows.length > 0) await db.insert(evmTriggers).values(triggerRows).onConflictDoNothing();
+  return true;
+}
+
+/** Removes a service and its trigger index; its signing key index stays reserved. */
+export async function deleteService(db: Db, serviceId: string): Promise<boolean> {
+  const [deleted] = await db.batch([
+    db.delete(services).where(eq(services.id, serviceId)).returning({ id: services.id }),
+    db.delete(evmTriggers).where(eq(evmTriggers.serviceId, serviceId)),
+  ]);
+  return deleted.length > 0;
+}
+
+/**
+ * The service's signing key: its persisted HD index, or the next free one (from 1) on first use.
+ * The index is claimed with one INSERT … SELECT, so two concurrent first calls cannot share it.
+ */
+export async function ensureSigningKey(
+  db: Db,
+  mnemonic: string,
+  manager: ServiceManager,
+): Promise<{ serviceId: string; hdIndex: number; evmAddress: `0x${string}` }> {
+  const serviceId = computeServiceId(manager);
+  const existing = await db.query.signingKeys.findFirst({ where: eq(signingKeys.serviceId, serviceId) });
+  if (existing) return { serviceId, hdIndex: existing.hdIndex, evmAddress: existing.evmAddress as `0x${string}` };
+
+  const now = Date.now();
+  // Claim the index first (address filled in below): the index must be unique before we derive.
+  await db.run(sql`INSERT INTO signing_keys (service_id, hd_index, evm_address, created_at)
+    SELECT ${serviceId}, COALESCE(MAX(hd_index), 0) + 1, '', ${now} FROM signing_keys
+    WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE service_id = ${serviceId})`);
+  const row = await db.query.signingKeys.findFirst({ where: eq(signingKeys.serviceId, serviceId) });
+  if (!row) throw new Error(`could not reserve a signing key for service ${serviceId}`);
+  const evmAddress = deriveServiceSigner(mnemonic, row.hdIndex).address;
+  if (row.evmAddress !== evmAddress) {
+    await db.update(signingKeys).set({ evmAddress }).where(eq(signingKeys.serviceId, serviceId));
+  }
+  return { serviceId, hdIndex: row.hdIndex, evmAddress };
+}
+
+/** The HD index of a registered service's key. @throws when the service has none */
+export async function signingKeyIndex(db: Db, serviceId: string): Promise<number> {
+  const row = await db.query.signingKeys.findFirst({ where: eq(signingKeys.serviceId, serviceId) });
+  if (!row) throw new Error(`service ${serviceId} has no signing key`);
+  return row.hdIndex;
+}
+
+/** Workflows listening on `chain`, for the poller. */
+export function evmTriggersOnChain(db: Db, chain: string) {
+  return db.select().from(evmTriggers).where(eq(evmTriggers.chain, chain));
+}
+
+/** Workflows listening to one contract event. */
+export function evmTriggersFor(db: Db, chain: string, address: string, eventHash: string) {
+  return db
+    .select()
+    .from(evmTriggers)
+    .where(
+      and(
+        eq(evmTriggers.chain, chain),
+        eq(evmTriggers.address, address.toLowerCase()),
+        eq(evmTriggers.eventHash, eventHash.toLowerCase()),
+      ),
+    );
+}

@@ -1,0 +1,75 @@
+import { BaseError, ContractFunctionRevertedError, type Hex, type LocalAccount } from "viem";
+import type { SignatureData } from "../aggregate/signature-data";
+import { publicClientFor, walletClientFor } from "../chain/rpc";
+import { wavsHandlerAbi } from "../chain/wavs-abi";
+import type { ChainSettings } from "../config";
+import type { Envelope } from "../sign/envelope";
+
+export type QuorumCheck =
+  | { ok: true; signatureData: SignatureData }
+  | { ok: false; reason: string; signerWeight?: bigint; thresholdWeight?: bigint; totalWeight?: bigint };
+
+/**
+ * Preflights the envelope with the handler's service manager (`validate`, an eth_call) at
+ * referenceBlock = latest − 1. InsufficientQuorum is an answer, not an error: wait for signatures.
+ * @throws on any other revert or RPC failure
+ */
+export async function checkQuorum(
+  chain: ChainSettings,
+  handler: Hex,
+  envelope: Envelope,
+  build: (referenceBlock: number) => SignatureData,
+): Promise<QuorumCheck> {
+  const client = publicClientFor(chain);
+  const [manager, latest] = await Promise.all([
+    client.readContract({ address: handler, abi: wavsHandlerAbi, functionName: "getServiceManager" }),
+    client.getBlockNumber(),
+  ]);
+  const signatureData = build(Number(latest > 0n ? latest - 1n : 0n));
+  try {
+    await client.readContract({
+      address: manager,
+      abi: wavsHandlerAbi,
+      functionName: "validate",
+      args: [envelope, signatureData],
+    });
+    return { ok: true, signatureData };
+  } catch (e) {
+    const revert = e instanceof BaseError ? e.walk((x) => x instanceof ContractFunctionRevertedError) : null;
+    if (revert instanceof ContractFunctionRevertedError && revert.data?.errorName === "InsufficientQuorum") {
+      const [signerWeight, thresholdWeight, totalWeight] = revert.data.args as [bigint, bigint, bigint];
+      return { ok: false, reason: "InsufficientQuorum", signerWeight, thresholdWeight, totalWeight };
+    }
+    throw e;
+  }
+}
+
+/**
+ * Sends `handleSignedEnvelope` from the submitter account, gas limit = estimate × 1.25, and waits
+ * for the receipt.
+ * @throws with the decoded revert reason when the handler or its manager rejects the envelope
+ */
+export async function submitSignedEnvelope(params: {
+  chain: ChainSettings;
+  account: LocalAccount;
+  handler: Hex;
+  envelope: Envelope;
+  signatureData: SignatureData;
+  onSent?: (txHash: Hex) => Promise<void>;
+}): Promise<{ txHash: Hex; blockNumber: bigint; gasUsed: bigint }> {
+  const { chain, account, handler, envelope, signatureData } = params;
+  const client = publicClientFor(chain);
+  const { request } = await client.simulateContract({
+    account,
+    address: handler,
+    abi: wavsHandlerAbi,
+    functionName: "handleSignedEnvelope",
+    args: [envelope, signatureData],
+  });
+  const gas = await client.estimateContractGas(request);
+  const txHash = await walletClientFor(chain, account).writeContract({ ...request, gas: (gas * 125n) / 100n });
+  await params.onSent?.(txHash);
+  const receipt = await client.waitForTransactionReceipt({ hash: txHash, timeout: 60_000 });
+  if (receipt.status !== "success") throw new Error(`transaction ${txHash} reverted`);
+  return { txHash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed };
+}
