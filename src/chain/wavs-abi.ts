@@ -1,16 +1,8 @@
-import { parseAbi } from "viem";
+import { iWavsServiceHandlerAbi } from "./abi/i-wavs-service-handler";
+import { iWavsServiceManagerAbi } from "./abi/i-wavs-service-manager";
 
-/** The parts of WAVS's handler and manager ABIs the node calls, errors included for decoding. */
-export const wavsHandlerAbi = parseAbi([
-  "struct Envelope { bytes20 eventId; bytes12 ordering; bytes payload; }",
-  "struct SignatureData { address[] signers; bytes[] signatures; uint32 referenceBlock; }",
-  "function handleSignedEnvelope(Envelope envelope, SignatureData signatureData)",
-  "function getServiceManager() view returns (address)",
-  "function validate(Envelope envelope, SignatureData signatureData) view",
-  "error InsufficientQuorum(uint256 signerWeight, uint256 thresholdWeight, uint256 totalWeight)",
-  "error InvalidSignature()",
-  "error InvalidSignatureLength()",
-  "error InvalidSignatureBlock()",
-  "error InvalidSignatureOrder()",
-  "error InvalidQuorumParameters()",
-]);
+/**
+ * What the node calls on a service handler and its manager. The manager's errors surface through
+ * the handler's `handleSignedEnvelope`, so one merged ABI decodes both.
+ */
+export const wavsHandlerAbi = [...iWavsServiceHandlerAbi, ...iWavsServiceManagerAbi] as const;

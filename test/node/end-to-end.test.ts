@@ -72,7 +72,7 @@ describe("bad input gets a clear JSON error", () => {
   it("answers an unknown route with a JSON 404", async () => {
     const res = await fetch(`${url()}/no/such/route`);
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe("not_found");
+    expect((await errorOf(res)).code).toBe("not_found");
   });
 
   it("answers malformed JSON with a 400", async () => {
@@ -82,9 +82,9 @@ describe("bad input gets a clear JSON error", () => {
       body: "{not json",
     });
     expect(res.status).toBe(400);
-    const body = await res.json();
-    expect(body.error.code).toBe("invalid_json");
-    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/);
+    const error = await errorOf(res);
+    expect(error.code).toBe("invalid_json");
+    expect(JSON.stringify(error)).not.toMatch(/at .*\.ts:\d+/);
   });
 
   it("refuses a mutating route without the bearer token", async () => {
@@ -100,6 +100,10 @@ describe("bad input gets a clear JSON error", () => {
       body: JSON.stringify({ service_manager: { evm: { chain: "evm:31337", address: "0x12" } } }),
     });
     expect(res.status).toBe(422);
-    expect((await res.json()).error.message).toMatch(/service_manager\.evm\.address/);
+    expect((await errorOf(res)).message).toMatch(/service_manager\.evm\.address/);
   });
 });
+
+async function errorOf(res: Response) {
+  return ((await res.json()) as { error: { code: string; message: string } }).error;
+}
