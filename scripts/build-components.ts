@@ -1,0 +1,64 @@
+/**
+ * Builds every JavaScript component under components/<name>/ (entry index.js) into
+ * build/components/<name>.wasm with `jco componentize --backend qjs` (QuickJS), against the
+ * `operator-js` world in wit/. Offline. Usage: `npm run build:components [-- name...]`.
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const componentsDir = join(root, "components");
+const outDir = join(root, "build/components");
+const WORLD = "operator-js";
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const names = (await readdir(componentsDir, { withFileTypes: true }))
+    .filter((d) => d.isDirectory() && existsSync(join(componentsDir, d.name, "index.js")))
+    .map((d) => d.name)
+    .filter((name) => only.length === 0 || only.includes(name))
+    .sort();
+  if (only.length > 0 && names.length !== only.length) {
+    throw new Error(`unknown component(s): ${only.filter((n) => !names.includes(n)).join(", ")}`);
+  }
+  await mkdir(outDir, { recursive: true });
+  for (const name of names) {
+    const started = Date.now();
+    const out = join(outDir, `${name}.wasm`);
+    await run(join(root, "node_modules/.bin/jco"), [
+      "componentize",
+      // absolute paths: jco resolves the entry against its own working directory
+      join(componentsDir, name, "index.js"),
+      "--wit",
+      join(root, "wit"),
+      "--world-name",
+      WORLD,
+      "--backend",
+      "qjs",
+      // these components await nothing; the sync runtime needs no JSPI to run
+      "--backend-qjs-disable-async",
+      "-o",
+      out,
+    ]);
+    const size = (await stat(out)).size;
+    console.log(`build-components: ${name} -> build/components/${name}.wasm (${(size / 1024).toFixed(0)} KiB, ${Date.now() - started} ms)`);
+  }
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code === 0) resolvePromise();
+      else reject(new Error(`${command} ${args.join(" ")} exited with ${code}\n${stdout}`));
+    });
+  });
+}
+
+await main();
