@@ -1,5 +1,18 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
+
+// Built components (npm run build:components) as base64, by name: vite cannot import binary
+// .wasm into the test isolate, so tests get them through this binding.
+function readBuiltComponents(): Record<string, string> {
+  const dir = "./build/components";
+  if (!existsSync(dir)) return {};
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith(".wasm"))
+      .map((f) => [f.slice(0, -".wasm".length), readFileSync(`${dir}/${f}`).toString("base64")]),
+  );
+}
 
 // Two worlds: code that runs in the Worker is tested inside workerd (vitest-pool-workers, with
 // local D1/R2/Queues/DOs/Worker Loader); chain and end-to-end tests drive anvil and `wrangler dev`
@@ -15,6 +28,7 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+                TEST_COMPONENTS: readBuiltComponents(),
                 WAVS_SIGNING_MNEMONIC: "test test test test test test test test test test test junk",
                 WAVS_AGGREGATOR_EVM_CREDENTIAL: "test test test test test test test test test test test junk",
                 WAVS_BEARER_TOKEN: "test-token",

@@ -1,0 +1,68 @@
+import { InvalidComponentError } from "./errors";
+
+export { InvalidComponentError };
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+/** Component binaries: version 0x000d, layer 0x0001 (core modules have version 1, layer 0). */
+const COMPONENT_VERSION = [0x0d, 0x00];
+const COMPONENT_LAYER = [0x01, 0x00];
+
+/** R2 key of a component's bytes. */
+export function componentKey(digest: string): string {
+  return `components/${digest}`;
+}
+
+/**
+ * Checks that `bytes` is a WebAssembly component (not a core module, not something else).
+ * @throws InvalidComponentError with what is wrong
+ */
+export function assertComponentBytes(bytes: Uint8Array): void {
+  if (bytes.length < 8) {
+    throw new InvalidComponentError(`not a WebAssembly component: ${bytes.length} bytes, shorter than a wasm header`);
+  }
+  if (!WASM_MAGIC.every((b, i) => bytes[i] === b)) {
+    throw new InvalidComponentError("not a WebAssembly component: missing the \\0asm magic number");
+  }
+  const version = bytes[4]! | (bytes[5]! << 8);
+  const layer = bytes[6]! | (bytes[7]! << 8);
+  if (layer === 0) {
+    throw new InvalidComponentError(
+      `a core WebAssembly module (version ${version}), not a component: build it as a component (e.g. cargo component / wasm32-wasip2, or wasm-tools component new)`,
+    );
+  }
+  if (layer !== 1 || !COMPONENT_VERSION.every((b, i) => bytes[4 + i] === b) || !COMPONENT_LAYER.every((b, i) => bytes[6 + i] === b)) {
+    throw new InvalidComponentError(
+      `unsupported WebAssembly component encoding (version 0x${version.toString(16)}, layer ${layer}); expected version 0xd, layer 1`,
+    );
+  }
+}
+
+/** sha256 of the bytes, lowercase hex: WAVS's component digest. */
+export async function computeComponentDigest(bytes: Uint8Array): Promise<string> {
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Whether the component's bytes are stored. */
+export async function componentExists(env: Pick<Env, "COMPONENTS">, digest: string): Promise<boolean> {
+  return (await env.COMPONENTS.head(componentKey(digest))) !== null;
+}
+
+export interface StoreComponentResult {
+  digest: string;
+  size: number;
+  /** false when the same bytes were already stored */
+  created: boolean;
+}
+
+/**
+ * Validates a component and stores it in R2 under its digest.
+ * @throws InvalidComponentError when the bytes are not a WebAssembly component
+ */
+export async function storeComponent(env: Pick<Env, "COMPONENTS">, bytes: Uint8Array): Promise<StoreComponentResult> {
+  assertComponentBytes(bytes);
+  const digest = await computeComponentDigest(bytes);
+  if (await componentExists(env, digest)) return { digest, size: bytes.length, created: false };
+  await env.COMPONENTS.put(componentKey(digest), bytes, { httpMetadata: { contentType: "application/wasm" } });
+  return { digest, size: bytes.length, created: true };
+}

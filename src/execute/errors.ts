@@ -1,0 +1,26 @@
+/** Why a component run failed. Retry-worthy: "instantiate" (infrastructure) and "out-of-time"
+ * may pass on a later attempt; "component-missing", "trap" and "component-error" will not. */
+export type ExecutionErrorKind = "component-missing" | "instantiate" | "trap" | "out-of-time" | "component-error";
+
+/** A component run that produced no responses. `message` never holds a stack or a secret. */
+export class ExecutionError extends Error {
+  override readonly name = "ExecutionError";
+  readonly kind: ExecutionErrorKind;
+  readonly digest: string | undefined;
+
+  constructor(kind: ExecutionErrorKind, message: string, options: { digest?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.digest = options.digest;
+  }
+
+  /** Whether running again later may succeed. */
+  get retryable(): boolean {
+    return this.kind === "instantiate" || this.kind === "out-of-time";
+  }
+}
+
+/** Bytes offered as a component that are not a WebAssembly component. */
+export class InvalidComponentError extends Error {
+  override readonly name = "InvalidComponentError";
+}

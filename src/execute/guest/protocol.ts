@@ -1,0 +1,125 @@
+/**
+ * What the Worker and the dynamic worker running a component exchange (structured-clone data),
+ * and the jco shapes of the WIT values involved: records as camelCase objects, variants as
+ * `{tag, val}`, options as value-or-undefined, u64 as bigint, list<u8> as Uint8Array.
+ */
+
+export type Variant<T extends string, V = undefined> = V extends undefined ? { tag: T } : { tag: T; val: V };
+
+export interface WitEvmAddress {
+  rawBytes: Uint8Array;
+}
+
+export type WitTrigger =
+  | { tag: "evm-contract-event"; val: { address: WitEvmAddress; chain: string; eventHash: Uint8Array } }
+  | {
+      tag: "block-interval";
+      val: { chain: string; nBlocks: number; startBlock: bigint | undefined; endBlock: bigint | undefined };
+    }
+  | {
+      tag: "cron";
+      val: { schedule: string; startTime: { nanos: bigint } | undefined; endTime: { nanos: bigint } | undefined };
+    }
+  | { tag: "manual" };
+
+export interface WitEvmEventLog {
+  address: WitEvmAddress;
+  data: { topics: Uint8Array[]; data: Uint8Array };
+  txHash: Uint8Array;
+  blockNumber: bigint;
+  logIndex: bigint;
+  blockHash: Uint8Array;
+  blockTimestamp: bigint | undefined;
+  txIndex: bigint;
+}
+
+export type WitTriggerData =
+  | { tag: "evm-contract-event"; val: { chain: string; log: WitEvmEventLog } }
+  | { tag: "block-interval"; val: { chain: string; blockHeight: bigint } }
+  | { tag: "cron"; val: { triggerTime: { nanos: bigint } } }
+  | { tag: "raw"; val: Uint8Array };
+
+export interface WitTriggerAction {
+  config: { serviceId: string; workflowId: string; trigger: WitTrigger };
+  data: WitTriggerData;
+}
+
+export type WitComponentSource =
+  | { tag: "download"; val: { uri: string; digest: string } }
+  | {
+      tag: "registry";
+      val: { digest: string; domain: string | undefined; version: string | undefined; pkg: string };
+    }
+  | { tag: "digest"; val: string };
+
+export interface WitComponent {
+  source: WitComponentSource;
+  permissions: {
+    allowedHttpHosts: { tag: "all" } | { tag: "none" } | { tag: "only"; val: string[] };
+    fileSystem: boolean;
+    rawSockets: boolean;
+    dnsResolution: boolean;
+  };
+  fuelLimit: bigint | undefined;
+  timeLimitSeconds: bigint | undefined;
+  config: [string, string][];
+  envKeys: string[];
+}
+
+export type WitSubmit =
+  | { tag: "none" }
+  | {
+      tag: "aggregator";
+      val: {
+        component: WitComponent;
+        signatureKind: { algorithm: { tag: "secp256k1" }; prefix: { tag: "eip191" } | undefined };
+      };
+    };
+
+export interface WitWorkflow {
+  trigger: WitTrigger;
+  component: WitComponent;
+  submit: WitSubmit;
+}
+
+export interface WitService {
+  name: string;
+  workflows: [string, WitWorkflow][];
+  status: { tag: "active" } | { tag: "paused" };
+  manager: { tag: "evm"; val: { chain: string; address: WitEvmAddress } };
+}
+
+export interface WitEvmChainConfig {
+  chainId: string;
+  wsEndpoints: string[];
+  httpEndpoint: string | undefined;
+}
+
+export interface WitWasmResponse {
+  payload: Uint8Array;
+  ordering: bigint | undefined;
+  eventIdSalt: Uint8Array | undefined;
+}
+
+export type HostLogLevel = { tag: "error" | "warn" | "info" | "debug" | "trace" };
+
+/** One run, everything the component may see. */
+export interface GuestCall {
+  action: WitTriggerAction;
+  service: WitService;
+  serviceId: string;
+  workflowId: string;
+  /** The component's public config, answered by `host.config-var`. */
+  config: [string, string][];
+  /** wasi:cli environment: only the WAVS_ENV_* values the workflow names in env_keys. */
+  environment: [string, string][];
+  evmChains: [string, WitEvmChainConfig][];
+  /** WAVS's default salt: the bincode of the trigger data. */
+  defaultEventIdSalt: Uint8Array;
+}
+
+export type GuestFailureKind = "instantiate" | "trap" | "component-error";
+
+export type GuestOutcome =
+  | { ok: true; responses: WitWasmResponse[]; logs: string[] }
+  | { ok: false; kind: GuestFailureKind; message: string; logs: string[] };

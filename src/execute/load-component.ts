@@ -1,0 +1,144 @@
+/**
+ * Gets the dynamic worker that runs a component: one isolate per (digest, runtime version),
+ * reused by the Worker Loader while it stays warm. Only a cold load touches R2, and only the
+ * first load of a digest for a runtime version transpiles (the output is cached in R2).
+ */
+import type ComponentGuest from "./guest/main";
+import { ExecutionError } from "./errors";
+import { GUEST_COMPATIBILITY_DATE } from "./runtime-config";
+import { componentKey } from "./component-store";
+import {
+  artifactsKey,
+  packArtifacts,
+  transpileComponent,
+  unpackArtifacts,
+  type ComponentArtifacts,
+} from "./transpile-component";
+import guestSource from "./generated/guest.js";
+import { RUNTIME_VERSION } from "./generated/version.js";
+
+/** What happened while getting the worker; fields stay false/undefined on a warm hit. */
+export interface LoadReport {
+  /** the loader asked for the code (a new isolate) */
+  loaded: boolean;
+  /** artifacts were read from R2 (or transpiled) for this run */
+  artifactsRead?: boolean;
+  /** this load transpiled the component (no cached artifacts) */
+  transpiled: boolean;
+  transpileMs?: number;
+  /** set when getting the code failed; the caller rethrows it instead of the loader's error */
+  error?: ExecutionError;
+}
+
+export interface LoadedComponent {
+  guest: Fetcher<ComponentGuest>;
+  report: LoadReport;
+  /** call after a run completed, so the next run skips the artifact read */
+  markWarm: () => void;
+}
+
+/** Loader id of a component's isolate. */
+export function componentWorkerId(digest: string): string {
+  return `component:${digest}:${RUNTIME_VERSION}`;
+}
+
+/** Loader ids this Worker isolate has already run: their code is (very likely) loaded. */
+const knownWorkers = new Set<string>();
+
+/**
+ * Gets the component's worker. When this Worker isolate has not used the component yet, its
+ * artifacts are read (or transpiled) before asking the loader, so that a missing component fails
+ * here with a typed error rather than inside the loader's callback.
+ * @throws ExecutionError component-missing or instantiate
+ */
+export async function loadComponent(env: Pick<Env, "LOADER" | "COMPONENTS">, digest: string): Promise<LoadedComponent> {
+  const id = componentWorkerId(digest);
+  const report: LoadReport = { loaded: false, transpiled: false };
+  let prefetched = knownWorkers.has(id) ? undefined : await getArtifacts(env, digest, report);
+  const stub = env.LOADER.get(id, async () => {
+    report.loaded = true;
+    try {
+      const artifacts = prefetched ?? (await getArtifacts(env, digest, report));
+      prefetched = undefined;
+      return toWorkerCode(artifacts);
+    } catch (e) {
+      report.error =
+        e instanceof ExecutionError
+          ? e
+          : new ExecutionError("instantiate", `could not prepare component ${digest}: ${errorText(e)}`, {
+              digest,
+              cause: e,
+            });
+      throw report.error;
+    }
+  });
+  return { guest: stub.getEntrypoint<ComponentGuest>(), report, markWarm: () => knownWorkers.add(id) };
+}
+
+async function getArtifacts(
+  env: Pick<Env, "COMPONENTS">,
+  digest: string,
+  report: LoadReport,
+): Promise<ComponentArtifacts> {
+  report.artifactsRead = true;
+  const cached = await env.COMPONENTS.get(artifactsKey(digest));
+  if (cached) {
+    try {
+      return unpackArtifacts(new Uint8Array(await cached.arrayBuffer()));
+    } catch {
+      // unreadable cache entry: transpile again and overwrite it
+    }
+  }
+  const object = await env.COMPONENTS.get(componentKey(digest));
+  if (!object) {
+    throw new ExecutionError("component-missing", `component ${digest} is not stored (expected R2 key ${componentKey(digest)})`, {
+      digest,
+    });
+  }
+  const bytes = new Uint8Array(await object.arrayBuffer());
+  const started = Date.now();
+  let artifacts: ComponentArtifacts;
+  try {
+    artifacts = await transpileComponent(bytes);
+  } catch (e) {
+    throw new ExecutionError("instantiate", `could not transpile component ${digest}: ${errorText(e)}`, { digest, cause: e });
+  }
+  report.transpiled = true;
+  report.transpileMs = Date.now() - started;
+  await env.COMPONENTS.put(artifactsKey(digest), packArtifacts(artifacts));
+  return artifacts;
+}
+
+function toWorkerCode(a: ComponentArtifacts): WorkerLoaderWorkerCode {
+  const modules: Record<string, WorkerLoaderModule | string> = {
+    "main.js": { js: guestSource },
+    "component.js": { js: a.js },
+    "core-modules.js": { js: coreModulesSource(Object.keys(a.coreModules)) },
+  };
+  for (const [name, bytes] of [...Object.entries(a.coreModules), ...Object.entries(a.inlineModules)]) {
+    modules[name] = { wasm: toArrayBuffer(bytes) };
+  }
+  return {
+    compatibilityDate: GUEST_COMPATIBILITY_DATE,
+    mainModule: "main.js",
+    modules,
+    // Nothing is granted: no bindings, no secrets, no network. Per-run data arrives in the call.
+    env: {},
+    globalOutbound: null,
+  };
+}
+
+/** A module mapping jco's core module names to the compiled modules the loader provides. */
+function coreModulesSource(names: string[]): string {
+  const lines = names.map((name, i) => `import m${i} from ${JSON.stringify(`./${name}`)};`);
+  const entries = names.map((name, i) => `${JSON.stringify(name)}: m${i}`);
+  return `${lines.join("\n")}\nexport default { ${entries.join(", ")} };\n`;
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

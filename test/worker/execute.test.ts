@@ -1,0 +1,237 @@
+import { env } from "cloudflare:test";
+import { decodeAbiParameters, encodeAbiParameters, toHex } from "viem";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ExecutionError, InvalidComponentError } from "../../src/execute/errors";
+import { runOperatorComponent } from "../../src/execute/run-component";
+import { storeComponent } from "../../src/execute/component-store";
+import type { Service, TriggerAction, TriggerData } from "../../src/service/types";
+
+const SERVICE_ID = "76d41ff256803de151fce2ed99d145cf985af50e6def0809072e9f68932f5d11";
+const TRIGGER_CONTRACT = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
+const NEW_TRIGGER_TOPIC = "0x86eacd23610d81706516de1ed0476c87772fdf939c7c771fbbd7f0230d619e68";
+
+function builtComponent(name: string): Uint8Array {
+  const all = (env as unknown as { TEST_COMPONENTS: Record<string, string> }).TEST_COMPONENTS;
+  const b64 = all[name];
+  if (!b64) throw new Error(`build/components/${name}.wasm missing: run npm run build:components`);
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
+function serviceFor(digest: string, config: Record<string, string> = {}): Service {
+  return {
+    name: "square",
+    status: "active",
+    manager: { evm: { chain: "evm:31337", address: "0x0000000000000000000000000000000000000001" } },
+    workflows: {
+      default: {
+        trigger: { evm_contract_event: { address: TRIGGER_CONTRACT, chain: "evm:31337", event_hash: NEW_TRIGGER_TOPIC } },
+        component: {
+          source: { digest },
+          permissions: { allowed_http_hosts: "none", file_system: false, raw_sockets: false, dns_resolution: false },
+          fuel_limit: null,
+          time_limit_seconds: null,
+          config,
+          env_keys: [],
+        },
+        submit: "none",
+      },
+    },
+  };
+}
+
+function actionFor(service: Service, data: TriggerData): TriggerAction {
+  return { config: { service_id: SERVICE_ID, workflow_id: "default", trigger: service.workflows.default!.trigger }, data };
+}
+
+/** The NewTrigger log the demo trigger contract emits for `data` (see contracts/). */
+function newTriggerEvent(triggerId: bigint, json: string): TriggerData {
+  const triggerInfo = encodeAbiParameters(
+    [
+      {
+        type: "tuple",
+        components: [
+          { name: "triggerId", type: "uint64" },
+          { name: "creator", type: "address" },
+          { name: "data", type: "bytes" },
+        ],
+      },
+    ],
+    [{ triggerId, creator: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", data: toHex(new TextEncoder().encode(json)) }],
+  );
+  return {
+    EvmContractEvent: {
+      chain: "evm:31337",
+      contract_address: TRIGGER_CONTRACT,
+      log_data: { topics: [NEW_TRIGGER_TOPIC], data: encodeAbiParameters([{ type: "bytes" }], [triggerInfo]) },
+      tx_hash: `0x${"ab".repeat(32)}`,
+      block_number: 7n,
+      log_index: 0n,
+      block_hash: `0x${"cd".repeat(32)}`,
+      block_timestamp: 1_700_000_000n,
+      tx_index: 0n,
+    },
+  };
+}
+
+function decodeDataWithId(payload: Uint8Array): { triggerId: bigint; data: string } {
+  const [value] = decodeAbiParameters(
+    [{ type: "tuple", components: [{ name: "triggerId", type: "uint64" }, { name: "data", type: "bytes" }] }],
+    toHex(payload),
+  );
+  return { triggerId: value.triggerId, data: new TextDecoder().decode(Buffer.from(value.data.slice(2), "hex")) };
+}
+
+const raw = (text: string): TriggerData => ({ Raw: new TextEncoder().encode(text) });
+
+describe("square component through the Worker Loader", () => {
+  let digest: string;
+  let service: Service;
+
+  beforeAll(async () => {
+    ({ digest } = await storeComponent(env, builtComponent("square")));
+    service = serviceFor(digest);
+  });
+
+  it("answers a NewTrigger event with abi.encode(DataWithId)", async () => {
+    const result = await runOperatorComponent(env, {
+      service,
+      serviceId: SERVICE_ID,
+      workflowId: "default",
+      action: actionFor(service, newTriggerEvent(42n, '{"x":12}')),
+      chains: [],
+    });
+    expect(result.responses).toHaveLength(1);
+    expect(result.responses[0]!.ordering).toBeNull();
+    expect(result.responses[0]!.event_id_salt).toBeNull();
+    expect(decodeDataWithId(result.responses[0]!.payload)).toEqual({ triggerId: 42n, data: '{"y":144}' });
+    expect(result.logs).toContain('info: square: trigger 42 -> {"y":144}');
+  });
+
+  it("answers raw JSON with the JSON answer", async () => {
+    const result = await runOperatorComponent(env, {
+      service,
+      serviceId: SERVICE_ID,
+      workflowId: "default",
+      action: actionFor(service, raw('{"x":3}')),
+      chains: [],
+    });
+    expect(new TextDecoder().decode(result.responses[0]!.payload)).toBe('{"y":9}');
+  });
+
+  it("squares integers beyond 2^53 exactly", async () => {
+    const result = await runOperatorComponent(env, {
+      service,
+      serviceId: SERVICE_ID,
+      workflowId: "default",
+      action: actionFor(service, raw('{"x":18446744073709551615}')),
+      chains: [],
+    });
+    expect(new TextDecoder().decode(result.responses[0]!.payload)).toBe(
+      `{"y":${(18446744073709551615n * 18446744073709551615n).toString()}}`,
+    );
+  });
+
+  it("surfaces the component's err as a component-error with its message", async () => {
+    const run = runOperatorComponent(env, {
+      service,
+      serviceId: SERVICE_ID,
+      workflowId: "default",
+      action: actionFor(service, raw("not json")),
+      chains: [],
+    });
+    await expect(run).rejects.toBeInstanceOf(ExecutionError);
+    await expect(run).rejects.toMatchObject({ kind: "component-error", message: expect.stringMatching(/^square: input is not JSON/) });
+  });
+
+  it("reports a missing x as a component-error", async () => {
+    await expect(
+      runOperatorComponent(env, {
+        service,
+        serviceId: SERVICE_ID,
+        workflowId: "default",
+        action: actionFor(service, raw('{"y":1}')),
+        chains: [],
+      }),
+    ).rejects.toMatchObject({ kind: "component-error", message: 'square: input has no "x"' });
+  });
+
+  it("runs two calls of the same component at once", async () => {
+    const [a, b] = await Promise.all(
+      [5, 6].map((x) =>
+        runOperatorComponent(env, {
+          service,
+          serviceId: SERVICE_ID,
+          workflowId: "default",
+          action: actionFor(service, raw(`{"x":${x}}`)),
+          chains: [],
+        }),
+      ),
+    );
+    expect(new TextDecoder().decode(a!.responses[0]!.payload)).toBe('{"y":25}');
+    expect(new TextDecoder().decode(b!.responses[0]!.payload)).toBe('{"y":36}');
+  });
+});
+
+describe("component cache", () => {
+  it("transpiles on first use only, and reuses the artifacts after a new isolate", async () => {
+    // A component with its own digest, so no earlier test has loaded it: append a custom section.
+    const base = builtComponent("square");
+    const custom = new Uint8Array([0x00, 0x08, 0x04, ...new TextEncoder().encode("test"), 0x01, 0x02, 0x03]);
+    const bytes = new Uint8Array(base.length + custom.length);
+    bytes.set(base);
+    bytes.set(custom, base.length);
+    const { digest, created } = await storeComponent(env, bytes);
+    expect(created).toBe(true);
+    const service = serviceFor(digest);
+    const run = () =>
+      runOperatorComponent(env, {
+        service,
+        serviceId: SERVICE_ID,
+        workflowId: "default",
+        action: actionFor(service, raw('{"x":4}')),
+        chains: [],
+      });
+
+    const first = await run();
+    expect(first.debug).toMatchObject({ coldLoad: true, transpiled: true });
+    const second = await run();
+    expect(second.debug).toMatchObject({ coldLoad: false, transpiled: false });
+    expect(new TextDecoder().decode(second.responses[0]!.payload)).toBe('{"y":16}');
+    expect(await env.COMPONENTS.list({ prefix: `transpiled/${digest}/` })).toMatchObject({ objects: [expect.anything()] });
+  });
+
+  it("fails with component-missing when the bytes were never stored", async () => {
+    const service = serviceFor("0".repeat(64));
+    await expect(
+      runOperatorComponent(env, {
+        service,
+        serviceId: SERVICE_ID,
+        workflowId: "default",
+        action: actionFor(service, raw('{"x":1}')),
+        chains: [],
+      }),
+    ).rejects.toMatchObject({ kind: "component-missing" });
+  });
+});
+
+describe("storeComponent", () => {
+  it("refuses a core module", async () => {
+    const core = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    const store = storeComponent(env, core);
+    await expect(store).rejects.toBeInstanceOf(InvalidComponentError);
+    await expect(store).rejects.toThrow(/core WebAssembly module/);
+  });
+
+  it("refuses bytes that are not wasm", async () => {
+    await expect(storeComponent(env, new TextEncoder().encode("hello, world"))).rejects.toThrow(/magic number/);
+  });
+
+  it("stores a component once under its sha256", async () => {
+    const bytes = builtComponent("square");
+    const first = await storeComponent(env, bytes);
+    const again = await storeComponent(env, bytes);
+    expect(first.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(again).toEqual({ digest: first.digest, size: bytes.length, created: false });
+    expect((await env.COMPONENTS.head(`components/${first.digest}`))?.size).toBe(bytes.length);
+  });
+});
