@@ -1,13 +1,43 @@
+import { and, desc, eq, type SQL } from "drizzle-orm";
 import { Hono } from "hono";
+import { z } from "zod";
 import { openDb } from "../db/client";
+import { tasks } from "../db/schema";
 import { getTaskWithSteps } from "../db/tasks";
 import type { AppEnv } from "./app";
-import { badRequest, notFound } from "./errors";
+import { ApiError, badRequest, notFound } from "./errors";
 
-export const taskRoutes = new Hono<AppEnv>().get("/tasks/:eventId", async (c) => {
-  const eventId = c.req.param("eventId").toLowerCase();
-  if (!/^0x[0-9a-f]{40}$/.test(eventId)) throw badRequest("invalid_event_id", "event ids are 0x and 40 hex digits");
-  const task = await getTaskWithSteps(openDb(c.env.DB), eventId);
-  if (!task) throw notFound("task_not_found", `no task for event ${eventId}`);
-  return c.json(task);
+const listQuery = z.strictObject({
+  service_id: z.string().regex(/^[0-9a-f]{64}$/, "service ids are 64 lowercase hex digits").optional(),
+  workflow_id: z.string().optional(),
+  status: z.enum(["executing", "signed", "submitted", "landed", "failed"]).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
 });
+
+export const taskRoutes = new Hono<AppEnv>()
+  .get("/tasks", async (c) => {
+    const parsed = listQuery.safeParse(c.req.query());
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ApiError(422, "invalid_query", `${issue.path.join(".") || "query"}: ${issue.message}`);
+    }
+    const q = parsed.data;
+    const filters: SQL[] = [];
+    if (q.service_id) filters.push(eq(tasks.serviceId, q.service_id));
+    if (q.workflow_id) filters.push(eq(tasks.workflowId, q.workflow_id));
+    if (q.status) filters.push(eq(tasks.status, q.status));
+    const rows = await openDb(c.env.DB)
+      .select()
+      .from(tasks)
+      .where(and(...filters))
+      .orderBy(desc(tasks.createdAt))
+      .limit(q.limit);
+    return c.json({ tasks: rows });
+  })
+  .get("/tasks/:eventId", async (c) => {
+    const eventId = c.req.param("eventId").toLowerCase();
+    if (!/^0x[0-9a-f]{40}$/.test(eventId)) throw badRequest("invalid_event_id", "event ids are 0x and 40 hex digits");
+    const task = await getTaskWithSteps(openDb(c.env.DB), eventId);
+    if (!task) throw notFound("task_not_found", `no task for event ${eventId}`);
+    return c.json(task);
+  });

@@ -98,3 +98,13 @@ describe("tasks", () => {
     expect((await call("GET", `/tasks/0x${"00".repeat(20)}`)).status).toBe(404);
   });
 });
+
+describe("task list", () => {
+  it("filters and validates its query", async () => {
+    const res = await call("GET", "/tasks?status=landed&limit=5");
+    expect(res.status).toBe(200);
+    expect(res.body.tasks).toEqual([]);
+    expect((await call("GET", "/tasks?status=bogus")).status).toBe(422);
+    expect((await call("GET", "/tasks?limit=0")).status).toBe(422);
+  });
+});
