@@ -1,7 +1,8 @@
 /**
- * Builds every JavaScript component under components/<name>/ (entry index.js) into
- * build/components/<name>.wasm with `jco componentize --backend qjs` (QuickJS), against the
- * `operator-js` world in wit/. Offline. Usage: `npm run build:components [-- name...]`.
+ * Builds every JavaScript component under components/<name>/ and test/fixtures/components/<name>/
+ * (entry index.js) into build/components/<name>.wasm with `jco componentize --backend qjs`
+ * (QuickJS), against the `operator-js` world in wit/. Offline.
+ * Usage: `npm run build:components [-- name...]`.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -10,17 +11,23 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const componentsDir = join(root, "components");
+const sourceDirs = [join(root, "components"), join(root, "test/fixtures/components")];
 const outDir = join(root, "build/components");
 const WORLD = "operator-js";
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const names = (await readdir(componentsDir, { withFileTypes: true }))
-    .filter((d) => d.isDirectory() && existsSync(join(componentsDir, d.name, "index.js")))
-    .map((d) => d.name)
-    .filter((name) => only.length === 0 || only.includes(name))
-    .sort();
+  const entries = new Map<string, string>();
+  for (const dir of sourceDirs) {
+    if (!existsSync(dir)) continue;
+    for (const d of await readdir(dir, { withFileTypes: true })) {
+      const entry = join(dir, d.name, "index.js");
+      if (!d.isDirectory() || !existsSync(entry)) continue;
+      if (entries.has(d.name)) throw new Error(`two components named ${d.name}`);
+      entries.set(d.name, entry);
+    }
+  }
+  const names = [...entries.keys()].filter((name) => only.length === 0 || only.includes(name)).sort();
   if (only.length > 0 && names.length !== only.length) {
     throw new Error(`unknown component(s): ${only.filter((n) => !names.includes(n)).join(", ")}`);
   }
@@ -31,7 +38,7 @@ async function main(): Promise<void> {
     await run(join(root, "node_modules/.bin/jco"), [
       "componentize",
       // absolute paths: jco resolves the entry against its own working directory
-      join(componentsDir, name, "index.js"),
+      entries.get(name)!,
       "--wit",
       join(root, "wit"),
       "--world-name",

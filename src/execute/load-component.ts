@@ -44,6 +44,8 @@ export function componentWorkerId(digest: string): string {
 
 /** Loader ids this Worker isolate has already run: their code is (very likely) loaded. */
 const knownWorkers = new Set<string>();
+/** Artifact reads (and transpiles) in flight, so concurrent cold runs do the work once. */
+const inflight = new Map<string, Promise<ComponentArtifacts>>();
 
 /**
  * Gets the component's worker. When this Worker isolate has not used the component yet, its
@@ -51,14 +53,18 @@ const knownWorkers = new Set<string>();
  * here with a typed error rather than inside the loader's callback.
  * @throws ExecutionError component-missing or instantiate
  */
-export async function loadComponent(env: Pick<Env, "LOADER" | "COMPONENTS">, digest: string): Promise<LoadedComponent> {
+export async function loadComponent(
+  env: Pick<Env, "LOADER" | "COMPONENTS">,
+  digest: string,
+  options: { cpuLimitMs: number },
+): Promise<LoadedComponent> {
   const id = componentWorkerId(digest);
   const report: LoadReport = { loaded: false, transpiled: false };
-  let prefetched = knownWorkers.has(id) ? undefined : await getArtifacts(env, digest, report);
+  let prefetched = knownWorkers.has(id) ? undefined : await getArtifactsOnce(env, digest, report);
   const stub = env.LOADER.get(id, async () => {
     report.loaded = true;
     try {
-      const artifacts = prefetched ?? (await getArtifacts(env, digest, report));
+      const artifacts = prefetched ?? (await getArtifactsOnce(env, digest, report));
       prefetched = undefined;
       return toWorkerCode(artifacts);
     } catch (e) {
@@ -72,7 +78,22 @@ export async function loadComponent(env: Pick<Env, "LOADER" | "COMPONENTS">, dig
       throw report.error;
     }
   });
-  return { guest: stub.getEntrypoint<ComponentGuest>(), report, markWarm: () => knownWorkers.add(id) };
+  return {
+    // cpuMs is enforced in production (not by local workerd): it stops a run that outlives its
+    // wall-clock bound, which the caller's timer alone cannot do.
+    guest: stub.getEntrypoint<ComponentGuest>(undefined, { limits: { cpuMs: options.cpuLimitMs } }),
+    report,
+    markWarm: () => knownWorkers.add(id),
+  };
+}
+
+function getArtifactsOnce(env: Pick<Env, "COMPONENTS">, digest: string, report: LoadReport): Promise<ComponentArtifacts> {
+  let pending = inflight.get(digest);
+  if (!pending) {
+    pending = getArtifacts(env, digest, report).finally(() => inflight.delete(digest));
+    inflight.set(digest, pending);
+  }
+  return pending;
 }
 
 async function getArtifacts(

@@ -71,9 +71,9 @@ export async function runOperatorComponent(
     defaultEventIdSalt: encodeTriggerDataSalt(action.data),
   };
 
-  const { guest, report, markWarm } = await loadComponent(env, digest);
   const limitSeconds = component.time_limit_seconds ?? DEFAULT_TIME_LIMIT_SECONDS;
   const limitMs = Number(limitSeconds) * 1000;
+  const { guest, report, markWarm } = await loadComponent(env, digest, { cpuLimitMs: limitMs });
 
   let outcome: GuestOutcome;
   let timer: ReturnType<typeof setTimeout> | undefined;

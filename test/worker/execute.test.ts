@@ -172,32 +172,40 @@ describe("square component through the Worker Loader", () => {
   });
 });
 
+/** The square component under a digest no other test used: same code plus a custom section. */
+async function storeFreshSquare(tag: string): Promise<string> {
+  const base = builtComponent("square");
+  const name = new TextEncoder().encode(tag);
+  const custom = new Uint8Array([0x00, 1 + name.length, name.length, ...name]);
+  const bytes = new Uint8Array(base.length + custom.length);
+  bytes.set(base);
+  bytes.set(custom, base.length);
+  const { digest, created } = await storeComponent(env, bytes);
+  expect(created).toBe(true);
+  return digest;
+}
+
 describe("component cache", () => {
-  it("transpiles on first use only, and reuses the artifacts after a new isolate", async () => {
-    // A component with its own digest, so no earlier test has loaded it: append a custom section.
-    const base = builtComponent("square");
-    const custom = new Uint8Array([0x00, 0x08, 0x04, ...new TextEncoder().encode("test"), 0x01, 0x02, 0x03]);
-    const bytes = new Uint8Array(base.length + custom.length);
-    bytes.set(base);
-    bytes.set(custom, base.length);
-    const { digest, created } = await storeComponent(env, bytes);
-    expect(created).toBe(true);
+  it("transpiles once, even for concurrent first runs, and caches the artifacts in R2", async () => {
+    const digest = await storeFreshSquare("cache-test");
     const service = serviceFor(digest);
-    const run = () =>
+    const run = (x: number) =>
       runOperatorComponent(env, {
         service,
         serviceId: SERVICE_ID,
         workflowId: "default",
-        action: actionFor(service, raw('{"x":4}')),
+        action: actionFor(service, raw(`{"x":${x}}`)),
         chains: [],
       });
 
-    const first = await run();
-    expect(first.debug).toMatchObject({ coldLoad: true, transpiled: true });
-    const second = await run();
-    expect(second.debug).toMatchObject({ coldLoad: false, transpiled: false });
-    expect(new TextDecoder().decode(second.responses[0]!.payload)).toBe('{"y":16}');
-    expect(await env.COMPONENTS.list({ prefix: `transpiled/${digest}/` })).toMatchObject({ objects: [expect.anything()] });
+    const firsts = await Promise.all([run(4), run(5)]);
+    expect(firsts.map((r) => new TextDecoder().decode(r.responses[0]!.payload))).toEqual(['{"y":16}', '{"y":25}']);
+    expect(firsts.filter((r) => r.debug.transpiled)).toHaveLength(1);
+    const later = await run(6);
+    expect(later.debug).toMatchObject({ coldLoad: false, transpiled: false });
+    expect(new TextDecoder().decode(later.responses[0]!.payload)).toBe('{"y":36}');
+    const cached = await env.COMPONENTS.list({ prefix: `transpiled/${digest}/` });
+    expect(cached.objects).toHaveLength(1);
   });
 
   it("fails with component-missing when the bytes were never stored", async () => {
@@ -211,6 +219,56 @@ describe("component cache", () => {
         chains: [],
       }),
     ).rejects.toMatchObject({ kind: "component-missing" });
+  });
+});
+
+describe("host imports", () => {
+  it("answer config, service, workflow, event ids and chains; responses come back whole", async () => {
+    const { digest } = await storeComponent(env, builtComponent("host-probe"));
+    const service = serviceFor(digest, { greeting: "hello", another: "x" });
+    service.workflows.default!.component.time_limit_seconds = 12n;
+    service.workflows.aaa = structuredClone(service.workflows.default!);
+    const result = await runOperatorComponent(env, {
+      service,
+      serviceId: SERVICE_ID,
+      workflowId: "default",
+      action: actionFor(service, raw("hello")),
+      chains: [{ key: "evm:31337", chain_id: "31337", rpc_url: "http://127.0.0.1:8545", confirmations: 0 }],
+    });
+
+    expect(result.responses).toEqual([{ payload: expect.any(Uint8Array), ordering: 7n, event_id_salt: new Uint8Array([1, 2, 3]) }]);
+    const report = JSON.parse(new TextDecoder().decode(result.responses[0]!.payload));
+    expect(report).toEqual({
+      configVar: "hello",
+      missingConfigVar: null,
+      serviceName: "square",
+      workflowIds: ["aaa", "default"],
+      status: "active",
+      manager: "0000000000000000000000000000000000000001",
+      workflowId: "default",
+      getWorkflowId: "default",
+      componentConfig: [
+        ["another", "x"],
+        ["greeting", "hello"],
+      ],
+      timeLimit: 12,
+      allowedHosts: { tag: "none" },
+      triggerTag: "evm-contract-event",
+      actionServiceId: SERVICE_ID,
+      dataTag: "raw",
+      // vectors from DESIGN.md: workflow `default`, Raw("hello"), and salt "a"
+      eventId: "600aa2f4ead908bdb17c6509293ed567e544428b",
+      saltedEventId: "dc11a321708f859ac5c478851033c9f9fda01852",
+      chain: { chainId: "31337", wsEndpoints: [], httpEndpoint: "http://127.0.0.1:8545" },
+      missingChain: null,
+    });
+    expect(result.logs).toEqual([
+      "error: probe error",
+      "warn: probe warn",
+      "info: probe info",
+      "debug: probe debug",
+      "trace: probe trace",
+    ]);
   });
 });
 
