@@ -5,7 +5,11 @@
  * must reach the loader as a `{wasm}` module; the few tiny helper modules jco inlines as
  * `new WebAssembly.Module(new Uint8Array([...]))` are hoisted into their own files.
  */
-import { RUNTIME_VERSION } from "./generated/version.js";
+import { TRANSPILER_VERSION } from "./generated/version.js";
+
+/** Bump when the options or post-processing below change what is produced. */
+const OUTPUT_REVISION = 1;
+const ARTIFACTS_VERSION = `${TRANSPILER_VERSION}-${OUTPUT_REVISION}`;
 
 /** Transpiled output: the JS module and its core wasm modules, by file name. */
 export interface ComponentArtifacts {
@@ -16,9 +20,9 @@ export interface ComponentArtifacts {
   inlineModules: Record<string, Uint8Array>;
 }
 
-/** R2 key of a component's transpiled artifacts for this runtime. */
+/** R2 key of a component's transpiled artifacts for this transpiler. */
 export function artifactsKey(digest: string): string {
-  return `transpiled/${digest}/${RUNTIME_VERSION}`;
+  return `transpiled/${digest}/${ARTIFACTS_VERSION}`;
 }
 
 /**
@@ -86,7 +90,7 @@ export function packArtifacts(a: ComponentArtifacts): Uint8Array {
   const core = Object.entries(a.coreModules);
   const inline = Object.entries(a.inlineModules);
   const manifest: ArtifactsManifest = {
-    runtime: RUNTIME_VERSION,
+    runtime: ARTIFACTS_VERSION,
     js: js.length,
     core: core.map(([n, b]) => [n, b.length]),
     inline: inline.map(([n, b]) => [n, b.length]),
@@ -109,7 +113,7 @@ export function unpackArtifacts(bytes: Uint8Array): ComponentArtifacts {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headLength = view.getUint32(0, true);
   const manifest = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headLength))) as ArtifactsManifest;
-  if (manifest.runtime !== RUNTIME_VERSION) throw new Error(`artifacts of runtime ${manifest.runtime}`);
+  if (manifest.runtime !== ARTIFACTS_VERSION) throw new Error(`artifacts of transpiler ${manifest.runtime}`);
   let offset = 4 + headLength;
   const take = (n: number): Uint8Array => {
     const part = bytes.subarray(offset, offset + n);
