@@ -60,7 +60,14 @@ export async function loadComponent(
 ): Promise<LoadedComponent> {
   const id = componentWorkerId(digest);
   const report: LoadReport = { loaded: false, transpiled: false };
-  let prefetched = knownWorkers.has(id) ? undefined : await getArtifactsOnce(env, digest, report);
+  let prefetched: ComponentArtifacts | undefined;
+  if (!knownWorkers.has(id)) {
+    try {
+      prefetched = await getArtifactsOnce(env, digest, report);
+    } catch (e) {
+      throw asExecutionError(e, digest);
+    }
+  }
   const stub = env.LOADER.get(id, async () => {
     report.loaded = true;
     try {
@@ -68,13 +75,7 @@ export async function loadComponent(
       prefetched = undefined;
       return toWorkerCode(artifacts);
     } catch (e) {
-      report.error =
-        e instanceof ExecutionError
-          ? e
-          : new ExecutionError("instantiate", `could not prepare component ${digest}: ${errorText(e)}`, {
-              digest,
-              cause: e,
-            });
+      report.error = asExecutionError(e, digest);
       throw report.error;
     }
   });
@@ -158,6 +159,11 @@ function coreModulesSource(names: string[]): string {
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+function asExecutionError(e: unknown, digest: string): ExecutionError {
+  if (e instanceof ExecutionError) return e;
+  return new ExecutionError("instantiate", `could not prepare component ${digest}: ${errorText(e)}`, { digest, cause: e });
 }
 
 function errorText(e: unknown): string {
