@@ -1,19 +1,26 @@
 /**
  * Builds every JavaScript component under components/<name>/ and test/fixtures/components/<name>/
  * (entry index.js) into build/components/<name>.wasm with `jco componentize --backend qjs`
- * (QuickJS), against the `operator-js` world in wit/. Offline.
+ * (QuickJS), against the `operator-js` world in wit/, or the world named in the folder's
+ * component.json (`{"world": "aggregator-js"}`). Offline.
  * Usage: `npm run build:components [-- name...]`.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const sourceDirs = [join(root, "components"), join(root, "test/fixtures/components")];
 const outDir = join(root, "build/components");
-const WORLD = "operator-js";
+const DEFAULT_WORLD = "operator-js";
+
+async function worldOf(entry: string): Promise<string> {
+  const manifest = join(dirname(entry), "component.json");
+  if (!existsSync(manifest)) return DEFAULT_WORLD;
+  return (JSON.parse(await readFile(manifest, "utf8")) as { world?: string }).world ?? DEFAULT_WORLD;
+}
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
@@ -42,7 +49,7 @@ async function main(): Promise<void> {
       "--wit",
       join(root, "wit"),
       "--world-name",
-      WORLD,
+      await worldOf(entries.get(name)!),
       "--backend",
       "qjs",
       // these components await nothing; the sync runtime needs no JSPI to run

@@ -77,6 +77,8 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
         WAVS_SIGNING_MNEMONIC: DEVNET_OPERATOR_MNEMONIC,
         WAVS_AGGREGATOR_EVM_CREDENTIAL: toHex(submitter.getHdKey().privateKey!),
         WAVS_BEARER_TOKEN: DEVNET_BEARER_TOKEN,
+      },
+      vars: {
         CHAINS: JSON.stringify([{ key: chainKey, chain_id: anvil.chainId, rpc_url: anvil.rpcUrl, confirmations: 0 }]),
       },
     });

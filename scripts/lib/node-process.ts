@@ -14,14 +14,16 @@ export type NodeSecrets = {
   WAVS_SIGNING_MNEMONIC: string;
   WAVS_AGGREGATOR_EVM_CREDENTIAL: string;
   WAVS_BEARER_TOKEN: string;
-  CHAINS: string;
 };
 
 export type StartNodeParameters = {
   /** Directory for this node's local D1/R2/DO state and its env file. */
   stateDir: string;
   port?: number;
+  /** Written to the node's env file (wrangler reads only the secrets wrangler.toml declares). */
   secrets: NodeSecrets;
+  /** Plain variables, e.g. CHAINS; they override wrangler.toml's [vars]. */
+  vars?: Record<string, string>;
   /** Receives the node's log lines. */
   onLog?: (line: string) => void;
   timeoutMs?: number;
@@ -53,13 +55,16 @@ export async function freePort(preferred = 0): Promise<number> {
  * @throws Error with wrangler's last output when it exits or does not answer in time
  */
 export async function startNode(params: StartNodeParameters): Promise<RunningNode> {
-  const { stateDir, secrets, onLog = () => {}, timeoutMs = 60_000 } = params;
+  const { stateDir, secrets, vars = {}, onLog = () => {}, timeoutMs = 60_000 } = params;
   await mkdir(stateDir, { recursive: true });
   const envFile = join(stateDir, "node.env");
   await writeFile(
     envFile,
     Object.entries(secrets)
-      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .map(([k, v]) => {
+        if (/[\n'"]/.test(v)) throw new Error(`${k} must be one line without quotes`);
+        return `${k}=${v}`;
+      })
       .join("\n") + "\n",
     { mode: 0o600 },
   );
@@ -71,6 +76,7 @@ export async function startNode(params: StartNodeParameters): Promise<RunningNod
     process.execPath,
     [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist,
       "--env-file", envFile, "--inspector-port", String(await freePort()),
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
       "--show-interactive-dev-session=false", "--log-level", "log"],
     { stdio: ["ignore", "pipe", "pipe"], env: QUIET, detached: true },
   );

@@ -79,7 +79,8 @@ export async function pollChain(db: Db, queue: Queue<TriggerMessage>, chain: Cha
       }
     }
     for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
-      await queue.sendBatch(messages.slice(i, i + QUEUE_BATCH).map((body) => ({ body })));
+      // v8 serialisation carries bigints and byte arrays (the default, json, cannot).
+      await queue.sendBatch(messages.slice(i, i + QUEUE_BATCH).map((body) => ({ body, contentType: "v8" as const })));
     }
     await setCursor(db, chain.key, to + 1n);
     if (messages.length > 0) {
