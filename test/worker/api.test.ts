@@ -27,7 +27,7 @@ describe("errors are JSON with a code", () => {
   });
 
   it("401 with WWW-Authenticate without a valid token", async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong" }]) {
+    for (const headers of [{}, { authorization: "Bearer wrong" }] as Record<string, string>[]) {
       const res = await call("POST", "/dev/services", { headers, body: "{}" });
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toBe('Bearer realm="wavs-edge"');
