@@ -35,6 +35,8 @@ export type StartDevnetParameters = {
   nodePort?: number;
   /** How often the node polls the chain (drives the cron handler, which never fires locally). */
   pollIntervalMs?: number;
+  /** The node's state directory; kept after stop when given (e.g. to restart a node on it). */
+  stateDir?: string;
   onLog?: (line: string) => void;
   onStep?: (step: string) => void;
 };
@@ -66,8 +68,8 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
     });
 
     onStep("starting the node (wrangler dev)");
-    const stateDir = await mkdtemp(join(tmpdir(), "wavs-edge-node-"));
-    cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
+    const stateDir = params.stateDir ?? (await mkdtemp(join(tmpdir(), "wavs-edge-node-")));
+    if (!params.stateDir) cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
     const submitter = anvilAccount(2);
     const node: RunningNode = await startNode({
       stateDir,

@@ -6,11 +6,17 @@ import { savedServices } from "../db/schema";
 import { startCursorAt } from "../ingest/poll-chains";
 import { publicClientFor } from "../chain/rpc";
 import { chainByKey } from "../config";
-import { registerService, saveServiceJson } from "../service/register-service";
-import { sourceDigest, stringifyServiceJson as stringifyService } from "../service/service-json";
-import { ensureSigningKey, listServices } from "../service/service-registry";
+import { registerSavedService, registerService, saveServiceJson } from "../service/register-service";
+import {
+  parseServiceJson,
+  serviceJsonSchema,
+  sourceDigest,
+  stringifyServiceJson as stringifyService,
+} from "../service/service-json";
+import { computeServiceId } from "../sign/event-id";
+import { deleteService, ensureSigningKey, findService, listServices } from "../service/service-registry";
 import type { AppEnv } from "./app";
-import { ApiError, notFound } from "./errors";
+import { ApiError, badRequest, notFound } from "./errors";
 import { requireBearer } from "./require-bearer";
 import { readJsonBody } from "./validate";
 
@@ -22,25 +28,58 @@ const managerSchema = z.strictObject({
 });
 const managerBody = z.strictObject({ service_manager: managerSchema });
 
+const deleteBody = z.strictObject({ service_managers: z.array(managerSchema).min(1).max(100) });
+
+/** The chain's head, read before registering so the poller starts no later than this moment. */
+async function readHead(env: Env, chainKey: string): Promise<{ chain: string; head: bigint }> {
+  const chain = (() => {
+    try {
+      return chainByKey(env, chainKey);
+    } catch (e) {
+      throw new ApiError(404, "unknown_chain", (e as Error).message);
+    }
+  })();
+  const head = await publicClientFor(chain)
+    .getBlockNumber()
+    .catch(() => {
+      throw new ApiError(502, "chain_unreachable", `could not reach ${chain.key}`);
+    });
+  return { chain: chain.key, head };
+}
+
+/** Service JSON with u64 values written losslessly. */
+const losslessJson = (text: string, status: 200 | 201 = 200) =>
+  new Response(text, { status, headers: { "content-type": "application/json" } });
+
 export const serviceRoutes = new Hono<AppEnv>()
   .post("/services", requireBearer(), async (c) => {
     const { service_manager } = await readJsonBody(c, managerBody);
-    // Read the chain head before registering, so the poller starts no later than this moment.
-    const chain = (() => {
-      try {
-        return chainByKey(c.env, service_manager.evm.chain);
-      } catch (e) {
-        throw new ApiError(404, "unknown_chain", (e as Error).message);
-      }
-    })();
-    const head = await publicClientFor(chain)
-      .getBlockNumber()
-      .catch(() => {
-        throw new ApiError(502, "chain_unreachable", `could not reach ${chain.key}`);
-      });
+    const { chain, head } = await readHead(c.env, service_manager.evm.chain);
     await registerService(c.env, service_manager);
-    await startCursorAt(openDb(c.env.DB), chain.key, head);
+    await startCursorAt(openDb(c.env.DB), chain, head);
     return c.body(null, 204);
+  })
+  .delete("/services", requireBearer(), async (c) => {
+    const { service_managers } = await readJsonBody(c, deleteBody);
+    const db = openDb(c.env.DB);
+    const ids = service_managers.map((m) => computeServiceId(m));
+    // All or nothing: name every unknown manager before deleting any.
+    const unknown = [];
+    for (const [i, id] of ids.entries()) if (!(await findService(db, id))) unknown.push(service_managers[i]);
+    if (unknown.length > 0) {
+      throw new ApiError(404, "service_not_found", `${unknown.length} of these services are not registered`, { unknown });
+    }
+    for (const id of ids) await deleteService(db, id);
+    return c.body(null, 204);
+  })
+  .get("/services/:chain/:address", async (c) => {
+    const parsed = managerSchema.safeParse({ evm: { chain: c.req.param("chain"), address: c.req.param("address") } });
+    if (!parsed.success) {
+      throw badRequest("invalid_manager", "the path is /services/{chain}/{address}, e.g. /services/evm:31337/0x…");
+    }
+    const found = await findService(openDb(c.env.DB), computeServiceId(parsed.data));
+    if (!found) throw notFound("service_not_found", "no service registered for this manager");
+    return losslessJson(stringifyService(found.service));
   })
   .get("/services", async (c) => {
     const registered = await listServices(openDb(c.env.DB));
@@ -72,4 +111,16 @@ export const serviceRoutes = new Hono<AppEnv>()
     const row = await openDb(c.env.DB).query.savedServices.findFirst({ where: eq(savedServices.hash, hash) });
     if (!row) throw notFound("service_not_found", `no saved service with hash ${hash}`);
     return c.body(row.json, 200, { "content-type": "application/json" });
-  });
+  })
+  .post("/dev/services/:hash", requireBearer(), async (c) => {
+    const hash = c.req.param("hash").toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw badRequest("invalid_hash", "saved services are addressed by 64 hex digits");
+    const saved = await openDb(c.env.DB).query.savedServices.findFirst({ where: eq(savedServices.hash, hash) });
+    if (!saved) throw notFound("service_not_found", `no saved service with hash ${hash}`);
+    const service = parseServiceJson(saved.json); // saved JSON was valid when saved; throws 422 if not
+    const { chain, head } = await readHead(c.env, service.manager.evm.chain);
+    await registerSavedService(c.env, hash);
+    await startCursorAt(openDb(c.env.DB), chain, head);
+    return c.body(null, 204);
+  })
+  .get("/schemas/service.json", (c) => c.json(serviceJsonSchema()));

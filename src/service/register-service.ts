@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { parseAbi, sha256 } from "viem";
+import { BaseError, ContractFunctionRevertedError, ContractFunctionZeroDataError, parseAbi, sha256 } from "viem";
 import { ApiError } from "../api/errors";
 import { publicClientFor } from "../chain/rpc";
 import { chainByKey } from "../config";
@@ -8,7 +8,7 @@ import { savedServices } from "../db/schema";
 import { componentExists, storeComponent } from "../execute/component-store";
 import { computeServiceId } from "../sign/event-id";
 import { parseServiceJson, ServiceJsonError, sourceDigest } from "./service-json";
-import { ensureSigningKey, insertService } from "./service-registry";
+import { ensureSigningKey, findService, insertService } from "./service-registry";
 import type { Component, Service, ServiceManager } from "./types";
 
 const managerAbi = parseAbi(["function getServiceURI() view returns (string)"]);
@@ -18,19 +18,50 @@ const MAX_SERVICE_JSON_BYTES = 1 << 20;
  * Registers the service a manager contract points to, as WAVS's `POST /services`: reads the URI
  * from the manager, fetches the service JSON, makes sure every component is stored (downloading and
  * checking its digest when needed), indexes its triggers and reserves its signing key.
- * @throws ApiError 404 unknown chain, 422 bad service JSON or mismatched manager, 409 already
- *   registered, 502 unreachable chain or URI
+ * @throws ApiError 404 unknown chain or manager, 422 bad service JSON or mismatched manager, 409
+ *   already registered, 502 unreachable chain or URI
  */
 export async function registerService(env: Env, manager: ServiceManager): Promise<{ serviceId: string }> {
+  await refuseRegistered(env, manager);
   const service = await fetchServiceFromManager(env, manager);
-  for (const component of componentsOf(service)) await ensureComponentStored(env, component);
+  return registerParsedService(env, service);
+}
 
+/**
+ * Registers service JSON saved with `POST /dev/services`, without a manager contract in between.
+ * @throws ApiError 404 no such saved JSON, 409 already registered, 422/502 as registerService
+ */
+export async function registerSavedService(env: Env, hash: string): Promise<{ serviceId: string; service: Service }> {
+  const row = await openDb(env.DB).query.savedServices.findFirst({ where: eq(savedServices.hash, hash) });
+  if (!row) throw new ApiError(404, "service_not_found", `no saved service with hash ${hash}`);
+  const service = parseOrReject(row.json);
+  await refuseRegistered(env, service.manager);
+  return { ...(await registerParsedService(env, service)), service };
+}
+
+/** Stores components, the service, its trigger index and its signing key. */
+async function registerParsedService(env: Env, service: Service): Promise<{ serviceId: string }> {
+  for (const component of componentsOf(service)) await ensureComponentStored(env, component);
   const db = openDb(env.DB);
-  if (!(await insertService(db, service))) {
-    throw new ApiError(409, "service_exists", "this service manager is already registered");
-  }
-  const { serviceId } = await ensureSigningKey(db, env.WAVS_SIGNING_MNEMONIC, manager);
+  if (!(await insertService(db, service))) throw alreadyRegistered();
+  const { serviceId } = await ensureSigningKey(db, env.WAVS_SIGNING_MNEMONIC, service.manager);
   return { serviceId };
+}
+
+/** Checked first so a duplicate never downloads anything; insertService checks again atomically. */
+async function refuseRegistered(env: Env, manager: ServiceManager): Promise<void> {
+  if (await findService(openDb(env.DB), computeServiceId(manager))) throw alreadyRegistered();
+}
+
+const alreadyRegistered = () => new ApiError(409, "service_exists", "this service manager is already registered");
+
+function parseOrReject(text: string): Service {
+  try {
+    return parseServiceJson(text);
+  } catch (e) {
+    if (e instanceof ServiceJsonError) throw new ApiError(422, "invalid_service", e.message, e.issues);
+    throw e;
+  }
 }
 
 /** The service JSON the manager's URI points to, validated against the manager it came from. */
@@ -50,7 +81,12 @@ async function fetchServiceFromManager(env: Env, manager: ServiceManager): Promi
       abi: managerAbi,
       functionName: "getServiceURI",
     });
-  } catch {
+  } catch (e) {
+    // No code at the address, or code that is not a service manager: the caller named the wrong
+    // contract. Anything else (transport, timeouts) is the chain's fault.
+    if (isNotAManager(e)) {
+      throw new ApiError(404, "unknown_manager", `${manager.evm.address} on ${manager.evm.chain} is not a service manager`);
+    }
     throw new ApiError(
       502,
       "manager_unreachable",
@@ -59,14 +95,7 @@ async function fetchServiceFromManager(env: Env, manager: ServiceManager): Promi
   }
   if (!uri) throw new ApiError(404, "no_service_uri", "the service manager has no service URI set");
 
-  const text = await fetchServiceJson(env, uri);
-  let service: Service;
-  try {
-    service = parseServiceJson(text);
-  } catch (e) {
-    if (e instanceof ServiceJsonError) throw new ApiError(422, "invalid_service", e.message, e.issues);
-    throw e;
-  }
+  const service = parseOrReject(await fetchServiceJson(env, uri));
   if (computeServiceId(service.manager) !== computeServiceId(manager)) {
     throw new ApiError(422, "manager_mismatch", "the service JSON names a different service manager");
   }
@@ -102,6 +131,14 @@ async function fetchServiceJson(env: Env, uri: string): Promise<string> {
     throw new ApiError(422, "service_too_large", "the service JSON is over 1 MiB");
   }
   return text;
+}
+
+function isNotAManager(e: unknown): boolean {
+  return (
+    e instanceof BaseError &&
+    e.walk((inner) => inner instanceof ContractFunctionZeroDataError || inner instanceof ContractFunctionRevertedError) !==
+      null
+  );
 }
 
 function componentsOf(service: Service): Component[] {

@@ -96,6 +96,34 @@ export const serviceSchema = z.strictObject({
   manager: z.strictObject({ evm: z.strictObject({ chain: chainKey, address }) }),
 });
 
+/**
+ * The service JSON's JSON Schema, generated from `serviceSchema` so the two cannot drift. u64
+ * fields are integers of any size (JSON Schema has no bigint); defaults mark optional fields.
+ */
+export function serviceJsonSchema(): Record<string, unknown> {
+  return {
+    $id: "https://wavs-edge.dev/schemas/service.json",
+    title: "WAVS service",
+    ...z.toJSONSchema(serviceSchema, {
+      io: "input",
+      unrepresentable: "any",
+      override: (ctx) => {
+        // z.bigint() is unrepresentable: a u64 is a bare JSON integer.
+        const s = ctx.jsonSchema as Record<string, unknown>;
+        const variants = s.anyOf as Record<string, unknown>[] | undefined;
+        if (
+          variants?.length === 2 &&
+          variants.some((v) => v.type === "integer") &&
+          variants.some((v) => Object.keys(v).length === 0)
+        ) {
+          delete s.anyOf;
+          Object.assign(s, { type: "integer", minimum: 0, description: "u64 (up to 18446744073709551615)" });
+        }
+      },
+    }),
+  };
+}
+
 export class ServiceJsonError extends Error {
   override name = "ServiceJsonError";
   constructor(

@@ -1,0 +1,89 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { serviceSchema } from "../../src/service/service-json";
+
+const auth = { authorization: "Bearer test-token" };
+const json = { ...auth, "content-type": "application/json" };
+const evm = (address: string, chain = "evm:31337") => ({ evm: { chain, address } });
+
+async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: BodyInit } = {}) {
+  const res = await SELF.fetch(`http://node${path}`, { method, ...init });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined, text };
+}
+
+/** A valid service JSON with u64 values beyond 2^53, written as bare integers as WAVS does. */
+const serviceText = (chain: string) =>
+  `{"name":"u64","workflows":{"tick":{"trigger":{"cron":{"schedule":"*/5 * * * * *","start_time":1763900000123456789,"end_time":null}},` +
+  `"component":{"source":{"digest":"${"ab".repeat(32)}"},"permissions":{"allowed_http_hosts":"none","file_system":false,"raw_sockets":false,"dns_resolution":false},` +
+  `"fuel_limit":18446744073709551615,"time_limit_seconds":30,"config":{},"env_keys":[]},"submit":"none"}},` +
+  `"status":"active","manager":{"evm":{"chain":"${chain}","address":"0x${"44".repeat(20)}"}}}`;
+
+describe("DELETE /services", () => {
+  it("validates the body and names every unknown manager without deleting any", async () => {
+    expect((await call("DELETE", "/services", { headers: json, body: "{}" })).status).toBe(422);
+    expect((await call("DELETE", "/services", { headers: json, body: '{"service_managers":[]}' })).status).toBe(422);
+    const res = await call("DELETE", "/services", {
+      headers: json,
+      body: JSON.stringify({ service_managers: [evm(`0x${"55".repeat(20)}`)] }),
+    });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("service_not_found");
+    expect(res.body.error.details.unknown).toEqual([evm(`0x${"55".repeat(20)}`)]);
+  });
+
+  it("needs the bearer token", async () => {
+    const res = await call("DELETE", "/services", { body: '{"service_managers":[]}' });
+    expect(res.status).toBe(401);
+  });
+});
+
+describe("GET /services/{chain}/{address}", () => {
+  it("400s a malformed manager and 404s an unregistered one", async () => {
+    expect((await call("GET", "/services/evm:31337/0x12")).status).toBe(400);
+    const res = await call("GET", `/services/evm:31337/0x${"66".repeat(20)}`);
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("service_not_found");
+  });
+});
+
+describe("POST /dev/services/{hash}", () => {
+  it("400s a malformed hash, 404s an unknown one", async () => {
+    expect((await call("POST", "/dev/services/abc", { headers: auth })).status).toBe(400);
+    const res = await call("POST", `/dev/services/${"0".repeat(64)}`, { headers: auth });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("service_not_found");
+  });
+
+  it("404s saved JSON whose chain the node does not know, and registers nothing", async () => {
+    const saved = await call("POST", "/dev/services", { headers: json, body: serviceText("evm:999") });
+    expect(saved.status).toBe(200);
+    const res = await call("POST", `/dev/services/${saved.body.hash}`, { headers: auth });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("unknown_chain");
+    expect((await call("GET", "/services")).body.service_ids).toEqual([]);
+  });
+
+  it("keeps u64 values exact in the saved bytes", async () => {
+    const text = serviceText("evm:31337");
+    const saved = await call("POST", "/dev/services", { headers: json, body: text });
+    const read = await call("GET", `/dev/services/${saved.body.hash}`);
+    expect(read.text).toContain('"fuel_limit":18446744073709551615');
+    expect(read.text).toContain('"start_time":1763900000123456789');
+  });
+});
+
+describe("GET /schemas/service.json", () => {
+  it("serves a JSON Schema generated from the validator", async () => {
+    const res = await call("GET", "/schemas/service.json");
+    expect(res.status).toBe(200);
+    expect(res.body.$schema).toContain("json-schema.org");
+    expect(res.body.required).toEqual(["name", "workflows", "status", "manager"]);
+    expect(Object.keys(res.body.properties)).toEqual(Object.keys(serviceSchema.shape));
+    expect(res.body.properties.status.enum).toEqual(["active", "paused"]);
+    // u64 fields are integers of any size, not the opaque {} zod gives bigints.
+    const component = res.body.properties.workflows.additionalProperties.properties.component;
+    expect(component.properties.fuel_limit.anyOf[0]).toMatchObject({ type: "integer", minimum: 0 });
+    expect(component.properties.env_keys.items.pattern).toBe("^WAVS_ENV_[A-Za-z0-9_]+$");
+  });
+});
