@@ -32,6 +32,14 @@ export default defineConfig({
                 WAVS_SIGNING_MNEMONIC: "test test test test test test test test test test test junk",
                 WAVS_AGGREGATOR_EVM_CREDENTIAL: "test test test test test test test test test test test junk",
                 WAVS_BEARER_TOKEN: "test-token",
+                WAVS_BUILDER_TOKEN: "builder-token",
+                WAVS_ENV_TEST_API_KEY: "component-secret",
+                CORS_ORIGINS: "https://app.example",
+              },
+              // Small limits so the rate-limit test stays quick (only requests with CF-Connecting-IP count).
+              ratelimits: {
+                WEBHOOK_LIMITER: { simple: { limit: 5, period: 60 } },
+                PEER_LIMITER: { simple: { limit: 5, period: 60 } },
               },
             },
           })),

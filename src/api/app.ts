@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { describeError, log } from "../log";
 import { ServiceJsonError } from "../service/service-json";
 import { ApiError } from "./errors";
@@ -7,32 +6,26 @@ import { componentRoutes } from "./component-routes";
 import { serviceRoutes } from "./service-routes";
 import { taskRoutes } from "./task-routes";
 import { healthRoutes } from "./health-routes";
+import { configRoutes } from "./config-routes";
+import { limitJsonBodies } from "./body-limits";
+import { corsAllowList, rateLimit } from "./limits";
 
 export type AppEnv = { Bindings: Env };
-
-/** JSON bodies other than component uploads stay small. */
-const MAX_JSON_BODY = 1 << 20;
 
 export function createApp() {
   const app = new Hono<AppEnv>();
 
-  app.use("*", async (c, next) => {
-    if (c.req.header("content-type")?.includes("application/json")) {
-      return bodyLimit({
-        maxSize: MAX_JSON_BODY,
-        onError: () => {
-          throw new ApiError(413, "body_too_large", `JSON bodies are limited to ${MAX_JSON_BODY} bytes`);
-        },
-      })(c, next);
-    }
-    await next();
-  });
+  app.use("*", corsAllowList());
+  app.use("*", limitJsonBodies());
+  app.use("/webhooks/*", rateLimit("WEBHOOK_LIMITER"));
+  app.use("/aggregator/*", rateLimit("PEER_LIMITER"));
 
   app.get("/", (c) => c.json({ name: "wavs-edge", docs: "https://github.com/wavs-edge/wavs-edge#readme" }));
   app.route("/", healthRoutes);
   app.route("/", componentRoutes);
   app.route("/", serviceRoutes);
   app.route("/", taskRoutes);
+  app.route("/", configRoutes);
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),

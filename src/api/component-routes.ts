@@ -6,11 +6,11 @@ import { ApiError, badRequest } from "./errors";
 import { requireBearer } from "./require-bearer";
 
 /** As WAVS: components up to 15 MB. */
-const MAX_COMPONENT_BYTES = 15 * 1024 * 1024;
+export const MAX_COMPONENT_BYTES = 15 * 1024 * 1024;
 
 export const componentRoutes = new Hono<AppEnv>().post(
   "/dev/components",
-  requireBearer(),
+  requireBearer({ allowBuilderToken: true }),
   bodyLimit({
     maxSize: MAX_COMPONENT_BYTES,
     onError: () => {

@@ -1,11 +1,20 @@
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "./errors";
 
+/** Secrets the node reads when set; not declared in wrangler.toml because they are optional. */
+export type OptionalSecrets = { WAVS_BUILDER_TOKEN?: string };
+
+export type RequireBearerOptions = {
+  /** Also accept WAVS_BUILDER_TOKEN, when the operator set one (component upload only). */
+  allowBuilderToken?: boolean;
+};
+
 /**
  * Guards mutating routes with WAVS_BEARER_TOKEN (constant-time compare). A node without the secret
  * refuses them rather than running open.
+ * @throws ApiError 401 with WWW-Authenticate, 503 when the node has no token configured
  */
-export function requireBearer(): MiddlewareHandler<{ Bindings: Env }> {
+export function requireBearer(options: RequireBearerOptions = {}): MiddlewareHandler<{ Bindings: Env }> {
   return async function requireBearer(c, next) {
     const expected = c.env.WAVS_BEARER_TOKEN;
     if (!expected) {
@@ -13,7 +22,13 @@ export function requireBearer(): MiddlewareHandler<{ Bindings: Env }> {
     }
     const header = c.req.header("authorization") ?? "";
     const given = header.startsWith("Bearer ") ? header.slice(7) : "";
-    if (!(await constantTimeEqual(given, expected))) {
+    const builder = options.allowBuilderToken ? (c.env as Env & OptionalSecrets).WAVS_BUILDER_TOKEN : undefined;
+    // Compare against both whatever happens, so timing does not tell which token matched.
+    const [operatorOk, builderOk] = await Promise.all([
+      constantTimeEqual(given, expected),
+      builder ? constantTimeEqual(given, builder) : Promise.resolve(false),
+    ]);
+    if (!operatorOk && !builderOk) {
       throw new ApiError(401, "unauthorized", "a valid bearer token is required", undefined, {
         "WWW-Authenticate": 'Bearer realm="wavs-edge"',
       });

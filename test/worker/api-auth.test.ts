@@ -1,0 +1,102 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+
+async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: BodyInit } = {}) {
+  const res = await SELF.fetch(`http://node${path}`, { method, ...init });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined, text };
+}
+
+describe("builder token", () => {
+  const builder = { authorization: "Bearer builder-token" };
+
+  it("is accepted for component upload", async () => {
+    // 400 invalid_component: past auth, refused for its bytes.
+    const res = await call("POST", "/dev/components", { headers: builder, body: new Uint8Array([1, 2, 3]) });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("invalid_component");
+  });
+
+  it("is refused everywhere else", async () => {
+    const json = { ...builder, "content-type": "application/json" };
+    for (const [method, path] of [["POST", "/dev/services"], ["POST", "/services"], ["DELETE", "/services"], ["POST", "/services/signer"]]) {
+      const res = await call(method!, path!, { headers: json, body: "{}" });
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBe('Bearer realm="wavs-edge"');
+    }
+  });
+});
+
+describe("GET /config", () => {
+  it("shows the configuration and redacts every secret", async () => {
+    const res = await call("GET", "/config");
+    expect(res.status).toBe(200);
+    expect(res.body.secrets).toEqual({
+      WAVS_SIGNING_MNEMONIC: "set",
+      WAVS_AGGREGATOR_EVM_CREDENTIAL: "set",
+      WAVS_BEARER_TOKEN: "set",
+      WAVS_BUILDER_TOKEN: "set",
+    });
+    expect(res.body.component_env_keys).toEqual(["WAVS_ENV_TEST_API_KEY"]);
+    expect(res.body.cors_origins).toEqual(["https://app.example"]);
+    expect(res.body.submitter_address).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    for (const secret of ["test test test", "test-token", "builder-token", "component-secret"]) {
+      expect(res.text).not.toContain(secret);
+    }
+  });
+});
+
+describe("CORS allow-list", () => {
+  it("answers allowed origins and ignores others", async () => {
+    const preflight = (origin: string) =>
+      call("OPTIONS", "/services", { headers: { origin, "access-control-request-method": "POST" } });
+    const ok = await preflight("https://app.example");
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(ok.headers.get("access-control-allow-headers")).toContain("authorization");
+    const other = await preflight("https://evil.example");
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    const get = await call("GET", "/services", { headers: { origin: "https://app.example" } });
+    expect(get.headers.get("access-control-allow-origin")).toBe("https://app.example");
+  });
+});
+
+describe("body limits", () => {
+  it("413s a JSON body over 1 MiB", async () => {
+    const res = await call("POST", "/dev/services", {
+      headers: { authorization: "Bearer test-token", "content-type": "application/json" },
+      body: `{"name":"${"x".repeat(1 << 20)}"}`,
+    });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe("body_too_large");
+  });
+});
+
+describe("rate limits on webhook and peer routes", () => {
+  // vitest.config.ts sets both limiters to 5 per 60 s. Local limiters count in fixed windows, so a
+  // run that straddles a window boundary starts over once.
+  const LIMIT = 5;
+  const windowOf = () => Math.floor(Date.now() / 60_000);
+
+  for (const prefix of ["/webhooks/x", "/aggregator/x"]) {
+    it(`429s a client over its limit on ${prefix}, with Retry-After, counting clients apart`, async () => {
+      const from = (ip: string) => call("POST", prefix, { headers: { "cf-connecting-ip": ip }, body: "" });
+      for (let attempt = 0; ; attempt++) {
+        const ip = `203.0.113.${prefix.length * 10 + attempt}`;
+        const window = windowOf();
+        const statuses = [];
+        for (let i = 0; i <= LIMIT; i++) statuses.push((await from(ip)).status);
+        if (windowOf() !== window && attempt === 0) continue;
+        expect(statuses.slice(0, LIMIT)).not.toContain(429);
+        const limited = await from(ip);
+        expect(statuses[LIMIT]).toBe(429);
+        expect(limited.body.error.code).toBe("rate_limited");
+        expect(limited.headers.get("retry-after")).toBe("60");
+        expect((await from(`198.51.100.${attempt}`)).status).not.toBe(429);
+        // Without CF-Connecting-IP (local tools, tests) nothing is limited.
+        for (let i = 0; i <= LIMIT; i++) expect((await call("POST", prefix, { body: "" })).status).not.toBe(429);
+        return;
+      }
+    });
+  }
+});
