@@ -7,6 +7,7 @@ import { serviceRoutes } from "./service-routes";
 import { taskRoutes } from "./task-routes";
 import { healthRoutes } from "./health-routes";
 import { configRoutes } from "./config-routes";
+import { metricsRoutes } from "./metrics-routes";
 import { limitJsonBodies } from "./body-limits";
 import { corsAllowList, rateLimit } from "./limits";
 
@@ -26,6 +27,7 @@ export function createApp() {
   app.route("/", serviceRoutes);
   app.route("/", taskRoutes);
   app.route("/", configRoutes);
+  app.route("/", metricsRoutes);
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),
