@@ -46,6 +46,9 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
+          // a component's first run transpiles it (seconds on a busy 2-core machine)
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
           include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"],
           setupFiles: ["./test/worker/apply-migrations.ts"],
         },

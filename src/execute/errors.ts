@@ -7,11 +7,18 @@ export class ExecutionError extends Error {
   override readonly name = "ExecutionError";
   readonly kind: ExecutionErrorKind;
   readonly digest: string | undefined;
+  /** what the component logged before it failed (host.log, stdout, stderr) */
+  readonly logs: string[];
 
-  constructor(kind: ExecutionErrorKind, message: string, options: { digest?: string; cause?: unknown } = {}) {
+  constructor(
+    kind: ExecutionErrorKind,
+    message: string,
+    options: { digest?: string; cause?: unknown; logs?: string[] } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.kind = kind;
     this.digest = options.digest;
+    this.logs = options.logs ?? [];
   }
 
   /** Whether running again later may succeed. */

@@ -1,22 +1,28 @@
 /**
- * Runs a workflow's operator component for one trigger action, in a dynamic worker (see
- * load-component.ts), and returns its responses.
+ * Runs a workflow's components in dynamic workers (see load-component.ts): the operator world's
+ * `run` for a trigger action, and the aggregator world's three exports for an operator response.
  */
-import type { EvmChainConfig, Service, TriggerAction, WasmResponse } from "../service/types";
+import type { Component, EvmChainConfig, Service, TriggerAction, WasmResponse } from "../service/types";
 import { encodeTriggerDataSalt } from "../sign/event-id";
+import { hexToBytes } from "viem";
+import type { AggregatorAction, AggregatorCall, AggregatorInput } from "./aggregator-types";
 import { ExecutionError } from "./errors";
-
-export { ExecutionError };
-import type { GuestCall, GuestOutcome } from "./guest/protocol";
+import type { GuestEventId, GuestInvocation, GuestOutcome } from "./guest/protocol";
 import { loadComponent } from "./load-component";
 import { DEFAULT_TIME_LIMIT_SECONDS } from "./runtime-config";
 import {
+  fromWitAggregatorActions,
   fromWitWasmResponses,
   toConfigEntries,
+  toWitAggregatorInput,
   toWitEvmChainConfig,
   toWitService,
   toWitTriggerAction,
+  toWitTxResult,
 } from "./wit-values";
+
+export { ExecutionError };
+export type { AggregatorAction, AggregatorCall, AggregatorInput };
 
 export interface RunOperatorComponentParameters {
   service: Service;
@@ -28,14 +34,20 @@ export interface RunOperatorComponentParameters {
   chains: EvmChainConfig[];
 }
 
+/** What a run cost besides the component itself; for metrics and tests. */
+export interface RunDebug {
+  coldLoad: boolean;
+  transpiled: boolean;
+  transpileMs?: number;
+}
+
 export interface RunOperatorComponentReturnType {
   responses: WasmResponse[];
   /** host.log lines (`level: message`) and stdout/stderr lines (`stdout: …`) */
   logs: string[];
   /** wall clock of the whole call, load included */
   durationMs: number;
-  /** what the run cost besides the component itself; for metrics and tests */
-  debug: { coldLoad: boolean; transpiled: boolean; transpileMs?: number };
+  debug: RunDebug;
 }
 
 export type RunOperatorComponentErrorType = ExecutionError;
@@ -50,26 +62,103 @@ export async function runOperatorComponent(
   env: Env,
   params: RunOperatorComponentParameters,
 ): Promise<RunOperatorComponentReturnType> {
-  const started = Date.now();
-  const { service, serviceId, workflowId, action } = params;
+  const { service, workflowId, action } = params;
   const workflow = service.workflows[workflowId];
   if (!workflow) throw new ExecutionError("component-missing", `service has no workflow ${workflowId}`);
-  const component = workflow.component;
+  const result = await invokeComponent(env, {
+    ...params,
+    component: workflow.component,
+    invocation: { fn: "run", action: toWitTriggerAction(action) },
+    eventId: { defaultSalt: encodeTriggerDataSalt(action.data) },
+  });
+  let responses: WasmResponse[];
+  try {
+    responses = fromWitWasmResponses(result.value);
+  } catch (e) {
+    throw new ExecutionError("trap", errorText(e), { digest: result.digest });
+  }
+  return { responses, logs: result.logs, durationMs: result.durationMs, debug: result.debug };
+}
+
+export interface RunAggregatorComponentParameters {
+  service: Service;
+  /** 64 hex chars, no 0x */
+  serviceId: string;
+  /** the workflow whose submission is being aggregated */
+  workflowId: string;
+  /** the aggregator component (the workflow's `submit.aggregator.component`) */
+  component: Component;
+  call: AggregatorCall;
+  /** answered to the component by host.get-evm-chain-config */
+  chains: EvmChainConfig[];
+}
+
+export interface RunAggregatorComponentReturnType {
+  /** empty for handle-submit-callback */
+  actions: AggregatorAction[];
+  logs: string[];
+  durationMs: number;
+  debug: RunDebug;
+}
+
+/**
+ * Calls one export of an aggregator component (wavs:aggregator@2.6.0); `host.get-event-id()`
+ * answers `call.input.eventId`.
+ * @throws ExecutionError: component-missing, instantiate (also: the component is not an
+ *   aggregator), trap (also: it asked for something this node cannot do, e.g. a cosmos
+ *   submission), out-of-time or component-error (its `err`, message verbatim); TypeError when
+ *   `call.input.eventId` is not 20 bytes
+ */
+export async function runAggregatorComponent(
+  env: Env,
+  params: RunAggregatorComponentParameters,
+): Promise<RunAggregatorComponentReturnType> {
+  const call = params.call;
+  const input = toWitAggregatorInput(call.input);
+  const invocation: GuestInvocation =
+    call.fn === "handle-submit-callback"
+      ? { fn: call.fn, input, txResult: toWitTxResult(call.txResult) }
+      : { fn: call.fn, input };
+  const eventId = hexToBytes(call.input.eventId);
+  if (eventId.length !== 20) throw new TypeError(`event id has ${eventId.length} bytes, not 20`);
+  const result = await invokeComponent(env, { ...params, invocation, eventId: { fixed: eventId } });
+  let actions: AggregatorAction[] = [];
+  if (call.fn !== "handle-submit-callback") {
+    try {
+      actions = fromWitAggregatorActions(result.value);
+    } catch (e) {
+      throw new ExecutionError("trap", errorText(e), { digest: result.digest });
+    }
+  }
+  return { actions, logs: result.logs, durationMs: result.durationMs, debug: result.debug };
+}
+
+interface InvokeParameters {
+  service: Service;
+  serviceId: string;
+  workflowId: string;
+  component: Component;
+  chains: EvmChainConfig[];
+  invocation: GuestInvocation;
+  eventId: GuestEventId;
+}
+
+interface InvokeResult {
+  value: unknown;
+  logs: string[];
+  digest: string;
+  durationMs: number;
+  debug: RunDebug;
+}
+
+/** Loads the component and calls one export within its time limit. */
+async function invokeComponent(env: Env, params: InvokeParameters): Promise<InvokeResult> {
+  const started = Date.now();
+  const { component } = params;
   const digest = componentDigest(component.source);
   if (!digest || !/^[0-9a-f]{64}$/.test(digest)) {
-    throw new ExecutionError("component-missing", `workflow ${workflowId} names no valid component digest`);
+    throw new ExecutionError("component-missing", `workflow ${params.workflowId} names no valid component digest`);
   }
-
-  const call: GuestCall = {
-    action: toWitTriggerAction(action),
-    service: toWitService(service),
-    serviceId,
-    workflowId,
-    config: toConfigEntries(component.config),
-    environment: grantedEnvironment(env, component.env_keys),
-    evmChains: params.chains.map((c) => [c.key, toWitEvmChainConfig(c)]),
-    defaultEventIdSalt: encodeTriggerDataSalt(action.data),
-  };
 
   const limitSeconds = component.time_limit_seconds ?? DEFAULT_TIME_LIMIT_SECONDS;
   const limitMs = Number(limitSeconds) * 1000;
@@ -79,7 +168,16 @@ export async function runOperatorComponent(
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     outcome = await Promise.race([
-      guest.run(call) as Promise<GuestOutcome>,
+      guest.call({
+        invocation: params.invocation,
+        service: toWitService(params.service),
+        serviceId: params.serviceId,
+        workflowId: params.workflowId,
+        config: toConfigEntries(component.config),
+        environment: grantedEnvironment(env, component.env_keys),
+        evmChains: params.chains.map((c) => [c.key, toWitEvmChainConfig(c)]),
+        eventId: params.eventId,
+      }) as Promise<GuestOutcome>,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(new ExecutionError("out-of-time", `component ran longer than ${limitSeconds} s`, { digest })),
@@ -90,31 +188,23 @@ export async function runOperatorComponent(
   } catch (e) {
     if (e instanceof ExecutionError) throw e;
     if (report.error) throw report.error;
-    throw new ExecutionError("instantiate", `component worker failed: ${e instanceof Error ? e.message : String(e)}`, {
-      digest,
-      cause: e,
-    });
+    throw new ExecutionError("instantiate", `component worker failed: ${errorText(e)}`, { digest, cause: e });
   } finally {
     clearTimeout(timer);
   }
 
   markWarm();
-  if (!outcome.ok) throw new ExecutionError(outcome.kind, outcome.message, { digest });
-  let responses: WasmResponse[];
-  try {
-    responses = fromWitWasmResponses(outcome.responses);
-  } catch (e) {
-    throw new ExecutionError("trap", e instanceof Error ? e.message : String(e), { digest });
-  }
+  if (!outcome.ok) throw new ExecutionError(outcome.kind, outcome.message, { digest, logs: outcome.logs });
   return {
-    responses,
+    value: outcome.value,
     logs: outcome.logs,
+    digest,
     durationMs: Date.now() - started,
     debug: { coldLoad: report.loaded, transpiled: report.transpiled, transpileMs: report.transpileMs },
   };
 }
 
-function componentDigest(source: Service["workflows"][string]["component"]["source"]): string | undefined {
+function componentDigest(source: Component["source"]): string | undefined {
   if ("digest" in source) return source.digest;
   if ("download" in source) return source.download.digest;
   return source.registry.digest;
@@ -126,4 +216,8 @@ function grantedEnvironment(env: Env, keys: string[]): [string, string][] {
   return keys
     .filter((k) => k.startsWith("WAVS_ENV_") && typeof vars[k] === "string")
     .map((k) => [k, vars[k] as string]);
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

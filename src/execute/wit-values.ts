@@ -2,9 +2,11 @@
  * Conversions between WAVS's JSON shapes (src/service/types.ts) and the jco values of the
  * wavs:types@2.6.0 / wavs:operator@2.6.0 WIT types. Pure functions.
  */
-import { hexToBytes } from "viem";
+import { bytesToHex, hexToBytes } from "viem";
+import type { AggregatorAction, AggregatorInput } from "./aggregator-types";
 import type {
   Component,
+  Hex,
   EvmChainConfig,
   Service,
   Submit,
@@ -15,7 +17,10 @@ import type {
   Workflow,
 } from "../service/types";
 import type {
+  WitAggregatorAction,
+  WitAggregatorInput,
   WitComponent,
+  WitTxResult,
   WitEvmChainConfig,
   WitService,
   WitSubmit,
@@ -185,4 +190,54 @@ export function fromWitWasmResponses(responses: unknown): WasmResponse[] {
 /** Rust's String ordering (bytewise UTF-8); code units agree with it for the ASCII ids we allow. */
 function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function toWitWasmResponse(response: WasmResponse): WitWasmResponse {
+  return {
+    payload: response.payload,
+    ordering: opt(response.ordering),
+    eventIdSalt: opt(response.event_id_salt),
+  };
+}
+
+export function toWitAggregatorInput(input: AggregatorInput): WitAggregatorInput {
+  return { triggerAction: toWitTriggerAction(input.action), operatorResponse: toWitWasmResponse(input.response) };
+}
+
+export function toWitTxResult(result: { ok: Hex } | { err: string }): WitTxResult {
+  if ("ok" in result) return { tag: "ok", val: { tag: "evm", val: hexToBytes(result.ok) } };
+  return { tag: "err", val: result.err };
+}
+
+/**
+ * Converts what process-input / handle-timer-callback returned.
+ * @throws TypeError when it is not a list of aggregator actions, or asks for a cosmos submission
+ *   (this node submits to EVM chains only)
+ */
+export function fromWitAggregatorActions(actions: unknown): AggregatorAction[] {
+  if (!Array.isArray(actions)) throw new TypeError("the component returned no list of aggregator-action");
+  return actions.map((a: WitAggregatorAction): AggregatorAction => {
+    if (a.tag === "timer") {
+      const secs = a.val.delay.secs;
+      if (secs > BigInt(Math.floor(Number.MAX_SAFE_INTEGER / 1000))) throw new TypeError(`timer delay of ${secs} s is out of range`);
+      return { timer: { delay_ms: Number(secs) * 1000 } };
+    }
+    if (a.tag === "submit" && a.val.tag === "evm") {
+      const { chain, address, gasPrice } = a.val.val;
+      if (address.rawBytes.length !== 20) {
+        throw new TypeError(`submit address has ${address.rawBytes.length} bytes, not 20`);
+      }
+      return {
+        submit: {
+          evm: {
+            chain,
+            address: bytesToHex(address.rawBytes),
+            gas_price: gasPrice === undefined ? null : gasPrice.value[0] + (gasPrice.value[1] << 64n),
+          },
+        },
+      };
+    }
+    if (a.tag === "submit") throw new TypeError(`cosmos submissions are not supported (chain ${a.val.val.chain})`);
+    throw new TypeError("unknown aggregator-action");
+  });
 }

@@ -4,44 +4,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ExecutionError, InvalidComponentError } from "../../src/execute/errors";
 import { runOperatorComponent } from "../../src/execute/run-component";
 import { storeComponent } from "../../src/execute/component-store";
-import type { Service, TriggerAction, TriggerData } from "../../src/service/types";
-
-const SERVICE_ID = "76d41ff256803de151fce2ed99d145cf985af50e6def0809072e9f68932f5d11";
-const TRIGGER_CONTRACT = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
-const NEW_TRIGGER_TOPIC = "0x86eacd23610d81706516de1ed0476c87772fdf939c7c771fbbd7f0230d619e68";
-
-function builtComponent(name: string): Uint8Array {
-  const all = (env as unknown as { TEST_COMPONENTS: Record<string, string> }).TEST_COMPONENTS;
-  const b64 = all[name];
-  if (!b64) throw new Error(`build/components/${name}.wasm missing: run npm run build:components`);
-  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-}
-
-function serviceFor(digest: string, config: Record<string, string> = {}): Service {
-  return {
-    name: "square",
-    status: "active",
-    manager: { evm: { chain: "evm:31337", address: "0x0000000000000000000000000000000000000001" } },
-    workflows: {
-      default: {
-        trigger: { evm_contract_event: { address: TRIGGER_CONTRACT, chain: "evm:31337", event_hash: NEW_TRIGGER_TOPIC } },
-        component: {
-          source: { digest },
-          permissions: { allowed_http_hosts: "none", file_system: false, raw_sockets: false, dns_resolution: false },
-          fuel_limit: null,
-          time_limit_seconds: null,
-          config,
-          env_keys: [],
-        },
-        submit: "none",
-      },
-    },
-  };
-}
-
-function actionFor(service: Service, data: TriggerData): TriggerAction {
-  return { config: { service_id: SERVICE_ID, workflow_id: "default", trigger: service.workflows.default!.trigger }, data };
-}
+import type { Service, TriggerData } from "../../src/service/types";
+import { NEW_TRIGGER_TOPIC, SERVICE_ID, TRIGGER_CONTRACT, actionFor, builtComponent, raw, serviceFor } from "./component-fixtures";
 
 /** The NewTrigger log the demo trigger contract emits for `data` (see contracts/). */
 function newTriggerEvent(triggerId: bigint, json: string): TriggerData {
@@ -81,7 +45,6 @@ function decodeDataWithId(payload: Uint8Array): { triggerId: bigint; data: strin
   return { triggerId: value.triggerId, data: new TextDecoder().decode(Buffer.from(value.data.slice(2), "hex")) };
 }
 
-const raw = (text: string): TriggerData => ({ Raw: new TextEncoder().encode(text) });
 
 describe("square component through the Worker Loader", () => {
   let digest: string;

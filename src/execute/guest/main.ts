@@ -3,7 +3,7 @@
  * runtime version). It is bundled by scripts/build-runtime.ts into a string and handed to the
  * Worker Loader next to the component's transpiled JS and core wasm modules.
  *
- * It holds no bindings and no secrets: everything a run may see arrives in the `run` call. Each
+ * It holds no bindings and no secrets: everything a call may see arrives with it. Each
  * run gets a fresh component instance (as in WAVS, where every execution has its own store), and
  * runs are serialised so that the shim's shared state is never used by two runs at once.
  */
@@ -26,8 +26,8 @@ const MAX_LOG_LINE = 4096;
 let queue: Promise<unknown> = Promise.resolve();
 
 export default class ComponentGuest extends WorkerEntrypoint {
-  /** Runs the component's `run` export once. Never throws: failures come back as an outcome. */
-  run(call: GuestCall): Promise<GuestOutcome> {
+  /** Calls one export of a fresh component instance. Never throws: failures come back as an outcome. */
+  call(call: GuestCall): Promise<GuestOutcome> {
     const next = queue.then(() => runOnce(call));
     queue = next.catch(() => undefined);
     return next;
@@ -40,20 +40,36 @@ async function runOnce(call: GuestCall): Promise<GuestOutcome> {
     if (logs.length < MAX_LOG_LINES) logs.push(line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}…` : line);
   };
 
-  let root: { run(action: unknown): unknown };
+  let root: Record<string, unknown>;
   try {
     root = (await instantiate((name: string) => {
       const module = coreModules[name];
       if (!module) throw new Error(`missing core module ${name}`);
       return module;
-    }, createImports(call, pushLog))) as typeof root;
+    }, createImports(call, pushLog))) as Record<string, unknown>;
   } catch (e) {
     return { ok: false, kind: "instantiate", message: describe(e), logs };
   }
 
+  const invocation = call.invocation;
+  const exportName = EXPORT_NAMES[invocation.fn];
+  const fn = root[exportName];
+  if (typeof fn !== "function") {
+    return {
+      ok: false,
+      kind: "instantiate",
+      message: `the component does not export \`${invocation.fn}\` (${invocation.fn === "run" ? "an operator" : "an aggregator"} component was expected)`,
+      logs,
+    };
+  }
   try {
-    const responses = root.run(call.action) as WitWasmResponse[];
-    return { ok: true, responses, logs };
+    const value =
+      invocation.fn === "run"
+        ? fn(invocation.action)
+        : invocation.fn === "handle-submit-callback"
+          ? fn(invocation.input, invocation.txResult)
+          : fn(invocation.input);
+    return { ok: true, value, logs };
   } catch (e) {
     // jco throws the `err` of an exported result as the raw value (no error wrapping); a trap,
     // or an Error thrown by an import, surfaces as an Error.
@@ -61,6 +77,14 @@ async function runOnce(call: GuestCall): Promise<GuestOutcome> {
     return { ok: false, kind: "trap", message: describe(e), logs };
   }
 }
+
+/** jco's camelCase names of the exports. */
+const EXPORT_NAMES = {
+  run: "run",
+  "process-input": "processInput",
+  "handle-timer-callback": "handleTimerCallback",
+  "handle-submit-callback": "handleSubmitCallback",
+} as const;
 
 function createImports(call: GuestCall, pushLog: (line: string) => void): Record<string, unknown> {
   const lines = (prefix: string) => {
@@ -91,8 +115,11 @@ function createImports(call: GuestCall, pushLog: (line: string) => void): Record
     log: (level: HostLogLevel, message: string) => pushLog(`${level.tag}: ${message}`),
     getService: () => ({ service: call.service, workflowId: call.workflowId }),
     getWorkflow: () => ({ workflow, workflowId: call.workflowId }),
-    getEventId: (salt: Uint8Array | undefined) =>
-      computeEventId(call.serviceId, call.workflowId, salt ?? call.defaultEventIdSalt),
+    // operator world: get-event-id(salt: option<list<u8>>); aggregator world: get-event-id()
+    getEventId: (salt?: Uint8Array) =>
+      "fixed" in call.eventId
+        ? call.eventId.fixed
+        : computeEventId(call.serviceId, call.workflowId, salt ?? call.eventId.defaultSalt),
   };
 
   return {

@@ -103,9 +103,44 @@ export interface WitWasmResponse {
 
 export type HostLogLevel = { tag: "error" | "warn" | "info" | "debug" | "trace" };
 
-/** One run, everything the component may see. */
+export interface WitAggregatorInput {
+  triggerAction: WitTriggerAction;
+  operatorResponse: WitWasmResponse;
+}
+
+/** wavs:types/core u128: two u64 halves, index 0 the low bits. */
+export interface WitU128 {
+  value: [bigint, bigint];
+}
+
+export type WitAggregatorAction =
+  | { tag: "timer"; val: { delay: { secs: bigint } } }
+  | {
+      tag: "submit";
+      val:
+        | { tag: "evm"; val: { chain: string; address: WitEvmAddress; gasPrice: WitU128 | undefined } }
+        | {
+            tag: "cosmos";
+            val: { chain: string; address: { bech32Addr: string; prefixLen: number }; gasPrice: WitU128 | undefined };
+          };
+    };
+
+export type WitTxResult = { tag: "ok"; val: { tag: "evm"; val: Uint8Array } } | { tag: "err"; val: string };
+
+/** Which export to call, with its arguments. */
+export type GuestInvocation =
+  | { fn: "run"; action: WitTriggerAction }
+  | { fn: "process-input"; input: WitAggregatorInput }
+  | { fn: "handle-timer-callback"; input: WitAggregatorInput }
+  | { fn: "handle-submit-callback"; input: WitAggregatorInput; txResult: WitTxResult };
+
+/** What `host.get-event-id` answers: the operator world derives it from a salt, the aggregator
+ * world gets the id of the envelope being aggregated. */
+export type GuestEventId = { defaultSalt: Uint8Array } | { fixed: Uint8Array };
+
+/** One call, everything the component may see. */
 export interface GuestCall {
-  action: WitTriggerAction;
+  invocation: GuestInvocation;
   service: WitService;
   serviceId: string;
   workflowId: string;
@@ -114,12 +149,13 @@ export interface GuestCall {
   /** wasi:cli environment: only the WAVS_ENV_* values the workflow names in env_keys. */
   environment: [string, string][];
   evmChains: [string, WitEvmChainConfig][];
-  /** WAVS's default salt: the bincode of the trigger data. */
-  defaultEventIdSalt: Uint8Array;
+  eventId: GuestEventId;
 }
 
 export type GuestFailureKind = "instantiate" | "trap" | "component-error";
 
+/** `value` is what the export returned: wasm-responses for `run`, aggregator actions for
+ * process-input and handle-timer-callback, undefined for handle-submit-callback. */
 export type GuestOutcome =
-  | { ok: true; responses: WitWasmResponse[]; logs: string[] }
+  | { ok: true; value: unknown; logs: string[] }
   | { ok: false; kind: GuestFailureKind; message: string; logs: string[] };
