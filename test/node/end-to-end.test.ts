@@ -36,12 +36,15 @@ describe("a chain event becomes a signed result onchain", () => {
     });
     expect(result.data).toBe('{"y":81}');
 
+    // The result is readable onchain a moment before the node records the receipt: wait for it.
     const node = running.devnet.nodes[0]!;
-    const task = await nodeApi(node.url, node.bearer_token).get<{
-      status: string;
-      txHash: string;
-      steps: { step: string }[];
-    }>(`/tasks/${result.eventId}`);
+    const api = nodeApi(node.url, node.bearer_token);
+    type Task = { status: string; txHash: string; steps: { step: string }[] };
+    let task = await api.get<Task>(`/tasks/${result.eventId}`);
+    for (let i = 0; i < 100 && task.status !== "landed"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      task = await api.get<Task>(`/tasks/${result.eventId}`);
+    }
     expect(task.status).toBe("landed");
     expect(task.txHash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(task.steps.map((s) => s.step)).toEqual(["executed", "quorum_reached", "tx_sent", "landed"]);
