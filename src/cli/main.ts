@@ -1,0 +1,99 @@
+/**
+ * `wavs-edge`: the operator's and builder's command line. Every command prints its result on
+ * stdout (JSON with --json), progress on stderr, and on failure one line `error: …` and exit 1
+ * (2 for usage errors).
+ */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { CliError, parseArgv } from "./args";
+import { deployServiceCommand, tasksCommand, uploadComponentCommand } from "./commands/node-commands";
+import { SERVICE_HELP, serviceCommand } from "./commands/service";
+import { createOutput } from "./output";
+
+export const HELP = `wavs-edge — a WAVS operator node on Cloudflare Workers
+
+Usage: wavs-edge <command> [flags]
+
+Build a service (offline, edits ./service.json or --file):
+  service init | workflow add | trigger set-evm | set-cron | set-block-interval
+  | component set-source-digest | permissions | config | env | submit set-aggregator | validate
+                                  see \`wavs-edge service --help\`
+Talk to a node (--node URL --token T, or WAVS_EDGE_NODE/WAVS_EDGE_TOKEN, or ./devnet.json):
+  upload-component FILE           upload a wasm component → its sha256 digest
+  deploy-service --service-uri URI [--set-uri --rpc-url URL]
+  deploy-service --service-file service.json [--set-uri --rpc-url URL]
+                                  register the service the manager points to (--set-uri first
+                                  writes the URI to the manager, key in WAVS_CLI_EVM_CREDENTIAL)
+  tasks [EVENT_ID] [--status S --service-id ID --workflow-id W --limit N]
+                                  recent tasks, or one task's timeline
+Run components and networks (provided by the execute and aggregate modules when present):
+  exec | exec-aggregator | devnet
+
+Flags everywhere: --json (machine-readable result on stdout), --help
+
+Examples:
+  npm start                                   # local network; writes devnet.json
+  wavs-edge upload-component build/components/square.wasm
+  wavs-edge service init --name square --manager-chain evm:31337 --manager-address 0x…
+  wavs-edge service workflow add --id default
+  wavs-edge service validate
+  wavs-edge deploy-service --service-file service.json --set-uri --rpc-url http://127.0.0.1:8545
+  wavs-edge tasks --status landed --json`;
+
+/** Commands other modules provide; wired when their file exists. */
+const DELEGATED: Record<string, { file: string; exportName: string }> = {
+  exec: { file: "src/cli/commands/exec.ts", exportName: "execCommand" },
+  "exec-aggregator": { file: "src/cli/commands/exec.ts", exportName: "execAggregatorCommand" },
+  devnet: { file: "scripts/devnet.ts", exportName: "devnetCommand" },
+};
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Runs one command line; resolves to the exit code. Never throws. */
+export async function runCli(argv: string[]): Promise<number> {
+  const args = parseArgv(argv);
+  const out = createOutput(args.flags.get("json") === true || args.flags.get("json") === "true");
+  const command = args.positionals[0];
+  try {
+    if (!command || (command === "help")) {
+      process.stdout.write(HELP + "\n");
+      return command ? 0 : args.flags.has("help") ? 0 : 2;
+    }
+    if (args.flags.has("help")) {
+      process.stdout.write((command === "service" ? SERVICE_HELP : HELP) + "\n");
+      return 0;
+    }
+    switch (command) {
+      case "service":
+        await serviceCommand(args, out);
+        return 0;
+      case "upload-component":
+        await uploadComponentCommand(args, out);
+        return 0;
+      case "deploy-service":
+        await deployServiceCommand(args, out);
+        return 0;
+      case "tasks":
+        await tasksCommand(args, out);
+        return 0;
+    }
+    const delegated = DELEGATED[command];
+    if (delegated) {
+      const path = join(ROOT, delegated.file);
+      const fn = existsSync(path) ? ((await import(pathToFileURL(path).href)) as Record<string, unknown>)[delegated.exportName] : undefined;
+      if (typeof fn !== "function") throw new CliError(`\`${command}\` is not available in this build yet`);
+      const code = await (fn as (argv: string[]) => Promise<number | void>)(argv.slice(1));
+      return typeof code === "number" ? code : 0;
+    }
+    throw new CliError(`unknown command "${command}"; see wavs-edge --help`, 2);
+  } catch (e) {
+    const message = e instanceof CliError ? e.message : `unexpected: ${(e as Error)?.message ?? String(e)}`;
+    process.stderr.write(`error: ${message.split("\n")[0]}\n`);
+    return e instanceof CliError ? e.exitCode : 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}

@@ -1,0 +1,136 @@
+/**
+ * The `wavs-edge` CLI as a user runs it (a child process, in a directory holding devnet.json)
+ * against a running local network: anvil, the contracts and a node under `wrangler dev`.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createPublicClient, http, parseAbi, toHex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { anvilAccount } from "../../scripts/lib/anvil";
+import { addTrigger, deployContracts } from "../../scripts/lib/deploy-contracts";
+import { NEW_TRIGGER_EVENT_HASH, startDevnet, writeDevnetJson, type RunningDevnet } from "../../scripts/lib/devnet";
+import { waitForResult } from "../../scripts/lib/wait-for-result";
+
+const BIN = join(process.cwd(), "bin", "wavs-edge.mjs");
+const COMPONENTS = join(process.cwd(), "build", "components");
+let running: RunningDevnet;
+let cwd: string;
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+beforeAll(async () => {
+  cwd = await mkdtemp(join(tmpdir(), "wavs-edge-cli-"));
+  running = await startDevnet();
+  await writeDevnetJson(running.devnet, join(cwd, "devnet.json"));
+}, 180_000);
+afterAll(async () => {
+  await running?.stop();
+  await rm(cwd, { recursive: true, force: true });
+});
+
+describe("wavs-edge against a running node", () => {
+  it("uploads a component and prints its digest", async () => {
+    const res = await cli(["upload-component", join(COMPONENTS, "square.wasm"), "--json"]);
+    expect(res.code, res.stderr).toBe(0);
+    const { digest } = JSON.parse(res.stdout);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(res.stderr).toContain("uploading");
+    const services = (await (await fetch(`${running.devnet.nodes[0]!.url}/services`)).json()) as { component_digests: string[] };
+    expect(services.component_digests).toContain(digest);
+  });
+
+  it("builds a service, sets its URI on a new manager and registers it", async () => {
+    const { devnet } = running;
+    const deployer = anvilAccount(0);
+    const contracts = await deployContracts({ rpcUrl: devnet.chain.rpc_url, deployer, operators: [], threshold: { numerator: 1, denominator: 1 } });
+    const square = JSON.parse((await cli(["upload-component", join(COMPONENTS, "square.wasm"), "--json"])).stdout).digest;
+    const aggregator = JSON.parse((await cli(["upload-component", join(COMPONENTS, "simple-aggregator.wasm"), "--json"])).stdout).digest;
+    const steps = [
+      ["service", "init", "--name", "cli-built", "--manager-chain", devnet.chain.key, "--manager-address", contracts.serviceManager],
+      ["service", "workflow", "add", "--id", "default"],
+      ["service", "trigger", "set-evm", "--workflow-id", "default", "--chain", devnet.chain.key, "--address", contracts.trigger, "--event-hash", NEW_TRIGGER_EVENT_HASH],
+      ["service", "component", "set-source-digest", "--workflow-id", "default", "--digest", square],
+      ["service", "component", "limits", "--workflow-id", "default", "--fuel-limit", "18446744073709551615", "--time-limit", "30"],
+      ["service", "submit", "set-aggregator", "--workflow-id", "default", "--url", devnet.nodes[0]!.url, "--digest", aggregator, "--chain", devnet.chain.key, "--service-handler", contracts.submit],
+      ["service", "validate"],
+    ];
+    for (const step of steps) {
+      const res = await cli(step);
+      expect(res.code, `${step.join(" ")}: ${res.stderr}`).toBe(0);
+    }
+    expect(await readFile(join(cwd, "service.json"), "utf8")).toContain('"fuel_limit": 18446744073709551615');
+
+    const credential = { WAVS_CLI_EVM_CREDENTIAL: toHex(deployer.getHdKey().privateKey!) };
+    const deployed = await cli(["deploy-service", "--service-file", "service.json", "--set-uri", "--rpc-url", devnet.chain.rpc_url, "--json"], credential);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    const result = JSON.parse(deployed.stdout);
+    expect(result.service_id).toMatch(/^[0-9a-f]{64}$/);
+    expect(deployed.stderr).toContain("setting the service URI");
+    const uri = await createPublicClient({ transport: http(devnet.chain.rpc_url) }).readContract({
+      address: contracts.serviceManager,
+      abi: parseAbi(["function getServiceURI() view returns (string)"]),
+      functionName: "getServiceURI",
+    });
+    expect(uri).toBe(result.service_uri);
+
+    // Registering it again fails with the node's reason on one line and a non-zero exit.
+    const again = await cli(["deploy-service", "--service-uri", uri]);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim().split("\n").at(-1)).toMatch(/^error: POST \/services → 409 service_exists: /);
+  });
+
+  it("lists tasks and shows one task's timeline", async () => {
+    const { devnet } = running;
+    const { triggerId } = await addTrigger({
+      rpcUrl: devnet.chain.rpc_url,
+      account: privateKeyToAccount(devnet.accounts.trigger_private_key),
+      trigger: devnet.contracts.trigger,
+      data: new TextEncoder().encode('{"x":6}'),
+    });
+    const { eventId } = await waitForResult({ rpcUrl: devnet.chain.rpc_url, submit: devnet.contracts.submit, triggerId });
+    const list = await cli(["tasks", "--status", "landed", "--json"]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout).tasks.map((t: { eventId: string }) => t.eventId)).toContain(eventId);
+    const one = await cli(["tasks", eventId]);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toContain(`${eventId}: landed`);
+    expect(one.stdout).toMatch(/ms {2}quorum_reached/);
+    const missing = await cli(["tasks", `0x${"00".repeat(20)}`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("404 task_not_found");
+  });
+});
+
+describe("wavs-edge without a node", () => {
+  it("prints help with examples and exits 0", async () => {
+    const res = await cli(["--help"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain("Examples:");
+    expect((await cli(["service", "--help"])).stdout).toContain("trigger set-block-interval");
+  });
+
+  it("fails with one line and exit 2 on a usage error", async () => {
+    const res = await cli(["service", "--file", "missing.json", "workflow", "add", "--id", "x1y"]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toBe("error: cannot read missing.json; create it with `wavs-edge service init --name NAME`\n");
+    expect((await cli(["no-such-command"])).code).toBe(2);
+  });
+
+  it("explains what validate refuses", async () => {
+    const file = "draft.json";
+    await cli(["service", "--file", file, "init", "--name", "d"]);
+    await cli(["service", "--file", file, "workflow", "add", "--id", "wf1"]);
+    const res = await cli(["service", "--file", file, "validate"]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("workflow wf1 has no component source");
+  });
+});
