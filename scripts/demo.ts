@@ -30,9 +30,14 @@ try {
   const latency = performance.now() - fired;
 
   const node = devnet.nodes[0]!;
-  const task = await nodeApi(node.url, node.bearer_token).get<{ txHash: string | null; status: string }>(
-    `/tasks/${result.eventId}`,
-  );
+  const api = nodeApi(node.url, node.bearer_token);
+  type Task = { txHash: string | null; status: string };
+  // The result is readable onchain a moment before the node records the receipt.
+  let task = await api.get<Task>(`/tasks/${result.eventId}`);
+  for (let i = 0; i < 50 && task.status !== "landed"; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    task = await api.get<Task>(`/tasks/${result.eventId}`);
+  }
   const expected = JSON.stringify({ y: X * X });
   console.log(`
   trigger ${triggerId}   ${triggerTx}
