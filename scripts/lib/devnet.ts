@@ -33,10 +33,16 @@ export type StartDevnetParameters = {
   /** Preferred ports; taken ones fall back to free ports. */
   anvilPort?: number;
   nodePort?: number;
-  /** How often the node polls the chain (drives the cron handler, which never fires locally). */
+  /** How often the node polls the chain (drives the cron handler, which never fires locally); 0: never. */
   pollIntervalMs?: number;
   /** The node's state directory; kept after stop when given (e.g. to restart a node on it). */
   stateDir?: string;
+  /** The chain's confirmation depth on the node (default 0). */
+  confirmations?: number;
+  /** RPC endpoints the node uses, in failover order, given anvil's URL (default: just anvil). */
+  nodeRpcUrls?: (anvilUrl: string) => string[];
+  /** More plain vars for the node (e.g. webhook secrets in tests). */
+  extraVars?: Record<string, string>;
   onLog?: (line: string) => void;
   onStep?: (step: string) => void;
 };
@@ -81,7 +87,15 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
         WAVS_BEARER_TOKEN: DEVNET_BEARER_TOKEN,
       },
       vars: {
-        CHAINS: JSON.stringify([{ key: chainKey, chain_id: anvil.chainId, rpc_url: anvil.rpcUrl, confirmations: 0 }]),
+        CHAINS: JSON.stringify([
+          {
+            key: chainKey,
+            chain_id: anvil.chainId,
+            rpc_urls: params.nodeRpcUrls?.(anvil.rpcUrl) ?? [anvil.rpcUrl],
+            confirmations: params.confirmations ?? 0,
+          },
+        ]),
+        ...params.extraVars,
       },
     });
     cleanups.push(node.stop);
@@ -112,10 +126,12 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
     });
     await api.post("/services", { service_manager: manager });
 
-    const ticker = setInterval(() => {
-      fetch(`${node.url}/cdn-cgi/handler/scheduled`).catch(() => {});
-    }, pollIntervalMs);
-    cleanups.push(async () => clearInterval(ticker));
+    if (pollIntervalMs > 0) {
+      const ticker = setInterval(() => {
+        fetch(`${node.url}/cdn-cgi/handler/scheduled`).catch(() => {});
+      }, pollIntervalMs);
+      cleanups.push(async () => clearInterval(ticker));
+    }
 
     const serviceId = (await api.get<{ service_ids: string[] }>("/services")).service_ids[0]!;
     const devnet: Devnet = {

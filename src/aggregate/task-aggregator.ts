@@ -67,7 +67,7 @@ export class TaskAggregator extends DurableObject<Env> {
     const { first } = state;
     const task = { eventId: first.eventId, serviceId: first.serviceId, workflowId: first.workflowId };
     const db = openDb(this.env.DB);
-    const chain = chainByKey(this.env, first.chain);
+    const chain = await chainByKey(this.env, first.chain);
 
     const quorum = await checkQuorum(chain, first.handler, first.envelope, (block) =>
       buildSignatureData(state.signatures, block),

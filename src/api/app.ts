@@ -10,6 +10,7 @@ import { configRoutes } from "./config-routes";
 import { metricsRoutes } from "./metrics-routes";
 import { limitJsonBodies } from "./body-limits";
 import { corsAllowList, rateLimit } from "./limits";
+import { chainRoutes } from "./chain-routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -28,6 +29,7 @@ export function createApp() {
   app.route("/", taskRoutes);
   app.route("/", configRoutes);
   app.route("/", metricsRoutes);
+  app.route("/", chainRoutes);
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),

@@ -8,7 +8,7 @@ import { MAX_JSON_BODY } from "./body-limits";
 import { parseCorsOrigins } from "./limits";
 
 /** `GET /config`: the node's configuration, secrets reduced to "set"/"unset" (WAVS serves them). */
-export const configRoutes = new Hono<AppEnv>().get("/config", (c) => {
+export const configRoutes = new Hono<AppEnv>().get("/config", async (c) => {
   const env = c.env as unknown as Record<string, unknown>;
   let submitter: string | null = null;
   try {
@@ -18,7 +18,7 @@ export const configRoutes = new Hono<AppEnv>().get("/config", (c) => {
   }
   return c.json({
     ...describeConfig({
-      chains: nodeChains(c.env),
+      chains: await nodeChains(c.env),
       envKeys: Object.keys(env),
       isSet: (name) => typeof env[name] === "string" && (env[name] as string).length > 0,
       corsOrigins: parseCorsOrigins(c.env.CORS_ORIGINS),

@@ -14,7 +14,7 @@ describe("redactUrl", () => {
 describe("describeConfig", () => {
   it("never carries a secret value", () => {
     const view = describeConfig({
-      chains: [{ key: "evm:1", chain_id: "1", rpc_url: "https://rpc.example/v2/SECRET", ws_endpoints: ["wss://x.example/SECRET"], confirmations: 12, poll_range: 500 }],
+      chains: [{ key: "evm:1", chain_id: "1", rpc_url: "https://rpc.example/v2/SECRET", rpc_urls: ["https://rpc.example/v2/SECRET", "https://backup.example/SECRET"], ws_endpoints: ["wss://x.example/SECRET"], confirmations: 12, poll_range: 500 }],
       envKeys: ["WAVS_BEARER_TOKEN", "WAVS_ENV_B", "WAVS_ENV_A", "CHAINS"],
       isSet: (n) => n !== "WAVS_BUILDER_TOKEN",
       corsOrigins: [],

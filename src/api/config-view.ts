@@ -45,6 +45,7 @@ export function describeConfig(p: {
     chains: p.chains.map((c) => ({
       ...c,
       rpc_url: redactUrl(c.rpc_url),
+      rpc_urls: c.rpc_urls.map(redactUrl),
       ...(c.ws_endpoints ? { ws_endpoints: c.ws_endpoints.map(redactUrl) } : {}),
     })),
     secrets: Object.fromEntries(SECRET_NAMES.map((n) => [n, p.isSet(n) ? "set" : "unset"])),

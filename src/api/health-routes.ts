@@ -1,23 +1,43 @@
+import { count } from "drizzle-orm";
 import { Hono } from "hono";
 import { publicClientFor } from "../chain/rpc";
 import { nodeChains } from "../config";
 import { openDb } from "../db/client";
+import { droppedEvents } from "../db/schema";
 import { describeError } from "../log";
 import type { AppEnv } from "./app";
 
+/** WAVS's ChainHealthResult, serialised as serde does: "healthy" | {"unhealthy":{"error"}} | "unknown". */
+type ChainHealth = "healthy" | { unhealthy: { error: string } } | "unknown";
+
+/**
+ * `GET /health` as WAVS answers it (`{timestamp, chains: {key: ChainHealthResult}}`), plus what this
+ * node adds: each chain's head, the poller's cursor and confirmation depth, and how many events were
+ * dropped before signing. 503 when a chain is unhealthy.
+ */
 export const healthRoutes = new Hono<AppEnv>().get("/health", async (c) => {
   const db = openDb(c.env.DB);
   const cursors = new Map((await db.query.chainCursors.findMany()).map((r) => [r.chain, r.nextBlock]));
-  const chains = await Promise.all(
-    nodeChains(c.env).map(async (chain) => {
+  const results = await Promise.all(
+    (await nodeChains(c.env)).map(async (chain) => {
+      const poller = { next_block: cursors.get(chain.key) ?? null, confirmations: chain.confirmations, rpc_endpoints: chain.rpc_urls.length };
       try {
         const block = await publicClientFor(chain).getBlockNumber();
-        return [chain.key, { ok: true, latest_block: Number(block), next_block: cursors.get(chain.key) ?? null }];
+        return { key: chain.key, health: "healthy" as ChainHealth, poller: { ...poller, latest_block: Number(block) } };
       } catch (e) {
-        return [chain.key, { ok: false, error: describeError(e), next_block: cursors.get(chain.key) ?? null }];
+        return { key: chain.key, health: { unhealthy: { error: describeError(e) } } as ChainHealth, poller };
       }
     }),
   );
-  const ok = chains.every(([, s]) => (s as { ok: boolean }).ok);
-  return c.json({ ok, chains: Object.fromEntries(chains) }, ok ? 200 : 503);
+  const [dropped] = await db.select({ n: count() }).from(droppedEvents);
+  const ok = results.every((r) => r.health === "healthy");
+  return c.json(
+    {
+      timestamp: new Date().toISOString(),
+      chains: Object.fromEntries(results.map((r) => [r.key, r.health])),
+      pollers: Object.fromEntries(results.map((r) => [r.key, r.poller])),
+      dropped_events: dropped?.n ?? 0,
+    },
+    ok ? 200 : 503,
+  );
 });

@@ -12,7 +12,7 @@ const HEAD_TIMEOUT_MS = 3_000;
 /** `GET /metrics`: Prometheus text, computed from D1 plus each chain's head. */
 export const metricsRoutes = new Hono<AppEnv>().get("/metrics", async (c) => {
   const heads = await Promise.all(
-    nodeChains(c.env).map(async (chain) => {
+    (await nodeChains(c.env)).map(async (chain) => {
       const head = await Promise.race([
         publicClientFor(chain).getBlockNumber().catch(() => null),
         new Promise<null>((r) => setTimeout(() => r(null), HEAD_TIMEOUT_MS)),

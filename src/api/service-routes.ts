@@ -32,13 +32,9 @@ const deleteBody = z.strictObject({ service_managers: z.array(managerSchema).min
 
 /** The chain's head, read before registering so the poller starts no later than this moment. */
 async function readHead(env: Env, chainKey: string): Promise<{ chain: string; head: bigint }> {
-  const chain = (() => {
-    try {
-      return chainByKey(env, chainKey);
-    } catch (e) {
-      throw new ApiError(404, "unknown_chain", (e as Error).message);
-    }
-  })();
+  const chain = await chainByKey(env, chainKey).catch((e: unknown) => {
+    throw new ApiError(404, "unknown_chain", (e as Error).message);
+  });
   const head = await publicClientFor(chain)
     .getBlockNumber()
     .catch(() => {

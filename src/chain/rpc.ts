@@ -1,4 +1,4 @@
-import { createPublicClient, createWalletClient, http, type LocalAccount } from "viem";
+import { createPublicClient, createWalletClient, fallback, http, type LocalAccount } from "viem";
 import type { ChainSettings } from "../config";
 
 /** Strips credentials and API keys from an RPC URL before it reaches a message or a log. */
@@ -17,14 +17,28 @@ function chainFor(settings: ChainSettings) {
     id,
     name: settings.key,
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [settings.rpc_url] } },
+    rpcUrls: { default: { http: rpcUrlsOf(settings) } },
   } as const;
 }
 
+function rpcUrlsOf(settings: ChainSettings): string[] {
+  return settings.rpc_urls?.length ? settings.rpc_urls : [settings.rpc_url];
+}
+
+/**
+ * One HTTP transport, or a failover over several: viem's fallback moves to the next endpoint when
+ * one fails with a transport error (a JSON-RPC error from a healthy endpoint is not retried elsewhere).
+ */
+function transportFor(settings: ChainSettings) {
+  const urls = rpcUrlsOf(settings);
+  if (urls.length === 1) return http(urls[0], { retryCount: 2 });
+  return fallback(urls.map((url) => http(url, { retryCount: 1 })));
+}
+
 export function publicClientFor(settings: ChainSettings) {
-  return createPublicClient({ chain: chainFor(settings), transport: http(settings.rpc_url, { retryCount: 2 }) });
+  return createPublicClient({ chain: chainFor(settings), transport: transportFor(settings) });
 }
 
 export function walletClientFor(settings: ChainSettings, account: LocalAccount) {
-  return createWalletClient({ account, chain: chainFor(settings), transport: http(settings.rpc_url, { retryCount: 2 }) });
+  return createWalletClient({ account, chain: chainFor(settings), transport: transportFor(settings) });
 }

@@ -89,3 +89,35 @@ export const savedServices = sqliteTable("saved_services", {
   json: text("json").notNull(),
   savedAt: integer("saved_at").notNull(),
 });
+
+/** Chains added at run time with `POST /dev/chains` (the CHAINS var holds the deployed ones). */
+export const chains = sqliteTable("chains", {
+  key: text("key").primaryKey(), // evm:<chain id>
+  config: text("config").notNull(), // JSON: ChainSettings, RPC URLs included (never served back whole)
+  addedAt: integer("added_at").notNull(),
+});
+
+/** Webhook deliveries already accepted, so a replayed delivery is refused. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    source: text("source").notNull(),
+    deliveryId: text("delivery_id").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.source, t.deliveryId] })],
+);
+
+/** Events refused before any signing: forged, reorged or otherwise not on the canonical chain. */
+export const droppedEvents = sqliteTable(
+  "dropped_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    source: text("source").notNull(), // e.g. webhook:alchemy
+    chain: text("chain").notNull(),
+    eventKey: text("event_key").notNull(), // chain:blockHash:txHash:logIndex
+    reason: text("reason").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("dropped_events_by_time").on(t.at)],
+);

@@ -7,87 +7,84 @@ import { chainCursors } from "../db/schema";
 import { describeError, log } from "../log";
 import type { TriggerMessage } from "../queue/messages";
 import { evmTriggersOnChain } from "../service/service-registry";
-import { logEventKey, logToTriggerData, type ChainLog } from "./log-to-trigger-data";
+import { buildLogMessages, pausedServiceIds, sendTriggerMessages } from "./enqueue-events";
+import { getLogsSplitting, parseRpcLog } from "./get-logs";
 
 /** Ranges read per chain in one run, so a long backfill spreads over several runs. */
 const MAX_RANGES_PER_RUN = 20;
-/** Queues take at most 100 messages per sendBatch. */
-const QUEUE_BATCH = 100;
 
 /** Polls every configured chain once; a failing chain does not stop the others. */
 export async function pollChains(env: Env): Promise<void> {
   const db = openDb(env.DB);
   await Promise.all(
-    nodeChains(env).map((chain) =>
+    (await nodeChains(env)).map((chain) =>
       pollChain(db, env.TRIGGERS, chain).catch((e: unknown) =>
-        log("warn", "poll failed", { subsys: "ingest", chain: chain.key, rpc: redactRpcUrl(chain.rpc_url), error: describeError(e) }),
+        log("warn", "poll failed", { subsys: "ingest", chain: chain.key, rpc: chain.rpc_urls.map(redactRpcUrl), error: describeError(e) }),
       ),
     ),
   );
 }
 
+export interface PollResult {
+  from: bigint;
+  /** Next block to read after this run. */
+  next: bigint;
+  enqueued: number;
+}
+
 /**
  * Reads logs matching the chain's registered triggers from the persisted cursor up to
- * head − confirmations, enqueues one message per (log, workflow), then moves the cursor.
+ * head − confirmations, enqueues one message per (log, workflow), then moves the cursor. Logs are
+ * only read once buried under the confirmation depth, so a log reorged out above that depth is
+ * never seen; backfill after downtime is the same loop starting from an older cursor.
  */
-export async function pollChain(db: Db, queue: Queue<TriggerMessage>, chain: ChainSettings): Promise<void> {
+export async function pollChain(db: Db, queue: Queue<TriggerMessage>, chain: ChainSettings): Promise<PollResult | undefined> {
   const triggers = await evmTriggersOnChain(db, chain.key);
-  if (triggers.length === 0) return;
+  if (triggers.length === 0) return undefined;
   const client = publicClientFor(chain);
   const head = await client.getBlockNumber();
   const safe = head - BigInt(chain.confirmations);
+  if (safe < 0n) return undefined;
   const cursor = await db.query.chainCursors.findFirst({ where: eq(chainCursors.chain, chain.key) });
   // A chain seen for the first time starts at the current safe block: registration sets the
   // cursor earlier (see startCursorAt) so nothing between registration and first poll is missed.
-  let from = cursor ? BigInt(cursor.nextBlock) : safe;
+  const start = cursor ? BigInt(cursor.nextBlock) : safe;
+  let from = start;
 
-  const addresses = [...new Set(triggers.map((t) => t.address as Hex))];
-  const topics = [...new Set(triggers.map((t) => t.eventHash as Hex))];
-  const timestamps = new Map<bigint, bigint>();
+  const paused = await pausedServiceIds(db);
+  const active = triggers.filter((t) => !paused.has(t.serviceId));
+  const filter = {
+    address: [...new Set(triggers.map((t) => t.address as Hex))],
+    topics: [[...new Set(triggers.map((t) => t.eventHash as Hex))]],
+  };
+  const timestamps = new Map<Hex, bigint>();
+  let enqueued = 0;
 
   for (let ranges = 0; from <= safe && ranges < MAX_RANGES_PER_RUN; ranges++) {
     const to = from + BigInt(chain.poll_range) - 1n < safe ? from + BigInt(chain.poll_range) - 1n : safe;
-    const logs = (await client.request({
-      method: "eth_getLogs",
-      params: [{ address: addresses, topics: [topics], fromBlock: toHex(from), toBlock: toHex(to) }],
-    })) as RpcLog[];
+    const logs = await getLogsSplitting((args) => client.request(args as never), filter, from, to);
 
     const messages: TriggerMessage[] = [];
     for (const raw of logs) {
       const entry = parseRpcLog(raw);
       if (entry.removed) continue;
-      const matching = triggers.filter(
-        (t) => t.address === entry.address.toLowerCase() && t.eventHash === entry.topics[0]?.toLowerCase(),
-      );
-      if (matching.length === 0) continue;
-      let ts = timestamps.get(entry.blockNumber);
+      let ts = timestamps.get(entry.blockHash);
       if (ts === undefined) {
+        // By hash: the header of the very block the log came from, whatever happened since.
         ts = (await client.getBlock({ blockHash: entry.blockHash })).timestamp;
-        timestamps.set(entry.blockNumber, ts);
+        timestamps.set(entry.blockHash, ts);
       }
-      for (const t of matching) {
-        messages.push({
-          type: "trigger",
-          version: 1,
-          serviceId: t.serviceId,
-          workflowId: t.workflowId,
-          eventKey: `${logEventKey(chain.key, entry)}:${t.serviceId}:${t.workflowId}`,
-          data: logToTriggerData(chain.key, entry, ts),
-          source: "poller",
-          seenAt: Date.now(),
-        });
-      }
+      messages.push(...buildLogMessages(chain.key, entry, ts, active, "poller"));
     }
-    for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
-      // v8 serialisation carries bigints and byte arrays (the default, json, cannot).
-      await queue.sendBatch(messages.slice(i, i + QUEUE_BATCH).map((body) => ({ body, contentType: "v8" as const })));
-    }
+    await sendTriggerMessages(queue, messages);
     await setCursor(db, chain.key, to + 1n);
     if (messages.length > 0) {
-      log("info", "events enqueued", { subsys: "ingest", chain: chain.key, from: from, to, count: messages.length });
+      log("info", "events enqueued", { subsys: "ingest", chain: chain.key, from, to, count: messages.length });
     }
+    enqueued += messages.length;
     from = to + 1n;
   }
+  return { from: start, next: from, enqueued };
 }
 
 /** Starts a chain's cursor at `block` unless it already has one (called on service registration). */
@@ -104,32 +101,3 @@ async function setCursor(db: Db, chain: string, nextBlock: bigint) {
     .values({ chain, nextBlock: Number(nextBlock), updatedAt: Date.now() })
     .onConflictDoUpdate({ target: chainCursors.chain, set: { nextBlock: Number(nextBlock), updatedAt: Date.now() } });
 }
-
-interface RpcLog {
-  address: Hex;
-  topics: Hex[];
-  data: Hex;
-  blockNumber: Hex;
-  blockHash: Hex;
-  transactionHash: Hex;
-  transactionIndex: Hex;
-  logIndex: Hex;
-  removed?: boolean;
-}
-
-function parseRpcLog(raw: RpcLog): ChainLog & { removed: boolean } {
-  return {
-    address: raw.address,
-    topics: raw.topics,
-    data: raw.data,
-    blockNumber: BigInt(raw.blockNumber),
-    blockHash: raw.blockHash,
-    transactionHash: raw.transactionHash,
-    transactionIndex: Number(raw.transactionIndex),
-    logIndex: Number(raw.logIndex),
-    removed: raw.removed === true,
-  };
-}
-
-const toHex = (n: bigint) => `0x${n.toString(16)}` as Hex;
-

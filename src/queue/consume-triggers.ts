@@ -65,7 +65,7 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
     serviceId: msg.serviceId,
     workflowId: msg.workflowId,
     action: { config: { service_id: msg.serviceId, workflow_id: msg.workflowId, trigger: workflow.trigger }, data: msg.data },
-    chains: nodeChains(env),
+    chains: await nodeChains(env),
   });
   if (responses.length > 1 && responses.some((r) => r.event_id_salt === null)) {
     throw new PermanentTaskError("a component returning several responses must give each an event_id_salt");

@@ -66,13 +66,9 @@ function parseOrReject(text: string): Service {
 
 /** The service JSON the manager's URI points to, validated against the manager it came from. */
 async function fetchServiceFromManager(env: Env, manager: ServiceManager): Promise<Service> {
-  const chain = (() => {
-    try {
-      return chainByKey(env, manager.evm.chain);
-    } catch (e) {
-      throw new ApiError(404, "unknown_chain", (e as Error).message);
-    }
-  })();
+  const chain = await chainByKey(env, manager.evm.chain).catch((e: unknown) => {
+    throw new ApiError(404, "unknown_chain", (e as Error).message);
+  });
 
   let uri: string;
   try {

@@ -1,0 +1,93 @@
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { services } from "../db/schema";
+import type { TriggerMessage } from "../queue/messages";
+import { logEventKey, logToTriggerData, type ChainLog } from "./log-to-trigger-data";
+
+/** Cloudflare Queues: at most 100 messages and 256 KB per sendBatch. */
+export const MAX_BATCH_MESSAGES = 100;
+export const MAX_BATCH_BYTES = 256 * 1024;
+/** Room for per-message overhead the platform adds to each message's body. */
+const PER_MESSAGE_OVERHEAD = 128;
+
+/** A workflow listening for a contract event (a row of the evm trigger index). */
+export interface EvmTriggerRow {
+  serviceId: string;
+  workflowId: string;
+  address: string;
+  eventHash: string;
+}
+
+/**
+ * One message per workflow the log matches (address and topic0), keyed by
+ * chain:blockHash:txHash:logIndex:service:workflow so the poller, a webhook and a queue redelivery
+ * all dedupe onto one task.
+ */
+export function buildLogMessages(
+  chain: string,
+  log: ChainLog,
+  blockTimestamp: bigint,
+  triggers: readonly EvmTriggerRow[],
+  source: TriggerMessage["source"],
+  now = Date.now(),
+): TriggerMessage[] {
+  const address = log.address.toLowerCase();
+  const topic0 = log.topics[0]?.toLowerCase();
+  const key = logEventKey(chain, log);
+  return triggers
+    .filter((t) => t.address === address && t.eventHash === topic0)
+    .map((t) => ({
+      type: "trigger",
+      version: 1,
+      serviceId: t.serviceId,
+      workflowId: t.workflowId,
+      eventKey: `${key}:${t.serviceId}:${t.workflowId}`,
+      data: logToTriggerData(chain, log, blockTimestamp),
+      source,
+      seenAt: now,
+    }));
+}
+
+/** Rough serialised size of a message: its JSON with bigints and bytes as text, plus overhead. */
+export function estimateMessageBytes(msg: TriggerMessage): number {
+  const json = JSON.stringify(msg, (_, v) =>
+    typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? "x".repeat(v.length * 2) : v,
+  );
+  return json.length + PER_MESSAGE_OVERHEAD;
+}
+
+/** Splits messages into sendBatch-sized groups: ≤ 100 messages and ≤ 256 KB each. */
+export function batchMessages(messages: readonly TriggerMessage[]): TriggerMessage[][] {
+  const batches: TriggerMessage[][] = [];
+  let current: TriggerMessage[] = [];
+  let bytes = 0;
+  for (const msg of messages) {
+    const size = estimateMessageBytes(msg);
+    if (current.length > 0 && (current.length === MAX_BATCH_MESSAGES || bytes + size > MAX_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(msg);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * Enqueues the messages within the queue's limits.
+ * @throws what the queue throws; messages of earlier batches may already be sent (the consumer dedupes)
+ */
+export async function sendTriggerMessages(queue: Queue<TriggerMessage>, messages: readonly TriggerMessage[]): Promise<void> {
+  for (const batch of batchMessages(messages)) {
+    // v8 serialisation carries bigints and byte arrays (the default, json, cannot).
+    await queue.sendBatch(batch.map((body) => ({ body, contentType: "v8" as const })));
+  }
+}
+
+/** Service ids that are paused: their workflows get no tasks. */
+export async function pausedServiceIds(db: Db): Promise<Set<string>> {
+  const rows = await db.select({ id: services.id }).from(services).where(eq(services.status, "paused"));
+  return new Set(rows.map((r) => r.id));
+}
