@@ -101,7 +101,7 @@ describe("a restarted node remembers everything", () => {
       signer: (await call("POST", "/services/signer", JSON.stringify({ service_manager: { evm: { chain: devnet.chain.key, address: devnet.contracts.service_manager } } }))).body,
       other: (await call("POST", "/services/signer", JSON.stringify(other))).body,
       task: (await call("GET", `/tasks/${result.eventId}`)).body,
-      cursor: (await call("GET", "/health")).body.chains[devnet.chain.key].next_block,
+      cursor: (await call("GET", "/health")).body.pollers[devnet.chain.key].next_block,
     };
     expect(before.signer.secp256k1.hd_index).toBe(1);
     expect(before.other.secp256k1.hd_index).toBe(3);
@@ -137,7 +137,7 @@ describe("a restarted node remembers everything", () => {
       expect(JSON.parse((await get(`/tasks/${result.eventId}`)).text)).toEqual(before.task);
       // The chain is gone (anvil stopped), yet the cursor is read back from D1.
       const health = JSON.parse((await get("/health")).text);
-      expect(health.chains[devnet.chain.key].next_block).toBe(before.cursor);
+      expect(health.pollers[devnet.chain.key].next_block).toBe(before.cursor);
     } finally {
       await restarted.stop();
     }
