@@ -2,17 +2,19 @@
  * Builds every JavaScript component under components/<name>/ and test/fixtures/components/<name>/
  * (entry index.js) into build/components/<name>.wasm with `jco componentize --backend qjs`
  * (QuickJS), against the `operator-js` world in wit/, or the world named in the folder's
- * component.json (`{"world": "aggregator-js"}`). Offline.
+ * component.json (`{"world": "aggregator-js"}`), and every WAT fixture test/fixtures/wat/<name>.wat
+ * with jco's wasm-tools commands (parse, embed, new; see test/fixtures/wat/README.md). Offline.
  * Usage: `npm run build:components [-- name...]`.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const sourceDirs = [join(root, "components"), join(root, "test/fixtures/components")];
+const watDir = join(root, "test/fixtures/wat");
 const outDir = join(root, "build/components");
 const DEFAULT_WORLD = "operator-js";
 
@@ -25,16 +27,20 @@ async function worldOf(entry: string): Promise<string> {
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const entries = new Map<string, string>();
+  const wats = new Map<string, string>();
+  if (existsSync(watDir)) {
+    for (const f of await readdir(watDir)) if (f.endsWith(".wat")) wats.set(f.slice(0, -".wat".length), join(watDir, f));
+  }
   for (const dir of sourceDirs) {
     if (!existsSync(dir)) continue;
     for (const d of await readdir(dir, { withFileTypes: true })) {
       const entry = join(dir, d.name, "index.js");
       if (!d.isDirectory() || !existsSync(entry)) continue;
-      if (entries.has(d.name)) throw new Error(`two components named ${d.name}`);
+      if (entries.has(d.name) || wats.has(d.name)) throw new Error(`two components named ${d.name}`);
       entries.set(d.name, entry);
     }
   }
-  const names = [...entries.keys()].filter((name) => only.length === 0 || only.includes(name)).sort();
+  const names = [...entries.keys(), ...wats.keys()].filter((name) => only.length === 0 || only.includes(name)).sort();
   if (only.length > 0 && names.length !== only.length) {
     throw new Error(`unknown component(s): ${only.filter((n) => !names.includes(n)).join(", ")}`);
   }
@@ -42,6 +48,12 @@ async function main(): Promise<void> {
   for (const name of names) {
     const started = Date.now();
     const out = join(outDir, `${name}.wasm`);
+    const wat = wats.get(name);
+    if (wat) {
+      await buildWat(name, wat, out);
+      console.log(`build-components: ${name} -> build/components/${name}.wasm (${(await stat(out)).size} B, ${Date.now() - started} ms)`);
+      continue;
+    }
     await run(join(root, "node_modules/.bin/jco"), [
       "componentize",
       // absolute paths: jco resolves the entry against its own working directory
@@ -60,6 +72,22 @@ async function main(): Promise<void> {
     const size = (await stat(out)).size;
     console.log(`build-components: ${name} -> build/components/${name}.wasm (${(size / 1024).toFixed(0)} KiB, ${Date.now() - started} ms)`);
   }
+}
+
+/**
+ * WAT → core module → core module with the world's type information → component, in-process
+ * through jco's wasm-tools API (the CLI's `embed --wit` cannot read paths: preview2-shim 0.26
+ * starts with no preopened directory, so one is granted here).
+ */
+async function buildWat(name: string, wat: string, out: string): Promise<void> {
+  const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
+  const tools = await import("@bytecodealliance/jco-transpile/wasm-tools");
+  (_setPreopens as (p: Record<string, string>) => void)({ "/": "/" });
+  const ownWit = join(watDir, `${name}.wit`);
+  const [witPath, world] = existsSync(ownWit) ? [ownWit, name] : [join(root, "wit"), DEFAULT_WORLD];
+  const core = await tools.parse(await readFile(wat, "utf8"));
+  const embedded = await tools.componentEmbed({ binary: core, witPath, world });
+  await writeFile(out, await tools.componentNew(embedded, []));
 }
 
 function run(command: string, args: string[]): Promise<void> {

@@ -1,3 +1,4 @@
+import { readComponentInfo, type ComponentInfo } from "./component-info";
 import { InvalidComponentError } from "./errors";
 
 export { InvalidComponentError };
@@ -12,26 +13,33 @@ export function componentKey(digest: string): string {
   return `components/${digest}`;
 }
 
+/** R2 key of a component's imports, exports and world (JSON), written at upload. */
+export function componentInfoKey(digest: string): string {
+  return `component-info/${digest}`;
+}
+
 /**
  * Checks that `bytes` is a WebAssembly component (not a core module, not something else).
  * @throws InvalidComponentError with what is wrong
  */
 export function assertComponentBytes(bytes: Uint8Array): void {
   if (bytes.length < 8) {
-    throw new InvalidComponentError(`not a WebAssembly component: ${bytes.length} bytes, shorter than a wasm header`);
+    throw new InvalidComponentError("not-wasm", `not a WebAssembly component: ${bytes.length} bytes, shorter than a wasm header`);
   }
   if (!WASM_MAGIC.every((b, i) => bytes[i] === b)) {
-    throw new InvalidComponentError("not a WebAssembly component: missing the \\0asm magic number");
+    throw new InvalidComponentError("not-wasm", "not a WebAssembly component: missing the \\0asm magic number");
   }
   const version = bytes[4]! | (bytes[5]! << 8);
   const layer = bytes[6]! | (bytes[7]! << 8);
   if (layer === 0) {
     throw new InvalidComponentError(
+      "core-module",
       `a core WebAssembly module (version ${version}), not a component: build it as a component (e.g. cargo component / wasm32-wasip2, or wasm-tools component new)`,
     );
   }
   if (layer !== 1 || !COMPONENT_VERSION.every((b, i) => bytes[4 + i] === b) || !COMPONENT_LAYER.every((b, i) => bytes[6 + i] === b)) {
     throw new InvalidComponentError(
+      "unsupported-encoding",
       `unsupported WebAssembly component encoding (version 0x${version.toString(16)}, layer ${layer}); expected version 0xd, layer 1`,
     );
   }
@@ -48,7 +56,7 @@ export async function componentExists(env: Pick<Env, "COMPONENTS">, digest: stri
   return (await env.COMPONENTS.head(componentKey(digest))) !== null;
 }
 
-export interface StoreComponentResult {
+export interface StoreComponentResult extends ComponentInfo {
   digest: string;
   size: number;
   /** false when the same bytes were already stored */
@@ -56,13 +64,71 @@ export interface StoreComponentResult {
 }
 
 /**
- * Validates a component and stores it in R2 under its digest.
- * @throws InvalidComponentError when the bytes are not a WebAssembly component
+ * Validates a component (a component, not a core module, exporting an operator's `run` or an
+ * aggregator's three functions) and stores it in R2 under its digest, with its info.
+ * @throws InvalidComponentError saying what is wrong with the bytes
  */
 export async function storeComponent(env: Pick<Env, "COMPONENTS">, bytes: Uint8Array): Promise<StoreComponentResult> {
   assertComponentBytes(bytes);
+  const info = readComponentInfo(bytes);
   const digest = await computeComponentDigest(bytes);
-  if (await componentExists(env, digest)) return { digest, size: bytes.length, created: false };
-  await env.COMPONENTS.put(componentKey(digest), bytes, { httpMetadata: { contentType: "application/wasm" } });
-  return { digest, size: bytes.length, created: true };
+  const created = !(await componentExists(env, digest));
+  // info first: a stored component always has its info, or the reader recomputes it
+  await env.COMPONENTS.put(componentInfoKey(digest), JSON.stringify(info), {
+    httpMetadata: { contentType: "application/json" },
+  });
+  if (created) {
+    await env.COMPONENTS.put(componentKey(digest), bytes, { httpMetadata: { contentType: "application/wasm" } });
+  }
+  return { digest, size: bytes.length, created, ...info };
+}
+
+export interface StoredComponent extends ComponentInfo {
+  digest: string;
+  size: number;
+}
+
+/**
+ * A stored component's size, world, imports and exports; undefined when it is not stored.
+ * Components stored without info (before it existed) are read once and get it.
+ * @throws InvalidComponentError when stored bytes are no longer accepted as a component
+ */
+export async function getStoredComponent(env: Pick<Env, "COMPONENTS">, digest: string): Promise<StoredComponent | undefined> {
+  const [head, infoObject] = await Promise.all([
+    env.COMPONENTS.head(componentKey(digest)),
+    env.COMPONENTS.get(componentInfoKey(digest)),
+  ]);
+  if (!head) return undefined;
+  let info: ComponentInfo;
+  if (infoObject) {
+    info = (await infoObject.json()) as ComponentInfo;
+  } else {
+    const object = await env.COMPONENTS.get(componentKey(digest));
+    if (!object) return undefined;
+    info = readComponentInfo(new Uint8Array(await object.arrayBuffer()));
+    await env.COMPONENTS.put(componentInfoKey(digest), JSON.stringify(info));
+  }
+  return { digest, size: head.size, ...info };
+}
+
+export interface ListComponentsResult {
+  components: { digest: string; size: number; uploaded: string }[];
+  /** pass back to get the next page; absent on the last page */
+  cursor?: string;
+}
+
+/** Stored components, by digest, a page at a time. */
+export async function listComponents(
+  env: Pick<Env, "COMPONENTS">,
+  options: { limit: number; cursor?: string },
+): Promise<ListComponentsResult> {
+  const page = await env.COMPONENTS.list({ prefix: "components/", limit: options.limit, cursor: options.cursor });
+  return {
+    components: page.objects.map((o) => ({
+      digest: o.key.slice("components/".length),
+      size: o.size,
+      uploaded: o.uploaded.toISOString(),
+    })),
+    ...(page.truncated ? { cursor: page.cursor } : {}),
+  };
 }

@@ -27,7 +27,16 @@ export class ExecutionError extends Error {
   }
 }
 
-/** Bytes offered as a component that are not a WebAssembly component. */
+/** What is wrong with bytes offered as a component. */
+export type InvalidComponentReason = "not-wasm" | "core-module" | "unsupported-encoding" | "malformed" | "wrong-exports";
+
+/** Bytes offered as a component that are not a WebAssembly component WAVS can run. */
 export class InvalidComponentError extends Error {
   override readonly name = "InvalidComponentError";
+  constructor(
+    readonly reason: InvalidComponentReason,
+    message: string,
+  ) {
+    super(message);
+  }
 }

@@ -252,7 +252,7 @@ describe("storeComponent", () => {
     const first = await storeComponent(env, bytes);
     const again = await storeComponent(env, bytes);
     expect(first.digest).toMatch(/^[0-9a-f]{64}$/);
-    expect(again).toEqual({ digest: first.digest, size: bytes.length, created: false });
+    expect(again).toMatchObject({ digest: first.digest, size: bytes.length, created: false, world: "operator" });
     expect((await env.COMPONENTS.head(`components/${first.digest}`))?.size).toBe(bytes.length);
   });
 });
