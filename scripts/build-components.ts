@@ -84,8 +84,11 @@ async function buildWat(name: string, wat: string, out: string): Promise<void> {
   const tools = await import("@bytecodealliance/jco-transpile/wasm-tools");
   (_setPreopens as (p: Record<string, string>) => void)({ "/": "/" });
   const ownWit = join(watDir, `${name}.wit`);
-  const [witPath, world] = existsSync(ownWit) ? [ownWit, name] : [join(root, "wit"), DEFAULT_WORLD];
-  const core = await tools.parse(await readFile(wat, "utf8"));
+  const text = await readFile(wat, "utf8");
+  // a first line `;; world: <name>` picks another world from wit/
+  const named = /^;; world: ([a-z0-9-]+)/.exec(text)?.[1];
+  const [witPath, world] = existsSync(ownWit) ? [ownWit, name] : [join(root, "wit"), named ?? DEFAULT_WORLD];
+  const core = await tools.parse(text);
   const embedded = await tools.componentEmbed({ binary: core, witPath, world });
   await writeFile(out, await tools.componentNew(embedded, []));
 }

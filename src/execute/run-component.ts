@@ -15,6 +15,7 @@ import {
   fromWitWasmResponses,
   toConfigEntries,
   toWitAggregatorInput,
+  toWitComponent,
   toWitEvmChainConfig,
   toWitService,
   toWitTriggerAction,
@@ -166,6 +167,7 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
 
   let outcome: GuestOutcome;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const callStarted = Date.now();
   try {
     outcome = await Promise.race([
       guest.call({
@@ -177,6 +179,7 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
         environment: grantedEnvironment(env, component.env_keys),
         evmChains: params.chains.map((c) => [c.key, toWitEvmChainConfig(c)]),
         eventId: params.eventId,
+        allowedHttpHosts: toWitComponent(component).permissions.allowedHttpHosts,
       }) as Promise<GuestOutcome>,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -194,6 +197,11 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
   }
 
   markWarm();
+  // A run that held the thread past its limit (the timer could not fire meanwhile) is out of
+  // time whatever it returned, as if it had been interrupted at the deadline.
+  if (Date.now() - callStarted > limitMs) {
+    throw new ExecutionError("out-of-time", `component ran longer than ${limitSeconds} s`, { digest, logs: outcome.logs });
+  }
   if (!outcome.ok) throw new ExecutionError(outcome.kind, outcome.message, { digest, logs: outcome.logs });
   return {
     value: outcome.value,

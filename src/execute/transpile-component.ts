@@ -5,10 +5,11 @@
  * must reach the loader as a `{wasm}` module; the few tiny helper modules jco inlines as
  * `new WebAssembly.Module(new Uint8Array([...]))` are hoisted into their own files.
  */
+import { readImportsExports } from "./component-info";
 import { TRANSPILER_VERSION } from "./generated/version.js";
 
 /** Bump when the options or post-processing below change what is produced. */
-const OUTPUT_REVISION = 1;
+const OUTPUT_REVISION = 2;
 const ARTIFACTS_VERSION = `${TRANSPILER_VERSION}-${OUTPUT_REVISION}`;
 
 /** Transpiled output: the JS module and its core wasm modules, by file name. */
@@ -18,6 +19,9 @@ export interface ComponentArtifacts {
   coreModules: Record<string, Uint8Array>;
   /** hoisted helper modules, imported by `js` as `./<name>` */
   inlineModules: Record<string, Uint8Array>;
+  /** the component's top-level import names, e.g. `wasi:http/outgoing-handler@0.2.0`: the guest
+   * decides from them what the component may be given (permissions) */
+  imports: string[];
 }
 
 /** R2 key of a component's transpiled artifacts for this transpiler. */
@@ -53,12 +57,13 @@ export async function transpileComponent(bytes: Uint8Array): Promise<ComponentAr
     else if (name.endsWith(".wasm")) coreModules[name] = content;
   }
   if (js === undefined) throw new Error("jco produced no JS module");
-  return hoistInlineModules(js, coreModules);
+  const imports = readImportsExports(bytes).imports.map((i) => i.name);
+  return { ...hoistInlineModules(js, coreModules), imports };
 }
 
 const INLINE_MODULE = /new WebAssembly\.Module\(\s*new Uint8Array\(\s*\[([\dA-Fa-fx\s,]*)\]\s*\)\s*\)/g;
 
-function hoistInlineModules(js: string, coreModules: Record<string, Uint8Array>): ComponentArtifacts {
+function hoistInlineModules(js: string, coreModules: Record<string, Uint8Array>): Omit<ComponentArtifacts, "imports"> {
   const inlineModules: Record<string, Uint8Array> = {};
   const imports: string[] = [];
   const body = js.replace(INLINE_MODULE, (_match, list: string) => {
@@ -83,6 +88,7 @@ interface ArtifactsManifest {
   js: number;
   core: [string, number][];
   inline: [string, number][];
+  imports: string[];
 }
 
 export function packArtifacts(a: ComponentArtifacts): Uint8Array {
@@ -94,6 +100,7 @@ export function packArtifacts(a: ComponentArtifacts): Uint8Array {
     js: js.length,
     core: core.map(([n, b]) => [n, b.length]),
     inline: inline.map(([n, b]) => [n, b.length]),
+    imports: a.imports,
   };
   const head = new TextEncoder().encode(JSON.stringify(manifest));
   const parts = [js, ...core.map(([, b]) => b), ...inline.map(([, b]) => b)];
@@ -123,5 +130,5 @@ export function unpackArtifacts(bytes: Uint8Array): ComponentArtifacts {
   const js = new TextDecoder().decode(take(manifest.js));
   const coreModules = Object.fromEntries(manifest.core.map(([name, n]) => [name, take(n)]));
   const inlineModules = Object.fromEntries(manifest.inline.map(([name, n]) => [name, take(n)]));
-  return { js, coreModules, inlineModules };
+  return { js, coreModules, inlineModules, imports: manifest.imports };
 }

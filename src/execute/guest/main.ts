@@ -17,6 +17,7 @@ import * as sockets from "@bytecodealliance/preview2-shim/sockets";
 import * as http from "@bytecodealliance/preview2-shim/http";
 import { instantiate } from "wavs-guest:component";
 import coreModules from "wavs-guest:core-modules";
+import componentInfo from "wavs-guest:component-info";
 import { computeEventId } from "../../sign/event-id";
 import type { GuestCall, GuestOutcome, HostLogLevel, WitWasmResponse } from "./protocol";
 
@@ -24,6 +25,27 @@ const MAX_LOG_LINES = 500;
 const MAX_LOG_LINE = 4096;
 
 let queue: Promise<unknown> = Promise.resolve();
+
+/*
+ * Components run without JSPI here, so an import cannot wait: the shim's `block` and `poll`
+ * return a promise that the synchronous binding drops, and a guest that polls until ready (an
+ * HTTP response, a sleep) would spin until workerd runs out of heap. Waiting on something that is
+ * not ready traps instead, failing only that run.
+ */
+const NOT_READY = "the component waited on a wasi:io pollable that is not ready (an HTTP response or a timer); this runtime cannot suspend a component yet (no JSPI), so the wait was refused";
+const pollableProto = io.poll.Pollable.prototype as { ready(): boolean; block(): unknown };
+pollableProto.block = function block(this: { ready(): boolean }): void {
+  if (!this.ready()) throw new Error(NOT_READY);
+};
+const pollList = (list: { ready(): boolean }[]): Uint32Array => {
+  if (list.length === 0) throw new Error("poll list must not be empty");
+  const ready = list.flatMap((p, i) => (p.ready() ? [i] : []));
+  if (ready.length === 0) throw new Error(NOT_READY);
+  return new Uint32Array(ready);
+};
+const poll = { ...io.poll, poll: pollList, pollList, pollOne: (p: { block(): unknown }) => p.block() };
+
+const HTTP_IMPORT = /^wasi:http\//;
 
 export default class ComponentGuest extends WorkerEntrypoint {
   /** Calls one export of a fresh component instance. Never throws: failures come back as an outcome. */
@@ -39,6 +61,17 @@ async function runOnce(call: GuestCall): Promise<GuestOutcome> {
   const pushLog = (line: string): void => {
     if (logs.length < MAX_LOG_LINES) logs.push(line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}…` : line);
   };
+
+  // As WAVS, which leaves wasi:http out of the linker when no host is allowed.
+  const httpImport = componentInfo.imports.find((name) => HTTP_IMPORT.test(name));
+  if (httpImport && call.allowedHttpHosts.tag === "none") {
+    return {
+      ok: false,
+      kind: "instantiate",
+      message: `the component imports ${httpImport}, but its permissions allow no HTTP hosts (allowed_http_hosts: none)`,
+      logs,
+    };
+  }
 
   let root: Record<string, unknown>;
   try {
@@ -138,7 +171,7 @@ function createImports(call: GuestCall, pushLog: (line: string) => void): Record
     "wasi:filesystem/types": fs.types,
     "wasi:filesystem/preopens": fs.preopens,
     "wasi:io/error": io.error,
-    "wasi:io/poll": io.poll,
+    "wasi:io/poll": poll,
     "wasi:io/streams": io.streams,
     "wasi:random/random": random.random,
     "wasi:random/insecure": random.insecure,

@@ -150,6 +150,8 @@ export interface GuestCall {
   environment: [string, string][];
   evmChains: [string, WitEvmChainConfig][];
   eventId: GuestEventId;
+  /** the running component's own permission (an aggregator's, not its workflow's) */
+  allowedHttpHosts: WitComponent["permissions"]["allowedHttpHosts"];
 }
 
 export type GuestFailureKind = "instantiate" | "trap" | "component-error";

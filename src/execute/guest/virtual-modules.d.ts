@@ -11,3 +11,9 @@ declare module "wavs-guest:core-modules" {
   const modules: Record<string, WebAssembly.Module>;
   export default modules;
 }
+
+declare module "wavs-guest:component-info" {
+  /** What the Worker read from the component's binary. */
+  const info: { imports: string[] };
+  export default info;
+}

@@ -1,0 +1,85 @@
+import { env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { storeComponent } from "../../src/execute/component-store";
+import { runOperatorComponent } from "../../src/execute/run-component";
+import type { AllowedHttpHosts, Service } from "../../src/service/types";
+import { SERVICE_ID, actionFor, builtComponent, raw, serviceFor, utf8 } from "./component-fixtures";
+
+async function runProbe(service: Service, probe: string) {
+  const result = await runOperatorComponent(env, {
+    service,
+    serviceId: SERVICE_ID,
+    workflowId: "default",
+    action: actionFor(service, raw(probe)),
+    chains: [],
+  });
+  return JSON.parse(utf8(result.responses[0]!.payload));
+}
+
+describe("allowed_http_hosts", () => {
+  let digest: string;
+  beforeAll(async () => {
+    ({ digest } = await storeComponent(env, builtComponent("http-importer")));
+  });
+
+  const runWith = (hosts: AllowedHttpHosts) => {
+    const service = serviceFor(digest);
+    service.workflows.default!.component.permissions.allowed_http_hosts = hosts;
+    return runOperatorComponent(env, {
+      service,
+      serviceId: SERVICE_ID,
+      workflowId: "default",
+      action: actionFor(service, raw("x")),
+      chains: [],
+    });
+  };
+
+  it("none: a component importing wasi:http is refused at instantiation, as WAVS", async () => {
+    await expect(runWith("none")).rejects.toMatchObject({
+      kind: "instantiate",
+      message: expect.stringMatching(/^the component imports wasi:http\/\S+@0\.2\.0, but its permissions allow no HTTP hosts \(allowed_http_hosts: none\)$/),
+    });
+  });
+
+  it("all or only: the same component is instantiated (and its run then traps, as written)", async () => {
+    await expect(runWith("all")).rejects.toMatchObject({ kind: "trap" });
+    await expect(runWith({ only: ["example.com"] })).rejects.toMatchObject({ kind: "trap" });
+  });
+});
+
+describe("the WASI environment, preopens and waits", () => {
+  let digest: string;
+  beforeAll(async () => {
+    ({ digest } = await storeComponent(env, builtComponent("wasi-probe")));
+  });
+
+  it("env_keys: exactly the listed WAVS_ENV_* secrets the node has; nothing else of the node", async () => {
+    const service = serviceFor(digest);
+    service.workflows.default!.component.env_keys = [
+      "WAVS_ENV_TEST_API_KEY",
+      "WAVS_ENV_NOT_SET",
+      // listed but not WAVS_ENV_*: never granted, even though the node has them
+      "WAVS_BEARER_TOKEN",
+      "WAVS_SIGNING_MNEMONIC",
+    ];
+    expect(await runProbe(service, "env")).toEqual([["WAVS_ENV_TEST_API_KEY", "component-secret"]]);
+  });
+
+  it("no env_keys: an empty environment", async () => {
+    expect(await runProbe(serviceFor(digest), "env")).toEqual([]);
+  });
+
+  it("file_system false: no preopened directory", async () => {
+    expect(await runProbe(serviceFor(digest), "preopens")).toEqual([]);
+  });
+
+  it("a wait on a pollable that is not ready traps instead of spinning the isolate", async () => {
+    const service = serviceFor(digest);
+    await expect(runProbe(service, "sleep")).rejects.toMatchObject({
+      kind: "trap",
+      message: expect.stringMatching(/waited on a wasi:io pollable that is not ready/),
+    });
+    // and the same component still runs afterwards
+    expect(await runProbe(service, "env")).toEqual([]);
+  });
+});
