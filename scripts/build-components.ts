@@ -3,7 +3,9 @@
  * (entry index.js) into build/components/<name>.wasm with `jco componentize --backend qjs`
  * (QuickJS), against the `operator-js` world in wit/, or the world named in the folder's
  * component.json (`{"world": "aggregator-js"}`), and every WAT fixture test/fixtures/wat/<name>.wat
- * with jco's wasm-tools commands (parse, embed, new; see test/fixtures/wat/README.md). Offline.
+ * with jco's wasm-tools commands (parse, embed, new; see test/fixtures/wat/README.md), and the
+ * TypeScript declarations of the builder worlds (operator-js, aggregator-js) into
+ * build/types/<world>/ for editors and type checks. Offline.
  * Usage: `npm run build:components [-- name...]`.
  */
 import { spawn } from "node:child_process";
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     throw new Error(`unknown component(s): ${only.filter((n) => !names.includes(n)).join(", ")}`);
   }
   await mkdir(outDir, { recursive: true });
+  if (only.length === 0) await writeWorldTypes();
   for (const name of names) {
     const started = Date.now();
     const out = join(outDir, `${name}.wasm`);
@@ -71,6 +74,22 @@ async function main(): Promise<void> {
     ]);
     const size = (await stat(out)).size;
     console.log(`build-components: ${name} -> build/components/${name}.wasm (${(size / 1024).toFixed(0)} KiB, ${Date.now() - started} ms)`);
+  }
+}
+
+/** Guest-side declarations of the worlds builders write components against. */
+async function writeWorldTypes(): Promise<void> {
+  const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
+  const { generateGuestTypes } = await import("@bytecodealliance/jco-transpile");
+  (_setPreopens as (p: Record<string, string>) => void)({ "/": "/" });
+  for (const world of ["operator-js", "aggregator-js"]) {
+    const files = await generateGuestTypes(join(root, "wit"), { worldName: world });
+    for (const [file, bytes] of Object.entries(files)) {
+      const path = join(root, "build/types", world, file);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, bytes);
+    }
+    console.log(`build-components: types of ${world} -> build/types/${world}/`);
   }
 }
 
