@@ -8,6 +8,7 @@ import { taskRoutes } from "./task-routes";
 import { healthRoutes } from "./health-routes";
 import { configRoutes } from "./config-routes";
 import { metricsRoutes } from "./metrics-routes";
+import { dashboardRoutes } from "./dashboard-routes";
 import { limitJsonBodies } from "./body-limits";
 import { corsAllowList, rateLimit } from "./limits";
 import { chainRoutes } from "./chain-routes";
@@ -22,7 +23,7 @@ export function createApp() {
   app.use("/webhooks/*", rateLimit("WEBHOOK_LIMITER"));
   app.use("/aggregator/*", rateLimit("PEER_LIMITER"));
 
-  app.get("/", (c) => c.json({ name: "wavs-edge", docs: "https://github.com/wavs-edge/wavs-edge#readme" }));
+  app.route("/", dashboardRoutes);
   app.route("/", healthRoutes);
   app.route("/", componentRoutes);
   app.route("/", serviceRoutes);

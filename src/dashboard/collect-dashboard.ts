@@ -1,0 +1,68 @@
+import { desc, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { chainCursors, tasks, taskSteps } from "../db/schema";
+import { listServices } from "../service/service-registry";
+import { sourceDigest } from "../service/service-json";
+import { computeStageLatencies, type StageLatency } from "./stage-latency";
+
+export type DashboardData = {
+  services: { id: string; name: string; status: string; manager: string; workflows: { id: string; trigger: string; component: string; submit: string }[] }[];
+  tasks: { eventId: string; workflowId: string; serviceId: string; status: string; error: string | null; createdAt: number; steps: { step: string; at: number }[] }[];
+  latencies: StageLatency[];
+  errors: { step: string; count: number }[];
+  statusCounts: { status: string; count: number }[];
+  chains: { chain: string; head: number | null; nextBlock: number | null }[];
+};
+
+const RECENT_TASKS = 25;
+const LATENCY_WINDOW = 200;
+
+/** Everything the dashboard shows, read from D1; chain heads come from the caller. */
+export async function collectDashboard(db: Db, heads: { chain: string; head: bigint | null }[]): Promise<DashboardData> {
+  const [registered, recent, window, errorRows, statusRows, cursors] = await Promise.all([
+    listServices(db),
+    db.select().from(tasks).orderBy(desc(tasks.createdAt)).limit(RECENT_TASKS),
+    db.select({ eventId: tasks.eventId }).from(tasks).orderBy(desc(tasks.createdAt)).limit(LATENCY_WINDOW),
+    db.all<{ step: string; n: number }>(sql`SELECT step, count(*) AS n FROM task_steps WHERE step LIKE '%failed' GROUP BY step ORDER BY step`),
+    db.all<{ status: string; n: number }>(sql`SELECT status, count(*) AS n FROM tasks GROUP BY status ORDER BY status`),
+    db.select().from(chainCursors),
+  ]);
+  const windowIds = window.map((t) => t.eventId);
+  const steps = windowIds.length
+    ? await db.select().from(taskSteps).where(inArray(taskSteps.eventId, windowIds)).orderBy(taskSteps.at, taskSteps.id)
+    : [];
+  const cursorOf = new Map(cursors.map((c) => [c.chain, c.nextBlock]));
+  const chainKeys = [...new Set([...heads.map((h) => h.chain), ...cursorOf.keys()])].sort();
+  const headOf = new Map(heads.map((h) => [h.chain, h.head]));
+
+  return {
+    services: registered.map(({ id, service }) => ({
+      id,
+      name: service.name,
+      status: service.status,
+      manager: `${service.manager.evm.chain} ${service.manager.evm.address}`,
+      workflows: Object.entries(service.workflows).map(([wid, wf]) => ({
+        id: wid,
+        trigger: typeof wf.trigger === "string" ? wf.trigger : Object.keys(wf.trigger)[0]!,
+        component: sourceDigest(wf.component.source),
+        submit: wf.submit === "none" ? "none" : `aggregator ${wf.submit.aggregator.url}`,
+      })),
+    })),
+    tasks: recent.map((t) => ({
+      eventId: t.eventId,
+      workflowId: t.workflowId,
+      serviceId: t.serviceId,
+      status: t.status,
+      error: t.error,
+      createdAt: t.createdAt,
+      steps: steps.filter((s) => s.eventId === t.eventId).map((s) => ({ step: s.step, at: s.at })),
+    })),
+    latencies: computeStageLatencies(steps),
+    errors: errorRows.map((r) => ({ step: r.step, count: Number(r.n) })),
+    statusCounts: statusRows.map((r) => ({ status: r.status, count: Number(r.n) })),
+    chains: chainKeys.map((chain) => {
+      const head = headOf.get(chain);
+      return { chain, head: head == null ? null : Number(head), nextBlock: cursorOf.get(chain) ?? null };
+    }),
+  };
+}

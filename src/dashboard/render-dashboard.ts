@@ -1,0 +1,81 @@
+import type { DashboardData } from "./collect-dashboard";
+import { escapeHtml as e, renderBarChart, renderTimeline } from "./svg-charts";
+
+const STYLE = `
+body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1c1e21}
+header{background:#1f2a44;color:#fff;padding:12px 24px}header h1{margin:0;font-size:18px}
+main{padding:16px 24px;display:grid;gap:16px;grid-template-columns:repeat(auto-fit,minmax(460px,1fr))}
+section{background:#fff;border-radius:8px;padding:12px 16px;box-shadow:0 1px 2px #0002}
+section.wide{grid-column:1/-1}h2{font-size:15px;margin:0 0 8px}
+table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 6px;border-bottom:1px solid #eee;vertical-align:middle}
+code{font-size:12px}.muted{color:#667}.ok{color:#17803d}.bad{color:#b42318}
+.status{padding:1px 6px;border-radius:8px;font-size:12px;background:#eef}.status.landed{background:#dcfce7}.status.failed{background:#fee2e2}
+svg .bar{fill:#3b82f6}svg .lbl,svg .val{font-size:12px;fill:#333}svg .ttl{font-size:13px;font-weight:600;fill:#111}
+svg .axis{stroke:#ccd}svg .dot{fill:#3b82f6}svg .dot.fail{fill:#dc2626}
+`;
+
+const short = (s: string, n = 10) => (s.length > n + 2 ? `${s.slice(0, n)}…` : s);
+
+/** The dashboard page: plain HTML and inline SVG, refreshed every 10 s, no scripts. */
+export function renderDashboard(d: DashboardData, now = Date.now()): string {
+  const services = d.services.length
+    ? `<table id="services"><tr><th>service</th><th>workflow</th><th>trigger</th><th>component</th><th>submit</th></tr>${d.services
+        .flatMap((s) =>
+          s.workflows.map(
+            (w, i) =>
+              `<tr>${i === 0 ? `<td rowspan="${s.workflows.length}"><b>${e(s.name)}</b> <span class="status">${e(s.status)}</span><br><code class="muted">${e(short(s.id, 16))}</code><br><code class="muted">${e(s.manager)}</code></td>` : ""}` +
+              `<td>${e(w.id)}</td><td>${e(w.trigger)}</td><td><code>${e(short(w.component, 12))}</code></td><td>${e(w.submit)}</td></tr>`,
+          ),
+        )
+        .join("")}</table>`
+    : `<p class="muted">No services registered yet. Register one with <code>POST /services</code> or <code>wavs-edge deploy-service</code>.</p>`;
+
+  const taskRows = d.tasks.length
+    ? `<table id="tasks"><tr><th>event</th><th>workflow</th><th>status</th><th>timeline</th><th>age</th></tr>${d.tasks
+        .map(
+          (t) =>
+            `<tr><td><a href="/tasks/${e(t.eventId)}"><code>${e(short(t.eventId, 12))}</code></a></td><td>${e(t.workflowId)}</td>` +
+            `<td><span class="status ${e(t.status)}">${e(t.status)}</span>${t.error ? `<br><span class="bad">${e(short(t.error, 60))}</span>` : ""}</td>` +
+            `<td>${renderTimeline(t.steps)}<br><span class="muted">${e(t.steps.map((s) => s.step).join(" → "))}</span></td>` +
+            `<td class="muted">${e(formatAge(now - t.createdAt))}</td></tr>`,
+        )
+        .join("")}</table>`
+    : `<p class="muted">No tasks yet.</p>`;
+
+  const chains = d.chains.length
+    ? `<table id="chains"><tr><th>chain</th><th>RPC</th><th>head</th><th>next block</th><th>lag</th></tr>${d.chains
+        .map((c) => {
+          const lag = c.head !== null && c.nextBlock !== null ? Math.max(0, c.head - c.nextBlock + 1) : null;
+          return `<tr><td>${e(c.chain)}</td><td class="${c.head === null ? "bad" : "ok"}">${c.head === null ? "down" : "up"}</td><td>${c.head ?? "—"}</td><td>${c.nextBlock ?? "—"}</td><td>${lag ?? "—"}</td></tr>`;
+        })
+        .join("")}</table>`
+    : `<p class="muted">No chains configured.</p>`;
+
+  const latency = renderBarChart(
+    "Per-stage latency, p50 (ms)",
+    d.latencies.map((l) => ({ label: l.stage, value: l.p50, note: `${l.stage}: p50 ${l.p50} ms, p95 ${l.p95} ms, max ${l.max} ms over ${l.count} tasks` })),
+    " ms",
+  );
+  const errors = renderBarChart(
+    "Errors by stage",
+    d.errors.length ? d.errors.map((x) => ({ label: x.step, value: x.count })) : [{ label: "none", value: 0 }],
+  );
+  const statuses = renderBarChart("Tasks by status", d.statusCounts.map((s) => ({ label: s.status, value: s.count })));
+
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>wavs-edge node</title><style>${STYLE}</style></head>
+<body><header><h1>wavs-edge node</h1><span class="muted" style="color:#c9d3ea">${d.services.length} service(s) · ${d.tasks.length} recent task(s) · <a style="color:#c9d3ea" href="/metrics">metrics</a> · <a style="color:#c9d3ea" href="/config">config</a></span></header>
+<main>
+<section class="wide"><h2>Services and workflows</h2>${services}</section>
+<section id="latency"><h2>Latency</h2>${latency}<p class="muted">${e(d.latencies.map((l) => `${l.stage} p95 ${l.p95} ms`).join(" · "))}</p></section>
+<section id="errors"><h2>Errors</h2>${errors}${statuses}</section>
+<section class="wide"><h2>Chains and cursors</h2>${chains}</section>
+<section class="wide"><h2>Recent tasks</h2>${taskRows}</section>
+</main></body></html>`;
+}
+
+function formatAge(ms: number): string {
+  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))} s ago`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min ago`;
+  return `${Math.round(ms / 3_600_000)} h ago`;
+}

@@ -1,0 +1,94 @@
+/**
+ * The dashboard at `/` in a real browser (Debian's chromium driven by playwright-core) against a
+ * running local network with a landed task: services, tasks with timelines, SVG charts, chains.
+ * Chromium must be installed (`.ci/run` installs it); without it this test fails, never skips.
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import { chromium, type Browser } from "playwright-core";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { addTrigger } from "../../scripts/lib/deploy-contracts";
+import { startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
+import { waitForResult } from "../../scripts/lib/wait-for-result";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+let running: RunningDevnet;
+let browser: Browser;
+let eventId: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  running = await startDevnet();
+  const { devnet } = running;
+  const { triggerId } = await addTrigger({
+    rpcUrl: devnet.chain.rpc_url,
+    account: privateKeyToAccount(devnet.accounts.trigger_private_key),
+    trigger: devnet.contracts.trigger,
+    data: new TextEncoder().encode('{"x":4}'),
+  });
+  eventId = (await waitForResult({ rpcUrl: devnet.chain.rpc_url, submit: devnet.contracts.submit, triggerId })).eventId;
+  // The receipt is recorded just after the result is readable onchain.
+  for (let i = 0; i < 50; i++) {
+    const task = (await (await fetch(`${devnet.nodes[0]!.url}/tasks/${eventId}`)).json()) as { status: string };
+    if (task.status === "landed") break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+  await running?.stop();
+});
+
+describe("dashboard at /", () => {
+  it("shows services, the landed task with its timeline, latency and error charts, chains", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()}`));
+    const res = await page.goto(running.devnet.nodes[0]!.url + "/");
+    expect(res?.status()).toBe(200);
+    expect(await page.title()).toBe("wavs-edge node");
+
+    const services = page.locator("#services");
+    await expect(services.textContent()).resolves.toContain("wavs-edge demo: square");
+    expect(await services.textContent()).toContain("evm_contract_event");
+
+    const row = page.locator("#tasks tr", { hasText: eventId.slice(0, 12) });
+    expect(await row.count()).toBe(1);
+    expect(await row.locator(".status").textContent()).toBe("landed");
+    expect(await row.locator("svg.timeline circle").count()).toBe(4);
+    expect(await row.textContent()).toContain("executed → quorum_reached → tx_sent → landed");
+
+    // Charts are inline SVG with a bar per stage; the execute bar has a width (a real duration).
+    const bars = page.locator("#latency svg rect.bar");
+    expect(await bars.count()).toBe(4);
+    expect(Number(await bars.first().getAttribute("data-value"))).toBeGreaterThan(0);
+    expect(await page.locator("#errors svg").count()).toBe(2);
+    const fill = await bars.first().evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(el).fill);
+    expect(fill).toBe("rgb(59, 130, 246)");
+
+    const chain = page.locator("#chains tr", { hasText: running.devnet.chain.key });
+    expect(await chain.locator("td.ok").textContent()).toBe("up");
+
+    // Screenshot check: a full-size PNG with real content (a blank page compresses to a few KB).
+    const png = await page.screenshot({ fullPage: true });
+    if (process.env.DASHBOARD_SCREENSHOT) writeFileSync(process.env.DASHBOARD_SCREENSHOT, png);
+    expect(png.subarray(1, 4).toString()).toBe("PNG");
+    expect(png.readUInt32BE(16)).toBe(1280);
+    expect(png.readUInt32BE(20)).toBeGreaterThan(600);
+    expect(png.length).toBeGreaterThan(30_000);
+    const blank = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await blank.setContent("<html><body></body></html>");
+    expect(png.length).toBeGreaterThan(5 * (await blank.screenshot({ fullPage: true })).length);
+    expect(errors).toEqual([]);
+  });
+
+  it("answers JSON clients at / with where to look", async () => {
+    const res = await fetch(running.devnet.nodes[0]!.url + "/", { headers: { accept: "application/json" } });
+    expect(((await res.json()) as { name: string }).name).toBe("wavs-edge");
+  });
+});
