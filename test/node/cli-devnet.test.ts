@@ -29,7 +29,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 
 beforeAll(async () => {
   cwd = await mkdtemp(join(tmpdir(), "wavs-edge-cli-"));
-  running = await startDevnet();
+  running = await startDevnet({ anvilPort: 0, nodePort: 0 }); // random ports: other test files run devnets at once
   await writeDevnetJson(running.devnet, join(cwd, "devnet.json"));
 }, 180_000);
 afterAll(async () => {

@@ -22,7 +22,7 @@ let eventId: string;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-  running = await startDevnet();
+  running = await startDevnet({ anvilPort: 0, nodePort: 0 }); // random ports: other test files run devnets at once
   const { devnet } = running;
   const { triggerId } = await addTrigger({
     rpcUrl: devnet.chain.rpc_url,

@@ -12,7 +12,8 @@ let running: RunningDevnet;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  running = await startDevnet({ onLog: (line) => logs.push(line) });
+  // Random ports: other test files run devnets at once.
+  running = await startDevnet({ anvilPort: 0, nodePort: 0, onLog: (line) => logs.push(line) });
 }, 120_000);
 afterAll(async () => {
   await running?.stop();

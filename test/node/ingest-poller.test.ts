@@ -20,6 +20,8 @@ beforeAll(async () => {
   const deadPort = await freePort();
   proxy = await startRpcProxy(MAX_RANGE);
   running = await startDevnet({
+    anvilPort: 0, // random ports: other test files run devnets at once
+    nodePort: 0,
     pollIntervalMs: 0,
     confirmations: CONFIRMATIONS,
     onLog: (line) => logs.push(line),
