@@ -1,0 +1,124 @@
+/**
+ * The Worker behind `wavs-edge exec`: runs one component once through the node's own runtime
+ * (storeComponent, the in-Worker transpiler, the Worker Loader, the same host imports) inside
+ * local workerd, started by src/cli/commands/exec.ts. Not part of the deployed node.
+ */
+import { bytesToHex, type Hex } from "viem";
+import type { Service, TriggerData } from "../service/types";
+import { storeComponent } from "./component-store";
+import { ExecutionError } from "./errors";
+import { runAggregatorComponent, runOperatorComponent } from "./run-component";
+
+/** One exec request (JSON; bytes as 0x hex). */
+export interface ExecRequest {
+  world: "operator" | "aggregator";
+  component: Hex;
+  data: { raw: Hex } | { cron: string } | { block_interval: string } | { evm_event: Hex };
+  config: Record<string, string>;
+  envKeys: string[];
+  timeLimitSeconds: number | null;
+}
+
+export type ExecResponse =
+  | {
+      ok: true;
+      digest: string;
+      responses?: { payload: Hex; ordering: string | null; event_id_salt: Hex | null }[];
+      actions?: unknown[];
+      logs: string[];
+      durationMs: number;
+      transpileMs?: number;
+    }
+  | { ok: false; kind: string; message: string; logs: string[] };
+
+const SERVICE_ID = "0".repeat(64);
+const CHAIN = "evm:31337";
+
+function triggerData(data: ExecRequest["data"]): TriggerData {
+  if ("raw" in data) return { Raw: hexBytes(data.raw) };
+  if ("cron" in data) return { Cron: { trigger_time: BigInt(data.cron) } };
+  if ("block_interval" in data) return { BlockInterval: { chain: CHAIN, block_height: BigInt(data.block_interval) } };
+  return {
+    EvmContractEvent: {
+      chain: CHAIN,
+      contract_address: `0x${"00".repeat(20)}`,
+      log_data: { topics: [], data: data.evm_event },
+      tx_hash: `0x${"00".repeat(32)}`,
+      block_number: 1n,
+      log_index: 0n,
+      block_hash: `0x${"00".repeat(32)}`,
+      block_timestamp: null,
+      tx_index: 0n,
+    },
+  };
+}
+
+function hexBytes(hex: Hex): Uint8Array {
+  return Uint8Array.from(hex.slice(2).match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+async function exec(env: Env, req: ExecRequest): Promise<ExecResponse> {
+  const { digest } = await storeComponent(env, hexBytes(req.component));
+  const component = {
+    source: { digest },
+    // as `wavs-cli exec`: every permission unless narrowed
+    permissions: { allowed_http_hosts: "all" as const, file_system: true, raw_sockets: false, dns_resolution: false },
+    fuel_limit: null,
+    time_limit_seconds: req.timeLimitSeconds === null ? null : BigInt(req.timeLimitSeconds),
+    config: req.config,
+    env_keys: req.envKeys,
+  };
+  const service: Service = {
+    name: "exec",
+    status: "active",
+    manager: { evm: { chain: CHAIN, address: `0x${"00".repeat(20)}` } },
+    workflows: { exec: { trigger: "manual", component, submit: "none" } },
+  };
+  const action = { config: { service_id: SERVICE_ID, workflow_id: "exec", trigger: "manual" as const }, data: triggerData(req.data) };
+  if (req.world === "operator") {
+    const r = await runOperatorComponent(env, { service, serviceId: SERVICE_ID, workflowId: "exec", action, chains: [] });
+    return {
+      ok: true,
+      digest,
+      responses: r.responses.map((x) => ({
+        payload: bytesToHex(x.payload),
+        ordering: x.ordering === null ? null : x.ordering.toString(),
+        event_id_salt: x.event_id_salt === null ? null : bytesToHex(x.event_id_salt),
+      })),
+      logs: r.logs,
+      durationMs: r.durationMs,
+      transpileMs: r.debug.transpileMs,
+    };
+  }
+  const r = await runAggregatorComponent(env, {
+    service,
+    serviceId: SERVICE_ID,
+    workflowId: "exec",
+    component,
+    call: {
+      fn: "process-input",
+      input: { action, response: { payload: action.data && "Raw" in action.data ? action.data.Raw : new Uint8Array(), ordering: null, event_id_salt: null }, eventId: `0x${"00".repeat(20)}` },
+    },
+    chains: [],
+  });
+  return {
+    ok: true,
+    digest,
+    actions: JSON.parse(JSON.stringify(r.actions, (_k, v) => (typeof v === "bigint" ? v.toString() : v))),
+    logs: r.logs,
+    durationMs: r.durationMs,
+    transpileMs: r.debug.transpileMs,
+  };
+}
+
+export default {
+  async fetch(request: Request, env: Env): Promise<Response> {
+    const req = (await request.json()) as ExecRequest;
+    try {
+      return Response.json(await exec(env, req));
+    } catch (e) {
+      if (e instanceof ExecutionError) return Response.json({ ok: false, kind: e.kind, message: e.message, logs: e.logs });
+      return Response.json({ ok: false, kind: "invalid", message: e instanceof Error ? e.message : String(e), logs: [] });
+    }
+  },
+} satisfies ExportedHandler<Env>;
