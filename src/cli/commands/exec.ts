@@ -91,6 +91,14 @@ async function buildRequest(world: ExecRequest["world"], flags: Flags): Promise<
 
 /** Starts the exec Worker in workerd, sends one request, stops it. */
 async function runInWorkerd(request: ExecRequest, env: Record<string, string>): Promise<ExecResponse> {
+  return withExecWorker(env, (send) => send(request) as Promise<ExecResponse>);
+}
+
+/**
+ * Starts the exec Worker (src/execute/exec-worker.ts) in local workerd with `env` as its vars,
+ * gives `fn` a function that POSTs a JSON body to it and reads the JSON answer, and stops it.
+ */
+export async function withExecWorker<T>(env: Record<string, string>, fn: (send: (body: unknown) => Promise<unknown>) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "wavs-edge-exec-"));
   const config = join(dir, "wrangler.json");
   await writeFile(
@@ -115,12 +123,14 @@ async function runInWorkerd(request: ExecRequest, env: Record<string, string>): 
   });
   try {
     await worker.ready;
-    const res = await worker.fetch("http://exec/", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(request),
+    return await fn(async (body) => {
+      const res = await worker.fetch("http://exec/", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return res.json();
     });
-    return (await res.json()) as ExecResponse;
   } finally {
     await worker.dispose();
     await rm(dir, { recursive: true, force: true });
