@@ -32,6 +32,7 @@ export default defineConfig({
                 WAVS_SIGNING_MNEMONIC: "test test test test test test test test test test test junk",
                 WAVS_AGGREGATOR_EVM_CREDENTIAL: "test test test test test test test test test test test junk",
                 WAVS_BEARER_TOKEN: "test-token",
+                WEBHOOK_SECRET_TEST_SOURCE: "whsec-test",
                 WAVS_BUILDER_TOKEN: "builder-token",
                 WAVS_ENV_TEST_API_KEY: "component-secret",
                 CORS_ORIGINS: "https://app.example",

@@ -12,6 +12,7 @@ import { dashboardRoutes } from "./dashboard-routes";
 import { limitJsonBodies } from "./body-limits";
 import { corsAllowList, rateLimit } from "./limits";
 import { chainRoutes } from "./chain-routes";
+import { webhookRoutes } from "./webhook-routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -31,6 +32,7 @@ export function createApp() {
   app.route("/", configRoutes);
   app.route("/", metricsRoutes);
   app.route("/", chainRoutes);
+  app.route("/", webhookRoutes);
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),

@@ -1,0 +1,73 @@
+import { Hono } from "hono";
+import { chainByKey } from "../config";
+import { openDb } from "../db/client";
+import { forgetDelivery, ingestWebhookLogs, rememberDelivery } from "../ingest/receive-webhook";
+import { verifyWebhookSignature, WEBHOOK_WINDOW_MS, webhookSecretName } from "../ingest/webhook-auth";
+import { parseWebhookBody, WebhookPayloadError } from "../ingest/webhook-payloads";
+import { describeError, log } from "../log";
+import type { AppEnv } from "./app";
+import { ApiError, badRequest } from "./errors";
+
+/** Indexer deliveries can batch many blocks; still bounded. */
+const MAX_WEBHOOK_BODY = 1 << 20; // the JSON body limit (body-limits.ts) applies first anyway
+
+/**
+ * `POST /webhooks/{source}?chain=evm:<id>`: logs pushed by an indexer (generic JSON-RPC logs,
+ * Alchemy custom webhooks, QuickNode Streams). Authenticated by HMAC-SHA256 with the secret
+ * WEBHOOK_SECRET_<SOURCE>; stale and replayed deliveries are refused; every log is checked against
+ * the node's own RPC before it is enqueued. 202 with counts once enqueued.
+ */
+export const webhookRoutes = new Hono<AppEnv>().post("/webhooks/:source", async (c) => {
+  const source = c.req.param("source");
+  if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(source)) throw badRequest("invalid_source", "webhook sources are 1–32 of [a-z0-9_-]");
+  const secret = (c.env as unknown as Record<string, unknown>)[webhookSecretName(source)];
+  if (typeof secret !== "string" || secret.length === 0) {
+    throw new ApiError(404, "unknown_webhook_source", `no secret ${webhookSecretName(source)} is set for this source`);
+  }
+  const chainKey = c.req.query("chain");
+  if (!chainKey) throw badRequest("missing_chain", "name the chain in the URL: /webhooks/{source}?chain=evm:<id>");
+  const chain = await chainByKey(c.env, chainKey).catch((e: unknown) => {
+    throw new ApiError(404, "unknown_chain", (e as Error).message);
+  });
+
+  const declared = Number(c.req.header("content-length") ?? 0);
+  if (declared > MAX_WEBHOOK_BODY) throw new ApiError(413, "body_too_large", `webhook bodies are limited to ${MAX_WEBHOOK_BODY} bytes`);
+  const raw = new Uint8Array(await c.req.arrayBuffer());
+  if (raw.length > MAX_WEBHOOK_BODY) throw new ApiError(413, "body_too_large", `webhook bodies are limited to ${MAX_WEBHOOK_BODY} bytes`);
+
+  const auth = await verifyWebhookSignature(c.req.raw.headers, raw, secret);
+  if (!auth.ok) throw new ApiError(auth.status, auth.code, auth.message);
+
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(raw));
+  } catch {
+    throw badRequest("invalid_json", "the request body is not valid JSON");
+  }
+  let parsed;
+  try {
+    parsed = parseWebhookBody(auth.format, body);
+  } catch (e) {
+    if (e instanceof WebhookPayloadError) throw new ApiError(422, "invalid_payload", e.message);
+    throw e;
+  }
+  if (parsed.createdAt !== undefined && Math.abs(Date.now() - parsed.createdAt) > WEBHOOK_WINDOW_MS) {
+    throw new ApiError(401, "stale_delivery", "the delivery's timestamp is outside the accepted window");
+  }
+  const deliveryId = auth.deliveryId ?? parsed.deliveryId;
+  if (!deliveryId) throw badRequest("missing_delivery_id", "the delivery carries no id to guard against replays");
+
+  const db = openDb(c.env.DB);
+  if (!(await rememberDelivery(db, source, deliveryId))) {
+    throw new ApiError(409, "replayed_delivery", "this delivery was already received");
+  }
+  try {
+    const outcome = await ingestWebhookLogs(db, c.env.TRIGGERS, chain, source, parsed.logs);
+    if (outcome.enqueued > 0) log("info", "webhook events enqueued", { subsys: "ingest", chain: chain.key, source, ...outcome });
+    return c.json(outcome, 202);
+  } catch (e) {
+    await forgetDelivery(db, source, deliveryId);
+    log("warn", "webhook not processed", { subsys: "ingest", chain: chain.key, source, error: describeError(e) });
+    throw new ApiError(502, "chain_unreachable", "could not verify the delivery against the chain; retry later");
+  }
+});
