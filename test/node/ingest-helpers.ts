@@ -76,13 +76,19 @@ type Health = { chains: Record<string, unknown>; pollers: Record<string, { next_
 /** Runs the node's scheduled handler once and waits until the cursor stops moving. */
 export async function pollOnce(running: RunningDevnet): Promise<number | null> {
   const node = running.devnet.nodes[0]!;
-  await fetch(`${node.url}/cdn-cgi/handler/scheduled`);
+  const t0 = Date.now();
+  if (process.env.DEBUG_INGEST) console.error("pollOnce start");
+  // Bounded: the run itself is observed through the cursor below.
+  await fetch(`${node.url}/cdn-cgi/handler/scheduled`, { signal: AbortSignal.timeout(20_000) }).catch(() => {});
   let last: number | null | undefined;
   for (let i = 0; i < 40; i++) {
     await sleep(250);
     const health = await api(running).get<Health>("/health").catch(() => undefined);
     const next = health?.pollers[running.devnet.chain.key]?.next_block ?? null;
-    if (next !== null && next === last) return next;
+    if (next !== null && next === last) {
+      if (process.env.DEBUG_INGEST) console.error(`pollOnce ${Date.now() - t0} ms`);
+      return next;
+    }
     last = next;
   }
   return last ?? null;
@@ -90,6 +96,15 @@ export async function pollOnce(running: RunningDevnet): Promise<number | null> {
 
 /** The service's tasks, once their number has held steady for a while. */
 export async function settledTasks(running: RunningDevnet, expectAtLeast = 0, timeoutMs = 60_000) {
+  const t0 = Date.now();
+  try {
+    return await settledTasksInner(running, expectAtLeast, timeoutMs);
+  } finally {
+    if (process.env.DEBUG_INGEST) console.error(`settledTasks ${Date.now() - t0} ms`);
+  }
+}
+
+async function settledTasksInner(running: RunningDevnet, expectAtLeast: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   let stableFor = 0;
   let last = -1;

@@ -40,7 +40,7 @@ afterAll(async () => {
   await proxy?.stop();
 });
 
-describe("poller", () => {
+describe("poller", { timeout: 240_000 }, () => {
   it("reports the chain healthy through the failover endpoint, in WAVS's health shape", async () => {
     const health = await api(running).get<{ timestamp: string; chains: Record<string, unknown> }>("/health");
     expect(health.chains[running.devnet.chain.key]).toBe("healthy");

@@ -4,6 +4,7 @@
  * the poller, forged and reorged logs dropped and recorded.
  */
 import { createHmac, randomUUID } from "node:crypto";
+import { appendFileSync } from "node:fs";
 import { createPublicClient, createTestClient, http, toHex, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
@@ -23,7 +24,7 @@ beforeAll(async () => {
     confirmations: 1,
     extraVars: { WEBHOOK_SECRET_INDEXER: SECRET },
     onLog: (line) => {
-      if (process.env.DEBUG_INGEST) console.log(line);
+      if (process.env.DEBUG_INGEST) appendFileSync(process.env.DEBUG_INGEST, `${line}\n`);
     },
   });
   testClient = createTestClient({ mode: "anvil", transport: http(running.devnet.chain.rpc_url) });
@@ -84,11 +85,11 @@ async function deliver(format: "generic" | "alchemy" | "quicknode", logs: Awaite
     });
     headers["x-alchemy-signature"] = hmac(body);
   }
-  const res = await fetch(`${node.url}/webhooks/indexer?chain=${running.devnet.chain.key}`, { method: "POST", headers, body });
+  const res = await fetch(`${node.url}/webhooks/indexer?chain=${running.devnet.chain.key}`, { method: "POST", headers, body, signal: AbortSignal.timeout(30_000) });
   return { status: res.status, body: (await res.json()) as Outcome & { error?: { code: string } } };
 }
 
-describe("webhooks", () => {
+describe("webhooks", { timeout: 240_000 }, () => {
   it("enqueues a verified log once, whether it comes by webhook, again by another provider format, or by the poller", async () => {
     const fired = await fireTrigger(running, 6);
     await testClient.mine({ blocks: 1 });
