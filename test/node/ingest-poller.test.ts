@@ -23,9 +23,6 @@ beforeAll(async () => {
     anvilPort: 0, // random ports: other test files run devnets at once
     nodePort: 0,
     pollIntervalMs: 0,
-    // Random ports: other test runs on this machine prefer the default ones.
-    anvilPort: 0,
-    nodePort: 0,
     confirmations: CONFIRMATIONS,
     onLog: (line) => logs.push(line),
     nodeRpcUrls: (anvilUrl) => {
