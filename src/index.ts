@@ -1,9 +1,11 @@
 import { createApp } from "./api/app";
 import { pollChains } from "./ingest/poll-chains";
-import type { TriggerMessage } from "./queue/messages";
+import type { SubmissionMessage, TriggerMessage } from "./queue/messages";
 import { consumeTriggers } from "./queue/consume-triggers";
+import { deliverSubmissions } from "./queue/deliver-submissions";
 
 export { TaskAggregator } from "./aggregate/task-aggregator";
+export { ChainSubmitter } from "./submit/chain-submitter";
 
 const app = createApp();
 
@@ -15,8 +17,9 @@ export default {
     ctx.waitUntil(pollChains(env));
   },
 
-  /** TRIGGERS consumer: execute, sign, aggregate. */
+  /** TRIGGERS: execute, sign, aggregate. SUBMISSIONS: deliver signed submissions to peers. */
   async queue(batch, env) {
-    await consumeTriggers(batch as MessageBatch<TriggerMessage>, env);
+    if (batch.queue.startsWith("wavs-edge-submissions")) await deliverSubmissions(batch as MessageBatch<SubmissionMessage>);
+    else await consumeTriggers(batch as MessageBatch<TriggerMessage>, env);
   },
-} satisfies ExportedHandler<Env, TriggerMessage>;
+} satisfies ExportedHandler<Env, TriggerMessage | SubmissionMessage>;

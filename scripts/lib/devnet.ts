@@ -1,6 +1,8 @@
 /**
- * A complete local network: anvil, the WAVS contracts, a wavs-edge node under `wrangler dev` and
- * the demo service registered on it. Used by `npm start`, `npm run demo` and the end-to-end tests.
+ * A complete local network: anvil, the WAVS contracts, N wavs-edge nodes under `wrangler dev` (one
+ * per operator, each with its own mnemonic, state directory, port and submitting account) and the
+ * demo service registered on all of them. Used by `npm start`, `npm run demo`, `npm run devnet` and
+ * the end-to-end and aggregation tests.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -17,6 +19,24 @@ import { freePort, startNode, type RunningNode } from "./node-process";
  */
 export const DEVNET_OPERATOR_MNEMONIC =
   "lesson impose canal major quiz slush collect execute supply analyst ten rapid";
+
+/**
+ * One public mnemonic per devnet operator (the first is DEVNET_OPERATOR_MNEMONIC; the others are
+ * BIP-39 encodings of sha256("wavs-edge devnet operator i")[0..16]). Local networks only: anyone can
+ * derive these keys.
+ */
+export const DEVNET_OPERATOR_MNEMONICS = [
+  DEVNET_OPERATOR_MNEMONIC,
+  "subject depend wink exchange copy text slab degree mule model visual leopard",
+  "lemon train because say three toddler glance coconut scare ordinary hammer caught",
+  "direct wall scrub travel build tray siege attend toy round tilt loop",
+  "whisper winner book throw fork patch control shy whisper scene virus soon",
+  "fruit phone foot flame enhance swear silly humble purse balcony wait favorite",
+  "off spider raise disease exile way summer hood scare foil balance nurse",
+] as const;
+
+/** Anvil accounts 0 (deployer, manager owner) and 1 (trigger sender) are taken; node i pays from 2 + i. */
+const FIRST_SUBMITTER_ACCOUNT = 2;
 export const DEVNET_BEARER_TOKEN = "devnet-token";
 export const NEW_TRIGGER_EVENT_HASH = keccak256(toBytes("NewTrigger(bytes)"));
 const WORKFLOW_ID = "default";
@@ -30,27 +50,45 @@ export type Devnet = {
 };
 
 export type StartDevnetParameters = {
-  /** Preferred ports; taken ones fall back to free ports. */
+  /** Operators, one node each (1–7); default 1. All get weight 1; the quorum is 2/3. */
+  operators?: number;
+  /** Milliseconds a standby aggregator gives the node ranked before it (AGGREGATOR_GRACE_MS). */
+  aggregatorGraceMs?: number;
+  /** Preferred ports (node i prefers nodePort + i); taken ones fall back to free ports; 0: random. */
   anvilPort?: number;
   nodePort?: number;
-  /** How often the node polls the chain (drives the cron handler, which never fires locally); 0: never. */
-  pollIntervalMs?: number;
-  /** The node's state directory; kept after stop when given (e.g. to restart a node on it). */
+  /** Extra vars for every node (e.g. TASK_BURN_SECONDS). */
+  nodeVars?: Record<string, string>;
+  /** Node 0's state directory; kept after stop when given (e.g. to restart a node on it). */
   stateDir?: string;
-  /** The chain's confirmation depth on the node (default 0). */
+  /** How often the nodes poll the chain (drives the cron handler, which never fires locally); 0: never. */
+  pollIntervalMs?: number;
+  /** The chain's confirmation depth on the nodes (default 0). */
   confirmations?: number;
-  /** RPC endpoints the node uses, in failover order, given anvil's URL (default: just anvil). */
+  /** RPC endpoints the nodes use, in failover order, given anvil's URL (default: just anvil). */
   nodeRpcUrls?: (anvilUrl: string) => string[];
-  /** More plain vars for the node (e.g. webhook secrets in tests). */
+  /** More plain vars for the nodes (e.g. webhook secrets in tests). */
   extraVars?: Record<string, string>;
   onLog?: (line: string) => void;
   onStep?: (step: string) => void;
 };
 
-export type RunningDevnet = { devnet: Devnet; stop(): Promise<void> };
+/** One operator's node; stop() and start() keep its state directory and port (for failure tests). */
+export type DevnetNode = {
+  url: string;
+  submitter: Address;
+  running(): boolean;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+};
+
+export type RunningDevnet = { devnet: Devnet; nodes: DevnetNode[]; stop(): Promise<void> };
 
 export async function startDevnet(params: StartDevnetParameters = {}): Promise<RunningDevnet> {
-  const { onLog = () => {}, onStep = () => {}, pollIntervalMs = 500 } = params;
+  const { onLog = () => {}, onStep = () => {}, pollIntervalMs = 500, operators = 1 } = params;
+  if (!Number.isInteger(operators) || operators < 1 || operators > DEVNET_OPERATOR_MNEMONICS.length) {
+    throw new Error(`operators must be an integer from 1 to ${DEVNET_OPERATOR_MNEMONICS.length}`);
+  }
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -73,62 +111,106 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
       threshold: { numerator: 2, denominator: 3 },
     });
 
-    onStep("starting the node (wrangler dev)");
-    const stateDir = params.stateDir ?? (await mkdtemp(join(tmpdir(), "wavs-edge-node-")));
-    if (!params.stateDir) cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
-    const submitter = anvilAccount(2);
-    const node: RunningNode = await startNode({
-      stateDir,
-      port: await freePort(params.nodePort ?? 8787),
-      onLog,
-      secrets: {
-        WAVS_SIGNING_MNEMONIC: DEVNET_OPERATOR_MNEMONIC,
-        WAVS_AGGREGATOR_EVM_CREDENTIAL: toHex(submitter.getHdKey().privateKey!),
-        WAVS_BEARER_TOKEN: DEVNET_BEARER_TOKEN,
+    // Ports first: every node's PEERS lists all nodes' URLs before any of them starts.
+    const ports: number[] = [];
+    for (let i = 0; i < operators; i++) {
+      // nodePort 0: every node on a random free port (tests running side by side).
+      let port = await freePort(params.nodePort === 0 ? 0 : (params.nodePort ?? 8787) + i);
+      while (ports.includes(port)) port = await freePort();
+      ports.push(port);
+    }
+    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+    const chains = JSON.stringify([
+      {
+        key: chainKey,
+        chain_id: anvil.chainId,
+        rpc_urls: params.nodeRpcUrls?.(anvil.rpcUrl) ?? [anvil.rpcUrl],
+        confirmations: params.confirmations ?? 0,
       },
-      vars: {
-        CHAINS: JSON.stringify([
-          {
-            key: chainKey,
-            chain_id: anvil.chainId,
-            rpc_urls: params.nodeRpcUrls?.(anvil.rpcUrl) ?? [anvil.rpcUrl],
-            confirmations: params.confirmations ?? 0,
+    ]);
+
+    onStep(operators === 1 ? "starting the node (wrangler dev)" : `starting ${operators} nodes (wrangler dev)`);
+    const nodes: DevnetNode[] = [];
+    for (let i = 0; i < operators; i++) {
+      const given = i === 0 ? params.stateDir : undefined;
+      const stateDir = given ?? (await mkdtemp(join(tmpdir(), `wavs-edge-node${i}-`)));
+      if (!given) cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
+      const submitter = anvilAccount(FIRST_SUBMITTER_ACCOUNT + i);
+      let current: RunningNode | undefined;
+      const nodeLog = operators === 1 ? onLog : (line: string) => onLog(`[node${i}] ${line}`);
+      const start = async () => {
+        if (current) return;
+        current = await startNode({
+          stateDir,
+          port: ports[i]!,
+          onLog: nodeLog,
+          secrets: {
+            WAVS_SIGNING_MNEMONIC: DEVNET_OPERATOR_MNEMONICS[i]!,
+            WAVS_AGGREGATOR_EVM_CREDENTIAL: toHex(submitter.getHdKey().privateKey!),
+            WAVS_BEARER_TOKEN: DEVNET_BEARER_TOKEN,
           },
-        ]),
-        ...params.extraVars,
-      },
-    });
-    cleanups.push(node.stop);
-    const api = nodeApi(node.url, DEVNET_BEARER_TOKEN);
+          vars: {
+            CHAINS: chains,
+            ...(operators > 1 ? { NODE_URL: urls[i]!, PEERS: JSON.stringify(urls) } : {}),
+            ...(params.aggregatorGraceMs !== undefined ? { AGGREGATOR_GRACE_MS: String(params.aggregatorGraceMs) } : {}),
+            ...params.extraVars,
+            ...params.nodeVars,
+          },
+        });
+      };
+      const node: DevnetNode = {
+        url: urls[i]!,
+        submitter: submitter.address,
+        running: () => current !== undefined,
+        start,
+        stop: async () => {
+          const was = current;
+          current = undefined;
+          await was?.stop();
+        },
+      };
+      nodes.push(node);
+      cleanups.push(node.stop);
+    }
+    // wrangler dev is heavy on 2 cores: start the nodes together, but never fail half-started.
+    await Promise.all(nodes.map((n) => n.start()));
 
     onStep("uploading components");
+    const apis = nodes.map((n) => nodeApi(n.url, DEVNET_BEARER_TOKEN));
+    const api = apis[0]!;
     const squareDigest = await api.uploadComponent(components.square);
     const aggregatorDigest = await api.uploadComponent(components.aggregator);
+    for (const other of apis.slice(1)) {
+      await other.uploadComponent(components.square);
+      await other.uploadComponent(components.aggregator);
+    }
 
-    onStep("registering the operator and the service");
+    onStep(operators === 1 ? "registering the operator and the service" : "registering the operators and the service");
     const manager = { evm: { chain: chainKey, address: contracts.serviceManager } };
-    const signer = await api.post<{ secp256k1: { hd_index: number; evm_address: Address } }>(
-      "/services/signer",
-      { service_manager: manager },
-    );
-    const signingAddress = signer.secp256k1.evm_address;
+    const signingAddresses: Address[] = [];
+    for (const a of apis) {
+      const signer = await a.post<{ secp256k1: { hd_index: number; evm_address: Address } }>("/services/signer", {
+        service_manager: manager,
+      });
+      signingAddresses.push(signer.secp256k1.evm_address);
+    }
     const serviceJson = demoServiceJson({
       chainKey,
-      nodeUrl: node.url,
+      nodeUrl: urls[0]!,
       contracts,
       squareDigest,
       aggregatorDigest,
     });
     const { hash } = await api.post<{ hash: string }>("/dev/services", serviceJson);
     await managerAdmin(anvil.rpcUrl, contracts.serviceManager, async (write) => {
-      await write("setOperator", [signingAddress, signingAddress, 1n]);
-      await write("setServiceURI", [`${node.url}/dev/services/${hash}`]);
+      for (const address of signingAddresses) await write("setOperator", [address, address, 1n]);
+      await write("setServiceURI", [`${urls[0]}/dev/services/${hash}`]);
     });
-    await api.post("/services", { service_manager: manager });
+    for (const a of apis) await a.post("/services", { service_manager: manager });
 
     if (pollIntervalMs > 0) {
       const ticker = setInterval(() => {
-        fetch(`${node.url}/cdn-cgi/handler/scheduled`).catch(() => {});
+        for (const n of nodes) if (n.running()) fetch(`${n.url}/cdn-cgi/handler/scheduled`).catch(() => {});
       }, pollIntervalMs);
       cleanups.push(async () => clearInterval(ticker));
     }
@@ -137,11 +219,11 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
     const devnet: Devnet = {
       chain: { key: chainKey, chain_id: anvil.chainId, rpc_url: anvil.rpcUrl },
       contracts: { service_manager: contracts.serviceManager, trigger: contracts.trigger, submit: contracts.submit },
-      nodes: [{ url: node.url, signing_address: signingAddress, bearer_token: DEVNET_BEARER_TOKEN }],
+      nodes: nodes.map((n, i) => ({ url: n.url, signing_address: signingAddresses[i]!, bearer_token: DEVNET_BEARER_TOKEN })),
       service: { id: serviceId, workflow_id: WORKFLOW_ID },
       accounts: { trigger_private_key: toHex(anvilAccount(1).getHdKey().privateKey!) },
     };
-    return { devnet, stop };
+    return { devnet, nodes, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -13,6 +13,7 @@ import { limitJsonBodies } from "./body-limits";
 import { corsAllowList, rateLimit } from "./limits";
 import { chainRoutes } from "./chain-routes";
 import { webhookRoutes } from "./webhook-routes";
+import { aggregatorRoutes } from "./aggregator-routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -33,6 +34,7 @@ export function createApp() {
   app.route("/", metricsRoutes);
   app.route("/", chainRoutes);
   app.route("/", webhookRoutes);
+  app.route("/", aggregatorRoutes);
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),

@@ -1,16 +1,18 @@
-import { bytesToHex, isAddress, type Hex } from "viem";
-import type { SignedSubmission } from "../aggregate/task-aggregator";
+import { bytesToHex, type Hex } from "viem";
+import { acceptSubmission, SubmissionRefusedError } from "../aggregate/accept-submission";
+import { aggregatorSettings } from "../aggregate/peers";
+import { encodeSubmission, readSubmission, submissionSchema } from "../aggregate/submission";
 import { nodeChains } from "../config";
 import { openDb, type Db } from "../db/client";
 import { claimEvent, markEventDone, recordTaskStep } from "../db/tasks";
 import { ExecutionError, runOperatorComponent } from "../execute/run-component";
 import { describeError, log } from "../log";
 import { findService, signingKeyIndex } from "../service/service-registry";
-import type { Service } from "../service/types";
-import { buildEnvelope, signEnvelope } from "../sign/envelope";
+import type { Service, TriggerAction, WasmResponse } from "../service/types";
+import { buildEnvelope, signEnvelope, type Envelope } from "../sign/envelope";
 import { computeEventId, encodeTriggerDataSalt } from "../sign/event-id";
 import { deriveServiceSigner } from "../sign/signing-keys";
-import type { TriggerMessage } from "./messages";
+import type { SubmissionMessage, TriggerMessage } from "./messages";
 
 /** A failure that will fail again however often it is retried: acknowledge and record it. */
 export class PermanentTaskError extends Error {
@@ -60,11 +62,15 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
   }
   const { service } = registered;
 
+  const action: TriggerAction = {
+    config: { service_id: msg.serviceId, workflow_id: msg.workflowId, trigger: workflow.trigger },
+    data: msg.data,
+  };
   const { responses, durationMs } = await runOperatorComponent(env, {
     service,
     serviceId: msg.serviceId,
     workflowId: msg.workflowId,
-    action: { config: { service_id: msg.serviceId, workflow_id: msg.workflowId, trigger: workflow.trigger }, data: msg.data },
+    action,
     chains: await nodeChains(env),
   });
   if (responses.length > 1 && responses.some((r) => r.event_id_salt === null)) {
@@ -88,31 +94,48 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
       duration_ms: durationMs,
       signer: signer.address,
     });
-    await submitToAggregator(env, service, msg.workflowId, { ...task, envelope, signer: signer.address, signature });
+    await submitToAggregators(env, service, { action, response, envelope, signature, serviceId: msg.serviceId, workflowId: msg.workflowId });
   }
   await markEventDone(db, msg.eventKey);
 }
 
 /**
- * Hands the signature to the TaskAggregator for the workflow's submit target. Until aggregator
- * components run (they come with the aggregation work), the target is read from the aggregator
- * component's `chain` and `service_handler` config, as WAVS's simple aggregator does.
+ * Sends the signed response, as WAVS's Submission JSON, to every aggregating node: straight to this
+ * node's own TaskAggregator, and through the SUBMISSIONS queue (with retries) to each peer in PEERS.
+ * A lone node (no PEERS) aggregates for itself.
  */
-async function submitToAggregator(
+async function submitToAggregators(
   env: Env,
   service: Service,
-  workflowId: string,
-  signed: Omit<SignedSubmission, "chain" | "handler">,
+  p: { action: TriggerAction; response: WasmResponse; envelope: Envelope; signature: Hex; serviceId: string; workflowId: string },
 ): Promise<void> {
-  const submit = service.workflows[workflowId]!.submit;
-  if (submit === "none") return;
-  const { chain, service_handler: handler } = submit.aggregator.component.config;
-  if (!chain || !handler || !isAddress(handler)) {
-    throw new PermanentTaskError(
-      "the aggregator component config needs `chain` and `service_handler` (a 0x address)",
+  if (service.workflows[p.workflowId]!.submit === "none") return;
+  const settings = aggregatorSettings(env);
+  const body = encodeSubmission(p);
+  const peers = settings.peers.filter((url) => url !== settings.selfUrl);
+  if (peers.length > 0) {
+    await env.SUBMISSIONS.sendBatch(
+      peers.map((peer) => ({
+        body: {
+          type: "submission",
+          version: 1,
+          peer,
+          serviceId: p.serviceId,
+          workflowId: p.workflowId,
+          eventId: p.envelope.eventId,
+          body,
+        } satisfies SubmissionMessage,
+      })),
     );
   }
-  const id = env.TASK_AGGREGATOR.idFromName(`${signed.eventId}:${chain}:${handler.toLowerCase()}`);
-  const status = await env.TASK_AGGREGATOR.get(id).addSubmission({ ...signed, chain, handler: handler as Hex });
-  log("info", "signature aggregated", { subsys: "aggregate", service_id: signed.serviceId, workflow_id: workflowId, event_id: signed.eventId, status: status.status });
+  if (settings.peers.length === 0 || settings.peers.includes(settings.selfUrl)) {
+    const parsed = readSubmission(submissionSchema.parse(JSON.parse(body)));
+    try {
+      const status = await acceptSubmission(env, parsed, "local");
+      log("info", "signature aggregated", { subsys: "aggregate", service_id: p.serviceId, workflow_id: p.workflowId, event_id: p.envelope.eventId, status: status.status });
+    } catch (e) {
+      if (e instanceof SubmissionRefusedError) throw new PermanentTaskError(`own submission refused: ${e.message}`);
+      throw e;
+    }
+  }
 }

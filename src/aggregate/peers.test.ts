@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { parseAggregatorSettings, rankAggregators } from "./peers";
+
+const peers = ["http://127.0.0.1:8787", "http://127.0.0.1:8788", "http://127.0.0.1:8789"];
+
+describe("rankAggregators", () => {
+  it("gives every node the same order whatever order it lists its peers in", () => {
+    const eventId = "0x600aa2f4ead908bdb17c6509293ed567e544428b";
+    expect(rankAggregators(eventId, peers)).toEqual(rankAggregators(eventId, [...peers].reverse()));
+    expect(rankAggregators(eventId, peers.map((p) => `${p}/`)).map((p) => p.slice(0, -1))).toEqual(rankAggregators(eventId, peers));
+  });
+
+  it("spreads the first submitter across events", () => {
+    const firsts = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      firsts.add(rankAggregators(`0x${i.toString(16).padStart(40, "0")}`, peers)[0]!);
+    }
+    expect(firsts.size).toBe(3);
+  });
+});
+
+describe("parseAggregatorSettings", () => {
+  it("defaults to a lone node with a 48 h burn window", () => {
+    expect(parseAggregatorSettings({})).toEqual({ selfUrl: "", peers: [], graceMs: 20_000, burnMs: 172_800_000 });
+  });
+
+  it("normalises URLs and requires NODE_URL among the peers", () => {
+    const s = parseAggregatorSettings({ PEERS: JSON.stringify(peers), NODE_URL: "http://127.0.0.1:8788/" });
+    expect(s.selfUrl).toBe("http://127.0.0.1:8788");
+    expect(() => parseAggregatorSettings({ PEERS: JSON.stringify(peers), NODE_URL: "http://elsewhere" })).toThrow(/NODE_URL/);
+  });
+
+  it("names the bad variable", () => {
+    expect(() => parseAggregatorSettings({ PEERS: "{" })).toThrow(/PEERS/);
+    expect(() => parseAggregatorSettings({ PEERS: '["not a url"]' })).toThrow(/PEERS/);
+    expect(() => parseAggregatorSettings({ AGGREGATOR_GRACE_MS: "soon" })).toThrow(/AGGREGATOR_GRACE_MS/);
+    expect(() => parseAggregatorSettings({ TASK_BURN_SECONDS: "-1" })).toThrow(/TASK_BURN_SECONDS/);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Which nodes aggregate, and in which order they submit. PEERS lists the base URLs of every
+ * aggregating node of the operator set (this node included, as NODE_URL); every node sends its
+ * signed submissions to all of them. Empty PEERS means a lone node that aggregates for itself.
+ */
+import { concat, hexToBytes, keccak256, stringToBytes, type Hex } from "viem";
+import { z } from "zod";
+
+export interface AggregatorSettings {
+  /** This node's own base URL as its peers know it ("" for a lone node). */
+  selfUrl: string;
+  /** Every aggregating node's base URL, normalised (no trailing slash), self included. */
+  peers: string[];
+  /** How long a standby waits for each node ranked before it. */
+  graceMs: number;
+  /** How long a landed task ignores redeliveries. */
+  burnMs: number;
+}
+
+const urlList = z.array(z.string().url()).max(64);
+
+/** Normalises a node URL so that rankings agree whatever the trailing slash. */
+export function normalizeNodeUrl(url: string): string {
+  return url.trim().replace(/\/+$/, "").toLowerCase();
+}
+
+/**
+ * Parses PEERS, NODE_URL, AGGREGATOR_GRACE_MS and TASK_BURN_SECONDS.
+ * @throws Error naming the bad variable
+ */
+export function parseAggregatorSettings(vars: {
+  PEERS?: string;
+  NODE_URL?: string;
+  AGGREGATOR_GRACE_MS?: string;
+  TASK_BURN_SECONDS?: string;
+}): AggregatorSettings {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(vars.PEERS?.trim() || "[]");
+  } catch {
+    throw new Error("PEERS is not valid JSON (a list of node URLs)");
+  }
+  const parsed = urlList.safeParse(raw);
+  if (!parsed.success) throw new Error("PEERS must be a JSON list of node URLs");
+  const selfUrl = vars.NODE_URL?.trim() ? normalizeNodeUrl(vars.NODE_URL) : "";
+  const peers = [...new Set(parsed.data.map(normalizeNodeUrl))];
+  if (peers.length > 0 && !peers.includes(selfUrl)) throw new Error("PEERS must include this node's NODE_URL");
+  const graceMs = Number(vars.AGGREGATOR_GRACE_MS?.trim() || 20_000);
+  if (!Number.isInteger(graceMs) || graceMs < 100) throw new Error("AGGREGATOR_GRACE_MS must be an integer ≥ 100");
+  const burnSeconds = Number(vars.TASK_BURN_SECONDS?.trim() || 48 * 3600);
+  if (!Number.isInteger(burnSeconds) || burnSeconds < 0) throw new Error("TASK_BURN_SECONDS must be an integer ≥ 0");
+  return { selfUrl, peers, graceMs, burnMs: burnSeconds * 1000 };
+}
+
+let cached: { key: string; settings: AggregatorSettings } | undefined;
+
+/** The node's aggregator settings, parsed once per isolate. */
+export function aggregatorSettings(env: Env): AggregatorSettings {
+  const vars = env as unknown as Record<string, string | undefined>;
+  const key = [vars.PEERS, vars.NODE_URL, vars.AGGREGATOR_GRACE_MS, vars.TASK_BURN_SECONDS].join("\u0000");
+  if (cached?.key !== key) cached = { key, settings: parseAggregatorSettings(vars) };
+  return cached.settings;
+}
+
+/**
+ * The aggregating nodes in submission order for one event: ascending keccak256(eventId ‖ url).
+ * Every node computes the same order, and the first submitter differs from event to event.
+ */
+export function rankAggregators(eventId: Hex, peers: readonly string[]): string[] {
+  const score = (url: string) => BigInt(keccak256(concat([hexToBytes(eventId), stringToBytes(normalizeNodeUrl(url))])));
+  return [...peers].sort((a, b) => {
+    const d = score(a) - score(b);
+    return d < 0n ? -1 : d > 0n ? 1 : 0;
+  });
+}

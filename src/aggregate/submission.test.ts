@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { mnemonicToAccount } from "viem/accounts";
+import { buildEnvelope, recoverEnvelopeSigner, signEnvelope } from "../sign/envelope";
+import { encodeSubmission, readSubmission, submissionSchema } from "./submission";
+
+const account = mnemonicToAccount("test test test test test test test test test test test junk");
+const serviceId = "76d41ff256803de151fce2ed99d145cf985af50e6def0809072e9f68932f5d11";
+
+async function signedSubmission() {
+  const payload = new TextEncoder().encode('{"y":144}');
+  const envelope = buildEnvelope(new Uint8Array(20).fill(1), payload, 2n ** 60n);
+  const signature = await signEnvelope(account, envelope);
+  const json = encodeSubmission({
+    action: { config: { service_id: serviceId, workflow_id: "default", trigger: "manual" }, data: { Cron: { trigger_time: 2n ** 63n } } },
+    response: { payload, ordering: 7n, event_id_salt: null },
+    envelope,
+    signature,
+  });
+  return { json, envelope, signature };
+}
+
+describe("WAVS Submission JSON", () => {
+  it("round-trips: event id without 0x, bytes as number arrays, a tagged secp256k1 signature", async () => {
+    const { json, envelope, signature } = await signedSubmission();
+    const raw = JSON.parse(json);
+    expect(raw.event_id).toBe("01".repeat(20));
+    expect(raw.envelope_signature.algorithm).toBe("secp256k1");
+    expect(raw.envelope_signature.data).toHaveLength(65);
+    expect(raw.envelope_signature.kind).toEqual({ algorithm: "secp256k1", prefix: "eip191" });
+    expect(json).toContain('"trigger_time":9223372036854775808');
+    const parsed = readSubmission(submissionSchema.parse(raw));
+    const { json: kept, ...rest } = parsed;
+    expect(rest).toEqual({ serviceId, workflowId: "default", eventId: envelope.eventId, envelope, signature });
+    expect(readSubmission(submissionSchema.parse(JSON.parse(kept))).signature).toBe(signature);
+    expect(await recoverEnvelopeSigner(parsed.envelope, parsed.signature)).toBe(account.address);
+  });
+
+  it("refuses unknown fields, wrong lengths and inconsistent ids", async () => {
+    const raw = JSON.parse((await signedSubmission()).json);
+    expect(submissionSchema.safeParse({ ...raw, extra: 1 }).success).toBe(false);
+    expect(submissionSchema.safeParse({ ...raw, envelope_signature: { ...raw.envelope_signature, data: [1, 2] } }).success).toBe(false);
+    expect(submissionSchema.safeParse({ ...raw, envelope: { ...raw.envelope, eventId: "0x12" } }).success).toBe(false);
+    expect(() => readSubmission(submissionSchema.parse({ ...raw, event_id: "02".repeat(20) }))).toThrow(/event_id/);
+    expect(() =>
+      readSubmission(submissionSchema.parse({ ...raw, operator_response: { ...raw.operator_response, payload: [1] } })),
+    ).toThrow(/payload/);
+  });
+});

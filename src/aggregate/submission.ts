@@ -1,0 +1,100 @@
+/**
+ * WAVS's Submission JSON: what an operator sends to the aggregating nodes for one event.
+ * `{trigger_action, operator_response, event_id, envelope, envelope_signature}` where bytes are
+ * JSON arrays of numbers (serde's Vec<u8>), the envelope's fields are 0x hex (alloy) and the
+ * signature is `{"algorithm":"secp256k1","data":[…65 bytes],"kind":{"algorithm":"secp256k1","prefix":"eip191"}}`.
+ */
+import { bytesToHex, hexToBytes, type Hex } from "viem";
+import { z } from "zod";
+import { stringifyLosslessJson } from "../service/lossless-json";
+import type { TriggerAction, WasmResponse } from "../service/types";
+import type { Envelope } from "../sign/envelope";
+
+const byteArray = z.array(z.number().int().min(0).max(255)).max(1 << 20);
+const hex = (bytes?: number) =>
+  z
+    .string()
+    .regex(bytes === undefined ? /^0x([0-9a-fA-F]{2})*$/ : new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), bytes === undefined ? "0x hex bytes" : `0x and ${bytes * 2} hex digits`)
+    .transform((s) => s.toLowerCase() as Hex);
+
+export const submissionSchema = z.strictObject({
+  trigger_action: z.strictObject({
+    config: z.strictObject({
+      service_id: z.string().regex(/^[0-9a-f]{64}$/, "service ids are 64 lowercase hex digits"),
+      workflow_id: z.string().regex(/^[a-z0-9_-]{3,36}$/, "workflow ids are 3–36 of [a-z0-9_-]"),
+      trigger: z.unknown(),
+    }),
+    // The trigger data stays opaque here: the signature covers the envelope, not the trigger.
+    data: z.unknown(),
+  }),
+  operator_response: z.strictObject({
+    payload: byteArray,
+    ordering: z.number().int().min(0).nullable(),
+    event_id_salt: byteArray.nullable(),
+  }),
+  event_id: z.string().regex(/^(0x)?[0-9a-fA-F]{40}$/, "event ids are 20 bytes of hex"),
+  envelope: z.strictObject({ eventId: hex(20), ordering: hex(12), payload: hex() }),
+  envelope_signature: z.strictObject({
+    algorithm: z.literal("secp256k1"),
+    data: byteArray.length(65, "secp256k1 signatures are 65 bytes"),
+    kind: z.strictObject({ algorithm: z.literal("secp256k1"), prefix: z.literal("eip191") }),
+  }),
+});
+
+export type SubmissionJson = z.input<typeof submissionSchema>;
+
+/** What the aggregator keeps from a validated submission. */
+export interface ParsedSubmission {
+  serviceId: string;
+  workflowId: string;
+  eventId: Hex;
+  envelope: Envelope;
+  signature: Hex;
+  /** The validated Submission JSON, kept so an aggregator can hand it on to a peer that lacks it. */
+  json: string;
+}
+
+export class SubmissionError extends Error {
+  override name = "SubmissionError";
+}
+
+/**
+ * Checks a parsed body's internal consistency: the event id matches the envelope's, and the
+ * envelope's payload is the operator response's payload.
+ * @throws SubmissionError naming the mismatch
+ */
+export function readSubmission(body: z.output<typeof submissionSchema>): ParsedSubmission {
+  const eventId = (body.event_id.startsWith("0x") ? body.event_id : `0x${body.event_id}`).toLowerCase() as Hex;
+  if (eventId !== body.envelope.eventId) throw new SubmissionError("event_id differs from envelope.eventId");
+  if (bytesToHex(Uint8Array.from(body.operator_response.payload)) !== body.envelope.payload) {
+    throw new SubmissionError("envelope.payload differs from operator_response.payload");
+  }
+  return {
+    serviceId: body.trigger_action.config.service_id,
+    workflowId: body.trigger_action.config.workflow_id,
+    eventId,
+    envelope: body.envelope,
+    signature: bytesToHex(Uint8Array.from(body.envelope_signature.data)),
+    json: JSON.stringify(body),
+  };
+}
+
+/** Serialises one signed response as WAVS's Submission JSON (u64s exact). */
+export function encodeSubmission(p: {
+  action: TriggerAction;
+  response: WasmResponse;
+  envelope: Envelope;
+  signature: Hex;
+}): string {
+  return stringifyLosslessJson({
+    trigger_action: p.action,
+    operator_response: p.response,
+    event_id: p.envelope.eventId.slice(2),
+    envelope: p.envelope,
+    envelope_signature: {
+      algorithm: "secp256k1",
+      data: hexToBytes(p.signature),
+      kind: { algorithm: "secp256k1", prefix: "eip191" },
+    },
+  });
+}

@@ -1,0 +1,209 @@
+import { DurableObject } from "cloudflare:workers";
+import { keccak256, type Hex, type LocalAccount } from "viem";
+import { chainByKey, type ChainSettings } from "../config";
+import { publicClientFor } from "../chain/rpc";
+import { describeError, log } from "../log";
+import { parseSubmitterCredential } from "../sign/signing-keys";
+
+/** One transaction to send, named by the caller so that asking twice sends once. */
+export interface SendRequest {
+  requestId: string;
+  chain: string;
+  to: Hex;
+  data: Hex;
+  /** Gas limit (the caller's estimate × 1.25). */
+  gas: bigint;
+  /** A fixed gas price (the aggregator component's); else EIP-1559 fees from the chain. */
+  gasPrice?: bigint;
+}
+
+export type SendOutcome =
+  | { state: "pending"; txHash: Hex; nonce: number; replacements: number }
+  | { state: "mined"; txHash: Hex; success: boolean; blockNumber: bigint; gasUsed: bigint; nonce: number; replacements: number };
+
+interface RequestRecord {
+  request: SendRequest;
+  nonce: number;
+  /** Every signed version of the transaction, oldest first; the last is the live one. */
+  sent: { hash: Hex; raw: Hex; maxFeePerGas: string; maxPriorityFeePerGas: string; at: number }[];
+  outcome?: Extract<SendOutcome, { state: "mined" }>;
+}
+
+/** How long a transaction may stay unmined before it is replaced with bumped fees. */
+const DEFAULT_STUCK_AFTER_MS = 30_000;
+/** Each replacement raises both fees by a quarter (nodes require ≥ 10 %). */
+const BUMP_NUMERATOR = 5n;
+const BUMP_DENOMINATOR = 4n;
+/** Replacements stop at this multiple of the first fees. */
+const FEE_CAP_MULTIPLE = 8n;
+
+/**
+ * One per (chain, submitting key): serialises that key's transactions. It persists the next nonce
+ * and every signed transaction (hash and raw bytes) before broadcasting, so a restart re-broadcasts
+ * or finds the receipt instead of sending again; it replaces a stuck transaction with bumped fees up
+ * to a cap, and when the nonce was consumed by a transaction it did not sign (the same key used
+ * elsewhere) it re-sends with a fresh nonce.
+ */
+export class ChainSubmitter extends DurableObject<Env> {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /** Runs fn after every earlier call has finished: one nonce decision at a time. */
+  private serialise<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Sends the request's transaction once (a repeated requestId returns the same transaction).
+   * @throws when the chain refuses the transaction for a reason other than its nonce
+   */
+  send(request: SendRequest): Promise<SendOutcome> {
+    return this.serialise(async () => {
+      const existing = await this.ctx.storage.get<RequestRecord>(`req:${request.requestId}`);
+      if (existing) return this.inspect(existing);
+      const chain = await chainByKey(this.env, request.chain);
+      const record: RequestRecord = { request, nonce: await this.takeNonce(chain), sent: [] };
+      await this.signAndBroadcast(chain, record);
+      return this.inspect(record);
+    });
+  }
+
+  /** Where the request's transaction stands; replaces it when stuck. @throws on RPC failure */
+  check(requestId: string): Promise<SendOutcome | undefined> {
+    return this.serialise(async () => {
+      const record = await this.ctx.storage.get<RequestRecord>(`req:${requestId}`);
+      return record && this.inspect(record);
+    });
+  }
+
+  private account(): LocalAccount {
+    return parseSubmitterCredential(this.env.WAVS_AGGREGATOR_EVM_CREDENTIAL);
+  }
+
+  /** The next nonce: the larger of ours and the chain's pending count (someone else may use the key). */
+  private async takeNonce(chain: ChainSettings): Promise<number> {
+    const client = publicClientFor(chain);
+    const onchain = await client.getTransactionCount({ address: this.account().address, blockTag: "pending" });
+    const stored = (await this.ctx.storage.get<number>("next-nonce")) ?? 0;
+    const nonce = Math.max(stored, onchain);
+    await this.ctx.storage.put("next-nonce", nonce + 1);
+    return nonce;
+  }
+
+  /** Signs the next version of the transaction, persists it, then broadcasts it. */
+  private async signAndBroadcast(chain: ChainSettings, record: RequestRecord, bump = false): Promise<void> {
+    const client = publicClientFor(chain);
+    const { request } = record;
+    let maxFeePerGas: bigint;
+    let maxPriorityFeePerGas: bigint;
+    const last = record.sent.at(-1);
+    if (bump && last) {
+      const first = record.sent[0]!;
+      maxFeePerGas = min((BigInt(last.maxFeePerGas) * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n, BigInt(first.maxFeePerGas) * FEE_CAP_MULTIPLE);
+      maxPriorityFeePerGas = min(
+        (BigInt(last.maxPriorityFeePerGas) * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n,
+        BigInt(first.maxPriorityFeePerGas) * FEE_CAP_MULTIPLE,
+      );
+      if (maxFeePerGas === BigInt(last.maxFeePerGas)) return; // at the cap: wait, do not spam
+    } else if (request.gasPrice !== undefined) {
+      maxFeePerGas = maxPriorityFeePerGas = request.gasPrice;
+    } else {
+      const fees = await client.estimateFeesPerGas();
+      maxFeePerGas = fees.maxFeePerGas;
+      maxPriorityFeePerGas = fees.maxPriorityFeePerGas;
+    }
+    const raw = await this.account().signTransaction({
+      type: "eip1559",
+      chainId: Number(chain.chain_id),
+      nonce: record.nonce,
+      to: request.to,
+      data: request.data,
+      gas: request.gas,
+      maxFeePerGas,
+      maxPriorityFeePerGas,
+    });
+    const hash = keccak256(raw);
+    record.sent.push({ hash, raw, maxFeePerGas: maxFeePerGas.toString(), maxPriorityFeePerGas: maxPriorityFeePerGas.toString(), at: Date.now() });
+    // Persisted before it leaves: after a restart the hash is known and nothing is signed twice blind.
+    await this.ctx.storage.put(`req:${request.requestId}`, record);
+    await this.broadcast(chain, raw);
+    log("info", bump ? "transaction replaced" : "transaction sent", {
+      subsys: "submit",
+      request_id: request.requestId,
+      tx_hash: hash,
+      nonce: record.nonce,
+    });
+  }
+
+  private async broadcast(chain: ChainSettings, raw: Hex): Promise<void> {
+    try {
+      await publicClientFor(chain).sendRawTransaction({ serializedTransaction: raw });
+    } catch (e) {
+      const message = describeError(e).toLowerCase();
+      // Already in the pool, or mined meanwhile: inspect() sorts it out from the receipts.
+      if (message.includes("already known") || message.includes("nonce too low") || message.includes("replacement")) return;
+      throw e;
+    }
+  }
+
+  /** Receipts first; then a consumed nonce (re-send), an unknown transaction (re-broadcast) or a stuck one (bump). */
+  private async inspect(record: RequestRecord): Promise<SendOutcome> {
+    if (record.outcome) return record.outcome;
+    const chain = await chainByKey(this.env, record.request.chain);
+    const client = publicClientFor(chain);
+    const found = await this.findReceipt(client, record);
+    if (found) return found;
+    const live = record.sent.at(-1)!;
+    const mined = await client.getTransactionCount({ address: this.account().address, blockTag: "latest" });
+    // Our transaction may have been mined between the receipt lookups and the count: look again.
+    if (mined > record.nonce && !(await this.findReceipt(client, record))) {
+      // The nonce went to a transaction we did not sign: ours can never land. Send again, fresh nonce.
+      log("warn", "nonce consumed elsewhere; re-sending", { subsys: "submit", request_id: record.request.requestId, nonce: record.nonce });
+      record.nonce = await this.takeNonce(chain);
+      record.sent = [];
+      await this.signAndBroadcast(chain, record);
+    } else if (record.outcome) {
+      return record.outcome;
+    } else if (!(await client.getTransaction({ hash: live.hash }).catch(() => undefined))) {
+      await this.broadcast(chain, live.raw); // dropped from the pool (or never arrived): same bytes again
+    } else if (Date.now() - live.at > this.stuckAfterMs()) {
+      await this.signAndBroadcast(chain, record, true);
+    }
+    const current = record.sent.at(-1)!;
+    return { state: "pending", txHash: current.hash, nonce: record.nonce, replacements: Math.max(0, record.sent.length - 1) };
+  }
+
+  private async findReceipt(
+    client: ReturnType<typeof publicClientFor>,
+    record: RequestRecord,
+  ): Promise<SendOutcome | undefined> {
+    for (const sent of [...record.sent].reverse()) {
+      const receipt = await client.getTransactionReceipt({ hash: sent.hash }).catch(() => undefined);
+      if (receipt) {
+        record.outcome = {
+          state: "mined",
+          txHash: sent.hash,
+          success: receipt.status === "success",
+          blockNumber: receipt.blockNumber,
+          gasUsed: receipt.gasUsed,
+          nonce: record.nonce,
+          replacements: Math.max(0, record.sent.length - 1),
+        };
+        await this.ctx.storage.put(`req:${record.request.requestId}`, record);
+        return record.outcome;
+      }
+    }
+    return undefined;
+  }
+
+  private stuckAfterMs(): number {
+    const raw = (this.env as unknown as Record<string, string | undefined>).TX_STUCK_AFTER_MS;
+    const n = Number(raw?.trim() || DEFAULT_STUCK_AFTER_MS);
+    return Number.isInteger(n) && n > 0 ? n : DEFAULT_STUCK_AFTER_MS;
+  }
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}

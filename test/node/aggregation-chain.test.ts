@@ -1,0 +1,130 @@
+/**
+ * The submitting side against a real chain: revert reasons decoded (the manager's errors through
+ * the handler), a handler revert recorded in the task's timeline, and a stuck transaction replaced
+ * with bumped fees by the ChainSubmitter (anvil with automine off).
+ */
+import { writeFile } from "node:fs/promises";
+import { createPublicClient, createTestClient, decodeFunctionData, encodeAbiParameters, getAbiItem, http, type Hex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { simpleSubmitAbi } from "../../src/chain/abi/simple-submit";
+import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
+import { buildSignatureData } from "../../src/aggregate/signature-data";
+import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
+import { describeRevert } from "../../src/submit/describe-revert";
+import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
+
+let running: RunningDevnet;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  running = await startDevnet({ anvilPort: 0, nodePort: 0, nodeVars: { TX_STUCK_AFTER_MS: "2000" }, onLog: (l) => logs.push(l) });
+}, 180_000);
+afterAll(async () => {
+  await running?.stop();
+  if (process.env.AGGREGATION_TEST_LOG) await writeFile(`${process.env.AGGREGATION_TEST_LOG}.chain`, logs.join("\n"));
+}, 60_000);
+
+const rpc = () => running.devnet.chain.rpc_url;
+const client = () => createPublicClient({ transport: http(rpc()) });
+const dataWithId = getAbiItem({ abi: simpleSubmitAbi, name: "getDataWithId" }).outputs;
+
+function operatorKey() {
+  const want = running.devnet.nodes[0]!.signing_address.toLowerCase();
+  for (let index = 0; index < 8; index++) {
+    const account = mnemonicToAccount(DEVNET_OPERATOR_MNEMONICS[0], { addressIndex: index });
+    if (account.address.toLowerCase() === want) return account;
+  }
+  throw new Error("no key for the node");
+}
+
+async function submit(eventByte: number, payload: Hex) {
+  const envelope = buildEnvelope(new Uint8Array(20).fill(eventByte), Buffer.from(payload.slice(2), "hex"), null);
+  const signature = await signEnvelope(operatorKey(), envelope);
+  const bytes = (h: Hex) => Array.from(Buffer.from(h.slice(2), "hex"));
+  const res = await fetch(`${running.devnet.nodes[0]!.url}/aggregator/submissions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      trigger_action: { config: { service_id: running.devnet.service.id, workflow_id: "default", trigger: "manual" }, data: { Raw: [] } },
+      operator_response: { payload: bytes(payload), ordering: null, event_id_salt: null },
+      event_id: envelope.eventId.slice(2),
+      envelope,
+      envelope_signature: { algorithm: "secp256k1", data: bytes(signature), kind: { algorithm: "secp256k1", prefix: "eip191" } },
+    }),
+  });
+  expect(res.status).toBe(202);
+  return envelope;
+}
+
+type Task = { status: string; error: string | null; txHash: string | null; steps: { step: string; detail?: Record<string, unknown> }[] };
+async function waitForTask(eventId: Hex, ok: (t: Task) => boolean, timeoutMs = 60_000): Promise<Task> {
+  const api = nodeApi(running.devnet.nodes[0]!.url, "x");
+  const deadline = Date.now() + timeoutMs;
+  let last: Task | undefined;
+  while (Date.now() < deadline) {
+    last = await api.get<Task>(`/tasks/${eventId}`).catch(() => undefined);
+    if (last && ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`task not settled: ${JSON.stringify(last)}`);
+}
+
+async function handlerTxs(eventId: Hex): Promise<Hex[]> {
+  const latest = await client().getBlockNumber();
+  const found: Hex[] = [];
+  for (let n = 0n; n <= latest; n++) {
+    const block = await client().getBlock({ blockNumber: n, includeTransactions: true });
+    for (const tx of block.transactions) {
+      if (tx.to?.toLowerCase() !== running.devnet.contracts.submit.toLowerCase()) continue;
+      const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
+      if ((call.args![0] as { eventId: Hex }).eventId.toLowerCase() === eventId.toLowerCase()) found.push(tx.hash);
+    }
+  }
+  return found;
+}
+
+describe("revert reasons", () => {
+  it("decodes the manager's errors surfacing through the handler", async () => {
+    const stranger = mnemonicToAccount(DEVNET_OPERATOR_MNEMONICS[6]);
+    const envelope = buildEnvelope(new Uint8Array(20).fill(9), new Uint8Array([1]), null);
+    const signatureData = buildSignatureData({ [stranger.address]: await signEnvelope(stranger, envelope) }, Number(await client().getBlockNumber()) - 1);
+    const error = await client()
+      .simulateContract({ address: running.devnet.contracts.submit, abi: wavsHandlerAbi, functionName: "handleSignedEnvelope", args: [envelope, signatureData] })
+      .then(() => undefined, (e: unknown) => e);
+    expect(describeRevert(error)).toBe("SignerNotRegistered()");
+  });
+
+  it("records a handler that reverts as a failed task with the reason, and sends nothing", async () => {
+    const envelope = await submit(0xa1, "0xdeadbeef"); // not an abi-encoded DataWithId: SimpleSubmit reverts
+    const task = await waitForTask(envelope.eventId, (t) => t.status === "failed");
+    expect(task.error).toMatch(/revert/i);
+    expect(task.steps.map((s) => s.step)).toContain("submit_failed");
+    expect(await handlerTxs(envelope.eventId)).toHaveLength(0);
+  });
+});
+
+describe("ChainSubmitter", () => {
+  it("replaces a stuck transaction with bumped fees; exactly one lands", async () => {
+    const test = createTestClient({ mode: "anvil", transport: http(rpc()) });
+    await test.setAutomine(false);
+    try {
+      const payload = encodeAbiParameters(dataWithId, [{ triggerId: 424242n, data: "0x7b2279223a317d" }]);
+      const envelope = await submit(0xb2, payload);
+      const replaced = await waitForTask(envelope.eventId, (t) => t.steps.some((s) => s.step === "tx_replaced"), 60_000);
+      const sent = replaced.steps.find((s) => s.step === "tx_sent")!.detail!;
+      const replacement = replaced.steps.find((s) => s.step === "tx_replaced")!.detail!;
+      expect(replacement.tx_hash).not.toBe(sent.tx_hash);
+      expect(replacement.replacements).toBeGreaterThanOrEqual(1);
+      await test.mine({ blocks: 1 });
+      const landed = await waitForTask(envelope.eventId, (t) => t.status === "landed");
+      expect(await handlerTxs(envelope.eventId)).toEqual([landed.txHash]);
+      // The replacement, not a second transaction: same nonce as the first, higher fees.
+      const mined = await client().getTransaction({ hash: landed.txHash as Hex });
+      expect(mined.nonce).toBe(sent.nonce);
+      expect(landed.txHash).not.toBe(sent.tx_hash);
+    } finally {
+      await test.setAutomine(true);
+    }
+  });
+});

@@ -1,0 +1,225 @@
+/**
+ * Three operators, three wavs-edge nodes under `wrangler dev` that know each other as peers, one
+ * anvil chain: signatures travel between nodes, 2/3 of the weight lands the result, and the
+ * handler receives exactly one transaction per event whatever fails.
+ */
+import { writeFile } from "node:fs/promises";
+import { createPublicClient, decodeFunctionData, http, type Address, type Hex } from "viem";
+import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
+import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
+import { addTrigger } from "../../scripts/lib/deploy-contracts";
+import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
+import { waitForResult } from "../../scripts/lib/wait-for-result";
+
+let running: RunningDevnet;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  running = await startDevnet({ anvilPort: 0, nodePort: 0, operators: 3, aggregatorGraceMs: 3_000, pollIntervalMs: 1_000, onLog: (l) => logs.push(l) });
+}, 300_000);
+afterAll(async () => {
+  await running?.stop();
+  // The three nodes' logs, for a post-mortem when something here failed.
+  if (process.env.AGGREGATION_TEST_LOG) await writeFile(process.env.AGGREGATION_TEST_LOG, logs.join("\n"));
+}, 60_000);
+
+const rpc = () => running.devnet.chain.rpc_url;
+const fire = async (x: number) =>
+  (
+    await addTrigger({
+      rpcUrl: rpc(),
+      account: privateKeyToAccount(running.devnet.accounts.trigger_private_key),
+      trigger: running.devnet.contracts.trigger,
+      data: new TextEncoder().encode(`{"x":${x}}`),
+    })
+  ).triggerId;
+const result = (triggerId: bigint, timeoutMs = 90_000) =>
+  waitForResult({ rpcUrl: rpc(), submit: running.devnet.contracts.submit, triggerId, timeoutMs });
+
+/** Every transaction sent to the handler, from the chain itself, grouped by the envelope's event id. */
+async function handlerTxsByEvent(): Promise<Map<string, Hex[]>> {
+  const client = createPublicClient({ transport: http(rpc()) });
+  const latest = await client.getBlockNumber();
+  const byEvent = new Map<string, Hex[]>();
+  for (let n = 0n; n <= latest; n++) {
+    const block = await client.getBlock({ blockNumber: n, includeTransactions: true });
+    for (const tx of block.transactions) {
+      if (tx.to?.toLowerCase() !== running.devnet.contracts.submit.toLowerCase()) continue;
+      const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
+      const eventId = (call.args![0] as { eventId: Hex }).eventId.toLowerCase();
+      byEvent.set(eventId, [...(byEvent.get(eventId) ?? []), tx.hash]);
+    }
+  }
+  return byEvent;
+}
+
+type Task = { status: string; txHash: string | null; steps: { step: string; detail?: Record<string, unknown> }[] };
+const taskOn = (i: number, eventId: string) => nodeApi(running.devnet.nodes[i]!.url, "x").get<Task>(`/tasks/${eventId}`);
+
+async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`condition not met in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+}
+
+/** The signing key node i registered: its public devnet mnemonic at the hd index that matches. */
+function operatorKey(i: number) {
+  const want = running.devnet.nodes[i]!.signing_address.toLowerCase();
+  for (let index = 0; index < 8; index++) {
+    const account = mnemonicToAccount(DEVNET_OPERATOR_MNEMONICS[i]!, { addressIndex: index });
+    if (account.address.toLowerCase() === want) return account;
+  }
+  throw new Error(`no key for node ${i}`);
+}
+
+async function postSubmission(nodeIndex: number, body: unknown) {
+  const res = await fetch(`${running.devnet.nodes[nodeIndex]!.url}/aggregator/submissions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as { error?: { code: string }; status?: string; burned?: boolean } };
+}
+
+function submissionJson(envelope: { eventId: Hex; ordering: Hex; payload: Hex }, signature: Hex) {
+  const bytes = (h: Hex) => Array.from(Buffer.from(h.slice(2), "hex"));
+  return {
+    trigger_action: {
+      config: { service_id: running.devnet.service.id, workflow_id: running.devnet.service.workflow_id, trigger: "manual" },
+      data: { Raw: [] },
+    },
+    operator_response: { payload: bytes(envelope.payload), ordering: null, event_id_salt: null },
+    event_id: envelope.eventId.slice(2),
+    envelope,
+    envelope_signature: { algorithm: "secp256k1", data: bytes(signature), kind: { algorithm: "secp256k1", prefix: "eip191" } },
+  };
+}
+
+const landedEvents: { eventId: Hex; data: string }[] = [];
+
+describe("three operators, quorum 2/3", () => {
+  it("every node registered a distinct signing key", () => {
+    const addresses = running.devnet.nodes.map((n) => n.signing_address.toLowerCase());
+    expect(new Set(addresses).size).toBe(3);
+  });
+
+  it("reach quorum and land one transaction; every node ends up knowing it landed", async () => {
+    const { data, eventId } = await result(await fire(5));
+    expect(data).toBe('{"y":25}');
+    landedEvents.push({ eventId, data });
+    const tasks = await eventually(
+      () => Promise.all([0, 1, 2].map((i) => taskOn(i, eventId))),
+      (ts) => ts.every((t) => t.status === "landed"),
+      90_000,
+    );
+    expect(new Set(tasks.map((t) => t.txHash)).size).toBe(1);
+    // Exactly one node sent it; the others learnt it from their peers.
+    const senders = tasks.filter((t) => t.steps.some((s) => s.step === "tx_sent"));
+    expect(senders).toHaveLength(1);
+    const received = senders[0]!.steps.filter((s) => s.step === "signature_received");
+    expect(received.length).toBeGreaterThanOrEqual(2);
+    expect(received.every((s) => s.detail?.weight === "1")).toBe(true);
+    expect((await handlerTxsByEvent()).get(eventId.toLowerCase())).toHaveLength(1);
+  });
+
+  it("refuses an unregistered signer, recorded and never counted", async () => {
+    const { eventId } = landedEvents[0]!;
+    const stranger = mnemonicToAccount("test test test test test test test test test test test junk", { addressIndex: 9 });
+    const envelope = buildEnvelope(Buffer.from(eventId.slice(2), "hex"), new TextEncoder().encode("x"), null);
+    const res = await postSubmission(0, submissionJson(envelope, await signEnvelope(stranger, envelope)));
+    expect(res.status).toBe(403);
+    expect(res.body.error?.code).toBe("signer_not_registered");
+    const task = await taskOn(0, eventId);
+    expect(task.steps.some((s) => s.step === "submission_refused" && s.detail?.code === "signer_not_registered")).toBe(true);
+  });
+
+  it("refuses a forged signature (malformed or over other bytes)", async () => {
+    const key = operatorKey(1);
+    const envelope = buildEnvelope(new Uint8Array(20).fill(7), new TextEncoder().encode("forged"), null);
+    const signature = await signEnvelope(key, envelope);
+    // Signed over one payload, presented with another: recovers to some unregistered address.
+    const tampered = { ...envelope, payload: "0x6f74686572" as Hex };
+    const moved = await postSubmission(0, submissionJson(tampered, signature));
+    expect(moved.status).toBe(403);
+    // A signature whose v byte is invalid does not recover at all.
+    const broken = (signature.slice(0, -2) + "05") as Hex;
+    const bad = await postSubmission(0, submissionJson(envelope, broken));
+    expect(bad.status).toBe(422);
+    expect(bad.body.error?.code).toBe("invalid_signature");
+  });
+
+  it("refuses an envelope that differs from the task's, and ignores a redelivered one", async () => {
+    const { eventId } = landedEvents[0]!;
+    const key = operatorKey(1);
+    const task = await taskOn(0, eventId);
+    expect(task.status).toBe("landed");
+    const differing = buildEnvelope(Buffer.from(eventId.slice(2), "hex"), new TextEncoder().encode("another result"), null);
+    const res = await postSubmission(0, submissionJson(differing, await signEnvelope(key, differing)));
+    expect(res.status).toBe(409);
+    expect(res.body.error?.code).toBe("envelope_mismatch");
+    expect((await handlerTxsByEvent()).get(eventId.toLowerCase())).toHaveLength(1);
+  });
+
+  it("answers a malformed submission with 422 naming the field", async () => {
+    const res = await postSubmission(0, { event_id: "zz" });
+    expect(res.status).toBe(422);
+    expect(res.body.error?.code).toBe("invalid_body");
+  });
+});
+
+describe("operators going down", () => {
+  it("still lands with one operator down", async () => {
+    await running.nodes[2]!.stop();
+    const { data, eventId } = await result(await fire(6), 120_000);
+    expect(data).toBe('{"y":36}');
+    landedEvents.push({ eventId, data });
+    expect((await handlerTxsByEvent()).get(eventId.toLowerCase())).toHaveLength(1);
+  });
+
+  it("with two down waits, then lands once one returns", async () => {
+    await running.nodes[1]!.stop();
+    const triggerId = await fire(7);
+    await expect(result(triggerId, 15_000)).rejects.toThrow(/no result onchain/);
+    // Restart the one node left mid-aggregation: its Durable Objects are evicted, its signature
+    // must survive in their storage.
+    await running.nodes[0]!.stop();
+    await running.nodes[0]!.start();
+    await expect(result(triggerId, 5_000)).rejects.toThrow(/no result onchain/);
+    await running.nodes[1]!.start();
+    const { data, eventId } = await result(triggerId, 180_000);
+    expect(data).toBe('{"y":49}');
+    landedEvents.push({ eventId, data });
+  });
+
+  it("a node that returns late neither re-sends nor double-lands", async () => {
+    await running.nodes[2]!.start();
+    // Node 2 backfills the events it missed, signs them, and (once its peers' queued submissions
+    // reach it) learns from them that they landed instead of sending a second transaction.
+    for (const { eventId } of landedEvents.slice(1)) {
+      const task = await eventually(() => taskOn(2, eventId), (t) => t.steps.some((s) => s.step === "executed"), 120_000);
+      expect(task.steps.some((s) => s.step === "tx_sent")).toBe(false);
+    }
+    await new Promise((r) => setTimeout(r, 8_000)); // two grace periods for any standby decision
+  });
+
+  it("across everything, the handler received exactly one transaction per event", async () => {
+    const byEvent = await handlerTxsByEvent();
+    for (const { eventId } of landedEvents) expect(byEvent.get(eventId.toLowerCase())).toHaveLength(1);
+    const repeated = [...byEvent].filter(([, txs]) => txs.length !== 1);
+    expect(repeated, JSON.stringify({ repeated, landed: landedEvents })).toEqual([]);
+  });
+
+  it("never logs a secret", () => {
+    const text = logs.join("\n");
+    for (const m of DEVNET_OPERATOR_MNEMONICS.slice(0, 3)) expect(text).not.toContain(m.split(" ").slice(0, 3).join(" "));
+  });
+});
