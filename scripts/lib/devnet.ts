@@ -138,9 +138,8 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
       const submitter = anvilAccount(FIRST_SUBMITTER_ACCOUNT + i);
       let current: RunningNode | undefined;
       const nodeLog = operators === 1 ? onLog : (line: string) => onLog(`[node${i}] ${line}`);
-      const start = async () => {
-        if (current) return;
-        current = await startNode({
+      const launch = () =>
+        startNode({
           stateDir,
           port: ports[i]!,
           onLog: nodeLog,
@@ -157,6 +156,18 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
             ...params.nodeVars,
           },
         });
+      const start = async () => {
+        if (current) return;
+        try {
+          current = await launch();
+        } catch (e) {
+          // A lone node (no PEERS naming its URL) can move when a devnet beside it took the port.
+          if (operators > 1 || params.nodePort === 0) throw e;
+          ports[i] = await freePort(0);
+          urls[i] = `http://127.0.0.1:${ports[i]}`;
+          node.url = urls[i]!;
+          current = await launch();
+        }
       };
       const node: DevnetNode = {
         url: urls[i]!,

@@ -81,9 +81,13 @@ export async function startNode(params: StartNodeParameters): Promise<RunningNod
     { stdio: ["ignore", "pipe", "pipe"], env: QUIET, detached: true },
   );
   const tail: string[] = [];
+  // Another process may hold the port (a devnet starting beside this one): only our wrangler's own
+  // "Ready on" line proves that the node answering there is ours.
+  let ready = false;
   const onData = (chunk: Buffer) => {
     for (const line of chunk.toString().split("\n")) {
       if (!line.trim()) continue;
+      if (line.includes(`Ready on http://127.0.0.1:${port}`)) ready = true;
       tail.push(line);
       if (tail.length > 30) tail.shift();
       onLog(line);
@@ -117,8 +121,8 @@ export async function startNode(params: StartNodeParameters): Promise<RunningNod
   void exited.then(() => (dead = true));
   while (Date.now() < deadline && !dead) {
     try {
-      const res = await fetch(`${url}/`);
-      if (res.ok) return { url, port, stop };
+      const res = ready ? await fetch(`${url}/`) : undefined;
+      if (res?.ok) return { url, port, stop };
     } catch {}
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { encodeFunctionData, type Hex } from "viem";
+import { decodeFunctionData, encodeFunctionData, type Hex } from "viem";
 import { publicClientFor } from "../chain/rpc";
 import { wavsHandlerAbi } from "../chain/wavs-abi";
 import { chainByKey } from "../config";
@@ -205,7 +205,12 @@ export class TaskAggregator extends DurableObject<Env> {
       const { landed, submitting } = await this.pollPeers(state, settings.peers.filter((p) => p !== settings.selfUrl));
       if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
       // A standby took over while we were away and its transaction is alive: never a second one.
-      if (!submitting) return this.submit(state);
+      if (!submitting) {
+        // A peer that landed it may be gone before telling anyone: the chain has the last word.
+        const onchain = settings.peers.length > 1 ? await this.findLandingOnchain(state) : undefined;
+        if (onchain) return this.adoptLanding(state, "chain", onchain);
+        return this.submit(state);
+      }
     }
     state.phase = "standby";
     await this.save(state);
@@ -232,6 +237,9 @@ export class TaskAggregator extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
       return;
     }
+    // The node before us may have landed it and died before recording it: look at the chain first.
+    const onchain = await this.findLandingOnchain(state);
+    if (onchain) return this.adoptLanding(state, "chain", onchain);
     log("warn", "taking over the submission", { subsys: "aggregate", event_id: state.target.eventId, rank: state.rank, ranked_before: before });
     await this.step(state, "taking_over", {}, { rank: state.rank, ranked_before: before });
     await this.submit(state);
@@ -299,6 +307,38 @@ export class TaskAggregator extends DurableObject<Env> {
     } catch {
       return undefined; // down or unreachable: not alive
     }
+  }
+
+  /**
+   * A successful handleSignedEnvelope for this event among the handler's transactions in the last
+   * TAKEOVER_LOOKBACK_BLOCKS blocks (default 256). Only run before a takeover, which is rare.
+   */
+  private async findLandingOnchain(state: AggregationState): Promise<Hex | undefined> {
+    const client = publicClientFor(await chainByKey(this.env, state.target.chain));
+    const raw = (this.env as unknown as Record<string, string | undefined>).TAKEOVER_LOOKBACK_BLOCKS;
+    const lookback = BigInt(Number.isInteger(Number(raw)) && Number(raw) > 0 ? Number(raw) : 256);
+    const latest = await client.getBlockNumber();
+    const handler = state.target.handler.toLowerCase();
+    const eventId = state.target.eventId.toLowerCase();
+    for (let top = latest; top >= 0n && latest - top < lookback; top -= 8n) {
+      const numbers: bigint[] = [];
+      for (let n = top; n > top - 8n && n >= 0n && latest - n < lookback; n--) numbers.push(n);
+      const blocks = await Promise.all(numbers.map((blockNumber) => client.getBlock({ blockNumber, includeTransactions: true })));
+      for (const block of blocks) {
+        for (const tx of block.transactions) {
+          if (tx.to?.toLowerCase() !== handler) continue;
+          let id: string | undefined;
+          try {
+            const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
+            if (call.functionName === "handleSignedEnvelope") id = (call.args[0] as Envelope).eventId.toLowerCase();
+          } catch {
+            continue; // some other call to the handler
+          }
+          if (id === eventId && (await this.landedOnchain(state, tx.hash))) return tx.hash;
+        }
+      }
+    }
+    return undefined;
   }
 
   private async landedOnchain(state: AggregationState, txHash: Hex): Promise<boolean> {
