@@ -8,6 +8,7 @@ import { taskRoutes } from "./task-routes";
 import { healthRoutes } from "./health-routes";
 import { configRoutes } from "./config-routes";
 import { metricsRoutes } from "./metrics-routes";
+import { apiDocsRoutes } from "./api-docs-routes";
 import { dashboardRoutes } from "./dashboard-routes";
 import { limitJsonBodies } from "./body-limits";
 import { corsAllowList, rateLimit } from "./limits";
@@ -32,6 +33,7 @@ export function createApp() {
   app.route("/", taskRoutes);
   app.route("/", configRoutes);
   app.route("/", metricsRoutes);
+  app.route("/", apiDocsRoutes);
   app.route("/", chainRoutes);
   app.route("/", webhookRoutes);
   app.route("/", aggregatorRoutes);

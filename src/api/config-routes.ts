@@ -2,13 +2,20 @@ import { Hono } from "hono";
 import { nodeChains } from "../config";
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { AppEnv } from "./app";
+import { documentRoute } from "./api-docs";
 import { MAX_COMPONENT_BYTES } from "./component-routes";
 import { describeConfig } from "./config-view";
 import { MAX_JSON_BODY } from "./body-limits";
 import { parseCorsOrigins } from "./limits";
 
 /** `GET /config`: the node's configuration, secrets reduced to "set"/"unset" (WAVS serves them). */
-export const configRoutes = new Hono<AppEnv>().get("/config", async (c) => {
+const CONFIG_PATH = documentRoute({
+  method: "get", path: "/config", tag: "node",
+  summary: "The node's configuration; secrets only as set/unset, RPC URLs redacted",
+  responses: { 200: "the configuration" },
+});
+
+export const configRoutes = new Hono<AppEnv>().get(CONFIG_PATH, async (c) => {
   const env = c.env as unknown as Record<string, unknown>;
   let submitter: string | null = null;
   try {

@@ -17,6 +17,7 @@ import { computeServiceId } from "../sign/event-id";
 import { deleteService, ensureSigningKey, findService, listServices } from "../service/service-registry";
 import type { AppEnv } from "./app";
 import { ApiError, badRequest, notFound } from "./errors";
+import { documentRoute } from "./api-docs";
 import { requireBearer } from "./require-bearer";
 import { readJsonBody } from "./validate";
 
@@ -29,6 +30,9 @@ const managerSchema = z.strictObject({
 const managerBody = z.strictObject({ service_manager: managerSchema });
 
 const deleteBody = z.strictObject({ service_managers: z.array(managerSchema).min(1).max(100) });
+/** Documents the path; the handler checks both through managerSchema for one error message. */
+const managerPathParams = z.object({ chain: z.string().regex(/^evm:\d+$/), address: z.string().regex(/^0x[0-9a-fA-F]{40}$/) });
+const hashPathParams = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/) });
 
 /** The chain's head, read before registering so the poller starts no later than this moment. */
 async function readHead(env: Env, chainKey: string): Promise<{ chain: string; head: bigint }> {
@@ -48,75 +52,150 @@ const losslessJson = (text: string, status: 200 | 201 = 200) =>
   new Response(text, { status, headers: { "content-type": "application/json" } });
 
 export const serviceRoutes = new Hono<AppEnv>()
-  .post("/services", requireBearer(), async (c) => {
-    const { service_manager } = await readJsonBody(c, managerBody);
-    const { chain, head } = await readHead(c.env, service_manager.evm.chain);
-    await registerService(c.env, service_manager);
-    await startCursorAt(openDb(c.env.DB), chain, head);
-    return c.body(null, 204);
-  })
-  .delete("/services", requireBearer(), async (c) => {
-    const { service_managers } = await readJsonBody(c, deleteBody);
-    const db = openDb(c.env.DB);
-    const ids = service_managers.map((m) => computeServiceId(m));
-    // All or nothing: name every unknown manager before deleting any.
-    const unknown = [];
-    for (const [i, id] of ids.entries()) if (!(await findService(db, id))) unknown.push(service_managers[i]);
-    if (unknown.length > 0) {
-      throw new ApiError(404, "service_not_found", `${unknown.length} of these services are not registered`, { unknown });
-    }
-    for (const id of ids) await deleteService(db, id);
-    return c.body(null, 204);
-  })
-  .get("/services/:chain/:address", async (c) => {
-    const parsed = managerSchema.safeParse({ evm: { chain: c.req.param("chain"), address: c.req.param("address") } });
-    if (!parsed.success) {
-      throw badRequest("invalid_manager", "the path is /services/{chain}/{address}, e.g. /services/evm:31337/0x…");
-    }
-    const found = await findService(openDb(c.env.DB), computeServiceId(parsed.data));
-    if (!found) throw notFound("service_not_found", "no service registered for this manager");
-    return losslessJson(stringifyService(found.service));
-  })
-  .get("/services", async (c) => {
-    const registered = await listServices(openDb(c.env.DB));
-    const digests = new Set(
-      registered.flatMap(({ service }) =>
-        Object.values(service.workflows).map((wf) => sourceDigest(wf.component.source)),
-      ),
-    );
-    return c.body(
-      // Services carry u64 values: write them losslessly.
-      `{"services":[${registered.map((r) => stringifyService(r.service)).join(",")}],` +
-        `"service_ids":${JSON.stringify(registered.map((r) => r.id))},` +
-        `"component_digests":${JSON.stringify([...digests])}}`,
-      200,
-      { "content-type": "application/json" },
-    );
-  })
-  .post("/services/signer", requireBearer(), async (c) => {
-    const { service_manager } = await readJsonBody(c, managerBody);
-    const key = await ensureSigningKey(openDb(c.env.DB), c.env.WAVS_SIGNING_MNEMONIC, service_manager);
-    return c.json({ secp256k1: { hd_index: key.hdIndex, evm_address: key.evmAddress } });
-  })
-  .post("/dev/services", requireBearer(), async (c) => {
-    const hash = await saveServiceJson(c.env, await c.req.text());
-    return c.json({ hash });
-  })
-  .get("/dev/services/:hash", async (c) => {
-    const hash = c.req.param("hash").toLowerCase();
-    const row = await openDb(c.env.DB).query.savedServices.findFirst({ where: eq(savedServices.hash, hash) });
-    if (!row) throw notFound("service_not_found", `no saved service with hash ${hash}`);
-    return c.body(row.json, 200, { "content-type": "application/json" });
-  })
-  .post("/dev/services/:hash", requireBearer(), async (c) => {
-    const hash = c.req.param("hash").toLowerCase();
-    if (!/^[0-9a-f]{64}$/.test(hash)) throw badRequest("invalid_hash", "saved services are addressed by 64 hex digits");
-    const saved = await openDb(c.env.DB).query.savedServices.findFirst({ where: eq(savedServices.hash, hash) });
-    if (!saved) throw notFound("service_not_found", `no saved service with hash ${hash}`);
-    const service = parseServiceJson(saved.json); // saved JSON was valid when saved; throws 422 if not
-    const { chain, head } = await readHead(c.env, service.manager.evm.chain);
-    await registerSavedService(c.env, hash);
-    await startCursorAt(openDb(c.env.DB), chain, head);
-    return c.body(null, 204);
-  })
-  .get("/schemas/service.json", (c) => c.json(serviceJsonSchema()));
+  .post(
+    documentRoute({
+      method: "post", path: "/services", tag: "services", auth: "bearer", body: managerBody,
+      summary: "Register the service the manager's service URI points to (as WAVS)",
+      responses: { 204: "registered" },
+      errors: { 400: "not JSON", 404: "unknown chain or not a service manager", 409: "already registered", 422: "bad body or service JSON", 502: "chain or service URI unreachable" },
+    }),
+    requireBearer(),
+    async (c) => {
+      const { service_manager } = await readJsonBody(c, managerBody);
+      const { chain, head } = await readHead(c.env, service_manager.evm.chain);
+      await registerService(c.env, service_manager);
+      await startCursorAt(openDb(c.env.DB), chain, head);
+      return c.body(null, 204);
+    },
+  )
+  .delete(
+    documentRoute({
+      method: "delete", path: "/services", tag: "services", auth: "bearer", body: deleteBody,
+      summary: "Unregister services by manager (all or nothing)",
+      responses: { 204: "unregistered" },
+      errors: { 404: "some managers are not registered (details.unknown)", 422: "bad body" },
+    }),
+    requireBearer(),
+    async (c) => {
+      const { service_managers } = await readJsonBody(c, deleteBody);
+      const db = openDb(c.env.DB);
+      const ids = service_managers.map((m) => computeServiceId(m));
+      // All or nothing: name every unknown manager before deleting any.
+      const unknown = [];
+      for (const [i, id] of ids.entries()) if (!(await findService(db, id))) unknown.push(service_managers[i]);
+      if (unknown.length > 0) {
+        throw new ApiError(404, "service_not_found", `${unknown.length} of these services are not registered`, { unknown });
+      }
+      for (const id of ids) await deleteService(db, id);
+      return c.body(null, 204);
+    },
+  )
+  .get(
+    documentRoute({
+      method: "get", path: "/services/{chain}/{address}", tag: "services", params: managerPathParams,
+      summary: "One registered service's JSON (u64 values exact)",
+      responses: { 200: "the service JSON" },
+      errors: { 400: "malformed chain or address", 404: "not registered" },
+    }),
+    async (c) => {
+      const parsed = managerSchema.safeParse({ evm: { chain: c.req.param("chain"), address: c.req.param("address") } });
+      if (!parsed.success) {
+        throw badRequest("invalid_manager", "the path is /services/{chain}/{address}, e.g. /services/evm:31337/0x…");
+      }
+      const found = await findService(openDb(c.env.DB), computeServiceId(parsed.data));
+      if (!found) throw notFound("service_not_found", "no service registered for this manager");
+      return losslessJson(stringifyService(found.service));
+    },
+  )
+  .get(
+    documentRoute({
+      method: "get", path: "/services", tag: "services",
+      summary: "Registered services: {services, service_ids, component_digests}",
+      responses: { 200: "the services" },
+    }),
+    async (c) => {
+      const registered = await listServices(openDb(c.env.DB));
+      const digests = new Set(
+        registered.flatMap(({ service }) =>
+          Object.values(service.workflows).map((wf) => sourceDigest(wf.component.source)),
+        ),
+      );
+      return c.body(
+        // Services carry u64 values: write them losslessly.
+        `{"services":[${registered.map((r) => stringifyService(r.service)).join(",")}],` +
+          `"service_ids":${JSON.stringify(registered.map((r) => r.id))},` +
+          `"component_digests":${JSON.stringify([...digests])}}`,
+        200,
+        { "content-type": "application/json" },
+      );
+    },
+  )
+  .post(
+    documentRoute({
+      method: "post", path: "/services/signer", tag: "services", auth: "bearer", body: managerBody,
+      summary: "The service's signing key (HD index persisted on first use)",
+      responses: { 200: '{"secp256k1":{"hd_index","evm_address"}}' },
+      errors: { 400: "not JSON", 422: "bad body" },
+    }),
+    requireBearer(),
+    async (c) => {
+      const { service_manager } = await readJsonBody(c, managerBody);
+      const key = await ensureSigningKey(openDb(c.env.DB), c.env.WAVS_SIGNING_MNEMONIC, service_manager);
+      return c.json({ secp256k1: { hd_index: key.hdIndex, evm_address: key.evmAddress } });
+    },
+  )
+  .post(
+    documentRoute({
+      method: "post", path: "/dev/services", tag: "services", auth: "bearer", bodyRef: "/schemas/service.json",
+      summary: "Save service JSON on the node, addressed by its sha256",
+      responses: { 200: '{"hash"}' },
+      errors: { 413: "over 1 MiB", 422: "not a valid service" },
+    }),
+    requireBearer(),
+    async (c) => {
+      const hash = await saveServiceJson(c.env, await c.req.text());
+      return c.json({ hash });
+    },
+  )
+  .get(
+    documentRoute({
+      method: "get", path: "/dev/services/{hash}", tag: "services", params: hashPathParams,
+      summary: "Saved service JSON, byte for byte",
+      responses: { 200: "the saved JSON" },
+      errors: { 404: "no such hash" },
+    }),
+    async (c) => {
+      const hash = (c.req.param("hash") ?? "").toLowerCase();
+      const row = await openDb(c.env.DB).query.savedServices.findFirst({ where: eq(savedServices.hash, hash) });
+      if (!row) throw notFound("service_not_found", `no saved service with hash ${hash}`);
+      return c.body(row.json, 200, { "content-type": "application/json" });
+    },
+  )
+  .post(
+    documentRoute({
+      method: "post", path: "/dev/services/{hash}", tag: "services", auth: "bearer", params: hashPathParams,
+      summary: "Register saved service JSON directly",
+      responses: { 204: "registered" },
+      errors: { 400: "malformed hash", 404: "no such hash or unknown chain", 409: "already registered", 502: "chain unreachable" },
+    }),
+    requireBearer(),
+    async (c) => {
+      const hash = (c.req.param("hash") ?? "").toLowerCase();
+      if (!/^[0-9a-f]{64}$/.test(hash)) throw badRequest("invalid_hash", "saved services are addressed by 64 hex digits");
+      const saved = await openDb(c.env.DB).query.savedServices.findFirst({ where: eq(savedServices.hash, hash) });
+      if (!saved) throw notFound("service_not_found", `no saved service with hash ${hash}`);
+      const service = parseServiceJson(saved.json); // saved JSON was valid when saved; throws 422 if not
+      const { chain, head } = await readHead(c.env, service.manager.evm.chain);
+      await registerSavedService(c.env, hash);
+      await startCursorAt(openDb(c.env.DB), chain, head);
+      return c.body(null, 204);
+    },
+  )
+  .get(
+    documentRoute({
+      method: "get", path: "/schemas/service.json", tag: "services",
+      summary: "The service JSON's JSON Schema, generated from the validator",
+      responses: { 200: "a JSON Schema (2020-12)" },
+    }),
+    (c) => c.json(serviceJsonSchema()),
+  );
