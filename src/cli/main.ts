@@ -60,7 +60,8 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(HELP + "\n");
       return command ? 0 : args.flags.has("help") ? 0 : 2;
     }
-    if (args.flags.has("help")) {
+    // Delegated commands answer their own --help.
+    if (args.flags.has("help") && !DELEGATED[command]) {
       process.stdout.write((command === "service" ? SERVICE_HELP : HELP) + "\n");
       return 0;
     }
