@@ -135,9 +135,10 @@ describe("a restarted node remembers everything", () => {
       expect(JSON.parse(signer.text)).toEqual(before.signer);
       expect(JSON.parse((await get("/services/signer", other)).text)).toEqual(before.other);
       expect(JSON.parse((await get(`/tasks/${result.eventId}`)).text)).toEqual(before.task);
-      // The chain is gone (anvil stopped), yet the cursor is read back from D1.
+      // The chain is gone (anvil stopped), yet the cursor is read back from D1. The devnet's poll
+      // ticker may have moved it once more between our read and the stop: never backwards.
       const health = JSON.parse((await get("/health")).text);
-      expect(health.pollers[devnet.chain.key].next_block).toBe(before.cursor);
+      expect(health.pollers[devnet.chain.key].next_block).toBeGreaterThanOrEqual(before.cursor);
     } finally {
       await restarted.stop();
     }
