@@ -1,5 +1,5 @@
 /**
- * `npm run devnet -- --operators N`: anvil, the contracts with N operators (weight 1 each, quorum
+ * `npm start` (one operator) and `npm run devnet -- --operators N`: anvil, the contracts with N operators (weight 1 each, quorum
  * 2/3), N nodes under `wrangler dev` that know each other as peers, and the demo service registered
  * on all. Writes devnet.json (every node listed) and stops everything on Ctrl-C.
  */
@@ -56,7 +56,8 @@ ${devnet.nodes.map((n, i) => `  node ${i}           ${n.url}  signing ${n.signin
   SimpleTrigger    ${devnet.contracts.trigger}
   SimpleSubmit     ${devnet.contracts.submit}
 
-Fire a trigger:   npm run trigger -- 7
+Fire a trigger (squares x onchain):   npm run trigger -- 7
+Look at a task:                       curl ${devnet.nodes[0]!.url}/tasks/<event id>
 Ctrl-C stops everything.`);
 
   let stopping = false;
