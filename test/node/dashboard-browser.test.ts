@@ -60,8 +60,8 @@ describe("dashboard at /", () => {
     const row = page.locator("#tasks tr", { hasText: eventId.slice(0, 12) });
     expect(await row.count()).toBe(1);
     expect(await row.locator(".status").textContent()).toBe("landed");
-    expect(await row.locator("svg.timeline circle").count()).toBe(4);
-    expect(await row.textContent()).toContain("executed → quorum_reached → tx_sent → landed");
+    expect(await row.locator("svg.timeline circle").count()).toBe(5);
+    expect(await row.textContent()).toContain("executed → signature_received → quorum_reached → tx_sent → landed");
 
     // Charts are inline SVG with a bar per stage; the execute bar has a width (a real duration).
     const bars = page.locator("#latency svg rect.bar");
