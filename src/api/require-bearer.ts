@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { constantTimeEqual } from "../util/constant-time-equal";
 import { ApiError } from "./errors";
 
 /** Secrets the node reads when set; not declared in wrangler.toml because they are optional. */
@@ -35,14 +36,4 @@ export function requireBearer(options: RequireBearerOptions = {}): MiddlewareHan
     }
     await next();
   };
-}
-
-/** Compares SHA-256 digests so neither length nor content leaks through timing. */
-async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest("SHA-256", enc.encode(a)),
-    crypto.subtle.digest("SHA-256", enc.encode(b)),
-  ]);
-  return crypto.subtle.timingSafeEqual(da, db);
 }

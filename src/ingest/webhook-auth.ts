@@ -1,3 +1,5 @@
+import { concatBytes } from "viem";
+import { constantTimeEqual } from "../util/constant-time-equal";
 import type { WebhookFormat } from "./webhook-payloads";
 
 /** Deliveries older (or further in the future) than this are refused as stale. */
@@ -22,24 +24,9 @@ export async function hmacSha256Hex(secret: string, message: Uint8Array | string
   return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Compares digests of both strings, so neither length nor content leaks through timing. */
-async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(a)),
-    crypto.subtle.digest("SHA-256", encoder.encode(b)),
-  ]);
-  return crypto.subtle.timingSafeEqual(da, db);
-}
-
+/** Bytes of each part (strings as UTF-8), joined. */
 function concat(...parts: (Uint8Array | string)[]): Uint8Array {
-  const bytes = parts.map((p) => (typeof p === "string" ? encoder.encode(p) : p));
-  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of bytes) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
+  return concatBytes(parts.map((p) => (typeof p === "string" ? encoder.encode(p) : p)));
 }
 
 const refuse = (code: string, message: string): WebhookAuthFailure => ({ ok: false, status: 401, code, message });

@@ -1,4 +1,4 @@
-import { hexToBytes, ripemd160, sha256 } from "viem";
+import { concatBytes, hexToBytes, ripemd160, sha256 } from "viem";
 import type { ServiceManager, TriggerData } from "../service/types";
 import { BincodeWriter } from "./bincode";
 
@@ -16,11 +16,11 @@ const TRIGGER_DATA_INDEX = {
 /** ServiceId = sha256("evm" ‖ chain key ‖ 20-byte manager address), lowercase hex without 0x. */
 export function computeServiceId(manager: ServiceManager): string {
   const { chain, address } = manager.evm;
-  const bytes = concat(
+  const bytes = concatBytes([
     new TextEncoder().encode("evm"),
     new TextEncoder().encode(chain),
     hexToBytes(address),
-  );
+  ]);
   return sha256(bytes).slice(2);
 }
 
@@ -58,16 +58,6 @@ export function encodeTriggerDataSalt(data: TriggerData): Uint8Array {
 /** EventId (20 bytes) = RIPEMD-160(serviceId bytes ‖ workflowId utf8 ‖ salt). */
 export function computeEventId(serviceId: string, workflowId: string, salt: Uint8Array): Uint8Array {
   return hexToBytes(
-    ripemd160(concat(hexToBytes(`0x${serviceId}`), new TextEncoder().encode(workflowId), salt)),
+    ripemd160(concatBytes([hexToBytes(`0x${serviceId}`), new TextEncoder().encode(workflowId), salt])),
   );
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
