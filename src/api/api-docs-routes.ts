@@ -1,11 +1,25 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./app";
-import { generateOpenApiDocument } from "./api-docs";
+import { documentRoute, generateOpenApiDocument } from "./api-docs";
 
 /** `GET /api-docs/openapi.json` (generated) and `GET /api-docs`, a small offline try-it page. */
 export const apiDocsRoutes = new Hono<AppEnv>()
-  .get("/api-docs/openapi.json", (c) => c.json(generateOpenApiDocument(new URL(c.req.url).origin)))
-  .get("/api-docs", (c) => c.html(API_DOCS_PAGE));
+  .get(
+    documentRoute({
+      method: "get", path: "/api-docs/openapi.json", tag: "node",
+      summary: "This document: OpenAPI 3.1, generated from the route definitions and their validators",
+      responses: { 200: "the OpenAPI document" },
+    }),
+    (c) => c.json(generateOpenApiDocument(new URL(c.req.url).origin)),
+  )
+  .get(
+    documentRoute({
+      method: "get", path: "/api-docs", tag: "node",
+      summary: "An offline page listing every operation, with a form to try each",
+      responses: { 200: { description: "the page", contentType: "text/html" } },
+    }),
+    (c) => c.html(API_DOCS_PAGE),
+  );
 
 // Self-contained (no CDN: the node works offline): lists every operation of the generated
 // document, with a form that sends the request and shows the answer.

@@ -28,6 +28,8 @@ export type DocumentedRoute = {
   body?: z.ZodType;
   /** A body documented by a schema served elsewhere (e.g. the service JSON Schema). */
   bodyRef?: string;
+  /** A body that is not JSON (e.g. wasm bytes), by content type. */
+  rawBody?: { contentType: string; description: string };
   /** Path parameters with the schema the handler checks them against. */
   params?: z.ZodObject;
   query?: z.ZodObject;
@@ -50,7 +52,11 @@ export function documentRoute(def: DocumentedRoute): string {
         ? { description: r }
         : { description: r.description, content: { [r.contentType]: { schema: { type: "string" } } } };
   }
-  const errors = { ...def.errors, ...(def.auth ? { 401: "missing or wrong bearer token (WWW-Authenticate)" } : {}) };
+  const unauthorized =
+    def.auth === "bearer-or-builder"
+      ? "missing or wrong bearer token: the operator's or the builder's (WWW-Authenticate)"
+      : "missing or wrong bearer token (WWW-Authenticate)";
+  const errors = { ...def.errors, ...(def.auth ? { 401: unauthorized } : {}) };
   for (const [status, description] of Object.entries(errors)) responses[status] = { description, ...errorBody };
   const route = createRoute({
     method: def.method,
@@ -65,7 +71,15 @@ export function documentRoute(def: DocumentedRoute): string {
         ? { body: { required: true, content: { "application/json": { schema: def.body } } } }
         : def.bodyRef
           ? { body: { required: true, content: { "application/json": { schema: { $ref: def.bodyRef } } } } }
-          : {}),
+          : def.rawBody
+            ? {
+                body: {
+                  required: true,
+                  description: def.rawBody.description,
+                  content: { [def.rawBody.contentType]: { schema: { type: "string", format: "binary" } } },
+                },
+              }
+            : {}),
     },
     responses,
   } as RouteConfig);

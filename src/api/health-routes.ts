@@ -6,6 +6,7 @@ import { openDb } from "../db/client";
 import { droppedEvents } from "../db/schema";
 import { describeError } from "../log";
 import type { AppEnv } from "./app";
+import { documentRoute } from "./api-docs";
 
 /** WAVS's ChainHealthResult, serialised as serde does: "healthy" | {"unhealthy":{"error"}} | "unknown". */
 type ChainHealth = "healthy" | { unhealthy: { error: string } } | "unknown";
@@ -15,7 +16,14 @@ type ChainHealth = "healthy" | { unhealthy: { error: string } } | "unknown";
  * node adds: each chain's head, the poller's cursor and confirmation depth, and how many events were
  * dropped before signing. 503 when a chain is unhealthy.
  */
-export const healthRoutes = new Hono<AppEnv>().get("/health", async (c) => {
+const HEALTH_PATH = documentRoute({
+  method: "get", path: "/health", tag: "node",
+  summary: "Chain health as WAVS reports it, plus heads, poller cursors and dropped events",
+  responses: { 200: "every chain healthy" },
+  errors: { 503: "a chain is unhealthy (the body is the same report)" },
+});
+
+export const healthRoutes = new Hono<AppEnv>().get(HEALTH_PATH, async (c) => {
   const db = openDb(c.env.DB);
   const cursors = new Map((await db.query.chainCursors.findMany()).map((r) => [r.chain, r.nextBlock]));
   const results = await Promise.all(

@@ -5,6 +5,7 @@ import { openDb } from "../db/client";
 import { tasks } from "../db/schema";
 import { getTaskWithSteps } from "../db/tasks";
 import type { AppEnv } from "./app";
+import { documentRoute } from "./api-docs";
 import { ApiError, badRequest, notFound } from "./errors";
 
 const listQuery = z.strictObject({
@@ -14,30 +15,48 @@ const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
+const eventIdParams = z.object({ eventId: z.string().regex(/^0x[0-9a-fA-F]{40}$/) });
+
 export const taskRoutes = new Hono<AppEnv>()
-  .get("/tasks", async (c) => {
-    const parsed = listQuery.safeParse(c.req.query());
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ApiError(422, "invalid_query", `${issue.path.join(".") || "query"}: ${issue.message}`);
-    }
-    const q = parsed.data;
-    const filters: SQL[] = [];
-    if (q.service_id) filters.push(eq(tasks.serviceId, q.service_id));
-    if (q.workflow_id) filters.push(eq(tasks.workflowId, q.workflow_id));
-    if (q.status) filters.push(eq(tasks.status, q.status));
-    const rows = await openDb(c.env.DB)
-      .select()
-      .from(tasks)
-      .where(and(...filters))
-      .orderBy(desc(tasks.createdAt))
-      .limit(q.limit);
-    return c.json({ tasks: rows });
-  })
-  .get("/tasks/:eventId", async (c) => {
-    const eventId = c.req.param("eventId").toLowerCase();
-    if (!/^0x[0-9a-f]{40}$/.test(eventId)) throw badRequest("invalid_event_id", "event ids are 0x and 40 hex digits");
-    const task = await getTaskWithSteps(openDb(c.env.DB), eventId);
-    if (!task) throw notFound("task_not_found", `no task for event ${eventId}`);
-    return c.json(task);
-  });
+  .get(
+    documentRoute({
+      method: "get", path: "/tasks", tag: "tasks", query: listQuery,
+      summary: "Recent tasks, newest first, filtered by service, workflow or status",
+      responses: { 200: "{tasks}" },
+      errors: { 422: "bad query" },
+    }),
+    async (c) => {
+      const parsed = listQuery.safeParse(c.req.query());
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new ApiError(422, "invalid_query", `${issue.path.join(".") || "query"}: ${issue.message}`);
+      }
+      const q = parsed.data;
+      const filters: SQL[] = [];
+      if (q.service_id) filters.push(eq(tasks.serviceId, q.service_id));
+      if (q.workflow_id) filters.push(eq(tasks.workflowId, q.workflow_id));
+      if (q.status) filters.push(eq(tasks.status, q.status));
+      const rows = await openDb(c.env.DB)
+        .select()
+        .from(tasks)
+        .where(and(...filters))
+        .orderBy(desc(tasks.createdAt))
+        .limit(q.limit);
+      return c.json({ tasks: rows });
+    },
+  )
+  .get(
+    documentRoute({
+      method: "get", path: "/tasks/{eventId}", tag: "tasks", params: eventIdParams,
+      summary: "One task with its timeline of steps",
+      responses: { 200: "the task and its steps" },
+      errors: { 400: "malformed event id", 404: "no such task" },
+    }),
+    async (c) => {
+      const eventId = (c.req.param("eventId") ?? "").toLowerCase();
+      if (!/^0x[0-9a-f]{40}$/.test(eventId)) throw badRequest("invalid_event_id", "event ids are 0x and 40 hex digits");
+      const task = await getTaskWithSteps(openDb(c.env.DB), eventId);
+      if (!task) throw notFound("task_not_found", `no task for event ${eventId}`);
+      return c.json(task);
+    },
+  );

@@ -6,6 +6,8 @@ import { verifyWebhookSignature, WEBHOOK_WINDOW_MS, webhookSecretName } from "..
 import { parseWebhookBody, WebhookPayloadError } from "../ingest/webhook-payloads";
 import { describeError, log } from "../log";
 import type { AppEnv } from "./app";
+import { z } from "zod";
+import { documentRoute } from "./api-docs";
 import { ApiError, badRequest } from "./errors";
 
 /** Indexer deliveries can batch many blocks; still bounded. */
@@ -17,8 +19,23 @@ const MAX_WEBHOOK_BODY = 1 << 20; // the JSON body limit (body-limits.ts) applie
  * WEBHOOK_SECRET_<SOURCE>; stale and replayed deliveries are refused; every log is checked against
  * the node's own RPC before it is enqueued. 202 with counts once enqueued.
  */
-export const webhookRoutes = new Hono<AppEnv>().post("/webhooks/:source", async (c) => {
-  const source = c.req.param("source");
+/** Documents the path and query; the handler checks each for its own error code. */
+const sourceParams = z.object({ source: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/) });
+const chainQuery = z.object({ chain: z.string().regex(/^evm:\d+$/) });
+
+const WEBHOOK_PATH = documentRoute({
+  method: "post", path: "/webhooks/{source}", tag: "webhooks", params: sourceParams, query: chainQuery,
+  rawBody: { contentType: "application/json", description: "generic JSON-RPC logs, an Alchemy custom webhook or a QuickNode Stream, signed with HMAC-SHA256 (docs/indexer-quickstart.md)" },
+  summary: "Chain logs pushed by an indexer, verified against the node's RPC, then enqueued",
+  responses: { 202: "{received, enqueued, …}" },
+  errors: {
+    400: "bad source, chain, JSON or delivery id", 401: "bad or stale signature", 404: "no secret for this source, or unknown chain",
+    409: "replayed delivery", 413: "body too large", 422: "bad payload", 429: "rate limited", 502: "could not verify against the chain",
+  },
+});
+
+export const webhookRoutes = new Hono<AppEnv>().post(WEBHOOK_PATH, async (c) => {
+  const source = c.req.param("source") ?? "";
   if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(source)) throw badRequest("invalid_source", "webhook sources are 1–32 of [a-z0-9_-]");
   const secret = (c.env as unknown as Record<string, unknown>)[webhookSecretName(source)];
   if (typeof secret !== "string" || secret.length === 0) {
