@@ -1,4 +1,5 @@
 import { createApp } from "./api/app";
+import { runCronTriggers } from "./ingest/fire-cron-triggers";
 import { pollChains } from "./ingest/poll-chains";
 import type { SubmissionMessage, TriggerMessage } from "./queue/messages";
 import { consumeTriggers } from "./queue/consume-triggers";
@@ -12,9 +13,9 @@ const app = createApp();
 export default {
   fetch: app.fetch,
 
-  /** Cron: poll every chain for trigger events from its persisted cursor. */
+  /** Cron: poll every chain for trigger events from its persisted cursor; fire due cron workflows. */
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(pollChains(env));
+    ctx.waitUntil(Promise.all([pollChains(env), runCronTriggers(env)]));
   },
 
   /** TRIGGERS: execute, sign, aggregate. SUBMISSIONS: deliver signed submissions to peers. */

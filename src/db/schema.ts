@@ -121,3 +121,18 @@ export const droppedEvents = sqliteTable(
   },
   (t) => [index("dropped_events_by_time").on(t.at)],
 );
+
+/**
+ * Per cron workflow: the time (ns since the epoch, as text: u64) up to which its schedule has been
+ * handled. Moves only after the due tick is enqueued, so no tick fires twice and none is lost.
+ */
+export const cronCursors = sqliteTable(
+  "cron_cursors",
+  {
+    serviceId: text("service_id").notNull(),
+    workflowId: text("workflow_id").notNull(),
+    afterNs: text("after_ns").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serviceId, t.workflowId] })],
+);

@@ -6,9 +6,10 @@ import { openDb, type Db } from "../db/client";
 import { chainCursors } from "../db/schema";
 import { describeError, log } from "../log";
 import type { TriggerMessage } from "../queue/messages";
-import { evmTriggersOnChain } from "../service/service-registry";
+import { evmTriggersOnChain, listServices } from "../service/service-registry";
 import { buildLogMessages, pausedServiceIds, sendTriggerMessages } from "./enqueue-events";
 import { getLogsSplitting, parseRpcLog } from "./get-logs";
+import { buildBlockIntervalMessages, listTimerWorkflows, type BlockIntervalWorkflow } from "./timer-triggers";
 
 /** Ranges read per chain in one run, so a long backfill spreads over several runs. */
 const MAX_RANGES_PER_RUN = 20;
@@ -16,9 +17,10 @@ const MAX_RANGES_PER_RUN = 20;
 /** Polls every configured chain once; a failing chain does not stop the others. */
 export async function pollChains(env: Env): Promise<void> {
   const db = openDb(env.DB);
+  const { blocks } = listTimerWorkflows(await listServices(db));
   await Promise.all(
     (await nodeChains(env)).map((chain) =>
-      pollChain(db, env.TRIGGERS, chain).catch((e: unknown) =>
+      pollChain(db, env.TRIGGERS, chain, blocks).catch((e: unknown) =>
         log("warn", "poll failed", { subsys: "ingest", chain: chain.key, rpc: chain.rpc_urls.map(redactRpcUrl), error: describeError(e) }),
       ),
     ),
@@ -34,13 +36,20 @@ export interface PollResult {
 
 /**
  * Reads logs matching the chain's registered triggers from the persisted cursor up to
- * head − confirmations, enqueues one message per (log, workflow), then moves the cursor. Logs are
- * only read once buried under the confirmation depth, so a log reorged out above that depth is
- * never seen; backfill after downtime is the same loop starting from an older cursor.
+ * head − confirmations, enqueues one message per (log, workflow) and one per block-interval height
+ * in the range, then moves the cursor. Logs are only read once buried under the confirmation depth,
+ * so a log reorged out above that depth is never seen; backfill after downtime is the same loop
+ * starting from an older cursor (block-interval heights missed meanwhile fire then, one each).
  */
-export async function pollChain(db: Db, queue: Queue<TriggerMessage>, chain: ChainSettings): Promise<PollResult | undefined> {
+export async function pollChain(
+  db: Db,
+  queue: Queue<TriggerMessage>,
+  chain: ChainSettings,
+  blockWorkflows: readonly BlockIntervalWorkflow[] = [],
+): Promise<PollResult | undefined> {
   const triggers = await evmTriggersOnChain(db, chain.key);
-  if (triggers.length === 0) return undefined;
+  const blocks = blockWorkflows.filter((wf) => wf.chain === chain.key);
+  if (triggers.length === 0 && blocks.length === 0) return undefined;
   const client = publicClientFor(chain);
   const head = await client.getBlockNumber();
   const safe = head - BigInt(chain.confirmations);
@@ -62,9 +71,9 @@ export async function pollChain(db: Db, queue: Queue<TriggerMessage>, chain: Cha
 
   for (let ranges = 0; from <= safe && ranges < MAX_RANGES_PER_RUN; ranges++) {
     const to = from + BigInt(chain.poll_range) - 1n < safe ? from + BigInt(chain.poll_range) - 1n : safe;
-    const logs = await getLogsSplitting((args) => client.request(args as never), filter, from, to);
+    const logs = triggers.length === 0 ? [] : await getLogsSplitting((args) => client.request(args as never), filter, from, to);
 
-    const messages: TriggerMessage[] = [];
+    const messages: TriggerMessage[] = buildBlockIntervalMessages(chain.key, from, to, blocks);
     for (const raw of logs) {
       const entry = parseRpcLog(raw);
       if (entry.removed) continue;

@@ -12,7 +12,7 @@ export interface TriggerMessage {
   /** Same event, same key, whichever path it came by: dedupes poller, webhook and redelivery. */
   eventKey: string;
   data: TriggerData;
-  source: "poller" | "webhook" | "manual";
+  source: "poller" | "webhook" | "manual" | "cron";
   seenAt: number;
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CronSyntaxError, parseCronSchedule } from "../ingest/cron-schedule";
 import { parseLosslessJson, stringifyLosslessJson } from "./lossless-json";
 import type { Service } from "./types";
 
@@ -17,27 +18,44 @@ export const workflowIdSchema = z
   .string()
   .regex(/^[a-z0-9_-]{3,36}$/, "workflow ids are 3-36 characters of a-z, 0-9, _ and -");
 
-const trigger = z.union([
+/** WAVS refuses an interval whose start lies after its end. */
+const startNotAfterEnd = (start: bigint | null, end: bigint | null) => start === null || end === null || start <= end;
+
+/** A workflow trigger as WAVS serialises it (also the `trigger` of `POST /dev/triggers`). */
+export const triggerSchema = z.union([
   z.strictObject({
     evm_contract_event: z.strictObject({ address, chain: chainKey, event_hash: hexBytes(32) }),
   }),
   z.strictObject({
-    block_interval: z.strictObject({
-      chain: chainKey,
-      n_blocks: z.number().int().min(1).max(0xffff_ffff),
-      start_block: u64.nullable().default(null),
-      end_block: u64.nullable().default(null),
-    }),
+    block_interval: z
+      .strictObject({
+        chain: chainKey,
+        n_blocks: z.number().int().min(1).max(0xffff_ffff),
+        // Non-zero in WAVS (NonZeroU64).
+        start_block: u64.refine((v) => v > 0n, "must be at least 1").nullable().default(null),
+        end_block: u64.refine((v) => v > 0n, "must be at least 1").nullable().default(null),
+      })
+      .refine((t) => startNotAfterEnd(t.start_block, t.end_block), { message: "start_block is after end_block", path: ["start_block"] }),
   }),
   z.strictObject({
-    cron: z.strictObject({
-      schedule: z.string().min(1),
-      start_time: u64.nullable().default(null),
-      end_time: u64.nullable().default(null),
-    }),
+    cron: z
+      .strictObject({
+        schedule: z.string().min(1).superRefine((text, ctx) => {
+          try {
+            parseCronSchedule(text);
+          } catch (e) {
+            if (!(e instanceof CronSyntaxError)) throw e;
+            ctx.addIssue({ code: "custom", message: e.message });
+          }
+        }),
+        start_time: u64.nullable().default(null),
+        end_time: u64.nullable().default(null),
+      })
+      .refine((t) => startNotAfterEnd(t.start_time, t.end_time), { message: "start_time is after end_time", path: ["start_time"] }),
   }),
   z.literal("manual"),
 ]);
+const trigger = triggerSchema;
 
 const componentSource = z.union([
   z.strictObject({ download: z.strictObject({ uri: z.string().url(), digest }) }),

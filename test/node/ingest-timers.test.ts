@@ -1,0 +1,122 @@
+/**
+ * Block-interval and cron triggers on real parts: anvil, the node under `wrangler dev`, and the
+ * trigger-echo component (no event-id salt, so each task's event id is derived from the trigger
+ * data). The expected event ids are computed here from WAVS's rules, so a task exists exactly for
+ * the heights and scheduled times WAVS would fire, with the id every operator derives.
+ */
+import { readFile } from "node:fs/promises";
+import { bytesToHex, createTestClient, http, type Hex } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
+import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/sign/event-id";
+import type { TriggerData } from "../../src/service/types";
+import { api, pollOnce, sleep } from "./ingest-helpers";
+
+let running: RunningDevnet;
+let testClient: ReturnType<typeof createTestClient>;
+let serviceId: string;
+let start: bigint;
+let registeredAt: number;
+const MANAGER = "0x00000000000000000000000000000000000000a1" as Hex;
+
+type Task = { eventId: string; workflowId: string };
+
+const eventIdFor = (workflowId: string, data: TriggerData) =>
+  bytesToHex(computeEventId(serviceId, workflowId, encodeTriggerDataSalt(data)));
+
+async function tasksOf(workflowId: string, atLeast: number, timeoutMs = 90_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let stable = 0;
+  let last = -1;
+  for (;;) {
+    const { tasks } = await api(running).get<{ tasks: Task[] }>(`/tasks?service_id=${serviceId}&workflow_id=${workflowId}&limit=500`);
+    stable = tasks.length === last && tasks.length >= atLeast ? stable + 1 : 0;
+    last = tasks.length;
+    if (stable >= 4 || Date.now() > deadline) return tasks.map((t) => t.eventId).sort();
+    await sleep(500);
+  }
+}
+
+/** Event ids of a `*\/2 * * * * *` workflow for every even second in [fromMs, toMs]. */
+function cronCandidates(workflowId: string, fromMs: number, toMs: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (let s = Math.ceil(fromMs / 1000); s <= Math.floor(toMs / 1000); s++) {
+    if (s % 2 === 0) out.set(eventIdFor(workflowId, { Cron: { trigger_time: BigInt(s) * 1_000_000_000n } }), s);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  running = await startDevnet({ anvilPort: 0, nodePort: 0, pollIntervalMs: 0 });
+  testClient = createTestClient({ mode: "anvil", transport: http(running.devnet.chain.rpc_url) });
+  const node = api(running);
+  const digest = await node.uploadComponent(new Uint8Array(await readFile("build/components/trigger-echo.wasm")));
+  const chain = running.devnet.chain.key;
+  const head = await testClient.request({ method: "eth_blockNumber" } as never).then((h) => BigInt(h as string));
+  start = head + 3n;
+  const component = {
+    source: { digest },
+    permissions: { allowed_http_hosts: "none", file_system: false, raw_sockets: false, dns_resolution: false },
+    fuel_limit: null,
+    time_limit_seconds: 30,
+    config: {},
+    env_keys: [],
+  };
+  const service = {
+    name: "timers",
+    workflows: {
+      "every-three": { trigger: { block_interval: { chain, n_blocks: 3, start_block: Number(start), end_block: Number(start + 7n) } }, component, submit: "none" },
+      "only-once": { trigger: { block_interval: { chain, n_blocks: 5, start_block: Number(start + 4n), end_block: Number(start + 4n) } }, component, submit: "none" },
+      "every-two-seconds": { trigger: { cron: { schedule: "*/2 * * * * *", start_time: null, end_time: null } }, component, submit: "none" },
+    },
+    status: "active",
+    manager: { evm: { chain, address: MANAGER } },
+  };
+  serviceId = computeServiceId(service.manager as never);
+  const { hash } = await node.post<{ hash: string }>("/dev/services", service);
+  registeredAt = Date.now();
+  await node.post(`/dev/services/${hash}`, {});
+}, 180_000);
+afterAll(async () => {
+  await running?.stop();
+});
+
+describe("timer triggers", { timeout: 240_000 }, () => {
+  it("fires block-interval workflows at WAVS's heights, start == end once, with the event ids operators agree on", async () => {
+    await testClient.mine({ blocks: 12 });
+    await pollOnce(running);
+    const chain = running.devnet.chain.key;
+    const expected = (wf: string, heights: bigint[]) =>
+      heights.map((h) => eventIdFor(wf, { BlockInterval: { chain, block_height: h } })).sort();
+    expect(await tasksOf("every-three", 3)).toEqual(expected("every-three", [start, start + 3n, start + 6n]));
+    expect(await tasksOf("only-once", 1)).toEqual(expected("only-once", [start + 4n]));
+
+    // Polling again over the same blocks adds nothing.
+    await testClient.mine({ blocks: 5 });
+    await pollOnce(running);
+    expect(await tasksOf("every-three", 3)).toHaveLength(3);
+    expect(await tasksOf("only-once", 1)).toHaveLength(1);
+  });
+
+  it("fires a seconds cron with its scheduled time, one task per run however many ticks were missed", async () => {
+    const before = await tasksOf("every-two-seconds", 0, 5_000);
+    const firstFrom = registeredAt - 2_000;
+    await sleep(5_000); // two or three ticks pass unpolled
+    await pollOnce(running);
+    const afterFirst = await tasksOf("every-two-seconds", before.length + 1);
+    const firstNew = afterFirst.filter((id) => !before.includes(id));
+    expect(firstNew).toHaveLength(1);
+    const candidates = cronCandidates("every-two-seconds", firstFrom, Date.now());
+    expect(candidates.has(firstNew[0]!)).toBe(true);
+
+    const secondFrom = candidates.get(firstNew[0]!)! * 1000 + 1;
+    await sleep(6_000);
+    await pollOnce(running);
+    const afterSecond = await tasksOf("every-two-seconds", afterFirst.length + 1);
+    const secondNew = afterSecond.filter((id) => !afterFirst.includes(id));
+    expect(secondNew).toHaveLength(1);
+    const later = cronCandidates("every-two-seconds", secondFrom, Date.now());
+    // The collapsed tick is the latest one: at least 4 s after the first.
+    expect(later.get(secondNew[0]!)! - candidates.get(firstNew[0]!)!).toBeGreaterThanOrEqual(4);
+  });
+});
