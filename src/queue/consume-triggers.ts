@@ -31,7 +31,7 @@ export async function consumeTriggers(batch: MessageBatch<TriggerMessage>, env: 
       await processTrigger(env, db, message.body, message.attempts > 1);
       message.ack();
     } catch (e) {
-      const permanent = e instanceof PermanentTaskError || (e instanceof ExecutionError && e.kind !== "out-of-time");
+      const permanent = isPermanentFailure(e);
       log(permanent ? "error" : "warn", permanent ? "task failed" : "task will retry", {
         subsys: "queue",
         service_id: message.body.serviceId,
@@ -66,16 +66,24 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
     config: { service_id: msg.serviceId, workflow_id: msg.workflowId, trigger: workflow.trigger },
     data: msg.data,
   };
-  const { responses, durationMs } = await runOperatorComponent(env, {
-    service,
-    serviceId: msg.serviceId,
-    workflowId: msg.workflowId,
-    action,
-    chains: await nodeChains(env),
-  });
-  if (responses.length > 1 && responses.some((r) => r.event_id_salt === null)) {
-    throw new PermanentTaskError("a component returning several responses must give each an event_id_salt");
+  const started = Date.now();
+  let run;
+  try {
+    run = await runOperatorComponent(env, {
+      service,
+      serviceId: msg.serviceId,
+      workflowId: msg.workflowId,
+      action,
+      chains: await nodeChains(env),
+    });
+    if (run.responses.length > 1 && run.responses.some((r) => r.event_id_salt === null)) {
+      throw new PermanentTaskError("a component returning several responses must give each an event_id_salt");
+    }
+  } catch (e) {
+    await recordExecutionFailure(db, msg, e, Date.now() - started);
+    throw e;
   }
+  const { responses, durationMs } = run;
 
   const signer = deriveServiceSigner(env.WAVS_SIGNING_MNEMONIC, await signingKeyIndex(db, msg.serviceId));
   for (const response of responses) {
@@ -97,6 +105,34 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
     await submitToAggregators(env, service, { action, response, envelope, signature, serviceId: msg.serviceId, workflowId: msg.workflowId });
   }
   await markEventDone(db, msg.eventKey);
+}
+
+/**
+ * Records a failed run in the task timeline (step `execution_failed`), under the event id a
+ * response without a salt would have had, so /tasks, /metrics and the dashboard show it. Only a
+ * failure that will not be retried fails the task.
+ */
+async function recordExecutionFailure(db: Db, msg: TriggerMessage, e: unknown, durationMs: number): Promise<void> {
+  const permanent = isPermanentFailure(e);
+  const eventId = bytesToHex(computeEventId(msg.serviceId, msg.workflowId, encodeTriggerDataSalt(msg.data)));
+  const error = describeError(e);
+  try {
+    await recordTaskStep(
+      db,
+      { eventId, serviceId: msg.serviceId, workflowId: msg.workflowId },
+      "execution_failed",
+      permanent ? { status: "failed", error } : { error },
+      { source: msg.source, seen_at: msg.seenAt, duration_ms: durationMs, kind: e instanceof ExecutionError ? e.kind : "task", retried: !permanent },
+    );
+  } catch (recordError) {
+    // The run's own error matters more: log this one and let the caller handle that.
+    log("warn", "could not record the failed execution", { subsys: "queue", event_id: eventId, error: describeError(recordError) });
+  }
+}
+
+/** Whether retrying cannot help: every execution error but running out of time, and our own refusals. */
+function isPermanentFailure(e: unknown): boolean {
+  return e instanceof PermanentTaskError || (e instanceof ExecutionError && e.kind !== "out-of-time");
 }
 
 /**

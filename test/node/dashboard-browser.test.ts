@@ -18,6 +18,7 @@ const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", 
 let running: RunningDevnet;
 let browser: Browser;
 let eventId: string;
+let failedEventId: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
@@ -31,6 +32,19 @@ beforeAll(async () => {
     data: new TextEncoder().encode('{"x":4}'),
   });
   eventId = (await waitForResult({ rpcUrl: devnet.chain.rpc_url, submit: devnet.contracts.submit, triggerId })).eventId;
+  // A trigger the component refuses (square throws on input that is not JSON): a failed execution.
+  await addTrigger({
+    rpcUrl: devnet.chain.rpc_url,
+    account: privateKeyToAccount(devnet.accounts.trigger_private_key),
+    trigger: devnet.contracts.trigger,
+    data: new TextEncoder().encode("not json"),
+  });
+  for (let i = 0; i < 300 && !failedEventId; i++) {
+    const { tasks } = (await (await fetch(`${devnet.nodes[0]!.url}/tasks?status=failed`)).json()) as { tasks: { eventId: string }[] };
+    failedEventId = tasks[0]?.eventId ?? "";
+    if (!failedEventId) await new Promise((r) => setTimeout(r, 300));
+  }
+  if (!failedEventId) throw new Error("the failing trigger never produced a failed task");
   // The receipt is recorded just after the result is readable onchain.
   for (let i = 0; i < 50; i++) {
     const task = (await (await fetch(`${devnet.nodes[0]!.url}/tasks/${eventId}`)).json()) as { status: string };
@@ -68,6 +82,15 @@ describe("dashboard at /", () => {
     expect(await bars.count()).toBe(4);
     expect(Number(await bars.first().getAttribute("data-value"))).toBeGreaterThan(0);
     expect(await page.locator("#errors svg").count()).toBe(2);
+    // The failed execution: its row, a red dot on its timeline, and a bar in the errors chart.
+    const failedRow = page.locator("#tasks tr", { hasText: failedEventId.slice(0, 12) });
+    expect(await failedRow.locator(".status").textContent()).toBe("failed");
+    expect(await failedRow.textContent()).toContain("input is not JSON");
+    expect(await failedRow.locator("svg.timeline circle.fail").count()).toBe(1);
+    const failedBar = page.locator("#errors svg").first().locator("rect.bar");
+    expect(await failedBar.count()).toBe(1);
+    expect(await failedBar.getAttribute("data-value")).toBe("1");
+    expect(await page.locator("#errors svg").first().textContent()).toContain("execution_failed");
     const fill = await bars.first().evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(el).fill);
     expect(fill).toBe("rgb(59, 130, 246)");
 
@@ -85,6 +108,19 @@ describe("dashboard at /", () => {
     await blank.setContent("<html><body></body></html>");
     expect(png.length).toBeGreaterThan(5 * (await blank.screenshot({ fullPage: true })).length);
     expect(errors).toEqual([]);
+  });
+
+  it("counts the failed execution in /metrics and shows it in /tasks/{eventId}", async () => {
+    const url = running.devnet.nodes[0]!.url;
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain('wavs_executions_total{result="ok"} 1\n');
+    expect(metrics).toContain('wavs_executions_total{result="failed"} 1\n');
+    expect(metrics).toContain('wavs_tasks{status="failed"} 1\n');
+    const task = (await (await fetch(`${url}/tasks/${failedEventId}`)).json()) as { status: string; error: string; steps: { step: string; detail: { kind: string } }[] };
+    expect(task.status).toBe("failed");
+    expect(task.error).toContain("input is not JSON");
+    expect(task.steps.map((s) => s.step)).toEqual(["execution_failed"]);
+    expect(task.steps[0]!.detail.kind).toBe("component-error");
   });
 
   it("answers JSON clients at / with where to look", async () => {
