@@ -33,16 +33,26 @@ export function parseCorsOrigins(raw: string | undefined): string[] {
   return list.map((o) => String(o).trim().replace(/\/$/, "")).filter(Boolean);
 }
 
-/** CORS for the origins in CORS_ORIGINS only; other origins get no CORS headers at all. */
+/**
+ * CORS for the origins in CORS_ORIGINS only; other origins get no CORS headers at all. The list
+ * and its middleware are built once per value of the variable, not per request.
+ */
 export function corsAllowList(): MiddlewareHandler<{ Bindings: Env }> {
+  let built: { raw: string | undefined; handler: MiddlewareHandler | null } | undefined;
   return async function corsAllowList(c, next) {
-    const allowed = parseCorsOrigins(c.env.CORS_ORIGINS);
-    if (allowed.length === 0) return next();
-    return cors({
-      origin: (origin) => (allowed.includes(origin) ? origin : null),
-      allowHeaders: ["authorization", "content-type"],
-      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-      maxAge: 600,
-    })(c, next);
+    const raw = c.env.CORS_ORIGINS;
+    if (!built || built.raw !== raw) built = { raw, handler: buildCors(parseCorsOrigins(raw)) };
+    return built.handler ? built.handler(c, next) : next();
   };
+}
+
+function buildCors(allowed: string[]): MiddlewareHandler | null {
+  if (allowed.length === 0) return null;
+  const origins = new Set(allowed);
+  return cors({
+    origin: (origin) => (origins.has(origin) ? origin : null),
+    allowHeaders: ["authorization", "content-type"],
+    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+    maxAge: 600,
+  });
 }
