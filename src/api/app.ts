@@ -15,6 +15,7 @@ import { corsAllowList, rateLimit } from "./limits";
 import { chainRoutes } from "./chain-routes";
 import { webhookRoutes } from "./webhook-routes";
 import { aggregatorRoutes } from "./aggregator-routes";
+import { triggerRoutes } from "./trigger-routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -37,6 +38,7 @@ export function createApp() {
   app.route("/", chainRoutes);
   app.route("/", webhookRoutes);
   app.route("/", aggregatorRoutes);
+  app.route("/", triggerRoutes);
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),

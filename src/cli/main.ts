@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { CliError, parseArgv } from "./args";
 import { deployServiceCommand, tasksCommand, uploadComponentCommand } from "./commands/node-commands";
 import { SERVICE_HELP, serviceCommand } from "./commands/service";
+import { TRIGGER_HELP, triggerCommand } from "./commands/trigger";
 import { createOutput } from "./output";
 
 export const HELP = `wavs-edge — a WAVS operator node on Cloudflare Workers
@@ -27,6 +28,8 @@ Talk to a node (--node URL --token T, or WAVS_EDGE_NODE/WAVS_EDGE_TOKEN, or ./de
                                   writes the URI to the manager, key in WAVS_CLI_EVM_CREDENTIAL)
   tasks [EVENT_ID] [--status S --service-id ID --workflow-id W --limit N]
                                   recent tasks, or one task's timeline
+  trigger --service-id ID [--workflow-id W] [--input TEXT | --data JSON] [--count N] [--wait]
+                                  fire a workflow by hand (POST /dev/triggers)
 Run components and networks (provided by the execute and aggregate modules when present):
   exec | exec-aggregator | devnet
 
@@ -62,7 +65,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     // Delegated commands answer their own --help.
     if (args.flags.has("help") && !DELEGATED[command]) {
-      process.stdout.write((command === "service" ? SERVICE_HELP : HELP) + "\n");
+      process.stdout.write((command === "service" ? SERVICE_HELP : command === "trigger" ? TRIGGER_HELP : HELP) + "\n");
       return 0;
     }
     switch (command) {
@@ -77,6 +80,9 @@ export async function runCli(argv: string[]): Promise<number> {
         return 0;
       case "tasks":
         await tasksCommand(args, out);
+        return 0;
+      case "trigger":
+        await triggerCommand(args, out);
         return 0;
     }
     const delegated = DELEGATED[command];

@@ -5,7 +5,7 @@ import type { Service } from "./types";
 
 const U64_MAX = (1n << 64n) - 1n;
 
-const u64 = z
+export const u64 = z
   .union([z.number().int().nonnegative(), z.bigint().nonnegative()])
   .transform((v) => BigInt(v))
   .refine((v) => v <= U64_MAX, "must fit in a u64");

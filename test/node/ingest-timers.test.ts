@@ -4,7 +4,9 @@
  * data). The expected event ids are computed here from WAVS's rules, so a task exists exactly for
  * the heights and scheduled times WAVS would fire, with the id every operator derives.
  */
+import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { bytesToHex, createTestClient, http, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
@@ -67,6 +69,7 @@ beforeAll(async () => {
     workflows: {
       "every-three": { trigger: { block_interval: { chain, n_blocks: 3, start_block: Number(start), end_block: Number(start + 7n) } }, component, submit: "none" },
       "only-once": { trigger: { block_interval: { chain, n_blocks: 5, start_block: Number(start + 4n), end_block: Number(start + 4n) } }, component, submit: "none" },
+      manual: { trigger: "manual", component, submit: "none" },
       "every-two-seconds": { trigger: { cron: { schedule: "*/2 * * * * *", start_time: null, end_time: null } }, component, submit: "none" },
     },
     status: "active",
@@ -118,5 +121,20 @@ describe("timer triggers", { timeout: 240_000 }, () => {
     const later = cronCandidates("every-two-seconds", secondFrom, Date.now());
     // The collapsed tick is the latest one: at least 4 s after the first.
     expect(later.get(secondNew[0]!)! - candidates.get(firstNew[0]!)!).toBeGreaterThanOrEqual(4);
+  });
+
+  it("fires a workflow by hand with the CLI's trigger command (POST /dev/triggers), waiting for it", async () => {
+    const node = running.devnet.nodes[0]!;
+    const args = ["trigger", "--node", node.url, "--token", node.bearer_token, "--service-id", serviceId, "--workflow-id", "manual", "--input", '{"x":3}', "--wait", "--json"];
+    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [join(process.cwd(), "bin", "wavs-edge.mjs"), ...args], (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
+      ),
+    );
+    expect(stderr).not.toContain("error:");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ completed: true, event_keys: [expect.stringMatching(/^manual:/)] });
+    const eventId = eventIdFor("manual", { Raw: new TextEncoder().encode('{"x":3}') });
+    expect(await tasksOf("manual", 1)).toEqual([eventId]);
   });
 });
