@@ -1,8 +1,11 @@
 /**
  * The `wavs-edge` CLI as a user runs it (a child process, in a directory holding devnet.json)
- * against a running local network: anvil, the contracts and a node under `wrangler dev`.
+ * against a running local network: anvil, the contracts and a node under `wrangler dev`; and the
+ * node's answers to service registrations that cannot succeed.
  */
 import { execFile } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +14,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { anvilAccount } from "../../scripts/lib/anvil";
 import { addTrigger, deployContracts } from "../../scripts/lib/deploy-contracts";
-import { NEW_TRIGGER_EVENT_HASH, startDevnet, writeDevnetJson, type RunningDevnet } from "../../scripts/lib/devnet";
+import { DEVNET_BEARER_TOKEN, NEW_TRIGGER_EVENT_HASH, startDevnet, writeDevnetJson, type RunningDevnet } from "../../scripts/lib/devnet";
 import { waitForResult } from "../../scripts/lib/wait-for-result";
 
 const BIN = join(process.cwd(), "bin", "wavs-edge.mjs");
@@ -107,6 +110,62 @@ describe("wavs-edge against a running node", () => {
     const missing = await cli(["tasks", `0x${"00".repeat(20)}`]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("404 task_not_found");
+  });
+});
+
+describe("POST /services on a running node: each failure has its status and code", () => {
+  let server: Server;
+  let base: string;
+  let closedPort: number;
+  beforeAll(async () => {
+    // A port nothing listens on (bound, then released) and a server answering JSON that is no service.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    closedPort = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"name":"no workflows"}'));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((r) => server?.close(r)));
+
+  async function register(serviceUri: string | undefined) {
+    const { devnet } = running;
+    const contracts = await deployContracts({
+      rpcUrl: devnet.chain.rpc_url,
+      deployer: anvilAccount(0),
+      operators: [],
+      threshold: { numerator: 1, denominator: 1 },
+      ...(serviceUri === undefined ? {} : { serviceUri }),
+    });
+    const res = await fetch(`${devnet.nodes[0]!.url}/services`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${DEVNET_BEARER_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ service_manager: { evm: { chain: devnet.chain.key, address: contracts.serviceManager } } }),
+    });
+    return { status: res.status, error: ((await res.json()) as { error: { code: string; message: string } }).error };
+  }
+
+  it("502 when the service URI is unreachable", async () => {
+    const res = await register(`http://127.0.0.1:${closedPort}/service.json`);
+    expect(res).toMatchObject({ status: 502, error: { code: "service_uri_unreachable" } });
+  });
+
+  it("422 naming the problem when the URI serves JSON that is not a service", async () => {
+    const res = await register(`${base}/service.json`);
+    expect(res.status).toBe(422);
+    expect(res.error.code).toBe("invalid_service");
+    expect(res.error.message).toMatch(/workflows|manager/);
+  });
+
+  it("404 when the manager has no service URI", async () => {
+    const res = await register(undefined);
+    expect(res).toMatchObject({ status: 404, error: { code: "no_service_uri" } });
+  });
+
+  it("registers none of them", async () => {
+    const { service_ids } = (await (await fetch(`${running.devnet.nodes[0]!.url}/services`)).json()) as { service_ids: string[] };
+    expect(service_ids).toHaveLength(2); // the devnet's and the CLI-built one
   });
 });
 

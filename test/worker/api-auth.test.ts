@@ -27,6 +27,41 @@ describe("builder token", () => {
   });
 });
 
+describe("WAVS_BEARER_TOKEN guards every mutating route", () => {
+  // Read from the generated document, which lists every mounted route (api-docs.test.ts).
+  // Peer and indexer routes authenticate each delivery instead: by signature, by HMAC.
+  const SELF_AUTHENTICATED = /^\/(webhooks|aggregator)\//;
+  const UPLOADS = ["/dev/components", "/components"];
+  const fill = (path: string) =>
+    path.replace(/\{(\w+)\}/g, (_, name: string) => (name === "chain" ? "evm:31337" : name === "source" ? "test_source" : "0".repeat(64)));
+
+  it("401s without a token or with the builder's (except uploads), and the document says so", async () => {
+    const doc = (await (await SELF.fetch("http://node/api-docs/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+    };
+    const mutating = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).filter(([m]) => m !== "get").map(([method, op]) => ({ path, method, op })),
+    );
+    expect(mutating.length).toBeGreaterThan(8);
+    for (const { path, method, op } of mutating) {
+      if (SELF_AUTHENTICATED.test(path)) {
+        expect(op.security, `${method} ${path}`).toBeUndefined();
+        continue;
+      }
+      expect(op.security, `${method} ${path} documents its bearer`).toEqual([{ bearer: [] }]);
+      for (const token of [undefined, "wrong", "builder-token"]) {
+        if (token === "builder-token" && UPLOADS.includes(path)) continue;
+        const res = await call(method.toUpperCase(), fill(path), {
+          headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: "{}",
+        });
+        expect(res.status, `${method} ${path} with ${token ?? "no token"}`).toBe(401);
+        expect(res.headers.get("www-authenticate")).toBe('Bearer realm="wavs-edge"');
+      }
+    }
+  });
+});
+
 describe("GET /config", () => {
   it("shows the configuration and redacts every secret", async () => {
     const res = await call("GET", "/config");

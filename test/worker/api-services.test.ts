@@ -19,6 +19,21 @@ const serviceText = (chain: string) =>
   `"fuel_limit":18446744073709551615,"time_limit_seconds":30,"config":{},"env_keys":[]},"submit":"none"}},` +
   `"status":"active","manager":{"evm":{"chain":"${chain}","address":"0x${"44".repeat(20)}"}}}`;
 
+describe("POST /services", () => {
+  it("404s a chain the node does not know, 502s one whose RPC does not answer", async () => {
+    const unknown = await call("POST", "/services", { headers: json, body: JSON.stringify({ service_manager: evm(`0x${"55".repeat(20)}`, "evm:999") }) });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe("unknown_chain");
+    // Port 9 (discard) has no JSON-RPC server behind it.
+    const chain = { chain: "evm:4242", config: { evm: { chain_id: "4242", http_endpoint: "http://127.0.0.1:9" } } };
+    expect((await call("POST", "/dev/chains", { headers: json, body: JSON.stringify(chain) })).status).toBe(200);
+    const down = await call("POST", "/services", { headers: json, body: JSON.stringify({ service_manager: evm(`0x${"55".repeat(20)}`, "evm:4242") }) });
+    expect(down.status).toBe(502);
+    expect(down.body.error).toEqual({ code: "chain_unreachable", message: "could not reach evm:4242" });
+    expect((await call("GET", "/services")).body.service_ids).toEqual([]);
+  });
+});
+
 describe("DELETE /services", () => {
   it("validates the body and names every unknown manager without deleting any", async () => {
     expect((await call("DELETE", "/services", { headers: json, body: "{}" })).status).toBe(422);
