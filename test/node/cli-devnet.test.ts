@@ -184,6 +184,51 @@ describe("wavs-edge without a node", () => {
     expect((await cli(["no-such-command"])).code).toBe(2);
   });
 
+  it("builds cron and block-interval workflows with permissions, config and env, as wavs-cli writes them", async () => {
+    const file = "timers.json";
+    const digest = "ab".repeat(32);
+    const steps = [
+      ["init", "--name", "timers", "--manager-chain", "evm:31337", "--manager-address", `0x${"AB".repeat(20)}`],
+      ["workflow", "add", "--id", "every-minute"],
+      ["trigger", "set-cron", "--workflow-id", "every-minute", "--schedule", "0 * * * * *", "--start-time", "1763900000123456789"],
+      ["component", "set-source-digest", "--workflow-id", "every-minute", "--digest", digest],
+      ["component", "permissions", "--workflow-id", "every-minute", "--http-hosts", "api.example.com,b.example.com"],
+      ["component", "config", "--workflow-id", "every-minute", "--values", "mode=fast,depth=3"],
+      ["component", "env", "--workflow-id", "every-minute", "--values", "WAVS_ENV_API_KEY"],
+      ["workflow", "add", "--id", "every-ten"],
+      ["trigger", "set-block-interval", "--workflow-id", "every-ten", "--chain", "evm:31337", "--n-blocks", "10", "--start-block", "100"],
+      ["component", "set-source-digest", "--workflow-id", "every-ten", "--digest", digest],
+      ["component", "permissions", "--workflow-id", "every-ten", "--http-hosts", "*", "--file-system", "true"],
+    ];
+    for (const step of steps) {
+      const res = await cli(["service", "--file", file, ...step]);
+      expect(res.code, `${step.join(" ")}: ${res.stderr}`).toBe(0);
+    }
+    const validated = await cli(["service", "--file", file, "validate", "--json"]);
+    expect(validated.code, validated.stderr).toBe(0);
+    expect(JSON.parse(validated.stdout)).toEqual({ valid: true, file, workflows: ["every-minute", "every-ten"], component_digests: [digest, digest] });
+
+    const text = await readFile(join(cwd, file), "utf8");
+    expect(text).toContain('"start_time": 1763900000123456789'); // a bare u64, not rounded
+    const service = JSON.parse(text);
+    expect(service.manager).toEqual({ evm: { chain: "evm:31337", address: `0x${"ab".repeat(20)}` } });
+    const minute = service.workflows["every-minute"];
+    expect(minute.trigger).toEqual({ cron: { schedule: "0 * * * * *", start_time: 1763900000123456800, end_time: null } });
+    expect(minute.component).toMatchObject({
+      source: { digest },
+      permissions: { allowed_http_hosts: { only: ["api.example.com", "b.example.com"] }, file_system: false },
+      config: { mode: "fast", depth: "3" },
+      env_keys: ["WAVS_ENV_API_KEY"],
+    });
+    const ten = service.workflows["every-ten"];
+    expect(ten.trigger).toEqual({ block_interval: { chain: "evm:31337", n_blocks: 10, start_block: 100, end_block: null } });
+    expect(ten.component.permissions).toMatchObject({ allowed_http_hosts: "all", file_system: true });
+
+    const bad = await cli(["service", "--file", file, "component", "env", "--workflow-id", "every-ten", "--values", "API_KEY"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("error: env keys must start with WAVS_ENV_: API_KEY\n");
+  });
+
   it("explains what validate refuses", async () => {
     const file = "draft.json";
     await cli(["service", "--file", file, "init", "--name", "d"]);
