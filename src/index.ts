@@ -7,6 +7,7 @@ import { deliverSubmissions } from "./queue/deliver-submissions";
 
 export { TaskAggregator } from "./aggregate/task-aggregator";
 export { ChainSubmitter } from "./submit/chain-submitter";
+export { ServiceKeyValue } from "./execute/keyvalue/service-key-value";
 
 const app = createApp();
 

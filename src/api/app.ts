@@ -16,6 +16,7 @@ import { chainRoutes } from "./chain-routes";
 import { webhookRoutes } from "./webhook-routes";
 import { aggregatorRoutes } from "./aggregator-routes";
 import { triggerRoutes } from "./trigger-routes";
+import { keyValueRoutes } from "./keyvalue-routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -39,6 +40,7 @@ export function createApp() {
   app.route("/", webhookRoutes);
   app.route("/", aggregatorRoutes);
   app.route("/", triggerRoutes);
+  app.route("/", keyValueRoutes);
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),

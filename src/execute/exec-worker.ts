@@ -9,6 +9,8 @@ import { storeComponent } from "./component-store";
 import { ExecutionError } from "./errors";
 import { runAggregatorComponent, runOperatorComponent } from "./run-component";
 
+export { ServiceKeyValue } from "./keyvalue/service-key-value";
+
 /** One exec request (JSON; bytes as 0x hex). */
 export interface ExecRequest {
   world: "operator" | "aggregator";

@@ -136,7 +136,7 @@ function toWorkerCode(a: ComponentArtifacts): WorkerLoaderWorkerCode {
     "main.js": { js: guestSource },
     "component.js": { js: a.js },
     "core-modules.js": { js: coreModulesSource(Object.keys(a.coreModules)) },
-    "component-info.js": { js: `export default ${JSON.stringify({ imports: a.imports })};\n` },
+    "component-info.js": { js: `export default ${JSON.stringify({ imports: a.imports, jspi: a.jspi })};\n` },
   };
   for (const [name, bytes] of [...Object.entries(a.coreModules), ...Object.entries(a.inlineModules)]) {
     modules[name] = { wasm: toArrayBuffer(bytes) };

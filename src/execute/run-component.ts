@@ -8,6 +8,7 @@ import { hexToBytes } from "viem";
 import type { AggregatorAction, AggregatorCall, AggregatorInput } from "./aggregator-types";
 import { ExecutionError } from "./errors";
 import type { GuestEventId, GuestInvocation, GuestOutcome } from "./guest/protocol";
+import { ComponentHost } from "./host/component-host";
 import { loadComponent } from "./load-component";
 import { DEFAULT_TIME_LIMIT_SECONDS } from "./runtime-config";
 import {
@@ -180,7 +181,7 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
         evmChains: params.chains.map((c) => [c.key, toWitEvmChainConfig(c)]),
         eventId: params.eventId,
         allowedHttpHosts: toWitComponent(component).permissions.allowedHttpHosts,
-      }) as Promise<GuestOutcome>,
+      }, new ComponentHost(env, params.serviceId)) as Promise<GuestOutcome>,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(new ExecutionError("out-of-time", `component ran longer than ${limitSeconds} s`, { digest })),

@@ -5,11 +5,12 @@
  * must reach the loader as a `{wasm}` module; the few tiny helper modules jco inlines as
  * `new WebAssembly.Module(new Uint8Array([...]))` are hoisted into their own files.
  */
+import { chooseAsyncMode } from "./async-mode";
 import { readImportsExports } from "./component-info";
 import { TRANSPILER_VERSION } from "./generated/version.js";
 
 /** Bump when the options or post-processing below change what is produced. */
-const OUTPUT_REVISION = 2;
+const OUTPUT_REVISION = 3;
 const ARTIFACTS_VERSION = `${TRANSPILER_VERSION}-${OUTPUT_REVISION}`;
 
 /** Transpiled output: the JS module and its core wasm modules, by file name. */
@@ -22,6 +23,8 @@ export interface ComponentArtifacts {
   /** the component's top-level import names, e.g. `wasi:http/outgoing-handler@0.2.0`: the guest
    * decides from them what the component may be given (permissions) */
   imports: string[];
+  /** transpiled with JSPI (see async-mode.ts): the exports return promises and imports may await */
+  jspi: boolean;
 }
 
 /** R2 key of a component's transpiled artifacts for this transpiler. */
@@ -34,9 +37,12 @@ export function artifactsKey(digest: string): string {
  * @throws Error with jco's message when the bytes are not a component jco can bind
  */
 export async function transpileComponent(bytes: Uint8Array): Promise<ComponentArtifacts> {
+  const imports = readImportsExports(bytes).imports.map((i) => i.name);
+  const asyncMode = chooseAsyncMode(imports);
   const bindgen = await import("./generated/bindgen.js");
   await bindgen.$init;
   const out = bindgen.generate(bytes, {
+    asyncMode,
     name: "component",
     instantiation: { tag: "async" },
     noNodejsCompat: true,
@@ -57,13 +63,12 @@ export async function transpileComponent(bytes: Uint8Array): Promise<ComponentAr
     else if (name.endsWith(".wasm")) coreModules[name] = content;
   }
   if (js === undefined) throw new Error("jco produced no JS module");
-  const imports = readImportsExports(bytes).imports.map((i) => i.name);
-  return { ...hoistInlineModules(js, coreModules), imports };
+  return { ...hoistInlineModules(js, coreModules), imports, jspi: asyncMode.tag === "jspi" };
 }
 
 const INLINE_MODULE = /new WebAssembly\.Module\(\s*new Uint8Array\(\s*\[([\dA-Fa-fx\s,]*)\]\s*\)\s*\)/g;
 
-function hoistInlineModules(js: string, coreModules: Record<string, Uint8Array>): Omit<ComponentArtifacts, "imports"> {
+function hoistInlineModules(js: string, coreModules: Record<string, Uint8Array>): Omit<ComponentArtifacts, "imports" | "jspi"> {
   const inlineModules: Record<string, Uint8Array> = {};
   const imports: string[] = [];
   const body = js.replace(INLINE_MODULE, (_match, list: string) => {
@@ -89,6 +94,7 @@ interface ArtifactsManifest {
   core: [string, number][];
   inline: [string, number][];
   imports: string[];
+  jspi: boolean;
 }
 
 export function packArtifacts(a: ComponentArtifacts): Uint8Array {
@@ -101,6 +107,7 @@ export function packArtifacts(a: ComponentArtifacts): Uint8Array {
     core: core.map(([n, b]) => [n, b.length]),
     inline: inline.map(([n, b]) => [n, b.length]),
     imports: a.imports,
+    jspi: a.jspi,
   };
   const head = new TextEncoder().encode(JSON.stringify(manifest));
   const parts = [js, ...core.map(([, b]) => b), ...inline.map(([, b]) => b)];
@@ -130,5 +137,5 @@ export function unpackArtifacts(bytes: Uint8Array): ComponentArtifacts {
   const js = new TextDecoder().decode(take(manifest.js));
   const coreModules = Object.fromEntries(manifest.core.map(([name, n]) => [name, take(n)]));
   const inlineModules = Object.fromEntries(manifest.inline.map(([name, n]) => [name, take(n)]));
-  return { js, coreModules, inlineModules, imports: manifest.imports };
+  return { js, coreModules, inlineModules, imports: manifest.imports, jspi: manifest.jspi };
 }

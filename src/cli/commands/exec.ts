@@ -110,6 +110,9 @@ export async function withExecWorker<T>(env: Record<string, string>, fn: (send: 
       compatibility_flags: ["nodejs_compat"],
       r2_buckets: [{ binding: "COMPONENTS", bucket_name: "exec" }],
       worker_loaders: [{ binding: "LOADER" }],
+      // wasi:keyvalue, as on the node (state lives in the temporary directory, gone after the run)
+      durable_objects: { bindings: [{ name: "SERVICE_KEY_VALUE", class_name: "ServiceKeyValue" }] },
+      migrations: [{ tag: "v1", new_sqlite_classes: ["ServiceKeyValue"] }],
       vars: env,
     }),
   );

@@ -19,6 +19,8 @@ import { instantiate } from "wavs-guest:component";
 import coreModules from "wavs-guest:core-modules";
 import componentInfo from "wavs-guest:component-info";
 import { computeEventId } from "../../sign/event-id";
+import type { ComponentHostApi } from "../host/component-host";
+import { createKeyValueImports } from "./keyvalue-imports";
 import type { GuestCall, GuestOutcome, HostLogLevel, WitWasmResponse } from "./protocol";
 
 const MAX_LOG_LINES = 500;
@@ -27,36 +29,39 @@ const MAX_LOG_LINE = 4096;
 let queue: Promise<unknown> = Promise.resolve();
 
 /*
- * Components run without JSPI here, so an import cannot wait: the shim's `block` and `poll`
+ * A component transpiled without JSPI (it imports nothing that waits, see async-mode.ts) cannot
+ * wait either: the shim's `block` and `poll`
  * return a promise that the synchronous binding drops, and a guest that polls until ready (an
  * HTTP response, a sleep) would spin until workerd runs out of heap. Waiting on something that is
  * not ready traps instead, failing only that run.
  */
-const NOT_READY = "the component waited on a wasi:io pollable that is not ready (an HTTP response or a timer); this runtime cannot suspend a component yet (no JSPI), so the wait was refused";
+const NOT_READY = "the component waited on a wasi:io pollable that is not ready (an HTTP response or a timer); this component was transpiled without JSPI, so the wait was refused";
 const pollableProto = io.poll.Pollable.prototype as { ready(): boolean; block(): unknown };
-pollableProto.block = function block(this: { ready(): boolean }): void {
-  if (!this.ready()) throw new Error(NOT_READY);
-};
+if (!componentInfo.jspi) {
+  pollableProto.block = function block(this: { ready(): boolean }): void {
+    if (!this.ready()) throw new Error(NOT_READY);
+  };
+}
 const pollList = (list: { ready(): boolean }[]): Uint32Array => {
   if (list.length === 0) throw new Error("poll list must not be empty");
   const ready = list.flatMap((p, i) => (p.ready() ? [i] : []));
   if (ready.length === 0) throw new Error(NOT_READY);
   return new Uint32Array(ready);
 };
-const poll = { ...io.poll, poll: pollList, pollList, pollOne: (p: { block(): unknown }) => p.block() };
+const poll = componentInfo.jspi ? io.poll : { ...io.poll, poll: pollList, pollList, pollOne: (p: { block(): unknown }) => p.block() };
 
 const HTTP_IMPORT = /^wasi:http\//;
 
 export default class ComponentGuest extends WorkerEntrypoint {
   /** Calls one export of a fresh component instance. Never throws: failures come back as an outcome. */
-  call(call: GuestCall): Promise<GuestOutcome> {
-    const next = queue.then(() => runOnce(call));
+  call(call: GuestCall, host: ComponentHostApi): Promise<GuestOutcome> {
+    const next = queue.then(() => runOnce(call, host));
     queue = next.catch(() => undefined);
     return next;
   }
 }
 
-async function runOnce(call: GuestCall): Promise<GuestOutcome> {
+async function runOnce(call: GuestCall, hostApi: ComponentHostApi): Promise<GuestOutcome> {
   const logs: string[] = [];
   const pushLog = (line: string): void => {
     if (logs.length < MAX_LOG_LINES) logs.push(line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}…` : line);
@@ -79,7 +84,7 @@ async function runOnce(call: GuestCall): Promise<GuestOutcome> {
       const module = coreModules[name];
       if (!module) throw new Error(`missing core module ${name}`);
       return module;
-    }, createImports(call, pushLog))) as Record<string, unknown>;
+    }, createImports(call, hostApi, pushLog))) as Record<string, unknown>;
   } catch (e) {
     return { ok: false, kind: "instantiate", message: describe(e), logs };
   }
@@ -96,12 +101,14 @@ async function runOnce(call: GuestCall): Promise<GuestOutcome> {
     };
   }
   try {
-    const value =
+    // under JSPI the export returns a promise
+    const value = await (
       invocation.fn === "run"
         ? fn(invocation.action)
         : invocation.fn === "handle-submit-callback"
           ? fn(invocation.input, invocation.txResult)
-          : fn(invocation.input);
+          : fn(invocation.input)
+    );
     return { ok: true, value, logs };
   } catch (e) {
     // jco throws the `err` of an exported result as the raw value (no error wrapping); a trap,
@@ -119,7 +126,7 @@ const EXPORT_NAMES = {
   "handle-submit-callback": "handleSubmitCallback",
 } as const;
 
-function createImports(call: GuestCall, pushLog: (line: string) => void): Record<string, unknown> {
+function createImports(call: GuestCall, hostApi: ComponentHostApi, pushLog: (line: string) => void): Record<string, unknown> {
   const lines = (prefix: string) => {
     let pending = "";
     return {
@@ -185,6 +192,7 @@ function createImports(call: GuestCall, pushLog: (line: string) => void): Record
     "wasi:sockets/udp-create-socket": sockets.udpCreateSocket,
     "wasi:http/types": http.types,
     "wasi:http/outgoing-handler": http.outgoingHandler,
+    ...createKeyValueImports(hostApi),
     host,
   };
 }

@@ -14,6 +14,6 @@ declare module "wavs-guest:core-modules" {
 
 declare module "wavs-guest:component-info" {
   /** What the Worker read from the component's binary. */
-  const info: { imports: string[] };
+  const info: { imports: string[]; jspi: boolean };
   export default info;
 }

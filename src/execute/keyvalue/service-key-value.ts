@@ -1,0 +1,157 @@
+/**
+ * ServiceKeyValue Durable Object: one per service (named by its service id), holding the
+ * wasi:keyvalue@0.2.0-draft2 data of every component the service runs. A Durable Object runs one
+ * method at a time, so increment, compare-and-swap and the batch calls are atomic, and concurrent
+ * executions of the service's components see each other's writes at once.
+ *
+ * WAVS's semantics: buckets are plain names (open never fails), a missing key reads as none and
+ * deletes as a no-op, atomic counters live apart from the plain values (`get` does not see them),
+ * and `list-keys` pages in key order with a cursor that is the first key of the next page.
+ * Unlike WAVS (which swaps unconditionally) a CAS swap fails when the value changed since the CAS
+ * handle was made, as the draft2 WIT describes; and unlike WAVS's in-memory store nothing is lost
+ * on restart.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { KeyValueLimitError, checkBatch, checkKey, checkValue, KEY_PAGE_SIZE } from "./keyvalue-limits";
+
+export interface KeyPage {
+  keys: string[];
+  /** the first key of the next page; null on the last page */
+  cursor: string | null;
+}
+
+/** What a swap answers: `swapped: false` carries the value found instead of the expected one. */
+export type SwapOutcome = { swapped: true } | { swapped: false; current: Uint8Array | null };
+
+const S64_MIN = -(2n ** 63n);
+const S64_MAX = 2n ** 63n - 1n;
+
+export class ServiceKeyValue extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS kv_values (bucket TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;
+       CREATE TABLE IF NOT EXISTS kv_counters (bucket TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;`,
+    );
+  }
+
+  /** The value under `key`, or null. @throws KeyValueLimitError on an oversized key */
+  get(bucket: string, key: string): Uint8Array | null {
+    checkKey(bucket, key);
+    return this.read(bucket, key);
+  }
+
+  /** @throws KeyValueLimitError on an oversized key or value */
+  set(bucket: string, key: string, value: Uint8Array): void {
+    checkKey(bucket, key);
+    checkValue(value);
+    this.write(bucket, key, value);
+  }
+
+  /** Removes `key`; a missing key is not an error. */
+  delete(bucket: string, key: string): void {
+    checkKey(bucket, key);
+    this.sql.exec("DELETE FROM kv_values WHERE bucket = ? AND key = ?", bucket, key);
+  }
+
+  exists(bucket: string, key: string): boolean {
+    checkKey(bucket, key);
+    return this.sql.exec("SELECT 1 FROM kv_values WHERE bucket = ? AND key = ?", bucket, key).toArray().length > 0;
+  }
+
+  /** One page of the bucket's keys in byte order, from `cursor` (inclusive) on. */
+  listKeys(bucket: string, cursor: string | null): KeyPage {
+    const rows = this.sql
+      .exec<{ key: string }>(
+        "SELECT key FROM kv_values WHERE bucket = ? AND key >= ? ORDER BY key LIMIT ?",
+        bucket,
+        cursor ?? "",
+        KEY_PAGE_SIZE + 1,
+      )
+      .toArray();
+    const keys = rows.map((r) => r.key);
+    const next = keys.length > KEY_PAGE_SIZE ? keys.pop()! : null;
+    return { keys, cursor: next };
+  }
+
+  /**
+   * Adds `delta` to the counter under `key` (0 when missing) and answers the new value.
+   * @throws KeyValueLimitError when the result leaves the s64 range
+   */
+  increment(bucket: string, key: string, delta: bigint): bigint {
+    checkKey(bucket, key);
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM kv_counters WHERE bucket = ? AND key = ?", bucket, key).toArray()[0];
+    const next = (row ? BigInt(row.value) : 0n) + BigInt(delta);
+    if (next < S64_MIN || next > S64_MAX) throw new KeyValueLimitError(`increment of ${key} overflows a signed 64-bit counter`);
+    this.sql.exec(
+      "INSERT INTO kv_counters (bucket, key, value) VALUES (?, ?, ?) ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value",
+      bucket,
+      key,
+      next.toString(),
+    );
+    return next;
+  }
+
+  /** Writes `value` only when the stored value still equals `expected` (null: absent). */
+  swap(bucket: string, key: string, expected: Uint8Array | null, value: Uint8Array): SwapOutcome {
+    checkKey(bucket, key);
+    checkValue(value);
+    const current = this.read(bucket, key);
+    if (!sameBytes(current, expected)) return { swapped: false, current };
+    this.write(bucket, key, value);
+    return { swapped: true };
+  }
+
+  /** The values of `keys` in order, null for each missing one. */
+  getMany(bucket: string, keys: string[]): (Uint8Array | null)[] {
+    checkBatch(keys.length);
+    for (const key of keys) checkKey(bucket, key);
+    return keys.map((key) => this.read(bucket, key));
+  }
+
+  /** Writes every pair, all or nothing. */
+  setMany(bucket: string, entries: [string, Uint8Array][]): void {
+    checkBatch(entries.length);
+    for (const [key, value] of entries) {
+      checkKey(bucket, key);
+      checkValue(value);
+    }
+    this.ctx.storage.transactionSync(() => {
+      for (const [key, value] of entries) this.write(bucket, key, value);
+    });
+  }
+
+  /** Deletes every key, all or nothing; missing keys are skipped. */
+  deleteMany(bucket: string, keys: string[]): void {
+    checkBatch(keys.length);
+    for (const key of keys) checkKey(bucket, key);
+    this.ctx.storage.transactionSync(() => {
+      for (const key of keys) this.sql.exec("DELETE FROM kv_values WHERE bucket = ? AND key = ?", bucket, key);
+    });
+  }
+
+  private read(bucket: string, key: string): Uint8Array | null {
+    const row = this.sql
+      .exec<{ value: ArrayBuffer }>("SELECT value FROM kv_values WHERE bucket = ? AND key = ?", bucket, key)
+      .toArray()[0];
+    return row ? new Uint8Array(row.value) : null;
+  }
+
+  private write(bucket: string, key: string, value: Uint8Array): void {
+    this.sql.exec(
+      "INSERT INTO kv_values (bucket, key, value) VALUES (?, ?, ?) ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value",
+      bucket,
+      key,
+      // SQLite binds an ArrayBuffer as a BLOB; copy exactly the view's bytes
+      value.slice().buffer,
+    );
+  }
+}
+
+function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
