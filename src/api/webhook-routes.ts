@@ -19,6 +19,9 @@ const MAX_WEBHOOK_BODY = 1 << 20; // the JSON body limit (body-limits.ts) applie
  * WEBHOOK_SECRET_<SOURCE>; stale and replayed deliveries are refused; every log is checked against
  * the node's own RPC before it is enqueued. 202 with counts once enqueued.
  */
+/** Every 401 names how to authenticate (RFC 9110): here, an HMAC signature per delivery. */
+const WEBHOOK_CHALLENGE = { "WWW-Authenticate": 'HMAC-SHA256 realm="wavs-edge-webhooks"' };
+
 /** Documents the path and query; the handler checks each for its own error code. */
 const sourceParams = z.object({ source: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/) });
 const chainQuery = z.object({ chain: z.string().regex(/^evm:\d+$/) });
@@ -53,7 +56,7 @@ export const webhookRoutes = new Hono<AppEnv>().post(WEBHOOK_PATH, async (c) => 
   if (raw.length > MAX_WEBHOOK_BODY) throw new ApiError(413, "body_too_large", `webhook bodies are limited to ${MAX_WEBHOOK_BODY} bytes`);
 
   const auth = await verifyWebhookSignature(c.req.raw.headers, raw, secret);
-  if (!auth.ok) throw new ApiError(auth.status, auth.code, auth.message);
+  if (!auth.ok) throw new ApiError(auth.status, auth.code, auth.message, undefined, WEBHOOK_CHALLENGE);
 
   let body: unknown;
   try {
@@ -69,7 +72,7 @@ export const webhookRoutes = new Hono<AppEnv>().post(WEBHOOK_PATH, async (c) => 
     throw e;
   }
   if (parsed.createdAt !== undefined && Math.abs(Date.now() - parsed.createdAt) > WEBHOOK_WINDOW_MS) {
-    throw new ApiError(401, "stale_delivery", "the delivery's timestamp is outside the accepted window");
+    throw new ApiError(401, "stale_delivery", "the delivery's timestamp is outside the accepted window", undefined, WEBHOOK_CHALLENGE);
   }
   const deliveryId = auth.deliveryId ?? parsed.deliveryId;
   if (!deliveryId) throw badRequest("missing_delivery_id", "the delivery carries no id to guard against replays");

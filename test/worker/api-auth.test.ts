@@ -62,6 +62,17 @@ describe("WAVS_BEARER_TOKEN guards every mutating route", () => {
   });
 });
 
+describe("webhook 401s", () => {
+  it("name the HMAC scheme in WWW-Authenticate", async () => {
+    const chain = { chain: "evm:4343", config: { evm: { chain_id: "4343", http_endpoint: "http://127.0.0.1:9" } } };
+    const headers = { authorization: "Bearer test-token", "content-type": "application/json" };
+    expect((await call("POST", "/dev/chains", { headers, body: JSON.stringify(chain) })).status).toBe(200);
+    const res = await call("POST", "/webhooks/test_source?chain=evm:4343", { headers: { "content-type": "application/json" }, body: "[]" });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBe('HMAC-SHA256 realm="wavs-edge-webhooks"');
+  });
+});
+
 describe("GET /config", () => {
   it("shows the configuration and redacts every secret", async () => {
     const res = await call("GET", "/config");
