@@ -26,6 +26,12 @@ export interface LoadReport {
   /** this load transpiled the component (no cached artifacts) */
   transpiled: boolean;
   transpileMs?: number;
+  /** stage times of this load (artifact read, component read, transpile), in ms */
+  stagesMs: Record<string, number>;
+  /** the write of freshly transpiled artifacts to R2, left running so that it overlaps the
+   * isolate's start; the caller awaits it before returning (its failure only costs a later
+   * transpile, so it never rejects) */
+  pendingWrite?: Promise<void>;
   /** set when getting the code failed; the caller rethrows it instead of the loader's error */
   error?: ExecutionError;
 }
@@ -59,7 +65,7 @@ export async function loadComponent(
   options: { cpuLimitMs: number },
 ): Promise<LoadedComponent> {
   const id = componentWorkerId(digest);
-  const report: LoadReport = { loaded: false, transpiled: false };
+  const report: LoadReport = { loaded: false, transpiled: false, stagesMs: {} };
   let prefetched: ComponentArtifacts | undefined;
   if (!knownWorkers.has(id)) {
     try {
@@ -88,6 +94,27 @@ export async function loadComponent(
   };
 }
 
+/**
+ * Makes sure a stored component's artifacts for this runtime are in R2, transpiling it when they
+ * are not, so that its first run only reads them (call it at upload, in the background).
+ * Resolves once they are written.
+ * @throws ExecutionError component-missing (bytes not stored) or instantiate (jco refused it)
+ */
+export async function prepareComponent(
+  env: Pick<Env, "COMPONENTS">,
+  digest: string,
+): Promise<{ transpiled: boolean; transpileMs?: number }> {
+  if (await env.COMPONENTS.head(artifactsKey(digest))) return { transpiled: false };
+  const report: LoadReport = { loaded: false, transpiled: false, stagesMs: {} };
+  try {
+    await getArtifactsOnce(env, digest, report);
+  } catch (e) {
+    throw asExecutionError(e, digest);
+  }
+  await report.pendingWrite;
+  return { transpiled: report.transpiled, transpileMs: report.transpileMs };
+}
+
 function getArtifactsOnce(env: Pick<Env, "COMPONENTS">, digest: string, report: LoadReport): Promise<ComponentArtifacts> {
   let pending = inflight.get(digest);
   if (!pending) {
@@ -103,14 +130,23 @@ async function getArtifacts(
   report: LoadReport,
 ): Promise<ComponentArtifacts> {
   report.artifactsRead = true;
+  let mark = Date.now();
+  const lap = (stage: string): void => {
+    const now = Date.now();
+    report.stagesMs[stage] = now - mark;
+    mark = now;
+  };
   const cached = await env.COMPONENTS.get(artifactsKey(digest));
   if (cached) {
     try {
-      return unpackArtifacts(new Uint8Array(await cached.arrayBuffer()));
+      const artifacts = unpackArtifacts(new Uint8Array(await cached.arrayBuffer()));
+      lap("artifactsRead");
+      return artifacts;
     } catch {
       // unreadable cache entry: transpile again and overwrite it
     }
   }
+  lap("artifactsMiss");
   const object = await env.COMPONENTS.get(componentKey(digest));
   if (!object) {
     throw new ExecutionError("component-missing", `component ${digest} is not stored (expected R2 key ${componentKey(digest)})`, {
@@ -118,6 +154,7 @@ async function getArtifacts(
     });
   }
   const bytes = new Uint8Array(await object.arrayBuffer());
+  lap("componentRead");
   const started = Date.now();
   let artifacts: ComponentArtifacts;
   try {
@@ -127,7 +164,12 @@ async function getArtifacts(
   }
   report.transpiled = true;
   report.transpileMs = Date.now() - started;
-  await env.COMPONENTS.put(artifactsKey(digest), packArtifacts(artifacts));
+  lap("transpile");
+  report.pendingWrite = env.COMPONENTS.put(artifactsKey(digest), packArtifacts(artifacts)).then(
+    () => lap("artifactsWrite"),
+    // not fatal: the next cold load transpiles again
+    () => undefined,
+  );
   return artifacts;
 }
 

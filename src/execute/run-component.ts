@@ -41,6 +41,10 @@ export interface RunDebug {
   coldLoad: boolean;
   transpiled: boolean;
   transpileMs?: number;
+  /** a new component instance was created for this run (the first, or the last one failed) */
+  instantiated: boolean;
+  /** stage times of a cold load (artifact read, transpile, artifact write) and inside the guest */
+  stagesMs: Record<string, number>;
 }
 
 export interface RunOperatorComponentReturnType {
@@ -165,8 +169,10 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
   const limitSeconds = component.time_limit_seconds ?? DEFAULT_TIME_LIMIT_SECONDS;
   const limitMs = Number(limitSeconds) * 1000;
   const { guest, report, markWarm } = await loadComponent(env, digest, { cpuLimitMs: limitMs });
+  const prepareMs = Date.now() - started;
 
   let outcome: GuestOutcome;
+  let callMs = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const callStarted = Date.now();
   try {
@@ -189,18 +195,20 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
         );
       }),
     ]);
+    callMs = Date.now() - callStarted;
   } catch (e) {
     if (e instanceof ExecutionError) throw e;
     if (report.error) throw report.error;
     throw new ExecutionError("instantiate", `component worker failed: ${errorText(e)}`, { digest, cause: e });
   } finally {
     clearTimeout(timer);
+    await report.pendingWrite;
   }
 
   markWarm();
   // A run that held the thread past its limit (the timer could not fire meanwhile) is out of
   // time whatever it returned, as if it had been interrupted at the deadline.
-  if (Date.now() - callStarted > limitMs) {
+  if (callMs > limitMs) {
     throw new ExecutionError("out-of-time", `component ran longer than ${limitSeconds} s`, { digest, logs: outcome.logs });
   }
   if (!outcome.ok) throw new ExecutionError(outcome.kind, outcome.message, { digest, logs: outcome.logs });
@@ -209,7 +217,19 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
     logs: outcome.logs,
     digest,
     durationMs: Date.now() - started,
-    debug: { coldLoad: report.loaded, transpiled: report.transpiled, transpileMs: report.transpileMs },
+    debug: {
+      coldLoad: report.loaded,
+      transpiled: report.transpiled,
+      transpileMs: report.transpileMs,
+      instantiated: outcome.stats.instantiated,
+      stagesMs: {
+        ...report.stagesMs,
+        prepare: prepareMs,
+        call: callMs,
+        instantiate: outcome.stats.instantiateMs,
+        run: outcome.stats.runMs,
+      },
+    },
   };
 }
 

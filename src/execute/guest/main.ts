@@ -3,9 +3,17 @@
  * runtime version). It is bundled by scripts/build-runtime.ts into a string and handed to the
  * Worker Loader next to the component's transpiled JS and core wasm modules.
  *
- * It holds no bindings and no secrets: everything a call may see arrives with it. Each
- * run gets a fresh component instance (as in WAVS, where every execution has its own store), and
- * runs are serialised so that the shim's shared state is never used by two runs at once.
+ * It holds no bindings and no secrets: everything a call may see arrives with it.
+ *
+ * Instances are reused (WAVS instantiates per call; starting QuickJS or a big Rust component again
+ * costs milliseconds, the call itself tens of microseconds). A component must never see another
+ * service's data, so an instance belongs to one (service, workflow, environment): two services
+ * running the same digest, or two workflows of one service, each get their own. Within it a
+ * component's globals survive from one run to the next, as do the environment and preopens that
+ * wasi-libc reads once at start-up (hence the environment in the key). Any failed call (trap,
+ * component error, refused instantiation) drops the instance, so the next call starts afresh and
+ * a trap never poisons it. Calls on one instance are serialised by a promise chain: an instance
+ * is not re-entrant, and under JSPI two runs would interleave.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { createCli } from "@bytecodealliance/preview2-shim/cli";
@@ -21,12 +29,13 @@ import componentInfo from "wavs-guest:component-info";
 import { computeEventId } from "../../sign/event-id";
 import type { ComponentHostApi } from "../host/component-host";
 import { createKeyValueImports } from "./keyvalue-imports";
-import type { GuestCall, GuestOutcome, HostLogLevel, WitWasmResponse } from "./protocol";
+import type { GuestCall, GuestOutcome, GuestStats, HostLogLevel, WitEvmChainConfig } from "./protocol";
 
 const MAX_LOG_LINES = 500;
 const MAX_LOG_LINE = 4096;
 
-let queue: Promise<unknown> = Promise.resolve();
+/** Live instances an isolate keeps; the least recently used idle one is dropped beyond this. */
+const MAX_INSTANCES = 8;
 
 /*
  * A component transpiled without JSPI (it imports nothing that waits, see async-mode.ts) cannot
@@ -52,20 +61,63 @@ const poll = componentInfo.jspi ? io.poll : { ...io.poll, poll: pollList, pollLi
 
 const HTTP_IMPORT = /^wasi:http\//;
 
+/** What the current call's imports write to and answer from; swapped per call. */
+interface CallContext {
+  call: GuestCall;
+  /** the node's host for this call (keyvalue of the call's service): an RPC stub that lives
+   * only as long as the call */
+  hostApi: ComponentHostApi;
+  pushLog: (line: string) => void;
+}
+
+/** One (service, workflow, environment)'s instance and the chain its calls wait on. */
+interface Slot {
+  key: string;
+  /** calls chained on this slot, settled or not */
+  tail: Promise<unknown>;
+  pending: number;
+  instance?: { root: Record<string, unknown>; flush: () => void };
+  /** read by the instance's imports; set only while a call runs */
+  current?: CallContext;
+}
+
+const slots = new Map<string, Slot>();
+
 export default class ComponentGuest extends WorkerEntrypoint {
-  /** Calls one export of a fresh component instance. Never throws: failures come back as an outcome. */
+  /** Calls one export on this workflow's instance, after the calls before it. Never throws:
+   * failures come back as an outcome. */
   call(call: GuestCall, host: ComponentHostApi): Promise<GuestOutcome> {
-    const next = queue.then(() => runOnce(call, host));
-    queue = next.catch(() => undefined);
+    const slot = takeSlot(slotKey(call));
+    slot.pending++;
+    const next = slot.tail.then(() => runOnce(slot, call, host));
+    slot.tail = next.finally(() => slot.pending--).catch(() => undefined);
     return next;
   }
 }
 
-async function runOnce(call: GuestCall, hostApi: ComponentHostApi): Promise<GuestOutcome> {
+function slotKey(call: GuestCall): string {
+  return JSON.stringify([call.serviceId, call.workflowId, call.invocation.fn === "run" ? "operator" : "aggregator", call.environment]);
+}
+
+/** The slot for `key`, most recently used last; drops idle slots beyond MAX_INSTANCES. */
+function takeSlot(key: string): Slot {
+  let slot = slots.get(key);
+  if (slot) slots.delete(key);
+  else slot = { key, tail: Promise.resolve(), pending: 0 };
+  slots.set(key, slot);
+  for (const [k, s] of slots) {
+    if (slots.size <= MAX_INSTANCES) break;
+    if (s.pending === 0 && s !== slot) slots.delete(k);
+  }
+  return slot;
+}
+
+async function runOnce(slot: Slot, call: GuestCall, hostApi: ComponentHostApi): Promise<GuestOutcome> {
   const logs: string[] = [];
   const pushLog = (line: string): void => {
     if (logs.length < MAX_LOG_LINES) logs.push(line.length > MAX_LOG_LINE ? `${line.slice(0, MAX_LOG_LINE)}…` : line);
   };
+  const stats: GuestStats = { instantiated: false, instantiateMs: 0, runMs: 0 };
 
   // As WAVS, which leaves wasi:http out of the linker when no host is allowed.
   const httpImport = componentInfo.imports.find((name) => HTTP_IMPORT.test(name));
@@ -75,46 +127,73 @@ async function runOnce(call: GuestCall, hostApi: ComponentHostApi): Promise<Gues
       kind: "instantiate",
       message: `the component imports ${httpImport}, but its permissions allow no HTTP hosts (allowed_http_hosts: none)`,
       logs,
+      stats,
     };
   }
 
-  let root: Record<string, unknown>;
+  slot.current = { call, hostApi, pushLog };
   try {
-    root = (await instantiate((name: string) => {
-      const module = coreModules[name];
-      if (!module) throw new Error(`missing core module ${name}`);
-      return module;
-    }, createImports(call, hostApi, pushLog))) as Record<string, unknown>;
-  } catch (e) {
-    return { ok: false, kind: "instantiate", message: describe(e), logs };
+    if (!slot.instance) {
+      const started = performance.now();
+      const { imports, flush } = createImports(slot);
+      try {
+        const root = (await instantiate((name: string) => {
+          const module = coreModules[name];
+          if (!module) throw new Error(`missing core module ${name}`);
+          return module;
+        }, imports)) as Record<string, unknown>;
+        slot.instance = { root, flush };
+      } catch (e) {
+        return { ok: false, kind: "instantiate", message: describe(e), logs, stats };
+      }
+      stats.instantiated = true;
+      stats.instantiateMs = performance.now() - started;
+    }
+    const outcome = await invoke(slot.instance, call, logs, stats);
+    // A failed call may have left the instance half-way through anything: never reuse it.
+    if (!outcome.ok) slot.instance = undefined;
+    return outcome;
+  } finally {
+    slot.current = undefined;
   }
+}
 
+async function invoke(
+  instance: NonNullable<Slot["instance"]>,
+  call: GuestCall,
+  logs: string[],
+  stats: GuestStats,
+): Promise<GuestOutcome> {
   const invocation = call.invocation;
   const exportName = EXPORT_NAMES[invocation.fn];
-  const fn = root[exportName];
+  const fn = instance.root[exportName];
   if (typeof fn !== "function") {
     return {
       ok: false,
       kind: "instantiate",
       message: `the component does not export \`${invocation.fn}\` (${invocation.fn === "run" ? "an operator" : "an aggregator"} component was expected)`,
       logs,
+      stats,
     };
   }
+  const started = performance.now();
   try {
     // under JSPI the export returns a promise
-    const value = await (
-      invocation.fn === "run"
-        ? fn(invocation.action)
-        : invocation.fn === "handle-submit-callback"
-          ? fn(invocation.input, invocation.txResult)
-          : fn(invocation.input)
-    );
-    return { ok: true, value, logs };
+    const value = await (invocation.fn === "run"
+      ? fn(invocation.action)
+      : invocation.fn === "handle-submit-callback"
+        ? fn(invocation.input, invocation.txResult)
+        : fn(invocation.input));
+    return { ok: true, value, logs, stats };
   } catch (e) {
     // jco throws the `err` of an exported result as the raw value (no error wrapping); a trap,
     // or an Error thrown by an import, surfaces as an Error.
-    if (typeof e === "string") return { ok: false, kind: "component-error", message: e, logs };
-    return { ok: false, kind: "trap", message: describe(e), logs };
+    if (typeof e === "string") return { ok: false, kind: "component-error", message: e, logs, stats };
+    return { ok: false, kind: "trap", message: describe(e), logs, stats };
+  } finally {
+    stats.runMs = performance.now() - started;
+    // a line the component left unterminated belongs to this run's log
+    instance.flush();
   }
 }
 
@@ -126,7 +205,12 @@ const EXPORT_NAMES = {
   "handle-submit-callback": "handleSubmitCallback",
 } as const;
 
-function createImports(call: GuestCall, hostApi: ComponentHostApi, pushLog: (line: string) => void): Record<string, unknown> {
+/** Imports bound to a slot: each answers from, and logs to, the call running at the time. */
+function createImports(slot: Slot): { imports: Record<string, unknown>; flush: () => void } {
+  const now = (): CallContext => {
+    if (!slot.current) throw new Error("the component called an import between runs");
+    return slot.current;
+  };
   const lines = (prefix: string) => {
     let pending = "";
     return {
@@ -134,36 +218,60 @@ function createImports(call: GuestCall, hostApi: ComponentHostApi, pushLog: (lin
         pending += new TextDecoder().decode(contents);
         const parts = pending.split("\n");
         pending = parts.pop() ?? "";
-        for (const part of parts) pushLog(`${prefix}: ${part}`);
+        for (const part of parts) now().pushLog(`${prefix}: ${part}`);
       },
       flush(): void {
-        if (pending) pushLog(`${prefix}: ${pending}`);
+        if (pending) now().pushLog(`${prefix}: ${pending}`);
         pending = "";
       },
     };
   };
-  const cli = createCli({ environment: Object.fromEntries(call.environment), stdout: lines("stdout"), stderr: lines("stderr") });
+  const stdout = lines("stdout");
+  const stderr = lines("stderr");
+  const cli = createCli({ stdout, stderr });
+  const environment = {
+    ...cli.environment,
+    getEnvironment: (): [string, string][] => now().call.environment.map(([k, v]) => [k, v]),
+  };
+  // The instance outlives the call whose stub it was created with: delegate to the current one.
+  const hostApi = new Proxy({} as ComponentHostApi, {
+    get: (_target, method: keyof ComponentHostApi) =>
+      (...args: unknown[]) => (now().hostApi[method] as (...a: unknown[]) => unknown)(...args),
+  });
   const fs = filesystem.createFilesystem({ adapter: new filesystem.InMemoryFilesystemAdapter(), preopens: {} });
-  const chains = new Map(call.evmChains);
-  const config = new Map(call.config);
-  const workflow = call.service.workflows.find(([id]) => id === call.workflowId)?.[1];
-
-  const host = {
-    getEvmChainConfig: (key: string) => chains.get(key),
-    getCosmosChainConfig: (_key: string) => undefined,
-    configVar: (key: string) => config.get(key),
-    log: (level: HostLogLevel, message: string) => pushLog(`${level.tag}: ${message}`),
-    getService: () => ({ service: call.service, workflowId: call.workflowId }),
-    getWorkflow: () => ({ workflow, workflowId: call.workflowId }),
-    // operator world: get-event-id(salt: option<list<u8>>); aggregator world: get-event-id()
-    getEventId: (salt?: Uint8Array) =>
-      "fixed" in call.eventId
-        ? call.eventId.fixed
-        : computeEventId(call.serviceId, call.workflowId, salt ?? call.eventId.defaultSalt),
+  // Per-call lookups, made once per call rather than per import call.
+  let cached: { call: GuestCall; chains: Map<string, WitEvmChainConfig>; config: Map<string, string> } | undefined;
+  const lookups = () => {
+    const { call } = now();
+    if (cached?.call !== call) cached = { call, chains: new Map(call.evmChains), config: new Map(call.config) };
+    return cached;
   };
 
-  return {
-    "wasi:cli/environment": cli.environment,
+  const host = {
+    getEvmChainConfig: (key: string) => lookups().chains.get(key),
+    getCosmosChainConfig: (_key: string) => undefined,
+    configVar: (key: string) => lookups().config.get(key),
+    log: (level: HostLogLevel, message: string) => now().pushLog(`${level.tag}: ${message}`),
+    getService: () => ({ service: now().call.service, workflowId: now().call.workflowId }),
+    getWorkflow: () => {
+      const { call } = now();
+      return { workflow: call.service.workflows.find(([id]) => id === call.workflowId)?.[1], workflowId: call.workflowId };
+    },
+    // operator world: get-event-id(salt: option<list<u8>>); aggregator world: get-event-id()
+    getEventId: (salt?: Uint8Array) => {
+      const { call } = now();
+      return "fixed" in call.eventId
+        ? call.eventId.fixed
+        : computeEventId(call.serviceId, call.workflowId, salt ?? call.eventId.defaultSalt);
+    },
+  };
+
+  const flush = (): void => {
+    stdout.flush();
+    stderr.flush();
+  };
+  const imports = {
+    "wasi:cli/environment": environment,
     "wasi:cli/exit": cli.exit,
     "wasi:cli/stdin": cli.stdin,
     "wasi:cli/stdout": cli.stdout,
@@ -195,6 +303,7 @@ function createImports(call: GuestCall, hostApi: ComponentHostApi, pushLog: (lin
     ...createKeyValueImports(hostApi),
     host,
   };
+  return { imports, flush };
 }
 
 /** A message without a stack: stacks may carry paths and are no use to a component author. */

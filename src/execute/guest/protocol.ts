@@ -159,5 +159,14 @@ export type GuestFailureKind = "instantiate" | "trap" | "component-error";
 /** `value` is what the export returned: wasm-responses for `run`, aggregator actions for
  * process-input and handle-timer-callback, undefined for handle-submit-callback. */
 export type GuestOutcome =
-  | { ok: true; value: unknown; logs: string[] }
-  | { ok: false; kind: GuestFailureKind; message: string; logs: string[] };
+  | { ok: true; value: unknown; logs: string[]; stats: GuestStats }
+  | { ok: false; kind: GuestFailureKind; message: string; logs: string[]; stats: GuestStats };
+
+/** How a call went inside the dynamic worker (times from its clock, which may be coarse). */
+export interface GuestStats {
+  /** the call created the component instance (first call, or the last one failed) */
+  instantiated: boolean;
+  instantiateMs: number;
+  /** the export itself */
+  runMs: number;
+}
