@@ -6,10 +6,11 @@ import { openDb, type Db } from "../db/client";
 import { chainCursors } from "../db/schema";
 import { describeError, log } from "../log";
 import type { TriggerMessage } from "../queue/messages";
-import { evmTriggersOnChain, listServices } from "../service/service-registry";
+import { evmTriggersOnChain, listServices, managersOnChain } from "../service/service-registry";
 import { buildLogMessages, pausedServiceIds, sendTriggerMessages } from "./enqueue-events";
 import { getLogsSplitting, parseRpcLog } from "./get-logs";
-import { buildBlockIntervalMessages, listTimerWorkflows, type BlockIntervalWorkflow } from "./timer-triggers";
+import { createServiceUriUpdateHandler, readServiceUriUpdated, SERVICE_URI_UPDATED_TOPIC, type ServiceUriUpdateHandler } from "./service-upgrades";
+import { buildBlockIntervalMessages, listTimerWorkflows } from "./timer-triggers";
 
 /** Ranges read per chain in one run, so a long backfill spreads over several runs. */
 const MAX_RANGES_PER_RUN = 20;
@@ -17,10 +18,10 @@ const MAX_RANGES_PER_RUN = 20;
 /** Polls every configured chain once; a failing chain does not stop the others. */
 export async function pollChains(env: Env): Promise<void> {
   const db = openDb(env.DB);
-  const { blocks } = listTimerWorkflows(await listServices(db));
+  const onServiceUriUpdated = createServiceUriUpdateHandler(env);
   await Promise.all(
     (await nodeChains(env)).map((chain) =>
-      pollChain(db, env.TRIGGERS, chain, blocks).catch((e: unknown) =>
+      pollChain(db, env.TRIGGERS, chain, onServiceUriUpdated).catch((e: unknown) =>
         log("warn", "poll failed", { subsys: "ingest", chain: chain.key, rpc: chain.rpc_urls.map(redactRpcUrl), error: describeError(e) }),
       ),
     ),
@@ -40,16 +41,19 @@ export interface PollResult {
  * in the range, then moves the cursor. Logs are only read once buried under the confirmation depth,
  * so a log reorged out above that depth is never seen; backfill after downtime is the same loop
  * starting from an older cursor (block-interval heights missed meanwhile fire then, one each).
+ *
+ * The same eth_getLogs also fetches ServiceURIUpdated from the registered service managers. A range
+ * holding one is cut at that block: events up to it go to the workflows as they were, the upgrade is
+ * applied, the cursor moves just past it, and reading goes on with the upgraded workflows.
  */
 export async function pollChain(
   db: Db,
   queue: Queue<TriggerMessage>,
   chain: ChainSettings,
-  blockWorkflows: readonly BlockIntervalWorkflow[] = [],
+  onServiceUriUpdated?: ServiceUriUpdateHandler,
 ): Promise<PollResult | undefined> {
-  const triggers = await evmTriggersOnChain(db, chain.key);
-  const blocks = blockWorkflows.filter((wf) => wf.chain === chain.key);
-  if (triggers.length === 0 && blocks.length === 0) return undefined;
+  let state = await loadChainWatch(db, chain.key, onServiceUriUpdated !== undefined);
+  if (!state.watching) return undefined;
   const client = publicClientFor(chain);
   const head = await client.getBlockNumber();
   const safe = head - BigInt(chain.confirmations);
@@ -60,23 +64,31 @@ export async function pollChain(
   const start = cursor ? BigInt(cursor.nextBlock) : safe;
   let from = start;
 
-  const paused = await pausedServiceIds(db);
-  const active = triggers.filter((t) => !paused.has(t.serviceId));
-  const filter = {
-    address: [...new Set(triggers.map((t) => t.address as Hex))],
-    topics: [[...new Set(triggers.map((t) => t.eventHash as Hex))]],
-  };
   const timestamps = new Map<Hex, bigint>();
   let enqueued = 0;
 
   for (let ranges = 0; from <= safe && ranges < MAX_RANGES_PER_RUN; ranges++) {
-    const to = from + BigInt(chain.poll_range) - 1n < safe ? from + BigInt(chain.poll_range) - 1n : safe;
-    const logs = triggers.length === 0 ? [] : await getLogsSplitting((args) => client.request(args as never), filter, from, to);
+    let to = from + BigInt(chain.poll_range) - 1n < safe ? from + BigInt(chain.poll_range) - 1n : safe;
+    const { active, blocks, managers, filter } = state;
+    const raws = filter ? await getLogsSplitting((args) => client.request(args as never), filter, from, to) : [];
+    const entries = raws.map(parseRpcLog).filter((e) => !e.removed);
+
+    // A service upgrade cuts the range at its block: what follows is read again with the upgraded
+    // workflows.
+    let upgrades = entries.flatMap((entry) => {
+      const uri = managers.has(entry.address.toLowerCase()) ? readServiceUriUpdated(entry) : undefined;
+      return uri === undefined ? [] : [{ entry, uri }];
+    });
+    if (upgrades.length > 0) {
+      const cut = upgrades.reduce((min, u) => (u.entry.blockNumber < min ? u.entry.blockNumber : min), to);
+      upgrades = upgrades.filter((u) => u.entry.blockNumber === cut);
+      to = cut;
+    }
 
     const messages: TriggerMessage[] = buildBlockIntervalMessages(chain.key, from, to, blocks);
-    for (const raw of logs) {
-      const entry = parseRpcLog(raw);
-      if (entry.removed) continue;
+    for (const entry of entries) {
+      if (entry.blockNumber > to) continue;
+      if (!active.some((t) => t.address === entry.address.toLowerCase() && t.eventHash === entry.topics[0]?.toLowerCase())) continue;
       let ts = timestamps.get(entry.blockHash);
       if (ts === undefined) {
         // By hash: the header of the very block the log came from, whatever happened since.
@@ -86,14 +98,37 @@ export async function pollChain(
       messages.push(...buildLogMessages(chain.key, entry, ts, active, "poller"));
     }
     await sendTriggerMessages(queue, messages);
+    for (const { entry, uri } of upgrades) await onServiceUriUpdated!(chain.key, entry, uri);
     await setCursor(db, chain.key, to + 1n);
     if (messages.length > 0) {
       log("info", "events enqueued", { subsys: "ingest", chain: chain.key, from, to, count: messages.length });
     }
     enqueued += messages.length;
     from = to + 1n;
+    if (upgrades.length > 0) state = await loadChainWatch(db, chain.key, true);
   }
   return { from: start, next: from, enqueued };
+}
+
+/** What the poller watches on one chain: contract-event triggers, block intervals, managers. */
+async function loadChainWatch(db: Db, chainKey: string, watchManagers: boolean) {
+  const triggers = await evmTriggersOnChain(db, chainKey);
+  const blocks = listTimerWorkflows(await listServices(db)).blocks.filter((wf) => wf.chain === chainKey);
+  const managers = new Set(watchManagers ? await managersOnChain(db, chainKey) : []);
+  const paused = await pausedServiceIds(db);
+  const readLogs = triggers.length > 0 || managers.size > 0;
+  return {
+    watching: readLogs || blocks.length > 0,
+    active: triggers.filter((t) => !paused.has(t.serviceId)),
+    blocks,
+    managers,
+    filter: readLogs
+      ? {
+          address: [...new Set([...triggers.map((t) => t.address), ...managers])] as Hex[],
+          topics: [[...new Set([...triggers.map((t) => t.eventHash), ...(managers.size > 0 ? [SERVICE_URI_UPDATED_TOPIC] : [])])] as Hex[]],
+        }
+      : undefined,
+  };
 }
 
 /** Starts a chain's cursor at `block` unless it already has one (called on service registration). */

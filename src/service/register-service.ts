@@ -7,8 +7,8 @@ import { openDb } from "../db/client";
 import { savedServices } from "../db/schema";
 import { componentExists, storeComponent } from "../execute/component-store";
 import { computeServiceId } from "../sign/event-id";
-import { parseServiceJson, ServiceJsonError, sourceDigest } from "./service-json";
-import { ensureSigningKey, findService, insertService } from "./service-registry";
+import { parseServiceJson, ServiceJsonError, sourceDigest, stringifyServiceJson } from "./service-json";
+import { ensureSigningKey, findService, insertService, replaceService } from "./service-registry";
 import type { Component, Service, ServiceManager } from "./types";
 
 const managerAbi = parseAbi(["function getServiceURI() view returns (string)"]);
@@ -37,6 +37,30 @@ export async function registerSavedService(env: Env, hash: string): Promise<{ se
   const service = parseOrReject(row.json);
   await refuseRegistered(env, service.manager);
   return { ...(await registerParsedService(env, service)), service };
+}
+
+/**
+ * Applies a service upgrade (the manager emitted ServiceURIUpdated): fetches the service JSON at
+ * `uri`, stores any component it does not have yet, and swaps the registered service's workflows
+ * and status, keeping its signing key (as WAVS does).
+ * @throws ApiError 404 service not registered or component missing, 422 bad service JSON or a
+ *   different manager, 502 URI or component download unreachable (worth retrying)
+ */
+export async function upgradeService(env: Env, manager: ServiceManager, uri: string): Promise<{ service: Service; changed: boolean }> {
+  const db = openDb(env.DB);
+  const current = await findService(db, computeServiceId(manager));
+  if (!current) {
+    throw new ApiError(404, "service_not_found", "this service manager is not registered here");
+  }
+  const service = parseOrReject(await fetchServiceJson(env, uri));
+  if (computeServiceId(service.manager) !== computeServiceId(manager)) {
+    throw new ApiError(422, "manager_mismatch", "the service JSON names a different service manager");
+  }
+  // The URI a service was registered from is seen again as it is read back from the chain.
+  if (stringifyServiceJson(service) === stringifyServiceJson(current.service)) return { service, changed: false };
+  for (const component of componentsOf(service)) await ensureComponentStored(env, component);
+  if (!(await replaceService(db, service))) throw new ApiError(404, "service_not_found", "the service was unregistered meanwhile");
+  return { service, changed: true };
 }
 
 /** Stores components, the service, its trigger index and its signing key. */

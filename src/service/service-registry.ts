@@ -22,13 +22,8 @@ export async function listServices(db: Db): Promise<RegisteredService[]> {
   return rows.map((row) => ({ id: row.id, service: parseServiceJson(row.json) }));
 }
 
-/**
- * Stores the service and indexes its EVM triggers, in one batch.
- * @returns false when a service with this id is already registered
- */
-export async function insertService(db: Db, service: Service, now = Date.now()): Promise<boolean> {
-  const id = computeServiceId(service.manager);
-  const triggerRows = Object.entries(service.workflows).flatMap(([workflowId, wf]) =>
+function evmTriggerRows(id: string, service: Service) {
+  return Object.entries(service.workflows).flatMap(([workflowId, wf]) =>
     typeof wf.trigger === "object" && "evm_contract_event" in wf.trigger
       ? [
           {
@@ -41,6 +36,32 @@ export async function insertService(db: Db, service: Service, now = Date.now()):
         ]
       : [],
   );
+}
+
+/**
+ * Swaps a registered service's JSON (workflows, status, name) for `service` and re-indexes its EVM
+ * triggers, in one batch. The service id, hence its signing key, stays the same (WAVS keeps the key
+ * across an upgrade too).
+ * @returns false when no service with this id is registered
+ */
+export async function replaceService(db: Db, service: Service, now = Date.now()): Promise<boolean> {
+  const id = computeServiceId(service.manager);
+  if (!(await db.query.services.findFirst({ where: eq(services.id, id), columns: { id: true } }))) return false;
+  await db.batch([
+    db.update(services).set({ json: stringifyServiceJson(service), status: service.status, updatedAt: now }).where(eq(services.id, id)),
+    db.delete(evmTriggers).where(eq(evmTriggers.serviceId, id)),
+    ...evmTriggerRows(id, service).map((row) => db.insert(evmTriggers).values(row).onConflictDoNothing()),
+  ]);
+  return true;
+}
+
+/**
+ * Stores the service and indexes its EVM triggers, in one batch.
+ * @returns false when a service with this id is already registered
+ */
+export async function insertService(db: Db, service: Service, now = Date.now()): Promise<boolean> {
+  const id = computeServiceId(service.manager);
+  const triggerRows = evmTriggerRows(id, service);
   const inserted = await db
     .insert(services)
     .values({
@@ -100,6 +121,12 @@ export async function signingKeyIndex(db: Db, serviceId: string): Promise<number
   const row = await db.query.signingKeys.findFirst({ where: eq(signingKeys.serviceId, serviceId) });
   if (!row) throw new Error(`service ${serviceId} has no signing key`);
   return row.hdIndex;
+}
+
+/** Lowercase addresses of the service managers registered on `chain` (watched for ServiceURIUpdated). */
+export async function managersOnChain(db: Db, chain: string): Promise<string[]> {
+  const rows = await db.select({ address: services.managerAddress }).from(services).where(eq(services.managerChain, chain));
+  return rows.map((r) => r.address);
 }
 
 /** Workflows listening on `chain`, for the poller. */

@@ -1,24 +1,29 @@
 /**
- * Block-interval and cron triggers on real parts: anvil, the node under `wrangler dev`, and the
- * trigger-echo component (no event-id salt, so each task's event id is derived from the trigger
- * data). The expected event ids are computed here from WAVS's rules, so a task exists exactly for
- * the heights and scheduled times WAVS would fire, with the id every operator derives.
+ * Triggers beyond the plain contract event, on real parts: anvil, the node under `wrangler dev`, and
+ * the trigger-echo component (no event-id salt, so each task's event id is derived from the trigger
+ * data). Block-interval and cron triggers, the manual trigger, fan-out to several services (paused
+ * ones excluded) and a service upgrade through ServiceURIUpdated. The expected event ids are
+ * computed here from WAVS's rules, so a task exists exactly for the heights and scheduled times WAVS
+ * would fire, with the id every operator derives.
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { bytesToHex, createTestClient, http, type Hex } from "viem";
+import { bytesToHex, createPublicClient, createTestClient, createWalletClient, http, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
+import { anvilAccount } from "../../scripts/lib/anvil";
+import { NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
+import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/sign/event-id";
 import type { TriggerData } from "../../src/service/types";
-import { api, pollOnce, sleep } from "./ingest-helpers";
+import { api, fireTrigger, pollOnce, sleep } from "./ingest-helpers";
 
 let running: RunningDevnet;
 let testClient: ReturnType<typeof createTestClient>;
 let serviceId: string;
 let start: bigint;
 let registeredAt: number;
+let echoDigest: string;
 const MANAGER = "0x00000000000000000000000000000000000000a1" as Hex;
 
 type Task = { eventId: string; workflowId: string };
@@ -26,12 +31,12 @@ type Task = { eventId: string; workflowId: string };
 const eventIdFor = (workflowId: string, data: TriggerData) =>
   bytesToHex(computeEventId(serviceId, workflowId, encodeTriggerDataSalt(data)));
 
-async function tasksOf(workflowId: string, atLeast: number, timeoutMs = 90_000): Promise<string[]> {
+async function tasksOf(workflowId: string, atLeast: number, timeoutMs = 90_000, ofService = serviceId): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let stable = 0;
   let last = -1;
   for (;;) {
-    const { tasks } = await api(running).get<{ tasks: Task[] }>(`/tasks?service_id=${serviceId}&workflow_id=${workflowId}&limit=500`);
+    const { tasks } = await api(running).get<{ tasks: Task[] }>(`/tasks?service_id=${ofService}&workflow_id=${workflowId}&limit=500`);
     stable = tasks.length === last && tasks.length >= atLeast ? stable + 1 : 0;
     last = tasks.length;
     if (stable >= 4 || Date.now() > deadline) return tasks.map((t) => t.eventId).sort();
@@ -49,10 +54,11 @@ function cronCandidates(workflowId: string, fromMs: number, toMs: number): Map<s
 }
 
 beforeAll(async () => {
-  running = await startDevnet({ anvilPort: 0, nodePort: 0, pollIntervalMs: 0 });
+  running = await startDevnet({ anvilPort: 0, nodePort: 0, pollIntervalMs: 0, onLog: process.env.DEBUG_INGEST ? (line) => console.error(line) : undefined });
   testClient = createTestClient({ mode: "anvil", transport: http(running.devnet.chain.rpc_url) });
   const node = api(running);
   const digest = await node.uploadComponent(new Uint8Array(await readFile("build/components/trigger-echo.wasm")));
+  echoDigest = digest;
   const chain = running.devnet.chain.key;
   const head = await testClient.request({ method: "eth_blockNumber" } as never).then((h) => BigInt(h as string));
   start = head + 3n;
@@ -136,5 +142,83 @@ describe("timer triggers", { timeout: 240_000 }, () => {
     expect(JSON.parse(stdout)).toMatchObject({ completed: true, event_keys: [expect.stringMatching(/^manual:/)] });
     const eventId = eventIdFor("manual", { Raw: new TextEncoder().encode('{"x":3}') });
     expect(await tasksOf("manual", 1)).toEqual([eventId]);
+  });
+
+  it("fans one log out to every matching workflow of every service, and gives paused services none", async () => {
+    const node = api(running);
+    const chain = running.devnet.chain.key;
+    const onNewTrigger = { evm_contract_event: { address: running.devnet.contracts.trigger.toLowerCase(), chain, event_hash: NEW_TRIGGER_EVENT_HASH } };
+    const echo = { source: { digest: echoDigest }, permissions: {}, fuel_limit: null, time_limit_seconds: 30, config: {}, env_keys: [] };
+    const register = async (address: Hex, status: string) => {
+      const service = {
+        name: `fan-out ${status}`,
+        workflows: { first: { trigger: onNewTrigger, component: echo, submit: "none" }, second: { trigger: onNewTrigger, component: echo, submit: "none" } },
+        status,
+        manager: { evm: { chain, address } },
+      };
+      const { hash } = await node.post<{ hash: string }>("/dev/services", service);
+      await node.post(`/dev/services/${hash}`, {});
+      return computeServiceId(service.manager as never);
+    };
+    const active = await register("0x00000000000000000000000000000000000000b1", "active");
+    const paused = await register("0x00000000000000000000000000000000000000c1", "paused");
+    const demo = running.devnet.service;
+    const demoBefore = (await tasksOf(demo.workflow_id, 0, 5_000, demo.id)).length;
+
+    await fireTrigger(running, 21);
+    await pollOnce(running);
+    expect(await tasksOf("first", 1, 90_000, active)).toHaveLength(1);
+    expect(await tasksOf("second", 1, 90_000, active)).toHaveLength(1);
+    expect(await tasksOf(demo.workflow_id, demoBefore + 1, 90_000, demo.id)).toHaveLength(demoBefore + 1);
+    expect(await tasksOf("first", 0, 5_000, paused)).toHaveLength(0);
+    expect(await tasksOf("second", 0, 5_000, paused)).toHaveLength(0);
+  });
+
+  it("upgrades a service when its manager emits ServiceURIUpdated: new workflows, same signing key", async () => {
+    const node = api(running);
+    const demo = running.devnet.service;
+    const manager = { evm: { chain: running.devnet.chain.key, address: running.devnet.contracts.service_manager.toLowerCase() } };
+    const signer = () => node.post<{ secp256k1: { hd_index: number; evm_address: string } }>("/services/signer", { service_manager: manager });
+    const keyBefore = await signer();
+
+    const current = await node.get<{ workflows: Record<string, { component: unknown }> }>(`/services/${manager.evm.chain}/${manager.evm.address}`);
+    const head = await testClient.request({ method: "eth_blockNumber" } as never).then((h) => BigInt(h as string));
+    const s = head + 3n;
+    const upgraded = {
+      ...current,
+      workflows: {
+        "echo-blocks": {
+          trigger: { block_interval: { chain: manager.evm.chain, n_blocks: 1, start_block: Number(s), end_block: Number(s + 1n) } },
+          component: { source: { digest: echoDigest }, permissions: {}, fuel_limit: null, time_limit_seconds: 30, config: {}, env_keys: [] },
+          submit: "none",
+        },
+      },
+    };
+    const { hash } = await node.post<{ hash: string }>("/dev/services", upgraded);
+    const account = anvilAccount(0);
+    const rpc = http(running.devnet.chain.rpc_url);
+    const tx = await createWalletClient({ account, transport: rpc }).writeContract({
+      chain: null,
+      address: running.devnet.contracts.service_manager,
+      abi: wavsServiceManagerAbi,
+      functionName: "setServiceURI",
+      args: [`${running.devnet.nodes[0]!.url}/dev/services/${hash}`],
+    });
+    await createPublicClient({ transport: rpc }).waitForTransactionReceipt({ hash: tx });
+
+    await testClient.mine({ blocks: 5 });
+    await pollOnce(running); // applies the upgrade, cut at its block
+    await pollOnce(running); // reads on with the upgraded workflows
+    const after = await node.get<{ workflows: Record<string, unknown> }>(`/services/${manager.evm.chain}/${manager.evm.address}`);
+    expect(Object.keys(after.workflows)).toEqual(["echo-blocks"]);
+    expect(await signer()).toEqual(keyBefore);
+    const blockIds = [s, s + 1n].map((h) => bytesToHex(computeEventId(demo.id, "echo-blocks", encodeTriggerDataSalt({ BlockInterval: { chain: manager.evm.chain, block_height: h } })))).sort();
+    expect(await tasksOf("echo-blocks", 2, 90_000, demo.id)).toEqual(blockIds);
+
+    // The old workflow is gone: a NewTrigger log gives it no task any more.
+    const oldBefore = (await tasksOf(demo.workflow_id, 0, 5_000, demo.id)).length;
+    await fireTrigger(running, 22);
+    await pollOnce(running);
+    expect(await tasksOf(demo.workflow_id, 0, 8_000, demo.id)).toHaveLength(oldBefore);
   });
 });
