@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { openDb } from "../db/client";
-import { sendTriggerMessages } from "../ingest/enqueue-events";
+import { estimateMessageBytes, MAX_MESSAGE_BYTES, sendTriggerMessages } from "../ingest/enqueue-events";
 import { buildManualMessages, countDoneEvents, simulatedTriggerRequestSchema } from "../ingest/manual-triggers";
 import { log } from "../log";
 import { findService } from "../service/service-registry";
@@ -19,7 +19,7 @@ export const triggerRoutes = new Hono<AppEnv>().post(
     method: "post", path: "/dev/triggers", tag: "triggers", auth: "bearer", body: simulatedTriggerRequestSchema,
     summary: "Fire a workflow by hand, as WAVS's simulated trigger ({service_id, workflow_id, trigger, data, count, wait_for_completion})",
     responses: { 200: "enqueued (and, with wait_for_completion, every run finished): {event_keys, completed}" },
-    errors: { 400: "not JSON", 404: "unknown service or workflow", 409: "the service is paused", 422: "bad body", 504: `wait_for_completion: not all runs finished within ${MANUAL_TRIGGER_WAIT_MS / 1000} s (they go on; details.done, details.count)` },
+    errors: { 400: "not JSON", 404: "unknown service or workflow", 409: "the service is paused", 413: "the data makes a queue message over 128 KB", 422: "bad body", 504: `wait_for_completion: not all runs finished within ${MANUAL_TRIGGER_WAIT_MS / 1000} s (they go on; details.done, details.count)` },
   }),
   requireBearer(),
   async (c) => {
@@ -43,6 +43,8 @@ export const triggerRoutes = new Hono<AppEnv>().post(
     if (registered.service.status !== "active") throw new ApiError(409, "service_paused", "the service is paused: its workflows get no tasks");
 
     const messages = buildManualMessages(req);
+    const size = estimateMessageBytes(messages[0]!);
+    if (size > MAX_MESSAGE_BYTES) throw new ApiError(413, "message_too_large", `the trigger data makes a queue message of about ${size} bytes; the queue takes ${MAX_MESSAGE_BYTES}`);
     await sendTriggerMessages(c.env.TRIGGERS, messages);
     const eventKeys = messages.map((m) => m.eventKey);
     log("info", "manual trigger enqueued", { subsys: "ingest", service_id: req.service_id, workflow_id: req.workflow_id, count: req.count });

@@ -4,6 +4,7 @@ import { openDb } from "../db/client";
 import { forgetDelivery, ingestWebhookLogs, rememberDelivery } from "../ingest/receive-webhook";
 import { verifyWebhookSignature, WEBHOOK_WINDOW_MS, webhookSecretName } from "../ingest/webhook-auth";
 import { parseWebhookBody, WebhookPayloadError } from "../ingest/webhook-payloads";
+import { BodyEncodingError, decodeContentEncoding } from "../ingest/decode-body";
 import { describeError, log } from "../log";
 import type { AppEnv } from "./app";
 import { z } from "zod";
@@ -12,6 +13,8 @@ import { ApiError, badRequest } from "./errors";
 
 /** Indexer deliveries can batch many blocks; still bounded. */
 const MAX_WEBHOOK_BODY = 1 << 20; // the JSON body limit (body-limits.ts) applies first anyway
+/** A gzip delivery may expand to this much. */
+const MAX_DECODED_WEBHOOK_BODY = 8 << 20;
 
 /**
  * `POST /webhooks/{source}?chain=evm:<id>`: logs pushed by an indexer (generic JSON-RPC logs,
@@ -32,8 +35,8 @@ const WEBHOOK_PATH = documentRoute({
   summary: "Chain logs pushed by an indexer, verified against the node's RPC, then enqueued",
   responses: { 202: "{received, enqueued, …}" },
   errors: {
-    400: "bad source, chain, JSON or delivery id", 401: "bad or stale signature", 404: "no secret for this source, or unknown chain",
-    409: "replayed delivery", 413: "body too large", 422: "bad payload", 429: "rate limited", 502: "could not verify against the chain",
+    400: "bad source, chain, JSON, gzip or delivery id", 401: "bad or stale signature", 404: "no secret for this source, or unknown chain",
+    409: "replayed delivery", 413: "body too large (1 MiB as sent, 8 MiB decompressed)", 415: "a Content-Encoding other than gzip", 422: "bad payload", 429: "rate limited", 502: "could not verify against the chain",
   },
 });
 
@@ -52,8 +55,13 @@ export const webhookRoutes = new Hono<AppEnv>().post(WEBHOOK_PATH, async (c) => 
 
   const declared = Number(c.req.header("content-length") ?? 0);
   if (declared > MAX_WEBHOOK_BODY) throw new ApiError(413, "body_too_large", `webhook bodies are limited to ${MAX_WEBHOOK_BODY} bytes`);
-  const raw = new Uint8Array(await c.req.arrayBuffer());
-  if (raw.length > MAX_WEBHOOK_BODY) throw new ApiError(413, "body_too_large", `webhook bodies are limited to ${MAX_WEBHOOK_BODY} bytes`);
+  const received = new Uint8Array(await c.req.arrayBuffer());
+  if (received.length > MAX_WEBHOOK_BODY) throw new ApiError(413, "body_too_large", `webhook bodies are limited to ${MAX_WEBHOOK_BODY} bytes`);
+  // Signatures cover the decoded JSON (QuickNode signs before it gzips).
+  const raw = await decodeContentEncoding(received, c.req.header("content-encoding"), MAX_DECODED_WEBHOOK_BODY).catch((e: unknown) => {
+    if (e instanceof BodyEncodingError) throw new ApiError(e.status, e.status === 415 ? "unsupported_encoding" : e.status === 413 ? "body_too_large" : "invalid_encoding", e.message);
+    throw e;
+  });
 
   const auth = await verifyWebhookSignature(c.req.raw.headers, raw, secret);
   if (!auth.ok) throw new ApiError(auth.status, auth.code, auth.message, undefined, WEBHOOK_CHALLENGE);

@@ -1,12 +1,15 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { services } from "../db/schema";
+import { droppedEvents, services } from "../db/schema";
+import { log } from "../log";
 import type { TriggerMessage } from "../queue/messages";
 import { logEventKey, logToTriggerData, type ChainLog } from "./log-to-trigger-data";
 
 /** Cloudflare Queues: at most 100 messages and 256 KB per sendBatch. */
 export const MAX_BATCH_MESSAGES = 100;
 export const MAX_BATCH_BYTES = 256 * 1024;
+/** Cloudflare Queues: at most 128 KB per message. */
+export const MAX_MESSAGE_BYTES = 128 * 1024;
 /** Room for per-message overhead the platform adds to each message's body. */
 const PER_MESSAGE_OVERHEAD = 128;
 
@@ -76,14 +79,44 @@ export function batchMessages(messages: readonly TriggerMessage[]): TriggerMessa
 }
 
 /**
- * Enqueues the messages within the queue's limits.
+ * Enqueues the messages within the queue's limits. A message over 128 KB (a log with a very large
+ * data field) cannot be sent at all: it is refused, logged, and, given `record`, written to dropped
+ * events, rather than failing the whole send again on every retry.
+ * @returns the messages refused as too large
  * @throws what the queue throws; messages of earlier batches may already be sent (the consumer dedupes)
  */
-export async function sendTriggerMessages(queue: Queue<TriggerMessage>, messages: readonly TriggerMessage[]): Promise<void> {
-  for (const batch of batchMessages(messages)) {
+export async function sendTriggerMessages(
+  queue: Queue<TriggerMessage>,
+  messages: readonly TriggerMessage[],
+  record?: { db: Db; source: string },
+): Promise<TriggerMessage[]> {
+  const refused = messages.filter((m) => estimateMessageBytes(m) > MAX_MESSAGE_BYTES);
+  const sendable = refused.length === 0 ? messages : messages.filter((m) => !refused.includes(m));
+  if (refused.length > 0) await recordOversized(refused, record);
+  for (const batch of batchMessages(sendable)) {
     // v8 serialisation carries bigints and byte arrays (the default, json, cannot).
     await queue.sendBatch(batch.map((body) => ({ body, contentType: "v8" as const })));
   }
+  return refused;
+}
+
+async function recordOversized(refused: readonly TriggerMessage[], record?: { db: Db; source: string }) {
+  const now = Date.now();
+  const rows = refused.map((m) => ({
+    source: record?.source ?? "unknown",
+    chain: chainOf(m),
+    eventKey: m.eventKey,
+    reason: `message_too_large: about ${estimateMessageBytes(m)} bytes, over the queue's ${MAX_MESSAGE_BYTES} per message`,
+    at: now,
+  }));
+  for (const row of rows) log("warn", "event refused: too large for a queue message", { subsys: "ingest", service_id: refused[0]!.serviceId, event_key: row.eventKey, reason: row.reason });
+  // One row per statement: D1 caps bound parameters.
+  if (record) for (const row of rows) await record.db.insert(droppedEvents).values(row);
+}
+
+function chainOf(m: TriggerMessage): string {
+  const d = m.data;
+  return "EvmContractEvent" in d ? d.EvmContractEvent.chain : "BlockInterval" in d ? d.BlockInterval.chain : "";
 }
 
 /** Service ids that are paused: their workflows get no tasks. */

@@ -39,7 +39,7 @@ export async function fireCronTriggers(db: Db, queue: Queue<TriggerMessage>, now
     if (upcoming !== undefined && (next === undefined || upcoming < next)) next = upcoming;
   }
 
-  await sendTriggerMessages(queue, messages);
+  await sendTriggerMessages(queue, messages, { db, source: "cron" });
   // One statement per workflow, in one batch: D1 caps bound parameters per statement.
   const updates = crons.map((wf) =>
     db

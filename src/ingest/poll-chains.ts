@@ -97,13 +97,13 @@ export async function pollChain(
       }
       messages.push(...buildLogMessages(chain.key, entry, ts, active, "poller"));
     }
-    await sendTriggerMessages(queue, messages);
+    const refused = await sendTriggerMessages(queue, messages, { db, source: "poller" });
     for (const { entry, uri } of upgrades) await onServiceUriUpdated!(chain.key, entry, uri);
     await setCursor(db, chain.key, to + 1n);
     if (messages.length > 0) {
-      log("info", "events enqueued", { subsys: "ingest", chain: chain.key, from, to, count: messages.length });
+      log("info", "events enqueued", { subsys: "ingest", chain: chain.key, from, to, count: messages.length - refused.length });
     }
-    enqueued += messages.length;
+    enqueued += messages.length - refused.length;
     from = to + 1n;
     if (upgrades.length > 0) state = await loadChainWatch(db, chain.key, true);
   }

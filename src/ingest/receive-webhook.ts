@@ -83,6 +83,6 @@ export async function ingestWebhookLogs(
     await db.insert(droppedEvents).values(dropped);
     for (const d of dropped) log("warn", "webhook event dropped", { subsys: "ingest", chain: chain.key, source, event_key: d.eventKey, reason: d.reason });
   }
-  await sendTriggerMessages(queue, messages);
-  return { received: logs.length, matched: matching.length, enqueued: messages.length, deferred, dropped: dropped.length };
+  const refused = await sendTriggerMessages(queue, messages, { db, source: `webhook:${source}` });
+  return { received: logs.length, matched: matching.length, enqueued: messages.length - refused.length, deferred, dropped: dropped.length + refused.length };
 }
