@@ -1,6 +1,5 @@
 import { createApp } from "./api/app";
-import { runCronTriggers } from "./ingest/fire-cron-triggers";
-import { pollChains } from "./ingest/poll-chains";
+import { runScheduled } from "./ingest/chain-poller";
 import type { SubmissionMessage, TriggerMessage } from "./queue/messages";
 import { consumeTriggers } from "./queue/consume-triggers";
 import { deliverSubmissions } from "./queue/deliver-submissions";
@@ -8,15 +7,19 @@ import { deliverSubmissions } from "./queue/deliver-submissions";
 export { TaskAggregator } from "./aggregate/task-aggregator";
 export { ChainSubmitter } from "./submit/chain-submitter";
 export { ServiceKeyValue } from "./execute/keyvalue/service-key-value";
+export { ChainPoller } from "./ingest/chain-poller";
 
 const app = createApp();
 
 export default {
   fetch: app.fetch,
 
-  /** Cron: poll every chain for trigger events from its persisted cursor; fire due cron workflows. */
+  /**
+   * Cron: poll every chain for trigger events from its persisted cursor and fire due cron workflows,
+   * or, with POLL_INTERVAL_MS set, keep the ChainPoller's alarm (which does that more often) armed.
+   */
   async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(Promise.all([pollChains(env), runCronTriggers(env)]));
+    ctx.waitUntil(runScheduled(env));
   },
 
   /** TRIGGERS: execute, sign, aggregate. SUBMISSIONS: deliver signed submissions to peers. */

@@ -1,0 +1,28 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ChainPoller, nextAlarmAt, pollIntervalMs } from "./chain-poller";
+
+describe("ChainPoller settings", () => {
+  it("reads POLL_INTERVAL_MS: unset or 0 is off, at least a second otherwise", () => {
+    expect(pollIntervalMs(undefined)).toBeUndefined();
+    expect(pollIntervalMs("0")).toBeUndefined();
+    expect(pollIntervalMs(" 5000 ")).toBe(5000);
+    expect(() => pollIntervalMs("500")).toThrow(/≥ 1000/);
+    expect(() => pollIntervalMs("2s")).toThrow(/POLL_INTERVAL_MS/);
+  });
+
+  it("wakes at the next cron tick when it comes before the interval is over", () => {
+    expect(nextAlarmAt(10_000, 5_000, undefined)).toBe(15_000);
+    expect(nextAlarmAt(10_000, 5_000, 12_000)).toBe(12_000);
+    expect(nextAlarmAt(10_000, 5_000, 60_000)).toBe(15_000);
+    expect(nextAlarmAt(10_000, 5_000, 9_000)).toBe(15_000);
+  });
+
+  it("arms no alarm while POLL_INTERVAL_MS is 0 (the minute cron polls)", async () => {
+    const stub = env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all"));
+    expect(await stub.ensureAlarm()).toBeUndefined();
+    await runInDurableObject(stub, async (_instance: ChainPoller, state) => {
+      expect(await state.storage.getAlarm()).toBeNull();
+    });
+  });
+});

@@ -1,0 +1,73 @@
+import { DurableObject } from "cloudflare:workers";
+import { describeError, log } from "../log";
+import { runCronTriggers } from "./fire-cron-triggers";
+import { pollChains } from "./poll-chains";
+
+/** Shortest interval the alarm accepts: below it a slow RPC would make runs overlap. */
+export const MIN_POLL_INTERVAL_MS = 1_000;
+
+/**
+ * The poll interval from POLL_INTERVAL_MS, or undefined when unset or 0 (the minute cron polls).
+ * @throws Error when it is not a whole number of milliseconds ≥ 1000
+ */
+export function pollIntervalMs(raw: string | undefined): number | undefined {
+  const text = raw?.trim() ?? "";
+  if (text === "" || text === "0") return undefined;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < MIN_POLL_INTERVAL_MS) throw new Error(`POLL_INTERVAL_MS must be 0 or a whole number ≥ ${MIN_POLL_INTERVAL_MS}`);
+  return ms;
+}
+
+/** When the alarm fires next: after the interval, or at the next cron tick if that is sooner. */
+export function nextAlarmAt(now: number, intervalMs: number, nextCronAtMs: number | undefined): number {
+  const regular = now + intervalMs;
+  return nextCronAtMs !== undefined && nextCronAtMs > now && nextCronAtMs < regular ? nextCronAtMs : regular;
+}
+
+/**
+ * One for the whole node (name "all"): polls every chain and fires cron workflows from its alarm,
+ * every POLL_INTERVAL_MS and at each cron tick, so polling is finer than the minute cron and a
+ * seconds cron fires on its second. The minute cron keeps the alarm armed (a lost alarm is re-armed
+ * within a minute). Runs never overlap: a Durable Object runs one alarm at a time. The cursors
+ * move as in the cron path, only after the events are enqueued.
+ */
+export class ChainPoller extends DurableObject<Env> {
+  /** Arms the alarm unless one is pending; returns when it will fire. */
+  async ensureAlarm(): Promise<number | undefined> {
+    const interval = pollIntervalMs(this.env.POLL_INTERVAL_MS);
+    if (interval === undefined) {
+      await this.ctx.storage.deleteAlarm();
+      return undefined;
+    }
+    const pending = await this.ctx.storage.getAlarm();
+    if (pending !== null) return pending;
+    const at = Date.now();
+    await this.ctx.storage.setAlarm(at);
+    return at;
+  }
+
+  override async alarm(): Promise<void> {
+    const interval = pollIntervalMs(this.env.POLL_INTERVAL_MS);
+    if (interval === undefined) return;
+    try {
+      // Both log and swallow their own failures: the alarm is always re-armed below.
+      const [, cron] = await Promise.all([pollChains(this.env), runCronTriggers(this.env)]);
+      await this.ctx.storage.setAlarm(nextAlarmAt(Date.now(), interval, cron?.nextAtMs));
+    } catch (e) {
+      log("warn", "poll alarm failed", { subsys: "ingest", error: describeError(e) });
+      await this.ctx.storage.setAlarm(Date.now() + interval);
+    }
+  }
+}
+
+/**
+ * The scheduled handler's work: with POLL_INTERVAL_MS set, make sure the ChainPoller's alarm is
+ * armed (it does the polling); otherwise poll and fire cron workflows right here.
+ */
+export async function runScheduled(env: Env): Promise<void> {
+  if (pollIntervalMs(env.POLL_INTERVAL_MS) !== undefined) {
+    await env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).ensureAlarm();
+    return;
+  }
+  await Promise.all([pollChains(env), runCronTriggers(env)]);
+}
