@@ -52,6 +52,8 @@ export default defineConfig({
           hookTimeout: 60_000,
           include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"],
           setupFiles: ["./test/worker/apply-migrations.ts"],
+          // an HTTP server on 127.0.0.1 for the component HTTP tests
+          globalSetup: ["./test/worker/http-server.global.ts"],
         },
       },
       {

@@ -8,6 +8,7 @@ export { TaskAggregator } from "./aggregate/task-aggregator";
 export { ChainSubmitter } from "./submit/chain-submitter";
 export { ServiceKeyValue } from "./execute/keyvalue/service-key-value";
 export { ChainPoller } from "./ingest/chain-poller";
+export { OutboundGate } from "./execute/outbound-gate";
 
 const app = createApp();
 

@@ -11,6 +11,7 @@ import { prepareComponent } from "./load-component";
 import { runAggregatorComponent, runOperatorComponent } from "./run-component";
 
 export { ServiceKeyValue } from "./keyvalue/service-key-value";
+export { OutboundGate } from "./outbound-gate";
 
 /** One exec request (JSON; bytes as 0x hex). */
 export interface ExecRequest {

@@ -43,7 +43,14 @@ export interface LoadedComponent {
   markWarm: () => void;
 }
 
-/** Loader id of a component's isolate. */
+/** Where a component worker's requests go: its gate (see outbound-gate.ts) or nowhere. Workers
+ * with different gates are different isolates, so `key` names the policy. */
+export interface ComponentOutbound {
+  key: string;
+  gate: Fetcher | null;
+}
+
+/** Loader id of a component's isolate (before its outbound key). */
 export function componentWorkerId(digest: string): string {
   return `component:${digest}:${RUNTIME_VERSION}`;
 }
@@ -62,9 +69,10 @@ const inflight = new Map<string, Promise<ComponentArtifacts>>();
 export async function loadComponent(
   env: Pick<Env, "LOADER" | "COMPONENTS">,
   digest: string,
-  options: { cpuLimitMs: number },
+  options: { cpuLimitMs: number; outbound?: ComponentOutbound },
 ): Promise<LoadedComponent> {
-  const id = componentWorkerId(digest);
+  const outbound = options.outbound ?? { key: "none", gate: null };
+  const id = `${componentWorkerId(digest)}:${outbound.key}`;
   const report: LoadReport = { loaded: false, transpiled: false, stagesMs: {} };
   let prefetched: ComponentArtifacts | undefined;
   if (!knownWorkers.has(id)) {
@@ -79,7 +87,7 @@ export async function loadComponent(
     try {
       const artifacts = prefetched ?? (await getArtifactsOnce(env, digest, report));
       prefetched = undefined;
-      return toWorkerCode(artifacts);
+      return toWorkerCode(artifacts, outbound.gate);
     } catch (e) {
       report.error = asExecutionError(e, digest);
       throw report.error;
@@ -173,7 +181,7 @@ async function getArtifacts(
   return artifacts;
 }
 
-function toWorkerCode(a: ComponentArtifacts): WorkerLoaderWorkerCode {
+function toWorkerCode(a: ComponentArtifacts, gate: Fetcher | null): WorkerLoaderWorkerCode {
   const modules: Record<string, WorkerLoaderModule | string> = {
     "main.js": { js: guestSource },
     "component.js": { js: a.js },
@@ -187,9 +195,10 @@ function toWorkerCode(a: ComponentArtifacts): WorkerLoaderWorkerCode {
     compatibilityDate: GUEST_COMPATIBILITY_DATE,
     mainModule: "main.js",
     modules,
-    // Nothing is granted: no bindings, no secrets, no network. Per-run data arrives in the call.
+    // Nothing is granted: no bindings, no secrets. Per-run data and storage arrive with the call;
+    // the network only through the gate of the worker's allowed_http_hosts, or not at all.
     env: {},
-    globalOutbound: null,
+    globalOutbound: gate,
   };
 }
 

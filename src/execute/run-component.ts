@@ -8,7 +8,9 @@ import { hexToBytes } from "viem";
 import type { AggregatorAction, AggregatorCall, AggregatorInput } from "./aggregator-types";
 import { ExecutionError } from "./errors";
 import type { GuestEventId, GuestInvocation, GuestOutcome } from "./guest/protocol";
+import { exports } from "cloudflare:workers";
 import { ComponentHost } from "./host/component-host";
+import { outboundPolicyKey, toOutboundPolicy, type OutboundPolicy } from "./outbound-policy";
 import { loadComponent } from "./load-component";
 import { DEFAULT_TIME_LIMIT_SECONDS } from "./runtime-config";
 import {
@@ -168,7 +170,9 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
 
   const limitSeconds = component.time_limit_seconds ?? DEFAULT_TIME_LIMIT_SECONDS;
   const limitMs = Number(limitSeconds) * 1000;
-  const { guest, report, markWarm } = await loadComponent(env, digest, { cpuLimitMs: limitMs });
+  const policy = toOutboundPolicy(component.permissions.allowed_http_hosts);
+  const outbound = { key: outboundPolicyKey(policy), gate: policy ? gateExports().OutboundGate({ props: policy }) : null };
+  const { guest, report, markWarm } = await loadComponent(env, digest, { cpuLimitMs: limitMs, outbound });
   const prepareMs = Date.now() - started;
 
   let outcome: GuestOutcome;
@@ -237,6 +241,12 @@ function componentDigest(source: Component["source"]): string | undefined {
   if ("digest" in source) return source.digest;
   if ("download" in source) return source.download.digest;
   return source.registry.digest;
+}
+
+/** The OutboundGate loopback of whichever Worker runs this (the node, or the exec Worker). */
+function gateExports(): { OutboundGate: (options: { props: OutboundPolicy }) => Fetcher } {
+  if ((exports as unknown as Record<string, unknown>).OutboundGate === undefined) throw new ExecutionError("instantiate", "this Worker exports no OutboundGate: component HTTP cannot be gated");
+  return exports as unknown as ReturnType<typeof gateExports>;
 }
 
 /** The WAVS_ENV_* secrets this component was granted by name; nothing else from env. */

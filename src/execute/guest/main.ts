@@ -29,6 +29,7 @@ import componentInfo from "wavs-guest:component-info";
 import { computeEventId } from "../../sign/event-id";
 import type { ComponentHostApi } from "../host/component-host";
 import { createKeyValueImports } from "./keyvalue-imports";
+import "./outbound-fetch";
 import type { GuestCall, GuestOutcome, GuestStats, HostLogLevel, WitEvmChainConfig } from "./protocol";
 
 const MAX_LOG_LINES = 500;
