@@ -6,6 +6,8 @@
 import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -123,7 +125,11 @@ describe("POST /services on a running node: each failure has its status and code
     await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
     closedPort = (probe.address() as AddressInfo).port;
     await new Promise((r) => probe.close(r));
-    server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"name":"no workflows"}'));
+    server = createServer((req, res) => {
+      const wasm = /^\/components\/([a-z-]+\.wasm)$/.exec(req.url ?? "");
+      if (wasm) return void res.writeHead(200, { "content-type": "application/wasm" }).end(readFileSync(join(COMPONENTS, wasm[1]!)));
+      res.writeHead(200, { "content-type": "application/json" }).end('{"name":"no workflows"}');
+    });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -163,9 +169,56 @@ describe("POST /services on a running node: each failure has its status and code
     expect(res).toMatchObject({ status: 404, error: { code: "no_service_uri" } });
   });
 
-  it("registers none of them", async () => {
+  /** Saves service JSON whose components are downloads, then registers it directly. */
+  async function registerDownloads(address: string, operator: { uri: string; digest: string }, aggregator: { uri: string; digest: string }) {
+    const component = (download: { uri: string; digest: string }) => ({
+      source: { download },
+      permissions: { allowed_http_hosts: "none", file_system: false, raw_sockets: false, dns_resolution: false },
+      fuel_limit: null, time_limit_seconds: null, config: {}, env_keys: [],
+    });
+    const service = {
+      name: "downloads",
+      workflows: {
+        manual: {
+          trigger: "manual",
+          component: component(operator),
+          submit: { aggregator: { url: running.devnet.nodes[0]!.url, component: component(aggregator), signature_kind: { algorithm: "secp256k1", prefix: "eip191" } } },
+        },
+      },
+      status: "active",
+      manager: { evm: { chain: running.devnet.chain.key, address } },
+    };
+    const node = running.devnet.nodes[0]!.url;
+    const headers = { authorization: `Bearer ${DEVNET_BEARER_TOKEN}`, "content-type": "application/json" };
+    const saved = await fetch(`${node}/dev/services`, { method: "POST", headers, body: JSON.stringify(service) });
+    expect(saved.status, await saved.clone().text()).toBe(200);
+    const { hash } = (await saved.json()) as { hash: string };
+    const res = await fetch(`${node}/dev/services/${hash}`, { method: "POST", headers });
+    return { status: res.status, error: res.status === 204 ? undefined : ((await res.json()) as { error: { code: string } }).error };
+  }
+  const digestOf = (name: string) => createHash("sha256").update(readFileSync(join(COMPONENTS, name))).digest("hex");
+
+  it("downloads operator and aggregator components, checking each digest: 422 on a mismatch, 502 when unreachable", async () => {
+    const trap = { uri: `${base}/components/trap.wasm`, digest: digestOf("trap.wasm") };
+    const aggregator = { uri: `${base}/components/timer-aggregator.wasm`, digest: digestOf("timer-aggregator.wasm") };
+    const node = running.devnet.nodes[0]!.url;
+    const stored = async (digest: string) => (await fetch(`${node}/components/${digest}`)).status;
+    expect(await stored(trap.digest)).toBe(404);
+    expect(await stored(aggregator.digest)).toBe(404);
+
+    const wrong = await registerDownloads(`0x${"61".repeat(20)}`, trap, { ...aggregator, digest: "00".repeat(32) });
+    expect(wrong).toMatchObject({ status: 422, error: { code: "digest_mismatch" } });
+    const gone = await registerDownloads(`0x${"62".repeat(20)}`, trap, { ...aggregator, uri: `http://127.0.0.1:${closedPort}/a.wasm` });
+    expect(gone).toMatchObject({ status: 502, error: { code: "component_unreachable" } });
+
+    expect(await registerDownloads(`0x${"63".repeat(20)}`, trap, aggregator)).toEqual({ status: 204, error: undefined });
+    expect(await stored(trap.digest)).toBe(200);
+    expect(await stored(aggregator.digest)).toBe(200); // the aggregator's too, which WAVS does not fetch
+  });
+
+  it("registers only the service whose components all arrived", async () => {
     const { service_ids } = (await (await fetch(`${running.devnet.nodes[0]!.url}/services`)).json()) as { service_ids: string[] };
-    expect(service_ids).toHaveLength(2); // the devnet's and the CLI-built one
+    expect(service_ids).toHaveLength(3); // the devnet's, the CLI-built one and the downloads
   });
 });
 
