@@ -9,6 +9,8 @@ import {
   storeComponent,
   type StoreComponentResult,
 } from "../execute/component-store";
+import { prepareComponent } from "../execute/load-component";
+import { describeError, log } from "../log";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
 import { ApiError, badRequest, notFound } from "./errors";
@@ -29,15 +31,27 @@ function limitComponentBody() {
   });
 }
 
-/** Stores the raw wasm body. @throws ApiError 400 invalid_component with the reason in details */
+/**
+ * Stores the raw wasm body, and transpiles it in the background (after the answer), so that the
+ * component's first run only loads its artifacts.
+ * @throws ApiError 400 invalid_component with the reason in details
+ */
 async function storeBody(c: Context<AppEnv>): Promise<StoreComponentResult> {
   const bytes = new Uint8Array(await c.req.arrayBuffer());
+  let stored: StoreComponentResult;
   try {
-    return await storeComponent(c.env, bytes);
+    stored = await storeComponent(c.env, bytes);
   } catch (e) {
     if (e instanceof InvalidComponentError) throw badRequest("invalid_component", e.message, { reason: e.reason });
     throw e;
   }
+  c.executionCtx.waitUntil(
+    prepareComponent(c.env, stored.digest).catch((e: unknown) =>
+      // not the uploader's problem: the first run transpiles again and reports what fails
+      log("warn", "transpile at upload failed", { subsys: "api", digest: stored.digest, error: describeError(e) }),
+    ),
+  );
+  return stored;
 }
 
 /** @throws ApiError 400 invalid_digest */

@@ -5,9 +5,13 @@
  */
 import { bytesToHex, type Hex } from "viem";
 import type { Service, TriggerData } from "../service/types";
+import { encodeTriggerDataSalt } from "../sign/event-id";
 import { storeComponent } from "./component-store";
 import { ExecutionError } from "./errors";
-import { prepareComponent } from "./load-component";
+import type { GuestCall, GuestOutcome } from "./guest/protocol";
+import { ComponentHost } from "./host/component-host";
+import { loadComponent, prepareComponent } from "./load-component";
+import { toWitComponent, toWitService, toWitTriggerAction } from "./wit-values";
 import { runAggregatorComponent, runOperatorComponent } from "./run-component";
 
 export { ServiceKeyValue } from "./keyvalue/service-key-value";
@@ -144,6 +148,8 @@ export interface BenchResponse {
   warmTotalMs: number;
   /** the export itself inside the dynamic worker, summed over the warm runs */
   guestRunTotalMs: number;
+  /** per-run means of batches of warm calls that skip parts of the path (see bench()) */
+  breakdownBatchMeansMs: Record<string, number[]>;
   /** warm runs that created an instance (0 when every call reused it) */
   instantiations: number;
   concurrentMs: number;
@@ -191,21 +197,45 @@ async function bench(env: Env, req: BenchRequest): Promise<BenchResponse> {
   const preparedColdMs = Date.now() - preparedStarted;
 
   // Warm, one at a time. Workers' clocks tick in whole milliseconds, so runs are timed in batches.
-  for (let i = 0; i < Math.min(20, req.iterations); i++) await run(digest);
-  const batchMeansMs: number[] = [];
+  // Beside each batch through the runtime, a batch of the same call with parts of the path left
+  // out (so what a part costs is a difference of medians); the three alternate, so that drift
+  // (JIT tier-up, other load on the machine) affects them alike.
+  const guestCall = benchGuestCall(digest, req.input);
+  const host = new ComponentHost(env, SERVICE_ID);
+  const { guest } = await loadComponent(env, digest, { cpuLimitMs: 30_000 });
   let guestRunTotalMs = 0;
   let instantiations = 0;
-  const warmStarted = Date.now();
-  for (let done = 0; done < req.iterations; done += req.batch) {
-    const t = Date.now();
-    for (let i = 0; i < req.batch; i++) {
+  const checked = async (outcome: Promise<GuestOutcome>): Promise<void> => {
+    const o = await outcome;
+    if (!o.ok) throw new Error(`bench call failed: ${o.message}`);
+  };
+  const variants: Record<string, () => Promise<unknown>> = {
+    runtime: async () => {
       const r = await run(digest);
       guestRunTotalMs += r.debug.stagesMs.run ?? 0;
       if (r.debug.instantiated) instantiations++;
+    },
+    // loader stub, entrypoint and host made per call, as runtime does; a prebuilt GuestCall
+    loadAndCall: async () =>
+      checked((await loadComponent(env, digest, { cpuLimitMs: 30_000 })).guest.call(guestCall, new ComponentHost(env, SERVICE_ID))),
+    // one entrypoint stub and one host for every call: the RPC and the guest alone
+    rpcAndGuest: () => checked(guest.call(guestCall, host) as Promise<GuestOutcome>),
+  };
+  for (let i = 0; i < Math.min(100, req.iterations); i++) for (const fn of Object.values(variants)) await fn();
+  guestRunTotalMs = 0;
+  instantiations = 0;
+  const means: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  let warmTotalMs = 0;
+  for (let done = 0; done < req.iterations; done += req.batch) {
+    for (const [name, fn] of Object.entries(variants)) {
+      const t = Date.now();
+      for (let i = 0; i < req.batch; i++) await fn();
+      const elapsed = Date.now() - t;
+      means[name]!.push(elapsed / req.batch);
+      if (name === "runtime") warmTotalMs += elapsed;
     }
-    batchMeansMs.push((Date.now() - t) / req.batch);
   }
-  const warmTotalMs = Date.now() - warmStarted;
+  const { runtime: batchMeansMs, ...breakdownBatchMeansMs } = means;
 
   // Concurrent: `concurrency` runs in flight at once.
   const concurrentStarted = Date.now();
@@ -225,12 +255,45 @@ async function bench(env: Env, req: BenchRequest): Promise<BenchResponse> {
     coldStagesMs: first.debug.stagesMs,
     preparedColdMs,
     preparedStagesMs: prepared.debug.stagesMs,
-    batchMeansMs,
+    batchMeansMs: batchMeansMs!,
+    breakdownBatchMeansMs,
     warmTotalMs,
     guestRunTotalMs,
     instantiations,
     concurrentMs,
     payload: new TextDecoder().decode(first.responses[0]?.payload ?? new Uint8Array()),
+  };
+}
+
+/** The GuestCall runOperatorComponent makes for the bench's service, built once. */
+function benchGuestCall(digest: string, input: Hex): GuestCall {
+  const component = {
+    source: { digest },
+    permissions: { allowed_http_hosts: "none" as const, file_system: false, raw_sockets: false, dns_resolution: false },
+    fuel_limit: null,
+    time_limit_seconds: null,
+    config: {},
+    env_keys: [],
+  };
+  const service: Service = {
+    name: "bench",
+    status: "active",
+    manager: { evm: { chain: CHAIN, address: `0x${"00".repeat(20)}` } },
+    workflows: { bench: { trigger: "manual", component, submit: "none" } },
+  };
+  return {
+    invocation: {
+      fn: "run",
+      action: toWitTriggerAction({ config: { service_id: SERVICE_ID, workflow_id: "bench", trigger: "manual" }, data: { Raw: hexBytes(input) } }),
+    },
+    service: toWitService(service),
+    serviceId: SERVICE_ID,
+    workflowId: "bench",
+    config: [],
+    environment: [],
+    evmChains: [],
+    eventId: { defaultSalt: encodeTriggerDataSalt({ Raw: hexBytes(input) }) },
+    allowedHttpHosts: toWitComponent(component).permissions.allowedHttpHosts,
   };
 }
 
