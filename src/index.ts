@@ -4,6 +4,7 @@ import type { SubmissionMessage, TriggerMessage } from "./queue/messages";
 import { consumeTriggers } from "./queue/consume-triggers";
 import { deliverSubmissions } from "./queue/deliver-submissions";
 
+export { AggregatorTimers } from "./aggregate/aggregator-timers";
 export { TaskAggregator } from "./aggregate/task-aggregator";
 export { ChainSubmitter } from "./submit/chain-submitter";
 export { ServiceKeyValue } from "./execute/keyvalue/service-key-value";

@@ -69,6 +69,11 @@ export type StartDevnetParameters = {
   nodeRpcUrls?: (anvilUrl: string) => string[];
   /** More plain vars for the nodes (e.g. webhook secrets in tests). */
   extraVars?: Record<string, string>;
+  /**
+   * The aggregator component: a built component's name under build/components (default
+   * "simple-aggregator") and config besides `chain` and `service_handler`.
+   */
+  aggregator?: { component: string; config?: Record<string, string> };
   onLog?: (line: string) => void;
   onStep?: (step: string) => void;
 };
@@ -80,6 +85,8 @@ export type DevnetNode = {
   running(): boolean;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Freezes or thaws the running node (see RunningNode.pause). */
+  pause(paused: boolean): void;
 };
 
 export type RunningDevnet = { devnet: Devnet; nodes: DevnetNode[]; stop(): Promise<void> };
@@ -95,7 +102,7 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
     cleanups.length = 0;
   };
   try {
-    const components = await readBuiltComponents();
+    const components = await readBuiltComponents(params.aggregator?.component);
 
     onStep("starting anvil");
     const anvil = await startAnvil({ port: await freePort(params.anvilPort ?? 8545) });
@@ -174,6 +181,7 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
         submitter: submitter.address,
         running: () => current !== undefined,
         start,
+        pause: (paused) => current?.pause(paused),
         stop: async () => {
           const was = current;
           current = undefined;
@@ -211,6 +219,7 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
       contracts,
       squareDigest,
       aggregatorDigest,
+      aggregatorConfig: params.aggregator?.config ?? {},
     });
     const { hash } = await api.post<{ hash: string }>("/dev/services", serviceJson);
     await managerAdmin(anvil.rpcUrl, contracts.serviceManager, async (write) => {
@@ -245,12 +254,12 @@ export async function writeDevnetJson(devnet: Devnet, path = join(process.cwd(),
   await writeFile(path, JSON.stringify(devnet, null, 2) + "\n");
 }
 
-async function readBuiltComponents() {
+async function readBuiltComponents(aggregator = "simple-aggregator") {
   const dir = join(process.cwd(), "build", "components");
   try {
     return {
       square: await readFile(join(dir, "square.wasm")),
-      aggregator: await readFile(join(dir, "simple-aggregator.wasm")),
+      aggregator: await readFile(join(dir, `${aggregator}.wasm`)),
     };
   } catch {
     throw new Error("components are not built: run `npm run build` first");
@@ -264,6 +273,7 @@ function demoServiceJson(p: {
   contracts: { serviceManager: Address; trigger: Address; submit: Address };
   squareDigest: string;
   aggregatorDigest: string;
+  aggregatorConfig: Record<string, string>;
 }): string {
   const permissions = { allowed_http_hosts: "none", file_system: false, raw_sockets: false, dns_resolution: false };
   const component = (digest: string, config: Record<string, string>) => ({
@@ -290,6 +300,7 @@ function demoServiceJson(p: {
           aggregator: {
             url: p.nodeUrl,
             component: component(p.aggregatorDigest, {
+              ...p.aggregatorConfig,
               chain: p.chainKey,
               service_handler: p.contracts.submit.toLowerCase(),
             }),

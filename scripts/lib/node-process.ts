@@ -29,7 +29,13 @@ export type StartNodeParameters = {
   timeoutMs?: number;
 };
 
-export type RunningNode = { url: string; port: number; stop(): Promise<void> };
+export type RunningNode = {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the node's processes: up, but answering nobody (tests of slow peers). */
+  pause(paused: boolean): void;
+};
 
 /** A free TCP port on 127.0.0.1, preferring `preferred` when it is free. */
 export async function freePort(preferred = 0): Promise<number> {
@@ -108,12 +114,19 @@ export async function startNode(params: StartNodeParameters): Promise<RunningNod
     (stopping ??= (async () => {
       try {
         process.kill(-child.pid!, "SIGTERM");
+        process.kill(-child.pid!, "SIGCONT"); // a paused node must wake up to hear it
       } catch {}
       const timer = setTimeout(killGroup, 5_000);
       await exited;
       clearTimeout(timer);
       process.removeListener("exit", killGroup);
     })());
+
+  const pause = (paused: boolean) => {
+    try {
+      process.kill(-child.pid!, paused ? "SIGSTOP" : "SIGCONT");
+    } catch {}
+  };
 
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
@@ -122,7 +135,7 @@ export async function startNode(params: StartNodeParameters): Promise<RunningNod
   while (Date.now() < deadline && !dead) {
     try {
       const res = ready ? await fetch(`${url}/`) : undefined;
-      if (res?.ok) return { url, port, stop };
+      if (res?.ok) return { url, port, stop, pause };
     } catch {}
     await new Promise((r) => setTimeout(r, 200));
   }

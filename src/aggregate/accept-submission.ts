@@ -1,14 +1,24 @@
-import { isAddress, type Hex } from "viem";
+import type { Hex } from "viem";
 import { chainByKey } from "../config";
 import { openDb } from "../db/client";
 import { taskSteps } from "../db/schema";
-import { log } from "../log";
+import { recordTaskStep } from "../db/tasks";
+import { ExecutionError } from "../execute/run-component";
+import { describeError, log } from "../log";
 import { findService } from "../service/service-registry";
-import type { Service } from "../service/types";
 import { recoverEnvelopeSigner } from "../sign/envelope";
 import { readSignerStanding } from "./authenticate-signer";
-import type { ParsedSubmission } from "./submission";
+import { AggregatorActionError, runAggregatorStep, type AggregatorStepOutcome } from "./run-aggregator";
+import { SubmissionError, type ParsedSubmission } from "./submission";
 import type { AggregationStatus } from "./task-aggregator";
+
+/** What a node answers for an accepted submission: the state of the task it went to, if any. */
+export type AcceptedSubmission =
+  | AggregationStatus
+  /** the aggregator component asked for a timer: the signature is counted when it fires */
+  | { status: "timer"; signers: Hex[] }
+  /** the aggregator component asked for nothing: the signature is not counted */
+  | { status: "no_action"; signers: Hex[] };
 
 /** A submission this node will never count; `status` is the HTTP status it answers with. */
 export class SubmissionRefusedError extends Error {
@@ -22,46 +32,15 @@ export class SubmissionRefusedError extends Error {
   }
 }
 
-/** Where a workflow's results land. */
-export interface SubmitTarget {
-  chain: string;
-  handler: Hex;
-}
-
 /**
- * The workflow's submit target. Until aggregator components run here, it is read from the aggregator
- * component's `chain` and `service_handler` config, as WAVS's simple aggregator does.
- * @throws SubmissionRefusedError 422 when the workflow does not submit or the config is incomplete
+ * Authenticates a signed submission and runs the workflow's aggregator component on it (see
+ * run-aggregator.ts): the service must be registered here, the signature must recover, and the
+ * signer must be a registered signing key whose operator has weight > 0 in the service's manager.
+ * Refusals are recorded in the task's timeline (without creating a task) and never counted.
+ * @throws SubmissionRefusedError for a submission that will never count (the aggregator component
+ *   failing included); anything else is transient
  */
-export function readSubmitTarget(service: Service, workflowId: string): SubmitTarget {
-  const submit = service.workflows[workflowId]?.submit;
-  if (!submit || submit === "none") {
-    throw new SubmissionRefusedError(422, "workflow_does_not_submit", `workflow ${workflowId} has no aggregator`);
-  }
-  const { chain, service_handler: handler } = submit.aggregator.component.config;
-  if (!chain || !handler || !isAddress(handler)) {
-    throw new SubmissionRefusedError(
-      422,
-      "invalid_aggregator_config",
-      "the aggregator component config needs `chain` and `service_handler` (a 0x address)",
-    );
-  }
-  return { chain, handler: handler.toLowerCase() as Hex };
-}
-
-/** The TaskAggregator's name for one event and submit target. */
-export function taskAggregatorName(eventId: Hex, target: SubmitTarget): string {
-  return `${eventId.toLowerCase()}:${target.chain}:${target.handler.toLowerCase()}`;
-}
-
-/**
- * Authenticates a signed submission and hands it to its TaskAggregator: the service must be
- * registered here, the signature must recover, and the signer must be a registered signing key
- * whose operator has weight > 0 in the service's manager. Refusals are recorded in the task's
- * timeline (without creating a task) and never counted.
- * @throws SubmissionRefusedError for a submission that will never count; anything else is transient
- */
-export async function acceptSubmission(env: Env, submission: ParsedSubmission, via: "local" | "peer"): Promise<AggregationStatus> {
+export async function acceptSubmission(env: Env, submission: ParsedSubmission, via: "local" | "peer"): Promise<AcceptedSubmission> {
   const db = openDb(env.DB);
   const refuse = async (status: SubmissionRefusedError["status"], code: string, message: string, signer?: Hex): Promise<never> => {
     await db.insert(taskSteps).values({
@@ -80,7 +59,9 @@ export async function acceptSubmission(env: Env, submission: ParsedSubmission, v
   if (!service.workflows[submission.workflowId]) {
     throw new SubmissionRefusedError(404, "unknown_workflow", `workflow ${submission.workflowId} is not in the service`);
   }
-  const target = readSubmitTarget(service, submission.workflowId);
+  if (service.workflows[submission.workflowId]!.submit === "none") {
+    throw new SubmissionRefusedError(422, "workflow_does_not_submit", `workflow ${submission.workflowId} has no aggregator`);
+  }
 
   let signer: Hex;
   try {
@@ -92,20 +73,24 @@ export async function acceptSubmission(env: Env, submission: ParsedSubmission, v
   const standing = await readSignerStanding(await chainByKey(env, manager.chain), manager.address, signer);
   if (!standing.registered) return refuse(403, "signer_not_registered", standing.reason, signer);
 
-  const aggregator = env.TASK_AGGREGATOR.get(env.TASK_AGGREGATOR.idFromName(taskAggregatorName(submission.eventId, target)));
-  const result = await aggregator.addSubmission({
-    eventId: submission.eventId,
-    serviceId: submission.serviceId,
-    workflowId: submission.workflowId,
-    chain: target.chain,
-    handler: target.handler,
-    envelope: submission.envelope,
-    signer,
-    signature: submission.signature,
-    weight: standing.weight.toString(),
-    json: submission.json,
-  });
-  if (!result.accepted) return refuse(result.code === "invalid_signature" ? 422 : 409, result.code, result.message, signer);
-  const { accepted: _a, ...status } = result;
-  return status;
+  let outcome: AggregatorStepOutcome;
+  try {
+    outcome = await runAggregatorStep(env, service, "process-input", { submission, signer, weight: standing.weight.toString() });
+  } catch (e) {
+    if (e instanceof SubmissionError) return refuse(422, "invalid_body", e.message, signer);
+    if (e instanceof AggregatorActionError || (e instanceof ExecutionError && e.kind !== "out-of-time")) {
+      const task = { eventId: submission.eventId, serviceId: submission.serviceId, workflowId: submission.workflowId };
+      await recordTaskStep(db, task, "aggregator_failed", {}, { fn: "process-input", signer, error: describeError(e) });
+      return refuse(422, "aggregator_failed", `the aggregator component failed: ${describeError(e)}`, signer);
+    }
+    throw e;
+  }
+  const refused = outcome.submitted.find((r) => !r.accepted);
+  if (refused && !refused.accepted) return refuse(refused.code === "invalid_signature" ? 422 : 409, refused.code, refused.message, signer);
+  const last = outcome.submitted.at(-1);
+  if (last?.accepted) {
+    const { accepted: _a, target: _t, ...status } = last;
+    return status;
+  }
+  return { status: outcome.timers > 0 ? "timer" : "no_action", signers: [] };
 }

@@ -2,15 +2,18 @@ import { DurableObject } from "cloudflare:workers";
 import { decodeFunctionData, encodeFunctionData, type Hex } from "viem";
 import { publicClientFor } from "../chain/rpc";
 import { wavsHandlerAbi } from "../chain/wavs-abi";
-import { chainByKey } from "../config";
+import { chainByKey, nodeChains } from "../config";
 import { openDb } from "../db/client";
 import { recordTaskStep } from "../db/tasks";
+import { ExecutionError, runAggregatorComponent } from "../execute/run-component";
 import { describeError, log } from "../log";
+import { findService } from "../service/service-registry";
 import { recoverEnvelopeSigner, type Envelope } from "../sign/envelope";
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
 import { checkQuorum } from "../submit/submit-envelope";
+import { readAggregatorInput } from "./aggregator-input";
 import { aggregatorSettings, normalizeNodeUrl, rankAggregators } from "./peers";
 import { buildSignatureData } from "./signature-data";
 
@@ -26,17 +29,26 @@ export interface SignedSubmission {
   signature: Hex;
   /** The signer's operator weight in the service manager when it was authenticated. */
   weight: string;
-  /** The Submission JSON it came as (handed on to a peer that lacks it). */
+  /** The Submission JSON it came as (handed on to a peer that lacks it; the aggregator component's input). */
   json?: string;
+  /** The gas price (wei, decimal) the aggregator component's submit action asked for. */
+  gasPrice?: string;
 }
 
-export type AggregationPhase = "collecting" | "standby" | "submitting" | "landed" | "failed";
+/**
+ * `claiming`: about to submit, and telling peers so before looking at theirs one last time (two
+ * nodes that both claim both see it, and the later-ranked one yields).
+ */
+export type AggregationPhase = "collecting" | "standby" | "claiming" | "submitting" | "landed" | "failed";
 
 /** What a TaskAggregator answers about itself (also to peers at GET /aggregator/tasks/…). */
 export interface AggregationStatus {
   status: AggregationPhase;
   signers: Hex[];
   txHash?: Hex;
+  /** While submitting: the sending key and the transaction's nonce, so a standby can tell a slow transaction from a dead one. */
+  from?: Hex;
+  nonce?: number;
   error?: string;
   /** Set on an answer to a submission that arrived after the task landed. */
   burned?: boolean;
@@ -47,7 +59,7 @@ export type AddSubmissionResult =
   | { accepted: false; code: "envelope_mismatch" | "invalid_signature" | "target_mismatch"; message: string };
 
 interface AggregationState {
-  target: Omit<SignedSubmission, "signer" | "signature" | "weight">;
+  target: Omit<SignedSubmission, "signer" | "signature" | "weight" | "json" | "gasPrice">;
   signatures: Record<Hex, { signature: Hex; weight: string; at: number; json?: string }>;
   phase: AggregationPhase;
   /** Submission order among aggregating nodes for this event (0 submits first). */
@@ -56,11 +68,24 @@ interface AggregationState {
   requestId?: string;
   submitterKey?: string;
   txHash?: Hex;
+  from?: Hex;
+  nonce?: number;
   error?: string;
   burnUntil?: number;
   /** Consecutive grace periods in which no node ranked before us answered as alive. */
   silentChecks?: number;
+  /** Gas price (wei, decimal) from the aggregator component's latest submit action here. */
+  gasPrice?: string;
+  /** The signer whose submission last asked to submit here: its input goes to handle-submit-callback. */
+  askedBy?: Hex;
+  /** Transactions that nodes ranked before us reported while submitting, by node URL. */
+  peerTxs?: Record<string, { txHash: Hex; from: Hex; nonce: number }>;
+  /** handle-submit-callback, owed once the task landed or failed; stored before it runs. */
+  callback?: { txResult: { ok: Hex } | { err: string }; done: boolean };
 }
+
+/** What a peer answered about the task: its status, "absent" (up, but it has no such task yet), or undefined (unreachable). */
+type PeerAnswer = AggregationStatus | "absent" | undefined;
 
 /** A standby takes over only after this many silent grace periods: a slow peer is not a dead one. */
 const SILENT_CHECKS_BEFORE_TAKEOVER = 2;
@@ -99,7 +124,7 @@ export class TaskAggregator extends DurableObject<Env> {
       }
       let state = await this.load();
       if (!state) {
-        const { signer: _s, signature: _sig, weight: _w, json: _j, ...target } = submission;
+        const { signer: _s, signature: _sig, weight: _w, json: _j, gasPrice: _g, ...target } = submission;
         state = { target, signatures: {}, phase: "collecting" };
       } else if (!sameEnvelope(state.target.envelope, submission.envelope)) {
         return { accepted: false, code: "envelope_mismatch", message: "the envelope differs from the one this task started with" } as const;
@@ -109,6 +134,9 @@ export class TaskAggregator extends DurableObject<Env> {
       if (state.phase === "landed") return { accepted: true, ...this.statusOf(state), burned: true };
 
       state.signatures[recovered] = { signature: submission.signature, weight: submission.weight, at: Date.now(), json: submission.json };
+      // As WAVS: the latest submit action for this target decides the gas price.
+      state.gasPrice = submission.gasPrice;
+      state.askedBy = recovered;
       await this.save(state);
       await this.step(state, "signature_received", {}, { signer: recovered, weight: submission.weight, signers: Object.keys(state.signatures).length });
       if (state.phase === "collecting") {
@@ -132,7 +160,9 @@ export class TaskAggregator extends DurableObject<Env> {
       const state = await this.load();
       if (!state) return;
       try {
-        if (state.phase === "standby") await this.considerTakingOver(state);
+        if (state.callback && !state.callback.done) await this.runSubmitCallback(state);
+        else if (state.phase === "standby") await this.considerTakingOver(state);
+        else if (state.phase === "claiming") await this.claim(state);
         else if (state.phase === "submitting") await this.followTransaction(state);
         else if (state.phase === "landed" && Date.now() >= (state.burnUntil ?? 0)) await this.ctx.storage.deleteAll();
         else if (state.phase === "collecting" && Object.keys(state.signatures).length > 0) await this.evaluate(state);
@@ -157,6 +187,7 @@ export class TaskAggregator extends DurableObject<Env> {
       status: state.phase,
       signers: Object.keys(state.signatures) as Hex[],
       ...(state.txHash ? { txHash: state.txHash } : {}),
+      ...(state.phase === "submitting" && state.from && state.nonce !== undefined ? { from: state.from, nonce: state.nonce } : {}),
       ...(state.error ? { error: state.error } : {}),
     };
   }
@@ -200,71 +231,147 @@ export class TaskAggregator extends DurableObject<Env> {
       rank: state.rank,
       ...(ranking.length ? { ranking } : {}),
     });
-    if (state.rank === 0) {
-      // A node that comes back late may find the task already landed by a standby: adopt it.
-      const { landed, submitting } = await this.pollPeers(state, settings.peers.filter((p) => p !== settings.selfUrl));
-      if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
-      // A standby took over while we were away and its transaction is alive: never a second one.
-      if (!submitting) {
-        // A peer that landed it may be gone before telling anyone: the chain has the last word.
-        const onchain = settings.peers.length > 1 ? await this.findLandingOnchain(state) : undefined;
-        if (onchain) return this.adoptLanding(state, "chain", onchain);
-        return this.submit(state);
-      }
-    }
+    if (state.rank === 0) return this.claim(state);
     state.phase = "standby";
     await this.save(state);
     await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
   }
 
   /**
+   * Says "claiming" to anyone who asks, then looks at every peer: a landing (verified onchain) is
+   * adopted; a peer that is claiming or submitting too makes us yield and stand by (when two nodes
+   * claim at once, each sees the other's claim, so at most one goes on; a yielded rank 0 retakes
+   * after its grace periods); otherwise, after a last look at the chain, we submit.
+   */
+  private async claim(state: AggregationState): Promise<void> {
+    const settings = aggregatorSettings(this.env);
+    state.phase = "claiming";
+    await this.save(state);
+    // Evicted before deciding: the alarm claims again.
+    await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
+    const others = settings.peers.filter((p) => p !== settings.selfUrl);
+    const { landed, competing } = await this.pollPeers(state, others);
+    if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
+    if (competing.length > 0) {
+      state.phase = "standby";
+      state.silentChecks = 0;
+      await this.save(state);
+      await this.step(state, "claim_yielded", {}, { rank: state.rank, competing });
+      await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
+      return;
+    }
+    // A peer that landed it may be gone before telling anyone: the chain has the last word.
+    const onchain = others.length > 0 ? await this.findLandingOnchain(state) : undefined;
+    if (onchain) return this.adoptLanding(state, "chain", onchain);
+    return this.submit(state);
+  }
+
+  /**
    * After the grace period: any peer that has landed the task ends it for us too; a node ranked
-   * before us that is alive (collecting, standing by, submitting) keeps us waiting; if none is, we
-   * submit.
+   * before us that answers at all (even "no such task yet") is alive and keeps us waiting, and so
+   * does any peer claiming or submitting. Only after SILENT_CHECKS_BEFORE_TAKEOVER grace periods in
+   * which every node ranked before us was unreachable do we look whether what they may have sent can
+   * still land: a transaction they reported is watched until it lands (adopted) or can no longer
+   * land (reverted, or its nonce went to another transaction); then the chain is searched for a
+   * landing; only then do we claim.
    */
   private async considerTakingOver(state: AggregationState): Promise<void> {
     const settings = aggregatorSettings(this.env);
     const ranking = rankAggregators(state.target.eventId, settings.peers);
     const before = ranking.slice(0, ranking.indexOf(settings.selfUrl));
-    const { landed, alive, submitting, collecting } = await this.pollPeers(state, settings.peers.filter((p) => p !== settings.selfUrl), before);
+    const { landed, alive, competing, collecting, txs } = await this.pollPeers(state, settings.peers.filter((p) => p !== settings.selfUrl), before);
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     // A node ranked before us still collecting may have lost submissions (its queue, a restart):
     // hand it the ones we hold, so that it can submit rather than wait for us to take over.
     for (const { peer, signers } of collecting) await this.forwardMissing(state, peer, signers);
-    state.silentChecks = alive || submitting ? 0 : (state.silentChecks ?? 0) + 1;
+    state.peerTxs = { ...state.peerTxs, ...txs };
+    state.silentChecks = alive || competing.length > 0 ? 0 : (state.silentChecks ?? 0) + 1;
     await this.save(state);
     if (state.silentChecks < SILENT_CHECKS_BEFORE_TAKEOVER) {
       await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
       return;
+    }
+    for (const [peer, tx] of Object.entries(state.peerTxs ?? {})) {
+      if (!before.includes(peer)) continue;
+      const fate = await this.transactionFate(state, tx);
+      if (fate === "landed") return this.adoptLanding(state, peer, tx.txHash);
+      if (fate === "pending") {
+        // Slow, not dead: it may still land, and a second transaction would be a double.
+        log("info", "a silent peer's transaction may still land; waiting", { subsys: "aggregate", event_id: state.target.eventId, peer, tx_hash: tx.txHash });
+        await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
+        return;
+      }
     }
     // The node before us may have landed it and died before recording it: look at the chain first.
     const onchain = await this.findLandingOnchain(state);
     if (onchain) return this.adoptLanding(state, "chain", onchain);
     log("warn", "taking over the submission", { subsys: "aggregate", event_id: state.target.eventId, rank: state.rank, ranked_before: before });
     await this.step(state, "taking_over", {}, { rank: state.rank, ranked_before: before });
-    await this.submit(state);
+    await this.claim(state);
   }
 
-  /** Asks peers for their view of the task: a landing verified onchain, and whether any of `watch` is alive. */
+  /**
+   * Whether a transaction a peer reported can still land: "landed" (a successful handler call),
+   * "dead" (reverted, or its sender's nonce was used by another transaction, e.g. a replacement,
+   * which findLandingOnchain then finds if it landed), else "pending".
+   */
+  private async transactionFate(state: AggregationState, tx: { txHash: Hex; from: Hex; nonce: number }): Promise<"landed" | "dead" | "pending"> {
+    const client = publicClientFor(await chainByKey(this.env, state.target.chain));
+    const receipt = await client.getTransactionReceipt({ hash: tx.txHash }).catch(() => undefined);
+    if (receipt) return receipt.status === "success" && receipt.to?.toLowerCase() === state.target.handler.toLowerCase() ? "landed" : "dead";
+    const used = await client.getTransactionCount({ address: tx.from, blockTag: "latest" });
+    if (used > tx.nonce) {
+      // Mined between the two reads?
+      const late = await client.getTransactionReceipt({ hash: tx.txHash }).catch(() => undefined);
+      if (late?.status === "success") return "landed";
+      return "dead";
+    }
+    return "pending";
+  }
+
+  /**
+   * Asks peers for their view of the task: a landing verified onchain, whether any of `watch`
+   * answers at all, which peers are claiming or submitting, which of `watch` are still collecting
+   * (with the signers they hold), and the transactions `watch` reported.
+   */
   private async pollPeers(
     state: AggregationState,
     peers: string[],
     watch: string[] = [],
-  ): Promise<{ landed?: { peer: string; txHash: Hex }; alive: boolean; submitting: boolean; collecting: { peer: string; signers: Hex[] }[] }> {
-    const answers = await Promise.all(peers.map(async (peer) => ({ peer, status: await this.askPeer(peer, state) })));
+  ): Promise<{
+    landed?: { peer: string; txHash: Hex };
+    alive: boolean;
+    competing: string[];
+    collecting: { peer: string; signers: Hex[] }[];
+    txs: Record<string, { txHash: Hex; from: Hex; nonce: number }>;
+  }> {
+    const answers = await Promise.all(peers.map(async (peer) => ({ peer, answer: await this.askPeer(peer, state) })));
     let alive = false;
-    let submitting = false;
+    const competing: string[] = [];
     const collecting: { peer: string; signers: Hex[] }[] = [];
-    for (const { peer, status } of answers) {
-      if (!status) continue;
-      if (status.status === "landed" && status.txHash && (await this.landedOnchain(state, status.txHash))) {
-        return { landed: { peer, txHash: status.txHash }, alive: true, submitting: false, collecting: [] };
+    const txs: Record<string, { txHash: Hex; from: Hex; nonce: number }> = {};
+    for (const { peer, answer } of answers) {
+      if (answer === undefined) continue;
+      if (answer === "absent") {
+        if (watch.includes(peer)) {
+          alive = true;
+          collecting.push({ peer, signers: [] });
+        }
+        continue;
       }
-      if (status.status === "submitting") submitting = true;
-      if (watch.includes(peer) && status.status !== "failed") alive = true;
-      if (watch.includes(peer) && status.status === "collecting") collecting.push({ peer, signers: status.signers ?? [] });
+      if (answer.status === "landed" && answer.txHash) {
+        if (await this.landedOnchain(state, answer.txHash)) return { landed: { peer, txHash: answer.txHash }, alive: true, competing: [], collecting: [], txs: {} };
+        competing.push(peer); // our RPC has not seen it yet: never race it
+        continue;
+      }
+      if (answer.status === "claiming" || answer.status === "submitting") competing.push(peer);
+      if (answer.status === "submitting" && answer.txHash && answer.from && typeof answer.nonce === "number" && watch.includes(peer)) {
+        txs[peer] = { txHash: answer.txHash, from: answer.from, nonce: answer.nonce };
+      }
+      if (watch.includes(peer) && answer.status !== "failed") alive = true;
+      if (watch.includes(peer) && answer.status === "collecting") collecting.push({ peer, signers: answer.signers ?? [] });
     }
-    return { alive, submitting, collecting };
+    return { alive, competing, collecting, txs };
   }
 
   private async forwardMissing(state: AggregationState, peer: string, theirs: Hex[]): Promise<void> {
@@ -291,17 +398,27 @@ export class TaskAggregator extends DurableObject<Env> {
     state.phase = "landed";
     state.txHash = txHash;
     state.burnUntil = Date.now() + settings.burnMs;
+    state.callback = { txResult: { ok: txHash }, done: false };
     await this.save(state);
     await this.step(state, "landed_by_peer", { status: "landed", txHash }, { peer, tx_hash: txHash });
     await this.ctx.storage.setAlarm(state.burnUntil);
+    await this.runSubmitCallback(state);
   }
 
-  private async askPeer(peer: string, state: AggregationState): Promise<AggregationStatus | undefined> {
+  private async askPeer(peer: string, state: AggregationState): Promise<PeerAnswer> {
     const { eventId, chain, handler } = state.target;
     const url = `${normalizeNodeUrl(peer)}/aggregator/tasks/${eventId}?chain=${encodeURIComponent(chain)}&handler=${handler}`;
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) return undefined;
+      if (res.status === 404) {
+        const body = (await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
+        // Up and answering, without the task yet (its submissions are still on their way): alive.
+        return body?.error?.code === "task_not_found" ? "absent" : undefined;
+      }
+      if (!res.ok) {
+        await res.body?.cancel();
+        return undefined;
+      }
       const body = (await res.json()) as AggregationStatus;
       return typeof body?.status === "string" ? body : undefined;
     } catch {
@@ -355,6 +472,7 @@ export class TaskAggregator extends DurableObject<Env> {
     const account = parseSubmitterCredential(this.env.WAVS_AGGREGATOR_EVM_CREDENTIAL);
     state.submitterKey = `${target.chain}:${account.address.toLowerCase()}`;
     state.requestId = `${target.eventId}:${target.chain}:${target.handler.toLowerCase()}`;
+    state.from = account.address.toLowerCase() as Hex;
     state.phase = "submitting";
     await this.save(state);
     // If anything below throws, the alarm resumes from "submitting" (the request id keeps it to one tx).
@@ -384,8 +502,11 @@ export class TaskAggregator extends DurableObject<Env> {
       to: target.handler,
       data: encodeFunctionData({ abi: wavsHandlerAbi, functionName: "handleSignedEnvelope", args }),
       gas: (gas * 125n) / 100n,
+      ...(state.gasPrice !== undefined ? { gasPrice: BigInt(state.gasPrice) } : {}),
     })) as SendOutcome;
+    if (outcome.state === "refused") return this.fail(state, `the chain refused the transaction: ${outcome.reason}`);
     state.txHash = outcome.txHash;
+    state.nonce = outcome.nonce;
     await this.save(state);
     await this.step(state, "tx_sent", { status: "submitted", txHash: outcome.txHash }, { tx_hash: outcome.txHash, nonce: outcome.nonce, gas_limit: (gas * 125n) / 100n });
     await this.settle(state, outcome);
@@ -397,15 +518,17 @@ export class TaskAggregator extends DurableObject<Env> {
     const submitter = this.env.CHAIN_SUBMITTER.get(this.env.CHAIN_SUBMITTER.idFromName(state.submitterKey));
     const outcome = (await submitter.check(state.requestId)) as SendOutcome | undefined;
     if (!outcome) return this.submit(state); // stored intent, never handed over: hand it over now
-    if (outcome.txHash !== state.txHash) {
+    if (outcome.state === "refused") return this.fail(state, `the chain refused the transaction: ${outcome.reason}`);
+    if (outcome.txHash !== state.txHash || outcome.nonce !== state.nonce) {
       state.txHash = outcome.txHash;
+      state.nonce = outcome.nonce;
       await this.save(state);
       await this.step(state, "tx_replaced", { txHash: outcome.txHash }, { tx_hash: outcome.txHash, replacements: outcome.replacements });
     }
     await this.settle(state, outcome);
   }
 
-  private async settle(state: AggregationState, outcome: SendOutcome): Promise<void> {
+  private async settle(state: AggregationState, outcome: Exclude<SendOutcome, { state: "refused" }>): Promise<void> {
     if (outcome.state === "pending") {
       await this.ctx.storage.setAlarm(Date.now() + RECEIPT_POLL_MS);
       return;
@@ -418,6 +541,7 @@ export class TaskAggregator extends DurableObject<Env> {
     state.phase = "landed";
     state.txHash = outcome.txHash;
     state.burnUntil = Date.now() + settings.burnMs;
+    state.callback = { txResult: { ok: outcome.txHash }, done: false };
     await this.save(state);
     await this.step(state, "landed", { status: "landed", txHash: outcome.txHash }, {
       tx_hash: outcome.txHash,
@@ -427,6 +551,7 @@ export class TaskAggregator extends DurableObject<Env> {
     });
     await this.ctx.storage.setAlarm(state.burnUntil);
     log("info", "envelope landed", { subsys: "aggregate", event_id: state.target.eventId, tx_hash: outcome.txHash });
+    await this.runSubmitCallback(state);
   }
 
   /** Replays the call at the block before the reverted one to read the reason. */
@@ -451,9 +576,56 @@ export class TaskAggregator extends DurableObject<Env> {
   private async fail(state: AggregationState, error: string): Promise<void> {
     state.phase = "failed";
     state.error = error;
+    state.callback = { txResult: { err: error }, done: false };
     await this.save(state);
     await this.step(state, "submit_failed", { status: "failed", error }, { error });
     log("error", "submission failed", { subsys: "aggregate", event_id: state.target.eventId, error });
+    await this.runSubmitCallback(state);
+  }
+
+  /**
+   * Calls the aggregator component's handle-submit-callback once with the transaction hash or the
+   * error (owed since the state said so). A transient failure retries from the alarm; a component
+   * that fails is recorded and not called again.
+   */
+  private async runSubmitCallback(state: AggregationState): Promise<void> {
+    const callback = state.callback;
+    if (!callback || callback.done) return;
+    try {
+      await this.callSubmitCallback(state, callback.txResult);
+    } catch (e) {
+      log("warn", "submit callback will retry", { subsys: "aggregate", event_id: state.target.eventId, error: describeError(e) });
+      await this.ctx.storage.setAlarm(Date.now() + 2_000);
+      return;
+    }
+    callback.done = true;
+    await this.save(state);
+    if (state.phase === "landed" && state.burnUntil) await this.ctx.storage.setAlarm(state.burnUntil);
+  }
+
+  private async callSubmitCallback(state: AggregationState, txResult: { ok: Hex } | { err: string }): Promise<void> {
+    const { eventId, serviceId, workflowId } = state.target;
+    const registered = await findService(openDb(this.env.DB), serviceId);
+    const workflow = registered?.service.workflows[workflowId];
+    const json = (state.askedBy && state.signatures[state.askedBy]?.json) || Object.values(state.signatures).find((s) => s.json)?.json;
+    if (!registered || !workflow || workflow.submit === "none" || !json) return; // nothing to call back
+    const input = readAggregatorInput(json, { serviceId, workflowId, trigger: workflow.trigger, eventId });
+    const detail = "ok" in txResult ? { tx_hash: txResult.ok } : { error: txResult.err };
+    try {
+      const { logs } = await runAggregatorComponent(this.env, {
+        service: registered.service,
+        serviceId,
+        workflowId,
+        component: workflow.submit.aggregator.component,
+        call: { fn: "handle-submit-callback", input, txResult },
+        chains: await nodeChains(this.env),
+      });
+      // Silent callbacks (simple-aggregator's) add nothing to the timeline.
+      if (logs.length > 0) await this.step(state, "submit_callback", {}, { ...detail, logs: logs.slice(0, 20) });
+    } catch (e) {
+      if (!(e instanceof ExecutionError) || e.kind === "out-of-time") throw e;
+      await this.step(state, "submit_callback_failed", {}, { ...detail, callback_error: describeError(e) });
+    }
   }
 }
 

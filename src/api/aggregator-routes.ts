@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { isAddress, type Hex } from "viem";
-import { acceptSubmission, SubmissionRefusedError, taskAggregatorName } from "../aggregate/accept-submission";
+import { acceptSubmission, SubmissionRefusedError } from "../aggregate/accept-submission";
+import { taskAggregatorName } from "../aggregate/run-aggregator";
 import { readSubmission, submissionSchema, SubmissionError } from "../aggregate/submission";
 import type { AppEnv } from "./app";
 import { z } from "zod";

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { keccak256, type Hex, type LocalAccount } from "viem";
+import { BaseError, keccak256, RpcRequestError, type Hex, type LocalAccount } from "viem";
 import { chainByKey, type ChainSettings } from "../config";
 import { publicClientFor } from "../chain/rpc";
 import { describeError, log } from "../log";
@@ -18,6 +18,8 @@ export interface SendRequest {
 }
 
 export type SendOutcome =
+  /** The chain refused the first broadcast (e.g. insufficient funds for the fee): nothing was sent, the nonce is free again. */
+  | { state: "refused"; reason: string }
   | { state: "pending"; txHash: Hex; nonce: number; replacements: number }
   | { state: "mined"; txHash: Hex; success: boolean; blockNumber: bigint; gasUsed: bigint; nonce: number; replacements: number };
 
@@ -64,7 +66,18 @@ export class ChainSubmitter extends DurableObject<Env> {
       if (existing) return this.inspect(existing);
       const chain = await chainByKey(this.env, request.chain);
       const record: RequestRecord = { request, nonce: await this.takeNonce(chain), sent: [] };
-      await this.signAndBroadcast(chain, record);
+      try {
+        await this.signAndBroadcast(chain, record);
+      } catch (e) {
+        if (!isNodeRefusal(e)) throw e; // maybe sent (a timeout): the stored record finds out later
+        // The node answered no: the transaction is nowhere, so forget it and give the nonce back
+        // (calls are serialised, so nobody took a later one meanwhile).
+        await this.ctx.storage.delete(`req:${request.requestId}`);
+        if ((await this.ctx.storage.get<number>("next-nonce")) === record.nonce + 1) await this.ctx.storage.put("next-nonce", record.nonce);
+        const reason = describeError(e);
+        log("warn", "transaction refused by the chain", { subsys: "submit", request_id: request.requestId, error: reason });
+        return { state: "refused", reason };
+      }
       return this.inspect(record);
     });
   }
@@ -202,6 +215,11 @@ export class ChainSubmitter extends DurableObject<Env> {
     const n = Number(raw?.trim() || DEFAULT_STUCK_AFTER_MS);
     return Number.isInteger(n) && n > 0 ? n : DEFAULT_STUCK_AFTER_MS;
   }
+}
+
+/** The RPC node answered with an error (as opposed to not answering, when the transaction may have gone out). */
+function isNodeRefusal(e: unknown): boolean {
+  return e instanceof BaseError && e.walk((x) => x instanceof RpcRequestError) instanceof RpcRequestError;
 }
 
 function min(a: bigint, b: bigint): bigint {
