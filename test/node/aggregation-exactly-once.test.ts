@@ -1,0 +1,152 @@
+/**
+ * Exactly one transaction per event when the first submitter is slow rather than dead: three
+ * nodes, anvil with automine off so the first submitter's transaction stays pending, and that
+ * node frozen (SIGSTOP) so it answers nobody. The standbys must see that its transaction can still
+ * land and wait for it instead of sending their own; once it is mined they adopt it.
+ */
+import { writeFile } from "node:fs/promises";
+import { createPublicClient, createTestClient, decodeFunctionData, http, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
+import { addTrigger } from "../../scripts/lib/deploy-contracts";
+import { nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
+import { waitForResult } from "../../scripts/lib/wait-for-result";
+
+const GRACE_MS = 2_000;
+let running: RunningDevnet;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  running = await startDevnet({ anvilPort: 0, nodePort: 0, operators: 3, aggregatorGraceMs: GRACE_MS, pollIntervalMs: 1_000, onLog: (l) => logs.push(l) });
+}, 300_000);
+afterAll(async () => {
+  for (const n of running?.nodes ?? []) n.pause(false);
+  await running?.stop();
+  if (process.env.AGGREGATION_TEST_LOG) await writeFile(`${process.env.AGGREGATION_TEST_LOG}.once`, logs.join("\n"));
+}, 60_000);
+
+const rpc = () => running.devnet.chain.rpc_url;
+const client = () => createPublicClient({ transport: http(rpc()) });
+const anvil = () => createTestClient({ mode: "anvil", transport: http(rpc()) });
+
+type Status = { status: string; txHash?: Hex; from?: Hex; nonce?: number };
+async function statusOn(i: number, eventId: string): Promise<Status | undefined> {
+  const { chain, contracts } = running.devnet;
+  const res = await fetch(`${running.devnet.nodes[i]!.url}/aggregator/tasks/${eventId}?chain=${chain.key}&handler=${contracts.submit}`, {
+    signal: AbortSignal.timeout(5_000),
+  });
+  return res.ok ? ((await res.json()) as Status) : undefined;
+}
+type Task = { status: string; steps: { step: string }[] };
+const taskOn = (i: number, eventId: string) => nodeApi(running.devnet.nodes[i]!.url, "x").get<Task>(`/tasks/${eventId}`);
+
+async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`condition not met in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+}
+
+/** Every handler transaction, mined ones from the blocks, grouped by the envelope's event id. */
+async function handlerTxsByEvent(): Promise<Map<string, Hex[]>> {
+  const latest = await client().getBlockNumber();
+  const byEvent = new Map<string, Hex[]>();
+  for (let n = 0n; n <= latest; n++) {
+    const block = await client().getBlock({ blockNumber: n, includeTransactions: true });
+    for (const tx of block.transactions) {
+      if (tx.to?.toLowerCase() !== running.devnet.contracts.submit.toLowerCase()) continue;
+      const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
+      const eventId = (call.args![0] as { eventId: Hex }).eventId.toLowerCase();
+      byEvent.set(eventId, [...(byEvent.get(eventId) ?? []), tx.hash]);
+    }
+  }
+  return byEvent;
+}
+
+/** Fires a trigger with automine off: mines until the trigger itself is in, then leaves the rest pending. */
+async function fireWithAutomineOff(x: number): Promise<void> {
+  await anvil().setAutomine(false);
+  let done = false;
+  const fired = addTrigger({
+    rpcUrl: rpc(),
+    account: privateKeyToAccount(running.devnet.accounts.trigger_private_key),
+    trigger: running.devnet.contracts.trigger,
+    data: new TextEncoder().encode(`{"x":${x}}`),
+  }).finally(() => (done = true));
+  while (!done) {
+    await new Promise((r) => setTimeout(r, 200));
+    await anvil().mine({ blocks: 1 });
+  }
+  await fired;
+}
+
+describe("a slow first submitter", () => {
+  it("is waited for, not doubled: its pending transaction is the only one, and everyone adopts it", async () => {
+    await fireWithAutomineOff(8);
+    // Whichever node is ranked first for the event submits; its transaction stays in the pool.
+    const eventId = await eventually(
+      () => nodeApi(running.devnet.nodes[0]!.url, "x").get<{ tasks: { eventId: string }[] }>("/tasks?limit=1"),
+      (r) => r.tasks.length > 0,
+    ).then((r) => r.tasks[0]!.eventId);
+    const [first, sent] = await eventually(
+      async () => {
+        const statuses = await Promise.all([0, 1, 2].map((i) => statusOn(i, eventId).catch(() => undefined)));
+        const i = statuses.findIndex((s) => s?.status === "submitting" && s.txHash && s.nonce !== undefined);
+        return [i, statuses[i]] as const;
+      },
+      ([i]) => i >= 0,
+      90_000,
+    );
+    expect(await client().getTransaction({ hash: sent!.txHash! })).toMatchObject({ blockNumber: null });
+
+    // Let the standbys see it submitting, then freeze it: from now on it answers nobody.
+    await new Promise((r) => setTimeout(r, 2 * GRACE_MS));
+    running.nodes[first]!.pause(true);
+    // Well past the grace periods after which a standby used to take over.
+    await new Promise((r) => setTimeout(r, 6 * GRACE_MS));
+    const standbys = [0, 1, 2].filter((i) => i !== first);
+    for (const i of standbys) {
+      const task = await taskOn(i, eventId);
+      expect(task.steps.map((s) => s.step)).not.toContain("tx_sent");
+      expect((await statusOn(i, eventId))?.status).toBe("standby");
+    }
+
+    // The slow transaction lands; the standbys find it and adopt it.
+    await anvil().setAutomine(true);
+    await anvil().mine({ blocks: 1 });
+    for (const i of standbys) await eventually(() => statusOn(i, eventId), (s) => s?.status === "landed" && s.txHash === sent!.txHash, 60_000);
+    running.nodes[first]!.pause(false);
+    await eventually(() => statusOn(first, eventId), (s) => s?.status === "landed", 60_000);
+    expect((await handlerTxsByEvent()).get(eventId.toLowerCase())).toEqual([sent!.txHash]);
+  });
+
+  it("a first submitter frozen before it sent anything is taken over once, and stays quiet when it thaws", async () => {
+    // Node 0 frozen from the start: when it is ranked first for the event, a standby takes over.
+    running.nodes[0]!.pause(true);
+    await anvil().setAutomine(true);
+    const { triggerId } = await addTrigger({
+      rpcUrl: rpc(),
+      account: privateKeyToAccount(running.devnet.accounts.trigger_private_key),
+      trigger: running.devnet.contracts.trigger,
+      data: new TextEncoder().encode(`{"x":9}`),
+    });
+    const { eventId } = await waitForResult({ rpcUrl: rpc(), submit: running.devnet.contracts.submit, triggerId, timeoutMs: 120_000 });
+    running.nodes[0]!.pause(false);
+    // Node 0 catches up (poller, peers' queued submissions) and learns the landing instead of sending.
+    await eventually(() => statusOn(0, eventId), (s) => s?.status === "landed", 120_000);
+    await new Promise((r) => setTimeout(r, 3 * GRACE_MS));
+    expect((await handlerTxsByEvent()).get(eventId.toLowerCase())).toHaveLength(1);
+  });
+
+  it("across both, exactly one handler transaction per event", async () => {
+    const repeated = [...(await handlerTxsByEvent())].filter(([, txs]) => txs.length !== 1);
+    expect(repeated).toEqual([]);
+  });
+});
