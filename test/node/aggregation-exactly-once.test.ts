@@ -98,13 +98,15 @@ describe("a slow first submitter", () => {
     const [first, sent] = await eventually(
       async () => {
         const statuses = await Promise.all([0, 1, 2].map((i) => statusOn(i, eventId).catch(() => undefined)));
-        const i = statuses.findIndex((s) => s?.status === "submitting" && s.txHash && s.nonce !== undefined);
+        const i = statuses.findIndex((s) => s?.status === "submitting" && s.txHash);
         return [i, statuses[i]] as const;
       },
       ([i]) => i >= 0,
       90_000,
     );
     expect(await client().getTransaction({ hash: sent!.txHash! })).toMatchObject({ blockNumber: null });
+    // What lets a standby tell this transaction can still land.
+    expect(sent).toMatchObject({ from: expect.stringMatching(/^0x[0-9a-f]{40}$/), nonce: expect.any(Number) });
 
     // Let the standbys see it submitting, then freeze it: from now on it answers nobody.
     await new Promise((r) => setTimeout(r, 2 * GRACE_MS));
