@@ -5,10 +5,13 @@
  * land and wait for it instead of sending their own; once it is mined they adopt it.
  */
 import { writeFile } from "node:fs/promises";
-import { createPublicClient, createTestClient, decodeFunctionData, http, type Hex } from "viem";
+import { bytesToHex, createPublicClient, createTestClient, decodeFunctionData, http, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rankAggregators } from "../../src/aggregate/peers";
 import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
+import { logToTriggerData } from "../../src/ingest/log-to-trigger-data";
+import { computeEventId, encodeTriggerDataSalt } from "../../src/sign/event-id";
 import { addTrigger } from "../../scripts/lib/deploy-contracts";
 import { nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
 import { waitForResult } from "../../scripts/lib/wait-for-result";
@@ -111,9 +114,14 @@ describe("a slow first submitter", () => {
     // Let the standbys see it submitting, then freeze it: from now on it answers nobody.
     await new Promise((r) => setTimeout(r, 2 * GRACE_MS));
     running.nodes[first]!.pause(true);
-    // Well past the grace periods after which a standby used to take over.
-    await new Promise((r) => setTimeout(r, 6 * GRACE_MS));
+    // Wait for the next standby's decision: past its silent grace periods (each poll of the frozen
+    // node times out), it either takes over or sees that the pending transaction may still land.
+    // (The last-ranked standby keeps waiting for the one before it, which answers.)
     const standbys = [0, 1, 2].filter((i) => i !== first);
+    const decided = (i: number) =>
+      logs.some((l) => l.startsWith(`[node${i}]`) && l.includes(eventId) && (l.includes("may still land") || l.includes("taking over")));
+    await eventually(async () => standbys.some(decided), (ok) => ok, 180_000);
+    await new Promise((r) => setTimeout(r, 2 * GRACE_MS)); // a takeover's transaction would be out by now
     for (const i of standbys) {
       const task = await taskOn(i, eventId);
       expect(task.steps.map((s) => s.step)).not.toContain("tx_sent");
@@ -127,25 +135,33 @@ describe("a slow first submitter", () => {
     running.nodes[first]!.pause(false);
     await eventually(() => statusOn(first, eventId), (s) => s?.status === "landed", 60_000);
     expect((await handlerTxsByEvent()).get(eventId.toLowerCase())).toEqual([sent!.txHash]);
-  });
+  }, 420_000);
 
   it("a first submitter frozen before it sent anything is taken over once, and stays quiet when it thaws", async () => {
-    // Node 0 frozen from the start: when it is ranked first for the event, a standby takes over.
-    running.nodes[0]!.pause(true);
     await anvil().setAutomine(true);
-    const { triggerId } = await addTrigger({
+    const fired = await addTrigger({
       rpcUrl: rpc(),
       account: privateKeyToAccount(running.devnet.accounts.trigger_private_key),
       trigger: running.devnet.contracts.trigger,
       data: new TextEncoder().encode(`{"x":9}`),
     });
-    const { eventId } = await waitForResult({ rpcUrl: rpc(), submit: running.devnet.contracts.submit, triggerId, timeoutMs: 120_000 });
-    running.nodes[0]!.pause(false);
-    // Node 0 catches up (poller, peers' queued submissions) and learns the landing instead of sending.
-    await eventually(() => statusOn(0, eventId), (s) => s?.status === "landed", 120_000);
+    // Freeze the node ranked first for this event as soon as the event exists (the nodes poll every second).
+    const receipt = await client().getTransactionReceipt({ hash: fired.txHash });
+    const block = await client().getBlock({ blockNumber: receipt.blockNumber });
+    const { service, chain, nodes } = running.devnet;
+    const salt = encodeTriggerDataSalt(logToTriggerData(chain.key, receipt.logs[0]!, block.timestamp));
+    const eventId = bytesToHex(computeEventId(service.id, service.workflow_id, salt));
+    const first = nodes.findIndex((n) => n.url === rankAggregators(eventId, nodes.map((m) => m.url))[0]);
+    running.nodes[first]!.pause(true);
+    const landed = await waitForResult({ rpcUrl: rpc(), submit: running.devnet.contracts.submit, triggerId: fired.triggerId, timeoutMs: 180_000 });
+    expect(landed.eventId.toLowerCase()).toBe(eventId);
+    running.nodes[first]!.pause(false);
+    // It catches up (poller, peers' queued submissions) and learns of the landing instead of sending.
+    await eventually(() => statusOn(first, eventId), (s) => s?.status === "landed", 120_000);
     await new Promise((r) => setTimeout(r, 3 * GRACE_MS));
-    expect((await handlerTxsByEvent()).get(eventId.toLowerCase())).toHaveLength(1);
-  });
+    expect((await taskOn(first, eventId)).steps.map((s) => s.step)).not.toContain("tx_sent");
+    expect((await handlerTxsByEvent()).get(eventId)).toHaveLength(1);
+  }, 300_000);
 
   it("across both, exactly one handler transaction per event", async () => {
     const repeated = [...(await handlerTxsByEvent())].filter(([, txs]) => txs.length !== 1);
