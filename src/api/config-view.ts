@@ -26,6 +26,7 @@ export type ConfigView = {
   chains: (Omit<ChainSettings, "rpc_url" | "ws_endpoints"> & { rpc_url: string; ws_endpoints?: string[] })[];
   secrets: Record<string, "set" | "unset">;
   component_env_keys: string[];
+  webhook_secrets: string[];
   cors_origins: string[];
   limits: Record<string, unknown>;
 };
@@ -51,6 +52,8 @@ export function describeConfig(p: {
     secrets: Object.fromEntries(SECRET_NAMES.map((n) => [n, p.isSet(n) ? "set" : "unset"])),
     // Component secrets: names only, as a service's env_keys would list them.
     component_env_keys: p.envKeys.filter((k) => k.startsWith("WAVS_ENV_")).sort(),
+    // Which webhook sources can deliver (one secret each): names only.
+    webhook_secrets: p.envKeys.filter((k) => k.startsWith("WEBHOOK_SECRET_")).sort(),
     cors_origins: p.corsOrigins,
     limits: p.limits,
   };

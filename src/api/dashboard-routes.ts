@@ -10,12 +10,12 @@ import { readChainHeads } from "./chain-heads";
 const DASHBOARD_PATH = documentRoute({
   method: "get", path: "/", tag: "node",
   summary: "The dashboard (Accept: text/html); a JSON pointer to the node's routes otherwise",
-  responses: { 200: { description: "the dashboard page, or {name, dashboard, metrics, schema}", contentType: "text/html" } },
+  responses: { 200: { description: "the dashboard page, or {name, dashboard, metrics, schema, api_docs}", contentType: "text/html" } },
 });
 
 export const dashboardRoutes = new Hono<AppEnv>().get(DASHBOARD_PATH, async (c) => {
   if (!c.req.header("accept")?.includes("text/html")) {
-    return c.json({ name: "wavs-edge", dashboard: "open / in a browser", metrics: "/metrics", schema: "/schemas/service.json" });
+    return c.json({ name: "wavs-edge", dashboard: "open / in a browser", metrics: "/metrics", schema: "/schemas/service.json", api_docs: "/api-docs" });
   }
   const data = await collectDashboard(openDb(c.env.DB), await readChainHeads(c.env));
   return c.html(renderDashboard(data));

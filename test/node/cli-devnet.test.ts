@@ -280,7 +280,7 @@ describe("wavs-edge without a node", () => {
     const bad = await cli(["service", "--file", file, "component", "env", "--workflow-id", "every-ten", "--values", "API_KEY"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe("error: env keys must start with WAVS_ENV_: API_KEY\n");
-  });
+  }, 600_000); // fourteen CLI processes, each starting tsx: slow on a loaded 2-core machine
 
   it("explains what validate refuses", async () => {
     const file = "draft.json";

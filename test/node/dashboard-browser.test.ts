@@ -123,8 +123,25 @@ describe("dashboard at /", () => {
     expect(task.steps[0]!.detail.kind).toBe("component-error");
   });
 
+  it("serves the interactive API page: every generated operation listed, and one sent from the page", async () => {
+    const url = running.devnet.nodes[0]!.url;
+    const doc = (await (await fetch(`${url}/api-docs/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${url}/api-docs`);
+    await page.locator("details.op").first().waitFor();
+    expect(await page.locator("details.op").count()).toBe(operations);
+    const health = page.locator("details.op", { hasText: "/health" }).first();
+    await health.locator("summary").click();
+    await health.locator("button").click();
+    await expect.poll(() => health.locator("pre.out").textContent(), { timeout: 30_000 }).toMatch(/^200 OK\n\{"timestamp"/);
+    expect(errors).toEqual([]);
+  });
+
   it("answers JSON clients at / with where to look", async () => {
     const res = await fetch(running.devnet.nodes[0]!.url + "/", { headers: { accept: "application/json" } });
-    expect(((await res.json()) as { name: string }).name).toBe("wavs-edge");
+    expect(await res.json()).toMatchObject({ name: "wavs-edge", metrics: "/metrics", api_docs: "/api-docs" });
   });
 });
