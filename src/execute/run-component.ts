@@ -190,6 +190,7 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
         environment: grantedEnvironment(env, component.env_keys),
         evmChains: params.chains.map((c) => [c.key, toWitEvmChainConfig(c)]),
         eventId: params.eventId,
+        deadline: callStarted + limitMs,
         allowedHttpHosts: toWitComponent(component).permissions.allowedHttpHosts,
       }, new ComponentHost(env, params.serviceId)) as Promise<GuestOutcome>,
       new Promise<never>((_, reject) => {

@@ -91,4 +91,19 @@ describe("component instances", () => {
     const settled = await Promise.allSettled([count(service, serviceId), count(service, serviceId), count(service, serviceId)]);
     expect(settled.map((s) => (s.status === "fulfilled" ? s.value : "trap"))).toEqual(["1", "2", "trap"]);
   });
+
+  it("are abandoned when a run outlives its time limit, so the calls behind it are not held up", async () => {
+    const base = await stored("wasi-probe");
+    const serviceId = newServiceId();
+    const withLimit = (seconds: bigint): Service => ({
+      ...base,
+      workflows: { default: { ...base.workflows.default!, component: { ...base.workflows.default!.component, time_limit_seconds: seconds } } },
+    });
+    // wasi-probe runs under JSPI: "sleep-long" suspends for 8 s
+    await expect(run(withLimit(1n), serviceId, "sleep-long")).rejects.toMatchObject({ kind: "out-of-time" });
+    // queued behind the sleeping run this would wait ~7 s and so exceed its own 4 s limit
+    const next = await run(withLimit(4n), serviceId, "env");
+    expect(utf8(next.responses[0]!.payload)).toBe("[]");
+    expect(next.debug.instantiated).toBe(true);
+  });
 });

@@ -80,6 +80,8 @@ interface Slot {
   instance?: { root: Record<string, unknown>; flush: () => void };
   /** read by the instance's imports; set only while a call runs */
   current?: CallContext;
+  /** when the running call's caller gives up on it (epoch ms); unset between calls */
+  deadline?: number;
 }
 
 const slots = new Map<string, Slot>();
@@ -104,7 +106,10 @@ function slotKey(call: GuestCall): string {
 function takeSlot(key: string): Slot {
   let slot = slots.get(key);
   if (slot) slots.delete(key);
-  else slot = { key, tail: Promise.resolve(), pending: 0 };
+  // A run still going past its deadline (under JSPI, a wait that may never end) would hold up
+  // every call behind it: those get a new slot and instance, and the old run finishes unobserved.
+  if (slot?.deadline !== undefined && Date.now() >= slot.deadline) slot = undefined;
+  slot ??= { key, tail: Promise.resolve(), pending: 0 };
   slots.set(key, slot);
   for (const [k, s] of slots) {
     if (slots.size <= MAX_INSTANCES) break;
@@ -133,6 +138,7 @@ async function runOnce(slot: Slot, call: GuestCall, hostApi: ComponentHostApi): 
   }
 
   slot.current = { call, hostApi, pushLog };
+  slot.deadline = call.deadline;
   try {
     if (!slot.instance) {
       const started = performance.now();
@@ -156,6 +162,7 @@ async function runOnce(slot: Slot, call: GuestCall, hostApi: ComponentHostApi): 
     return outcome;
   } finally {
     slot.current = undefined;
+    slot.deadline = undefined;
   }
 }
 

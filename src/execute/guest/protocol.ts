@@ -150,6 +150,8 @@ export interface GuestCall {
   environment: [string, string][];
   evmChains: [string, WitEvmChainConfig][];
   eventId: GuestEventId;
+  /** when the caller gives up on the run (epoch ms; its time_limit_seconds from the call) */
+  deadline: number;
   /** the running component's own permission (an aggregator's, not its workflow's) */
   allowedHttpHosts: WitComponent["permissions"]["allowedHttpHosts"];
 }
