@@ -198,7 +198,7 @@ describe("operators going down", () => {
     const { data, eventId } = await result(triggerId, 180_000);
     expect(data).toBe('{"y":49}');
     landedEvents.push({ eventId, data });
-  });
+  }, 300_000); // two restarts and up to 180 s for the landing on a loaded machine
 
   it("a node that returns late neither re-sends nor double-lands", async () => {
     await running.nodes[2]!.start();
