@@ -295,6 +295,7 @@ function benchGuestCall(digest: string, input: Hex): GuestCall {
     eventId: { defaultSalt: encodeTriggerDataSalt({ Raw: hexBytes(input) }) },
     // the bench's calls never outlive it
     deadline: Number.MAX_SAFE_INTEGER,
+    fileSystem: false,
     allowedHttpHosts: toWitComponent(component).permissions.allowedHttpHosts,
   };
 }

@@ -192,7 +192,8 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
         eventId: params.eventId,
         deadline: callStarted + limitMs,
         allowedHttpHosts: toWitComponent(component).permissions.allowedHttpHosts,
-      }, new ComponentHost(env, params.serviceId)) as Promise<GuestOutcome>,
+        fileSystem: component.permissions.file_system,
+      }, new ComponentHost(env, params.serviceId, { fileSystem: component.permissions.file_system })) as Promise<GuestOutcome>,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(new ExecutionError("out-of-time", `component ran longer than ${limitSeconds} s`, { digest })),

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { storeComponent } from "../../src/execute/component-store";
+import { keyValueStub } from "../../src/execute/host/component-host";
 import { runOperatorComponent } from "../../src/execute/run-component";
 import type { AllowedHttpHosts, Service } from "../../src/service/types";
 import { SERVICE_ID, actionFor, builtComponent, raw, serviceFor, utf8 } from "./component-fixtures";
@@ -81,5 +82,47 @@ describe("the WASI environment, preopens and waits", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(50);
     // and the same component still runs afterwards
     expect(await runProbe(service, "env")).toEqual([]);
+  });
+});
+
+describe("file_system", () => {
+  let digest: string;
+  beforeAll(async () => {
+    ({ digest } = await storeComponent(env, builtComponent("wasi-probe")));
+  });
+
+  const withFiles = (serviceId: string, probe: string, fileSystem = true) => {
+    const service = serviceFor(digest);
+    service.workflows.default!.component.permissions.file_system = fileSystem;
+    return runOperatorComponent(env, { service, serviceId, workflowId: "default", action: actionFor(service, raw(probe)), chains: [] }).then(
+      (r) => JSON.parse(utf8(r.responses[0]!.payload)),
+    );
+  };
+
+  it("true: the service's directory is preopened as `.`, as WAVS", async () => {
+    expect(await withFiles("1".repeat(64), "preopens")).toEqual(["."]);
+  });
+
+  it("true: a file written in one run is read in the next, and kept in the service's Durable Object", async () => {
+    const serviceId = "2".repeat(64);
+    expect(await withFiles(serviceId, "fs-read")).toBeNull();
+    expect(await withFiles(serviceId, "fs-write:kept between runs")).toBe("written");
+    expect(await withFiles(serviceId, "fs-read")).toBe("kept between runs");
+    expect(await withFiles(serviceId, "fs-write:second")).toBe("written");
+    expect(await withFiles(serviceId, "fs-read")).toBe("second");
+    // the rows in the service's Durable Object are what persists (not the isolate's memory)
+    const rows = await keyValueStub(env, serviceId).readFiles();
+    expect(rows).toEqual([{ path: "notes.txt", kind: "file", data: new TextEncoder().encode("second") }]);
+  });
+
+  it("each service has its own directory", async () => {
+    await withFiles("3".repeat(64), "fs-write:service three");
+    expect(await withFiles("4".repeat(64), "fs-read")).toBeNull();
+  });
+
+  it("false: no directory, whatever the service stored", async () => {
+    const serviceId = "5".repeat(64);
+    await withFiles(serviceId, "fs-write:hidden");
+    expect(await withFiles(serviceId, "preopens", false)).toEqual([]);
   });
 });

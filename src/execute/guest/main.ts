@@ -20,7 +20,6 @@ import { createCli } from "@bytecodealliance/preview2-shim/cli";
 import * as clocks from "@bytecodealliance/preview2-shim/clocks";
 import * as io from "@bytecodealliance/preview2-shim/io";
 import * as random from "@bytecodealliance/preview2-shim/random";
-import * as filesystem from "@bytecodealliance/preview2-shim/filesystem";
 import * as sockets from "@bytecodealliance/preview2-shim/sockets";
 import * as http from "@bytecodealliance/preview2-shim/http";
 import { instantiate } from "wavs-guest:component";
@@ -28,6 +27,7 @@ import coreModules from "wavs-guest:core-modules";
 import componentInfo from "wavs-guest:component-info";
 import { computeEventId } from "../../sign/event-id";
 import type { ComponentHostApi } from "../host/component-host";
+import { createServiceDirectory, openServiceDirectory, type ServiceDirectory } from "./filesystem-imports";
 import { createKeyValueImports } from "./keyvalue-imports";
 import "./outbound-fetch";
 import type { GuestCall, GuestOutcome, GuestStats, HostLogLevel, WitEvmChainConfig } from "./protocol";
@@ -77,7 +77,7 @@ interface Slot {
   /** calls chained on this slot, settled or not */
   tail: Promise<unknown>;
   pending: number;
-  instance?: { root: Record<string, unknown>; flush: () => void };
+  instance?: { root: Record<string, unknown>; flush: () => void; directory: ServiceDirectory };
   /** read by the instance's imports; set only while a call runs */
   current?: CallContext;
   /** when the running call's caller gives up on it (epoch ms); unset between calls */
@@ -99,7 +99,7 @@ export default class ComponentGuest extends WorkerEntrypoint {
 }
 
 function slotKey(call: GuestCall): string {
-  return JSON.stringify([call.serviceId, call.workflowId, call.invocation.fn === "run" ? "operator" : "aggregator", call.environment]);
+  return JSON.stringify([call.serviceId, call.workflowId, call.invocation.fn === "run" ? "operator" : "aggregator", call.environment, call.fileSystem]);
 }
 
 /** The slot for `key`, most recently used last; drops idle slots beyond MAX_INSTANCES. */
@@ -142,21 +142,34 @@ async function runOnce(slot: Slot, call: GuestCall, hostApi: ComponentHostApi): 
   try {
     if (!slot.instance) {
       const started = performance.now();
-      const { imports, flush } = createImports(slot);
+      const { imports, flush, directory } = createImports(slot, call.fileSystem);
       try {
         const root = (await instantiate((name: string) => {
           const module = coreModules[name];
           if (!module) throw new Error(`missing core module ${name}`);
           return module;
         }, imports)) as Record<string, unknown>;
-        slot.instance = { root, flush };
+        slot.instance = { root, flush, directory };
       } catch (e) {
         return { ok: false, kind: "instantiate", message: describe(e), logs, stats };
       }
       stats.instantiated = true;
       stats.instantiateMs = performance.now() - started;
     }
-    const outcome = await invoke(slot.instance, call, logs, stats);
+    const instance = slot.instance;
+    let keepFiles: () => Promise<void>;
+    try {
+      keepFiles = await openServiceDirectory(instance.directory, hostApi);
+    } catch (e) {
+      return { ok: false, kind: "instantiate", message: `could not read the service's directory: ${describe(e)}`, logs, stats };
+    }
+    let outcome = await invoke(instance, call, logs, stats);
+    try {
+      // as on a disk, what a run wrote stays even when the run then failed
+      await keepFiles();
+    } catch (e) {
+      outcome = { ok: false, kind: "trap", message: `the run's file changes were not kept: ${describe(e)}`, logs, stats };
+    }
     // A failed call may have left the instance half-way through anything: never reuse it.
     if (!outcome.ok) slot.instance = undefined;
     return outcome;
@@ -214,7 +227,10 @@ const EXPORT_NAMES = {
 } as const;
 
 /** Imports bound to a slot: each answers from, and logs to, the call running at the time. */
-function createImports(slot: Slot): { imports: Record<string, unknown>; flush: () => void } {
+function createImports(
+  slot: Slot,
+  fileSystem: boolean,
+): { imports: Record<string, unknown>; flush: () => void; directory: ServiceDirectory } {
   const now = (): CallContext => {
     if (!slot.current) throw new Error("the component called an import between runs");
     return slot.current;
@@ -246,7 +262,8 @@ function createImports(slot: Slot): { imports: Record<string, unknown>; flush: (
     get: (_target, method: keyof ComponentHostApi) =>
       (...args: unknown[]) => (now().hostApi[method] as (...a: unknown[]) => unknown)(...args),
   });
-  const fs = filesystem.createFilesystem({ adapter: new filesystem.InMemoryFilesystemAdapter(), preopens: {} });
+  const directory = createServiceDirectory(fileSystem);
+  const fs = directory.fs;
   // Per-call lookups, made once per call rather than per import call.
   let cached: { call: GuestCall; chains: Map<string, WitEvmChainConfig>; config: Map<string, string> } | undefined;
   const lookups = () => {
@@ -311,7 +328,7 @@ function createImports(slot: Slot): { imports: Record<string, unknown>; flush: (
     ...createKeyValueImports(hostApi),
     host,
   };
-  return { imports, flush };
+  return { imports, flush, directory };
 }
 
 /** A message without a stack: stacks may carry paths and are no use to a component author. */

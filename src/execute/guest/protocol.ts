@@ -154,6 +154,8 @@ export interface GuestCall {
   deadline: number;
   /** the running component's own permission (an aggregator's, not its workflow's) */
   allowedHttpHosts: WitComponent["permissions"]["allowedHttpHosts"];
+  /** file_system: the service's directory is preopened as `.` */
+  fileSystem: boolean;
 }
 
 export type GuestFailureKind = "instantiate" | "trap" | "component-error";

@@ -6,6 +6,7 @@
  */
 import { RpcTarget } from "cloudflare:workers";
 import type { KeyPage, ServiceKeyValue, SwapOutcome } from "../keyvalue/service-key-value";
+import type { FileRow } from "./service-files";
 
 /** The methods the guest calls (see guest/keyvalue-imports.ts). */
 export interface ComponentHostApi {
@@ -19,15 +20,32 @@ export interface ComponentHostApi {
   kvGetMany(bucket: string, keys: string[]): Promise<(Uint8Array | null)[]>;
   kvSetMany(bucket: string, entries: [string, Uint8Array][]): Promise<void>;
   kvDeleteMany(bucket: string, keys: string[]): Promise<void>;
+  /** the service's directory (file_system: true only) */
+  fsRead(): Promise<FileRow[]>;
+  fsWrite(rows: FileRow[]): Promise<void>;
 }
 
 /** One call's host: every method acts on the service fixed at construction. */
 export class ComponentHost extends RpcTarget implements ComponentHostApi {
   readonly #kv: DurableObjectStub<ServiceKeyValue>;
+  readonly #fileSystem: boolean;
 
-  constructor(env: Pick<Env, "SERVICE_KEY_VALUE">, serviceId: string) {
+  constructor(env: Pick<Env, "SERVICE_KEY_VALUE">, serviceId: string, options: { fileSystem: boolean } = { fileSystem: false }) {
     super();
     this.#kv = keyValueStub(env, serviceId);
+    this.#fileSystem = options.fileSystem;
+  }
+
+  async fsRead(): Promise<FileRow[]> {
+    this.#checkFileSystem();
+    return this.#kv.readFiles();
+  }
+  async fsWrite(rows: FileRow[]): Promise<void> {
+    this.#checkFileSystem();
+    return this.#kv.writeFiles(rows);
+  }
+  #checkFileSystem(): void {
+    if (!this.#fileSystem) throw new Error("the component has no file_system permission");
   }
 
   kvGet(bucket: string, key: string) {

@@ -10,8 +10,13 @@
  * Unlike WAVS (which swaps unconditionally) a CAS swap fails when the value changed since the CAS
  * handle was made, as the draft2 WIT describes; and unlike WAVS's in-memory store nothing is lost
  * on restart.
+ *
+ * The same object keeps the service's directory for components granted file_system (WAVS gives
+ * each service a directory on the node's disk): files are read whole at the start of a run and
+ * written back whole when the run changed them.
  */
 import { DurableObject } from "cloudflare:workers";
+import { checkFileRows, type FileRow } from "../host/service-files";
 import { KeyValueLimitError, checkBatch, checkKey, checkValue, KEY_PAGE_SIZE } from "./keyvalue-limits";
 
 export interface KeyPage {
@@ -34,7 +39,8 @@ export class ServiceKeyValue extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.sql.exec(
       `CREATE TABLE IF NOT EXISTS kv_values (bucket TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;
-       CREATE TABLE IF NOT EXISTS kv_counters (bucket TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;`,
+       CREATE TABLE IF NOT EXISTS kv_counters (bucket TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;
+       CREATE TABLE IF NOT EXISTS fs_entries (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, kind TEXT NOT NULL, data BLOB, target TEXT);`,
     );
   }
 
@@ -130,6 +136,42 @@ export class ServiceKeyValue extends DurableObject<Env> {
     for (const key of keys) checkKey(bucket, key);
     this.ctx.storage.transactionSync(() => {
       for (const key of keys) this.sql.exec("DELETE FROM kv_values WHERE bucket = ? AND key = ?", bucket, key);
+    });
+  }
+
+  /** The service's directory, parents before children. */
+  readFiles(): FileRow[] {
+    return this.sql
+      .exec<{ path: string; kind: string; data: ArrayBuffer | null; target: string | null }>("SELECT path, kind, data, target FROM fs_entries ORDER BY seq")
+      .toArray()
+      .map((r): FileRow =>
+        r.kind === "dir"
+          ? { path: r.path, kind: "dir" }
+          : r.kind === "symlink"
+            ? { path: r.path, kind: "symlink", target: r.target ?? "" }
+            : { path: r.path, kind: "file", data: new Uint8Array(r.data ?? new ArrayBuffer(0)) },
+      );
+  }
+
+  /**
+   * Replaces the service's directory, all or nothing.
+   * @throws KeyValueLimitError when it holds too many entries or bytes
+   */
+  writeFiles(rows: FileRow[]): void {
+    const refusal = checkFileRows(rows);
+    if (refusal) throw new KeyValueLimitError(refusal);
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM fs_entries");
+      rows.forEach((r, seq) =>
+        this.sql.exec(
+          "INSERT INTO fs_entries (seq, path, kind, data, target) VALUES (?, ?, ?, ?, ?)",
+          seq,
+          r.path,
+          r.kind,
+          r.kind === "file" ? r.data.slice().buffer : null,
+          r.kind === "symlink" ? r.target : null,
+        ),
+      );
     });
   }
 
