@@ -1,11 +1,13 @@
 /**
- * Builds every JavaScript component under components/<name>/ and test/fixtures/components/<name>/
- * (entry index.js) into build/components/<name>.wasm with `jco componentize --backend qjs`
+ * Builds every JavaScript or TypeScript component under components/<name>/ and
+ * test/fixtures/components/<name>/ (entry index.js or index.ts) into build/components/<name>.wasm with `jco componentize --backend qjs`
  * (QuickJS), against the `operator-js` world in wit/, or the world named in the folder's
  * component.json (`{"world": "aggregator-js"}`), and every WAT fixture test/fixtures/wat/<name>.wat
  * with jco's wasm-tools commands (parse, embed, new; see test/fixtures/wat/README.md), and the
- * TypeScript declarations of the builder worlds (operator-js, aggregator-js) into
- * build/types/<world>/ for editors and type checks. Offline.
+ * TypeScript declarations of the builder worlds (operator-js, operator-kv-js, aggregator-js) into
+ * build/types/<world>/ for editors and type checks. A TypeScript component is type-checked against
+ * its world's declarations (tsc, options in components/tsconfig.base.json) and its types stripped
+ * (esbuild) before componentizing. Offline.
  * Usage: `npm run build:components [-- name...]`.
  */
 import { spawn } from "node:child_process";
@@ -19,6 +21,7 @@ const sourceDirs = [join(root, "components"), join(root, "test/fixtures/componen
 const watDir = join(root, "test/fixtures/wat");
 const outDir = join(root, "build/components");
 const DEFAULT_WORLD = "operator-js";
+const BUILDER_WORLDS = ["operator-js", "operator-kv-js", "aggregator-js"];
 
 async function worldOf(entry: string): Promise<string> {
   const manifest = join(dirname(entry), "component.json");
@@ -36,7 +39,8 @@ async function main(): Promise<void> {
   for (const dir of sourceDirs) {
     if (!existsSync(dir)) continue;
     for (const d of await readdir(dir, { withFileTypes: true })) {
-      const entry = join(dir, d.name, "index.js");
+      const ts = join(dir, d.name, "index.ts");
+      const entry = existsSync(ts) ? ts : join(dir, d.name, "index.js");
       if (!d.isDirectory() || !existsSync(entry)) continue;
       if (entries.has(d.name) || wats.has(d.name)) throw new Error(`two components named ${d.name}`);
       entries.set(d.name, entry);
@@ -47,7 +51,7 @@ async function main(): Promise<void> {
     throw new Error(`unknown component(s): ${only.filter((n) => !names.includes(n)).join(", ")}`);
   }
   await mkdir(outDir, { recursive: true });
-  if (only.length === 0) await writeWorldTypes();
+  if (only.length === 0 || names.some((n) => entries.get(n)?.endsWith(".ts"))) await writeWorldTypes();
   for (const name of names) {
     const started = Date.now();
     const out = join(outDir, `${name}.wasm`);
@@ -57,14 +61,16 @@ async function main(): Promise<void> {
       console.log(`build-components: ${name} -> build/components/${name}.wasm (${(await stat(out)).size} B, ${Date.now() - started} ms)`);
       continue;
     }
+    const world = await worldOf(entries.get(name)!);
+    const source = entries.get(name)!.endsWith(".ts") ? await compileTypeScript(name, entries.get(name)!, world) : entries.get(name)!;
     await run(join(root, "node_modules/.bin/jco"), [
       "componentize",
       // absolute paths: jco resolves the entry against its own working directory
-      entries.get(name)!,
+      source,
       "--wit",
       join(root, "wit"),
       "--world-name",
-      await worldOf(entries.get(name)!),
+      world,
       "--backend",
       "qjs",
       // these components await nothing; the sync runtime needs no JSPI to run
@@ -77,12 +83,35 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * Type-checks a TypeScript component against its world's generated declarations, then strips
+ * its types: the JavaScript componentize-qjs takes, in build/components-js/<name>.js.
+ * @throws Error with tsc's diagnostics when the component does not type-check
+ */
+async function compileTypeScript(name: string, entry: string, world: string): Promise<string> {
+  const config = join(root, "build/components-js", `tsconfig.${name}.json`);
+  await mkdir(dirname(config), { recursive: true });
+  await writeFile(
+    config,
+    JSON.stringify({
+      extends: join(root, "components/tsconfig.base.json"),
+      files: [entry, join(root, "build/types", world, `${world}.d.ts`)],
+    }),
+  );
+  await run(join(root, "node_modules/.bin/tsc"), ["-p", config]);
+  const { transform } = await import("esbuild");
+  const out = join(root, "build/components-js", `${name}.js`);
+  const { code } = await transform(await readFile(entry, "utf8"), { loader: "ts", format: "esm", target: "es2022" });
+  await writeFile(out, code);
+  return out;
+}
+
 /** Guest-side declarations of the worlds builders write components against. */
 async function writeWorldTypes(): Promise<void> {
   const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
   const { generateGuestTypes } = await import("@bytecodealliance/jco-transpile");
   (_setPreopens as (p: Record<string, string>) => void)({ "/": "/" });
-  for (const world of ["operator-js", "aggregator-js"]) {
+  for (const world of BUILDER_WORLDS) {
     const files = await generateGuestTypes(join(root, "wit"), { worldName: world });
     for (const [file, bytes] of Object.entries(files)) {
       const path = join(root, "build/types", world, file);
