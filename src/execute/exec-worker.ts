@@ -4,7 +4,7 @@
  * local workerd, started by src/cli/commands/exec.ts. Not part of the deployed node.
  */
 import { bytesToHex, type Hex } from "viem";
-import type { Service, TriggerData } from "../service/types";
+import type { AllowedHttpHosts, Service, TriggerData } from "../service/types";
 import { encodeTriggerDataSalt } from "../sign/event-id";
 import { storeComponent } from "./component-store";
 import { ExecutionError } from "./errors";
@@ -25,6 +25,8 @@ export interface ExecRequest {
   config: Record<string, string>;
   envKeys: string[];
   timeLimitSeconds: number | null;
+  /** narrowed by `--allowed-http-hosts` / `--file-system`; absent: every permission (as `wavs-cli exec`) */
+  permissions?: { allowedHttpHosts?: AllowedHttpHosts; fileSystem?: boolean };
 }
 
 export type ExecResponse =
@@ -70,7 +72,12 @@ async function exec(env: Env, req: ExecRequest): Promise<ExecResponse> {
   const component = {
     source: { digest },
     // as `wavs-cli exec`: every permission unless narrowed
-    permissions: { allowed_http_hosts: "all" as const, file_system: true, raw_sockets: false, dns_resolution: false },
+    permissions: {
+      allowed_http_hosts: req.permissions?.allowedHttpHosts ?? ("all" as const),
+      file_system: req.permissions?.fileSystem ?? true,
+      raw_sockets: false,
+      dns_resolution: false,
+    },
     fuel_limit: null,
     time_limit_seconds: req.timeLimitSeconds === null ? null : BigInt(req.timeLimitSeconds),
     config: req.config,

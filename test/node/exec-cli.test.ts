@@ -53,7 +53,20 @@ describe("wavs-edge exec", () => {
     ]);
   });
 
+  it("--file-system false: no preopened directory; by default one, as `wavs-cli exec`", () => {
+    const preopens = (...flags: string[]) => {
+      const r = wavsEdge("exec", "--component", "build/components/wasi-probe.wasm", "--input", "preopens", "--json", ...flags);
+      expect(r.code).toBe(0);
+      return JSON.parse(Buffer.from(JSON.parse(r.stdout).responses[0].payload.slice(2), "hex").toString());
+    };
+    expect(preopens()).toEqual(["."]);
+    expect(preopens("--file-system", "false")).toEqual([]);
+  });
+
   it("usage errors exit 2", () => {
+    expect(wavsEdge("exec", "--component", "x.wasm", "--input", "x", "--allowed-http-hosts", "a b").code).toBe(2);
+    expect(wavsEdge("exec", "--component", "x.wasm", "--input", "x", "--allowed-http-hosts").code).toBe(2);
+    expect(wavsEdge("exec", "--component", "x.wasm", "--input", "x", "--file-system", "maybe").code).toBe(2);
     expect(wavsEdge("exec", "--input", "x").code).toBe(2);
     expect(wavsEdge("exec", "--component", "x.wasm", "--input", "x", "--env", "SECRET=1").code).toBe(2);
   });

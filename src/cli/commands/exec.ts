@@ -8,19 +8,25 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ExecRequest, ExecResponse } from "../../execute/exec-worker";
+import type { AllowedHttpHosts } from "../../service/types";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 export const EXEC_HELP = `Usage: wavs-edge exec --component FILE --input STR|0xHEX|@FILE [flags]
        wavs-edge exec-aggregator --component FILE --input STR|0xHEX|@FILE [flags]
 
-Runs a component once through the node's runtime in local workerd, with every permission.
+Runs a component once through the node's runtime in local workerd, with every permission unless
+narrowed by the permission flags.
   --config k=v          component config (repeatable)
   --env NAME=VALUE      a WAVS_ENV_* variable granted to the component (repeatable)
   --trigger raw|cron|block-interval|evm-event
                         how --input is delivered (default raw; cron and block-interval take a number,
                         evm-event takes 0x log data)
   --time-limit SECONDS  time_limit_seconds (default 30)
+  --allowed-http-hosts none|all|HOST[,HOST…]
+                        allowed_http_hosts (default all); a HOST may carry a port (host:8080)
+  --file-system true|false
+                        file_system: a directory kept for this run (default true)
   --json                one JSON object on stdout`;
 
 type Flags = { single: Map<string, string | true>; repeated: Map<string, string[]> };
@@ -81,12 +87,38 @@ async function buildRequest(world: ExecRequest["world"], flags: Flags): Promise<
   if (limit !== undefined && (typeof limit !== "string" || !/^\d+$/.test(limit))) throw new UsageError("--time-limit takes whole seconds");
   return {
     world,
+    permissions: {
+      allowedHttpHosts: parseAllowedHttpHosts(flags.single.get("allowed-http-hosts")),
+      fileSystem: parseFileSystem(flags.single.get("file-system")),
+    },
     component: `0x${(await readFile(resolve(file))).toString("hex")}`,
     data,
     config: Object.fromEntries(pairs(flags.repeated.get("config") ?? [], "config")),
     envKeys: env.map(([name]) => name),
     timeLimitSeconds: limit === undefined ? null : Number(limit),
   };
+}
+
+/** `--allowed-http-hosts`: none, all, or a comma-separated list of hosts (each `name` or `name:port`). */
+function parseAllowedHttpHosts(value: string | true | undefined): AllowedHttpHosts {
+  if (value === undefined) return "all";
+  if (value === true) throw new UsageError("--allowed-http-hosts needs none, all or HOST[,HOST…]");
+  if (value === "none" || value === "all") return value;
+  const hosts = value.split(",").map((h) => h.trim()).filter((h) => h !== "");
+  for (const host of hosts) {
+    if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:]+\](:\d{1,5})?$/.test(host)) {
+      throw new UsageError(`--allowed-http-hosts: ${JSON.stringify(host)} is not a host or host:port`);
+    }
+  }
+  if (hosts.length === 0) throw new UsageError("--allowed-http-hosts needs none, all or HOST[,HOST…]");
+  return { only: hosts };
+}
+
+/** `--file-system`: true (default) or false; the bare flag means true. */
+function parseFileSystem(value: string | true | undefined): boolean {
+  if (value === undefined || value === true || value === "true") return true;
+  if (value === "false") return false;
+  throw new UsageError("--file-system takes true or false");
 }
 
 /** Starts the exec Worker in workerd, sends one request, stops it. */
