@@ -20,19 +20,32 @@ export class PermanentTaskError extends Error {
 }
 
 /**
+ * `max_retries` of the wavs-edge-triggers consumer in wrangler.toml, which the Worker cannot read at
+ * run time; test/node/ingest-queue-settings.test.ts fails when the two differ.
+ */
+export const TRIGGERS_MAX_RETRIES = 5;
+
+/** Whether this delivery is the queue's last: after it fails, the message goes to the dead-letter queue. */
+export function isFinalAttempt(attempts: number, maxRetries = TRIGGERS_MAX_RETRIES): boolean {
+  return attempts > maxRetries;
+}
+
+/**
  * Queue consumer: each message runs its workflow's component, signs every response and hands the
  * signatures to the TaskAggregator of (event id, submit target). Transient failures retry with
- * backoff (then go to the dead-letter queue); permanent ones are acknowledged and recorded.
+ * backoff (then go to the dead-letter queue, the task marked failed on that last attempt); permanent
+ * ones are acknowledged and recorded.
  */
 export async function consumeTriggers(batch: MessageBatch<TriggerMessage>, env: Env): Promise<void> {
   const db = openDb(env.DB);
   for (const message of batch.messages) {
+    const final = isFinalAttempt(message.attempts);
     try {
-      await processTrigger(env, db, message.body, message.attempts > 1);
+      await processTrigger(env, db, message.body, message.attempts > 1, final);
       message.ack();
     } catch (e) {
       const permanent = isPermanentFailure(e);
-      log(permanent ? "error" : "warn", permanent ? "task failed" : "task will retry", {
+      log(permanent || final ? "error" : "warn", permanent ? "task failed" : final ? "task failed: retries used up, to the dead-letter queue" : "task will retry", {
         subsys: "queue",
         service_id: message.body.serviceId,
         workflow_id: message.body.workflowId,
@@ -50,7 +63,12 @@ export async function consumeTriggers(batch: MessageBatch<TriggerMessage>, env: 
   }
 }
 
-export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRedelivery: boolean): Promise<void> {
+/**
+ * Runs one trigger message end to end (claim, run, sign, hand to the aggregators, mark done).
+ * `finalAttempt`: no retry follows, so a failed run fails its task rather than staying `executing`.
+ * @throws what the run or the aggregators throw (the caller retries or acknowledges)
+ */
+export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRedelivery: boolean, finalAttempt = false): Promise<void> {
   const claim = await claimEvent(db, msg.eventKey, isRedelivery);
   if (claim !== "claimed") return;
 
@@ -80,7 +98,7 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
       throw new PermanentTaskError("a component returning several responses must give each an event_id_salt");
     }
   } catch (e) {
-    await recordExecutionFailure(db, msg, e, Date.now() - started);
+    await recordExecutionFailure(db, msg, e, Date.now() - started, finalAttempt);
     throw e;
   }
   const { responses, durationMs } = run;
@@ -110,10 +128,10 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
 /**
  * Records a failed run in the task timeline (step `execution_failed`), under the event id a
  * response without a salt would have had, so /tasks, /metrics and the dashboard show it. Only a
- * failure that will not be retried fails the task.
+ * failure that will not be retried (a permanent one, or any on the queue's last attempt) fails the task.
  */
-async function recordExecutionFailure(db: Db, msg: TriggerMessage, e: unknown, durationMs: number): Promise<void> {
-  const permanent = isPermanentFailure(e);
+async function recordExecutionFailure(db: Db, msg: TriggerMessage, e: unknown, durationMs: number, finalAttempt: boolean): Promise<void> {
+  const failsTask = isPermanentFailure(e) || finalAttempt;
   const eventId = bytesToHex(computeEventId(msg.serviceId, msg.workflowId, encodeTriggerDataSalt(msg.data)));
   const error = describeError(e);
   try {
@@ -121,8 +139,8 @@ async function recordExecutionFailure(db: Db, msg: TriggerMessage, e: unknown, d
       db,
       { eventId, serviceId: msg.serviceId, workflowId: msg.workflowId },
       "execution_failed",
-      permanent ? { status: "failed", error } : { error },
-      { source: msg.source, seen_at: msg.seenAt, duration_ms: durationMs, kind: e instanceof ExecutionError ? e.kind : "task", retried: !permanent },
+      failsTask ? { status: "failed", error } : { error },
+      { source: msg.source, seen_at: msg.seenAt, duration_ms: durationMs, kind: e instanceof ExecutionError ? e.kind : "task", retried: !isPermanentFailure(e) },
     );
   } catch (recordError) {
     // The run's own error matters more: log this one and let the caller handle that.
