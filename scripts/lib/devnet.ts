@@ -338,8 +338,18 @@ export function nodeApi(url: string, token: string) {
   return {
     get: <T>(path: string) => call<T>("GET", path),
     post: <T = void>(path: string, body: unknown) => call<T>("POST", path, body),
-    uploadComponent: async (bytes: Uint8Array) =>
-      (await call<{ digest: string }>("POST", "/dev/components", undefined, bytes)).digest,
+    // Uploads are content-addressed, so one that met a restarting local worker (wrangler dev's 503,
+    // seen while another upload transpiles in the background on a loaded machine) is simply sent again.
+    uploadComponent: async (bytes: Uint8Array) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return (await call<{ digest: string }>("POST", "/dev/components", undefined, bytes)).digest;
+        } catch (e) {
+          if (attempt >= 5 || !/→ 503: Your worker restarted/.test(String(e))) throw e;
+          await new Promise((r) => setTimeout(r, 1_000 * attempt));
+        }
+      }
+    },
   };
 }
 

@@ -66,6 +66,8 @@ interface AggregationState {
   rank?: number;
   /** ChainSubmitter request, persisted before it is asked to send: a restart asks again, never twice. */
   requestId?: string;
+  /** Transactions given up because their nonce went elsewhere; each new one gets a new request id. */
+  lostAttempts?: number;
   submitterKey?: string;
   txHash?: Hex;
   from?: Hex;
@@ -74,6 +76,8 @@ interface AggregationState {
   burnUntil?: number;
   /** Consecutive grace periods in which no node ranked before us answered as alive. */
   silentChecks?: number;
+  /** Consecutive grace periods in which the nodes ranked before us that answered had no such task. */
+  absentChecks?: number;
   /** Gas price (wei, decimal) from the aggregator component's latest submit action here. */
   gasPrice?: string;
   /** The signer whose submission last asked to submit here: its input goes to handle-submit-callback. */
@@ -89,6 +93,13 @@ type PeerAnswer = AggregationStatus | "absent" | undefined;
 
 /** A standby takes over only after this many silent grace periods: a slow peer is not a dead one. */
 const SILENT_CHECKS_BEFORE_TAKEOVER = 2;
+
+/**
+ * Grace periods a node ranked before us may answer "no such task" (its submissions still on their
+ * way, ours forwarded to it) before it counts as silent. Such a node never claimed, and if it claims
+ * later it sees our claim and yields, so this bounds only the wait, never the safety.
+ */
+const ABSENT_CHECKS_TOLERATED = 5;
 
 /** How often a submitting aggregator looks at its transaction. */
 const RECEIPT_POLL_MS = 1_000;
@@ -268,8 +279,8 @@ export class TaskAggregator extends DurableObject<Env> {
 
   /**
    * After the grace period: any peer that has landed the task ends it for us too; a node ranked
-   * before us that answers at all (even "no such task yet") is alive and keeps us waiting, and so
-   * does any peer claiming or submitting. Only after SILENT_CHECKS_BEFORE_TAKEOVER grace periods in
+   * before us that answers is alive and keeps us waiting (one answering "no such task yet" for up to
+   * ABSENT_CHECKS_TOLERATED grace periods), and so does any peer claiming or submitting. Only after SILENT_CHECKS_BEFORE_TAKEOVER grace periods in
    * which every node ranked before us was unreachable do we look whether what they may have sent can
    * still land: a transaction they reported is watched until it lands (adopted) or can no longer
    * land (reverted, or its nonce went to another transaction); then the chain is searched for a
@@ -279,13 +290,15 @@ export class TaskAggregator extends DurableObject<Env> {
     const settings = aggregatorSettings(this.env);
     const ranking = rankAggregators(state.target.eventId, settings.peers);
     const before = ranking.slice(0, ranking.indexOf(settings.selfUrl));
-    const { landed, alive, competing, collecting, txs } = await this.pollPeers(state, settings.peers.filter((p) => p !== settings.selfUrl), before);
+    const { landed, alive, absent, competing, collecting, txs } = await this.pollPeers(state, settings.peers.filter((p) => p !== settings.selfUrl), before);
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     // A node ranked before us still collecting may have lost submissions (its queue, a restart):
     // hand it the ones we hold, so that it can submit rather than wait for us to take over.
     for (const { peer, signers } of collecting) await this.forwardMissing(state, peer, signers);
     state.peerTxs = { ...state.peerTxs, ...txs };
-    state.silentChecks = alive || competing.length > 0 ? 0 : (state.silentChecks ?? 0) + 1;
+    state.absentChecks = absent && !alive ? (state.absentChecks ?? 0) + 1 : 0;
+    const waiting = alive || competing.length > 0 || (absent && state.absentChecks <= ABSENT_CHECKS_TOLERATED);
+    state.silentChecks = waiting ? 0 : (state.silentChecks ?? 0) + 1;
     await this.save(state);
     if (state.silentChecks < SILENT_CHECKS_BEFORE_TAKEOVER) {
       await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
@@ -340,13 +353,17 @@ export class TaskAggregator extends DurableObject<Env> {
     watch: string[] = [],
   ): Promise<{
     landed?: { peer: string; txHash: Hex };
+    /** one of `watch` has the task and is not failed */
     alive: boolean;
+    /** one of `watch` answered that it has no such task */
+    absent: boolean;
     competing: string[];
     collecting: { peer: string; signers: Hex[] }[];
     txs: Record<string, { txHash: Hex; from: Hex; nonce: number }>;
   }> {
     const answers = await Promise.all(peers.map(async (peer) => ({ peer, answer: await this.askPeer(peer, state) })));
     let alive = false;
+    let absent = false;
     const competing: string[] = [];
     const collecting: { peer: string; signers: Hex[] }[] = [];
     const txs: Record<string, { txHash: Hex; from: Hex; nonce: number }> = {};
@@ -354,13 +371,13 @@ export class TaskAggregator extends DurableObject<Env> {
       if (answer === undefined) continue;
       if (answer === "absent") {
         if (watch.includes(peer)) {
-          alive = true;
+          absent = true;
           collecting.push({ peer, signers: [] });
         }
         continue;
       }
       if (answer.status === "landed" && answer.txHash) {
-        if (await this.landedOnchain(state, answer.txHash)) return { landed: { peer, txHash: answer.txHash }, alive: true, competing: [], collecting: [], txs: {} };
+        if (await this.landedOnchain(state, answer.txHash)) return { landed: { peer, txHash: answer.txHash }, alive: true, absent: false, competing: [], collecting: [], txs: {} };
         competing.push(peer); // our RPC has not seen it yet: never race it
         continue;
       }
@@ -371,7 +388,7 @@ export class TaskAggregator extends DurableObject<Env> {
       if (watch.includes(peer) && answer.status !== "failed") alive = true;
       if (watch.includes(peer) && answer.status === "collecting") collecting.push({ peer, signers: answer.signers ?? [] });
     }
-    return { alive, competing, collecting, txs };
+    return { alive, absent, competing, collecting, txs };
   }
 
   private async forwardMissing(state: AggregationState, peer: string, theirs: Hex[]): Promise<void> {
@@ -471,7 +488,7 @@ export class TaskAggregator extends DurableObject<Env> {
     const client = publicClientFor(chain);
     const account = parseSubmitterCredential(this.env.WAVS_AGGREGATOR_EVM_CREDENTIAL);
     state.submitterKey = `${target.chain}:${account.address.toLowerCase()}`;
-    state.requestId = `${target.eventId}:${target.chain}:${target.handler.toLowerCase()}`;
+    state.requestId = `${target.eventId}:${target.chain}:${target.handler.toLowerCase()}${state.lostAttempts ? `:${state.lostAttempts}` : ""}`;
     state.from = account.address.toLowerCase() as Hex;
     state.phase = "submitting";
     await this.save(state);
@@ -498,6 +515,7 @@ export class TaskAggregator extends DurableObject<Env> {
     const submitter = this.env.CHAIN_SUBMITTER.get(this.env.CHAIN_SUBMITTER.idFromName(state.submitterKey));
     const outcome = (await submitter.send({
       requestId: state.requestId,
+      onNonceLost: "report",
       chain: target.chain,
       to: target.handler,
       data: encodeFunctionData({ abi: wavsHandlerAbi, functionName: "handleSignedEnvelope", args }),
@@ -505,6 +523,7 @@ export class TaskAggregator extends DurableObject<Env> {
       ...(state.gasPrice !== undefined ? { gasPrice: BigInt(state.gasPrice) } : {}),
     })) as SendOutcome;
     if (outcome.state === "refused") return this.fail(state, `the chain refused the transaction: ${outcome.reason}`);
+    if (outcome.state === "lost") return this.reclaim(state, outcome.txHash);
     state.txHash = outcome.txHash;
     state.nonce = outcome.nonce;
     await this.save(state);
@@ -519,6 +538,7 @@ export class TaskAggregator extends DurableObject<Env> {
     const outcome = (await submitter.check(state.requestId)) as SendOutcome | undefined;
     if (!outcome) return this.submit(state); // stored intent, never handed over: hand it over now
     if (outcome.state === "refused") return this.fail(state, `the chain refused the transaction: ${outcome.reason}`);
+    if (outcome.state === "lost") return this.reclaim(state, outcome.txHash);
     if (outcome.txHash !== state.txHash || outcome.nonce !== state.nonce) {
       state.txHash = outcome.txHash;
       state.nonce = outcome.nonce;
@@ -528,7 +548,24 @@ export class TaskAggregator extends DurableObject<Env> {
     await this.settle(state, outcome);
   }
 
-  private async settle(state: AggregationState, outcome: Exclude<SendOutcome, { state: "refused" }>): Promise<void> {
+  /**
+   * Our transaction can never land (its nonce went to one we did not sign, e.g. the key used
+   * elsewhere). A standby may have taken over meanwhile, so rather than re-sending blindly, claim
+   * again: peers and the chain are asked first, and a new transaction goes out only if nobody else
+   * landed or is sending one.
+   */
+  private async reclaim(state: AggregationState, lostTx: Hex): Promise<void> {
+    state.lostAttempts = (state.lostAttempts ?? 0) + 1;
+    state.phase = "claiming"; // evicted from here on, the alarm claims rather than sends
+    state.requestId = undefined;
+    state.txHash = undefined;
+    state.nonce = undefined;
+    await this.save(state);
+    await this.step(state, "tx_lost", {}, { tx_hash: lostTx, attempt: state.lostAttempts });
+    await this.claim(state);
+  }
+
+  private async settle(state: AggregationState, outcome: Exclude<SendOutcome, { state: "refused" | "lost" }>): Promise<void> {
     if (outcome.state === "pending") {
       await this.ctx.storage.setAlarm(Date.now() + RECEIPT_POLL_MS);
       return;

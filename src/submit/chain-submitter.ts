@@ -15,11 +15,19 @@ export interface SendRequest {
   gas: bigint;
   /** A fixed gas price (the aggregator component's); else EIP-1559 fees from the chain. */
   gasPrice?: bigint;
+  /**
+   * When the nonce goes to a transaction this object did not sign: "resend" with a fresh nonce
+   * (default), or "report" it as lost and send nothing, for a caller that must first make sure no
+   * one else sent the same thing meanwhile.
+   */
+  onNonceLost?: "resend" | "report";
 }
 
 export type SendOutcome =
   /** The chain refused the first broadcast (e.g. insufficient funds for the fee): nothing was sent, the nonce is free again. */
   | { state: "refused"; reason: string }
+  /** Its nonce went to a transaction this object did not sign (onNonceLost "report"): it can never land, and nothing else was sent. */
+  | { state: "lost"; txHash: Hex; nonce: number }
   | { state: "pending"; txHash: Hex; nonce: number; replacements: number }
   | { state: "mined"; txHash: Hex; success: boolean; blockNumber: bigint; gasUsed: bigint; nonce: number; replacements: number };
 
@@ -28,7 +36,7 @@ interface RequestRecord {
   nonce: number;
   /** Every signed version of the transaction, oldest first; the last is the live one. */
   sent: { hash: Hex; raw: Hex; maxFeePerGas: string; maxPriorityFeePerGas: string; at: number }[];
-  outcome?: Extract<SendOutcome, { state: "mined" }>;
+  outcome?: Extract<SendOutcome, { state: "mined" | "lost" }>;
 }
 
 /** How long a transaction may stay unmined before it is replaced with bumped fees. */
@@ -170,7 +178,12 @@ export class ChainSubmitter extends DurableObject<Env> {
     const live = record.sent.at(-1)!;
     const mined = await client.getTransactionCount({ address: this.account().address, blockTag: "latest" });
     // Our transaction may have been mined between the receipt lookups and the count: look again.
-    if (mined > record.nonce && !(await this.findReceipt(client, record))) {
+    if (mined > record.nonce && !(await this.findReceipt(client, record)) && record.request.onNonceLost === "report") {
+      log("warn", "nonce consumed elsewhere; reported as lost", { subsys: "submit", request_id: record.request.requestId, nonce: record.nonce });
+      record.outcome = { state: "lost", txHash: live.hash, nonce: record.nonce };
+      await this.ctx.storage.put(`req:${record.request.requestId}`, record);
+      return record.outcome;
+    } else if (mined > record.nonce && !record.outcome) {
       // The nonce went to a transaction we did not sign: ours can never land. Send again, fresh nonce.
       log("warn", "nonce consumed elsewhere; re-sending", { subsys: "submit", request_id: record.request.requestId, nonce: record.nonce });
       record.nonce = await this.takeNonce(chain);

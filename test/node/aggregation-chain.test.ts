@@ -4,7 +4,7 @@
  * with bumped fees by the ChainSubmitter (anvil with automine off).
  */
 import { writeFile } from "node:fs/promises";
-import { createPublicClient, createTestClient, decodeFunctionData, encodeAbiParameters, getAbiItem, http, type Hex } from "viem";
+import { createPublicClient, createTestClient, createWalletClient, decodeFunctionData, encodeAbiParameters, getAbiItem, http, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simpleSubmitAbi } from "../../src/chain/abi/simple-submit";
@@ -122,6 +122,39 @@ describe("ChainSubmitter", () => {
       // The replacement, not a second transaction: same nonce as the first, higher fees.
       const mined = await client().getTransaction({ hash: landed.txHash as Hex });
       expect(mined.nonce).toBe(sent.nonce);
+      expect(landed.txHash).not.toBe(sent.tx_hash);
+    } finally {
+      await test.setAutomine(true);
+    }
+  });
+
+  it("gives up a transaction whose nonce another sender used, asks again, and sends one new transaction", async () => {
+    const test = createTestClient({ mode: "anvil", transport: http(rpc()) });
+    await test.setAutomine(false);
+    try {
+      const payload = encodeAbiParameters(dataWithId, [{ triggerId: 434343n, data: "0x7b2279223a347d" }]);
+      const envelope = await submit(0xb3, payload);
+      const pending = await waitForTask(envelope.eventId, (t) => t.steps.some((s) => s.step === "tx_sent"), 60_000);
+      const sent = pending.steps.find((s) => s.step === "tx_sent")!.detail!;
+      // The same key used elsewhere: a self-transfer with the same nonce and far higher fees takes its place.
+      const key = mnemonicToAccount("test test test test test test test test test test test junk", { addressIndex: 2 });
+      expect(key.address).toBe(running.nodes[0]!.submitter);
+      const ours = await client().getTransaction({ hash: sent.tx_hash as Hex });
+      const wallet = createWalletClient({ account: key, transport: http(rpc()) });
+      await wallet.sendTransaction({
+        chain: null,
+        to: key.address,
+        value: 0n,
+        nonce: Number(sent.nonce),
+        gas: 21_000n,
+        maxFeePerGas: ours.maxFeePerGas! * 20n,
+        maxPriorityFeePerGas: ours.maxPriorityFeePerGas! * 20n,
+      });
+      await test.mine({ blocks: 1 });
+      await test.setAutomine(true);
+      const landed = await waitForTask(envelope.eventId, (t) => t.status === "landed", 60_000);
+      expect(landed.steps.map((s) => s.step)).toContain("tx_lost");
+      expect(await handlerTxs(envelope.eventId)).toEqual([landed.txHash]);
       expect(landed.txHash).not.toBe(sent.tx_hash);
     } finally {
       await test.setAutomine(true);
