@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { bytesToHex } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -37,7 +38,7 @@ async function deliver(label: string, attempts: number) {
   };
   const batch = createMessageBatch<TriggerMessage>("wavs-edge-triggers", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts, body }]);
   const ctx = createExecutionContext();
-  await worker.queue(batch as MessageBatch<never>, env, ctx);
+  await (worker as ExportedHandler<Env, TriggerMessage>).queue!(batch, env, ctx);
   const result = await getQueueResult(batch, ctx);
   const eventId = bytesToHex(computeEventId(serviceId, "slow", encodeTriggerDataSalt(data)));
   return { result, task: await getTaskWithSteps(openDb(env.DB), eventId) };
@@ -46,8 +47,8 @@ async function deliver(label: string, attempts: number) {
 describe("a run that only timed out, on the queue's last attempt", () => {
   it("uses max_retries of the triggers consumer in wrangler.toml", () => {
     // Each consumer's table, up to the next table header.
-    const consumers = wranglerToml.split("[[queues.consumers]]").slice(1).map((block) => block.split(/^\[/m)[0]!);
-    const consumer = consumers.find((block) => /^\s*queue\s*=\s*"wavs-edge-triggers"\s*$/m.test(block));
+    const consumers = wranglerToml.split("[[queues.consumers]]").slice(1).map((block: string) => block.split(/^\[/m)[0]!);
+    const consumer = consumers.find((block: string) => /^\s*queue\s*=\s*"wavs-edge-triggers"\s*$/m.test(block));
     expect(Number(/^\s*max_retries\s*=\s*(\d+)/m.exec(consumer ?? "")?.[1])).toBe(TRIGGERS_MAX_RETRIES);
     // Deliveries are 1-based: max_retries retries follow the first.
     expect(isFinalAttempt(TRIGGERS_MAX_RETRIES)).toBe(false);
