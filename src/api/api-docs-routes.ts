@@ -19,6 +19,14 @@ export const apiDocsRoutes = new Hono<AppEnv>()
       responses: { 200: { description: "the page", contentType: "text/html" } },
     }),
     (c) => c.html(API_DOCS_PAGE),
+  )
+  .get(
+    documentRoute({
+      method: "get", path: "/swagger-ui", tag: "node",
+      summary: "Where WAVS serves its API page: redirects to /api-docs",
+      responses: { 302: "redirect to /api-docs" },
+    }),
+    (c) => c.redirect("/api-docs", 302),
   );
 
 // Self-contained (no CDN: the node works offline): lists every operation of the generated

@@ -22,6 +22,8 @@ export type DocumentedRoute = {
   method: "get" | "post" | "delete";
   /** OpenAPI style, `{param}`. */
   path: string;
+  /** A path parameter that takes the rest of the path, slashes included (e.g. a file path). */
+  restParam?: string;
   summary: string;
   tag: string;
   /** The schema the handler validates its JSON body with. */
@@ -84,7 +86,7 @@ export function documentRoute(def: DocumentedRoute): string {
     responses,
   } as RouteConfig);
   registry.openAPIRegistry.registerPath(route);
-  return def.path.replace(/\{(\w+)\}/g, ":$1");
+  return def.path.replace(/\{(\w+)\}/g, (_, name: string) => (name === def.restParam ? `:${name}{.+}` : `:${name}`));
 }
 
 /** The OpenAPI 3.1 document of every documented route. */

@@ -17,6 +17,7 @@ import { webhookRoutes } from "./webhook-routes";
 import { aggregatorRoutes } from "./aggregator-routes";
 import { triggerRoutes } from "./trigger-routes";
 import { keyValueRoutes } from "./keyvalue-routes";
+import { serviceFilesRoutes } from "./service-files-routes";
 
 export type AppEnv = { Bindings: Env };
 
@@ -41,6 +42,7 @@ export function createApp() {
   app.route("/", aggregatorRoutes);
   app.route("/", triggerRoutes);
   app.route("/", keyValueRoutes);
+  app.route("/", serviceFilesRoutes);
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),

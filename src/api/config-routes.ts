@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { nodeChains } from "../config";
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { AppEnv } from "./app";
@@ -15,7 +15,14 @@ const CONFIG_PATH = documentRoute({
   responses: { 200: "the configuration" },
 });
 
-export const configRoutes = new Hono<AppEnv>().get(CONFIG_PATH, async (c) => {
+/** `GET /dev/config`: where current WAVS serves its configuration; the same redacted view. */
+const DEV_CONFIG_PATH = documentRoute({
+  method: "get", path: "/dev/config", tag: "node",
+  summary: "The same as GET /config, at the path current WAVS releases use",
+  responses: { 200: "the configuration" },
+});
+
+const serveConfig = async (c: Context<AppEnv>) => {
   const env = c.env as unknown as Record<string, unknown>;
   let submitter: string | null = null;
   try {
@@ -38,4 +45,6 @@ export const configRoutes = new Hono<AppEnv>().get(CONFIG_PATH, async (c) => {
     // Public: the account that pays for submissions, so the operator knows what to fund.
     submitter_address: submitter,
   });
-});
+};
+
+export const configRoutes = new Hono<AppEnv>().get(CONFIG_PATH, serveConfig).get(DEV_CONFIG_PATH, serveConfig);

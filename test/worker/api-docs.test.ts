@@ -41,7 +41,7 @@ describe("GET /api-docs/openapi.json", () => {
       ...new Set(
         createApp()
           .routes.filter((r) => r.method !== "ALL")
-          .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`),
+          .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)(\{[^}]*\})?/g, "{$1}")}`),
       ),
     ];
     expect(mounted.length).toBeGreaterThan(20);
@@ -74,7 +74,11 @@ describe("GET /api-docs/openapi.json", () => {
         .replace("{hash}", "0".repeat(64))
         .replace("{digest}", "0".repeat(64))
         .replace("{eventId}", `0x${"34".repeat(20)}`)
-        .replace("{source}", "test_source");
+        .replace("{source}", "test_source")
+        .replace("{service_id}", "0".repeat(64))
+        .replace("{bucket}", "bucket")
+        .replace("{key}", "key")
+        .replace("{path}", "file.txt");
     for (const [path, ops] of Object.entries(d.paths)) {
       for (const method of Object.keys(ops)) {
         const res = await SELF.fetch(`http://node${fill(path)}`, {

@@ -25,6 +25,28 @@ export interface KeyPage {
   cursor: string | null;
 }
 
+/** One stored item as `GET /dev/kv/{service_id}` lists it: a value by size, a counter by its value. */
+export type StoredEntry =
+  | { bucket: string; key: string; kind: "value"; size: number }
+  | { bucket: string; key: string; kind: "counter"; value: string };
+
+/** Where a listing page starts: just after this (bucket, key, kind). */
+export interface EntryCursor {
+  bucket: string;
+  key: string;
+  kind: StoredEntry["kind"];
+}
+
+/** A directory entry without its bytes, for `GET /dev/fs/{service_id}`. */
+export interface FileInfo {
+  path: string;
+  kind: FileRow["kind"];
+  /** bytes of a file; null for directories and symlinks */
+  size: number | null;
+  /** a symlink's target; null otherwise */
+  target: string | null;
+}
+
 /** What a swap answers: `swapped: false` carries the value found instead of the expected one. */
 export type SwapOutcome = { swapped: true } | { swapped: false; current: Uint8Array | null };
 
@@ -137,6 +159,54 @@ export class ServiceKeyValue extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       for (const key of keys) this.sql.exec("DELETE FROM kv_values WHERE bucket = ? AND key = ?", bucket, key);
     });
+  }
+
+  /**
+   * One page of every value and counter, in (bucket, key) order, optionally of one bucket only;
+   * `next` is the cursor of the following page, null on the last.
+   */
+  listEntries(bucket: string | null, after: EntryCursor | null): { entries: StoredEntry[]; next: EntryCursor | null } {
+    const { bucket: afterBucket, key: afterKey, kind: afterKind } = after ?? { bucket: "", key: "", kind: "" };
+    const rows = this.sql
+      .exec<{ bucket: string; key: string; kind: "value" | "counter"; size: number | null; counter: string | null }>(
+        `SELECT * FROM (
+           SELECT bucket, key, 'value' AS kind, length(value) AS size, NULL AS counter FROM kv_values
+           UNION ALL SELECT bucket, key, 'counter' AS kind, NULL AS size, value AS counter FROM kv_counters)
+         WHERE (?1 IS NULL OR bucket = ?1) AND (bucket, key, kind) > (?2, ?3, ?4)
+         ORDER BY bucket, key, kind LIMIT ?5`,
+        bucket,
+        afterBucket,
+        afterKey,
+        afterKind,
+        KEY_PAGE_SIZE + 1,
+      )
+      .toArray();
+    const more = rows.length > KEY_PAGE_SIZE;
+    const entries = rows.slice(0, KEY_PAGE_SIZE).map((r): StoredEntry =>
+      r.kind === "value"
+        ? { bucket: r.bucket, key: r.key, kind: "value", size: r.size ?? 0 }
+        : { bucket: r.bucket, key: r.key, kind: "counter", value: r.counter ?? "0" },
+    );
+    const last = entries.at(-1);
+    return { entries, next: more && last ? { bucket: last.bucket, key: last.key, kind: last.kind } : null };
+  }
+
+  /** The service's directory without file bytes, parents before children. */
+  listFiles(): FileInfo[] {
+    return this.sql
+      .exec<{ path: string; kind: FileRow["kind"]; size: number | null; target: string | null }>(
+        "SELECT path, kind, CASE kind WHEN 'file' THEN length(data) END AS size, target FROM fs_entries ORDER BY seq",
+      )
+      .toArray()
+      .map((r) => ({ path: r.path, kind: r.kind, size: r.size ?? (r.kind === "file" ? 0 : null), target: r.target }));
+  }
+
+  /** The bytes of the file at `path`, or null when there is no such file. */
+  readFile(path: string): Uint8Array | null {
+    const row = this.sql
+      .exec<{ data: ArrayBuffer | null }>("SELECT data FROM fs_entries WHERE path = ? AND kind = 'file'", path)
+      .toArray()[0];
+    return row ? new Uint8Array(row.data ?? new ArrayBuffer(0)) : null;
   }
 
   /** The service's directory, parents before children. */
