@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { mnemonicToAccount } from "viem/accounts";
 import { buildEnvelope, recoverEnvelopeSigner, signEnvelope } from "../sign/envelope";
+import { parseLosslessJson } from "../service/lossless-json";
+import { readAggregatorInput } from "./aggregator-input";
 import { encodeSubmission, readSubmission, submissionSchema } from "./submission";
 
 const account = mnemonicToAccount("test test test test test test test test test test test junk");
@@ -33,6 +35,25 @@ describe("WAVS Submission JSON", () => {
     expect(rest).toEqual({ serviceId, workflowId: "default", eventId: envelope.eventId, envelope, signature });
     expect(readSubmission(submissionSchema.parse(JSON.parse(kept))).signature).toBe(signature);
     expect(await recoverEnvelopeSigner(parsed.envelope, parsed.signature)).toBe(account.address);
+  });
+
+  it("keeps u64 trigger data and ordering above 2^53 exact through to the aggregator component's input", async () => {
+    // 2^63 + 1 and 2^60 + 1 have no exact double: JSON.parse would round both.
+    const payload = new TextEncoder().encode('{"y":144}');
+    const envelope = buildEnvelope(new Uint8Array(20).fill(2), payload, 2n ** 60n + 1n);
+    const json = encodeSubmission({
+      action: { config: { service_id: serviceId, workflow_id: "default", trigger: "manual" }, data: { Cron: { trigger_time: 2n ** 63n + 1n } } },
+      response: { payload, ordering: 2n ** 60n + 1n, event_id_salt: null },
+      envelope,
+      signature: await signEnvelope(account, envelope),
+    });
+    expect(json).toContain('"trigger_time":9223372036854775809');
+    const parsed = readSubmission(submissionSchema.parse(parseLosslessJson(json)));
+    expect(parsed.json).toContain('"trigger_time":9223372036854775809');
+    expect(parsed.json).toContain('"ordering":1152921504606846977');
+    const input = readAggregatorInput(parsed.json, { serviceId, workflowId: "default", trigger: "manual", eventId: parsed.eventId });
+    expect(input.action.data).toEqual({ Cron: { trigger_time: 2n ** 63n + 1n } });
+    expect(input.response.ordering).toBe(2n ** 60n + 1n);
   });
 
   it("refuses unknown fields, wrong lengths and inconsistent ids", async () => {

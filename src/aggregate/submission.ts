@@ -7,6 +7,7 @@
 import { bytesToHex, hexToBytes, type Hex } from "viem";
 import { z } from "zod";
 import { stringifyLosslessJson } from "../service/lossless-json";
+import { u64 } from "../service/service-json";
 import type { TriggerAction, WasmResponse } from "../service/types";
 import type { Envelope } from "../sign/envelope";
 
@@ -29,7 +30,7 @@ export const submissionSchema = z.strictObject({
   }),
   operator_response: z.strictObject({
     payload: byteArray,
-    ordering: z.number().int().min(0).nullable(),
+    ordering: u64.nullable(),
     event_id_salt: byteArray.nullable(),
   }),
   event_id: z.string().regex(/^(0x)?[0-9a-fA-F]{40}$/, "event ids are 20 bytes of hex"),
@@ -60,7 +61,9 @@ export class SubmissionError extends Error {
 
 /**
  * Checks a parsed body's internal consistency: the event id matches the envelope's, and the
- * envelope's payload is the operator response's payload.
+ * envelope's payload is the operator response's payload. The body must have been parsed with
+ * parseLosslessJson: JSON.parse rounds u64 trigger data above 2^53 (a Cron trigger_time) before
+ * peers and the aggregator component read it back from `json`.
  * @throws SubmissionError naming the mismatch
  */
 export function readSubmission(body: z.output<typeof submissionSchema>): ParsedSubmission {
@@ -75,7 +78,8 @@ export function readSubmission(body: z.output<typeof submissionSchema>): ParsedS
     eventId,
     envelope: body.envelope,
     signature: bytesToHex(Uint8Array.from(body.envelope_signature.data)),
-    json: JSON.stringify(body),
+    // Written back losslessly: it is what peers and the aggregator component read.
+    json: stringifyLosslessJson(body),
   };
 }
 

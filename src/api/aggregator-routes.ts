@@ -29,7 +29,7 @@ export const aggregatorRoutes = new Hono<AppEnv>()
       },
     }),
     async (c) => {
-      const body = await readJsonBody(c, submissionSchema);
+      const body = await readJsonBody(c, submissionSchema, { lossless: true });
       let submission;
       try {
         submission = readSubmission(body);

@@ -1,15 +1,16 @@
 import type { Context } from "hono";
 import type { z } from "zod";
+import { parseLosslessJson } from "../service/lossless-json";
 import { ApiError, badRequest } from "./errors";
 
 /**
- * Reads and validates a JSON body.
+ * Reads and validates a JSON body; `lossless` keeps integers above 2^53 exact (as bigints).
  * @throws ApiError 400 `invalid_json` when it does not parse, 422 `invalid_body` naming the field
  */
-export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S, opts: { lossless?: boolean } = {}): Promise<z.output<S>> {
   let body: unknown;
   try {
-    body = await c.req.json();
+    body = opts.lossless ? parseLosslessJson(await c.req.text()) : await c.req.json();
   } catch {
     throw badRequest("invalid_json", "the request body is not valid JSON");
   }

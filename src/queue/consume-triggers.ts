@@ -7,6 +7,7 @@ import { openDb, type Db } from "../db/client";
 import { claimEvent, markEventDone, recordTaskStep } from "../db/tasks";
 import { ExecutionError, runOperatorComponent } from "../execute/run-component";
 import { describeError, log } from "../log";
+import { parseLosslessJson } from "../service/lossless-json";
 import { findService, signingKeyIndex } from "../service/service-registry";
 import type { Service, TriggerAction, WasmResponse } from "../service/types";
 import { buildEnvelope, signEnvelope, type Envelope } from "../sign/envelope";
@@ -183,7 +184,7 @@ async function submitToAggregators(
     );
   }
   if (settings.peers.length === 0 || settings.peers.includes(settings.selfUrl)) {
-    const parsed = readSubmission(submissionSchema.parse(JSON.parse(body)));
+    const parsed = readSubmission(submissionSchema.parse(parseLosslessJson(body)));
     try {
       const status = await acceptSubmission(env, parsed, "local");
       log("info", "signature aggregated", { subsys: "aggregate", service_id: p.serviceId, workflow_id: p.workflowId, event_id: p.envelope.eventId, status: status.status });
