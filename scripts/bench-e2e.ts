@@ -6,9 +6,11 @@
  * to every node's /webhooks/bench as an indexer would, the poller off) and "poller" (the nodes'
  * scheduled handler polling the chain every 500 ms).
  * Options: --count N triggers per path (default 100), --operators N (default 3), --rate R triggers
- * per second (default 5), --paths webhook,poller (default both).
+ * per second (default 5), --paths webhook,poller (default both), --logs FILE (every node's log
+ * lines, prefixed [nodeI], written there at the end; for finding out what happened to an event).
  */
 import { createHmac, randomUUID } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 import { createPublicClient, decodeFunctionData, http, toHex, type Hex, type TransactionReceipt } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { simpleSubmitAbi } from "../src/chain/abi/simple-submit";
@@ -34,16 +36,22 @@ const rate = option("rate", 5);
 const pathsArg = process.argv.indexOf("--paths");
 const paths = (pathsArg >= 0 ? process.argv[pathsArg + 1]!.split(",") : ["webhook", "poller"]) as Path[];
 if (paths.some((p) => p !== "webhook" && p !== "poller")) throw new Error("--paths takes webhook and/or poller");
+const logsArg = process.argv.indexOf("--logs");
+const logsFile = logsArg >= 0 ? process.argv[logsArg + 1] : undefined;
+const nodeLogs: string[] = [];
 const emit = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 
 const WEBHOOK_SECRET = `bench-${randomUUID()}`;
 // The bench drives the poller itself, so that the webhook path runs without it.
-const running = await startDevnet({ operators, pollIntervalMs: 0, extraVars: { WEBHOOK_SECRET_BENCH: WEBHOOK_SECRET }, onStep: (s) => console.error(`• ${s}`) });
+const running = await startDevnet({ operators, pollIntervalMs: 0, extraVars: { WEBHOOK_SECRET_BENCH: WEBHOOK_SECRET },
+  ...(logsFile ? { onLog: (l: string) => nodeLogs.push(`${new Date().toISOString()} ${l}`) } : {}),
+  onStep: (s) => console.error(`• ${s}`) });
 const { devnet } = running;
 let ticker: ReturnType<typeof setInterval> | undefined;
 const stop = async () => {
   clearInterval(ticker);
   await running.stop();
+  if (logsFile) await writeFile(logsFile, nodeLogs.join("\n") + "\n");
 };
 process.once("SIGINT", () => void stop().then(() => process.exit(130)));
 
@@ -175,7 +183,7 @@ try {
   }
   gas.sort((a, b) => a - b);
   emit({ bench: "e2e", metric: "gas_per_submission", operators, count: gas.length, median: quantile(gas, 0.5), min: gas[0], max: gas.at(-1) });
-  emit({ bench: "e2e", metric: "txs_per_event", operators, events: perEvent.size, max: Math.max(...perEvent.values()), doubled: [...perEvent.values()].filter((n) => n > 1).length });
+  emit({ bench: "e2e", metric: "txs_per_event", operators, events: perEvent.size, max: Math.max(...perEvent.values()), doubled: [...perEvent.values()].filter((n) => n > 1).length, doubled_event_ids: [...perEvent].filter(([, n]) => n > 1).map(([id]) => id) });
 } finally {
   await stop();
 }
