@@ -9,8 +9,7 @@ import {
   storeComponent,
   type StoreComponentResult,
 } from "../execute/component-store";
-import { prepareComponent } from "../execute/load-component";
-import { describeError, log } from "../log";
+import { prepareInBackground } from "../execute/load-component";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
 import { ApiError, badRequest, notFound } from "./errors";
@@ -45,12 +44,8 @@ async function storeBody(c: Context<AppEnv>): Promise<StoreComponentResult> {
     if (e instanceof InvalidComponentError) throw badRequest("invalid_component", e.message, { reason: e.reason });
     throw e;
   }
-  c.executionCtx.waitUntil(
-    prepareComponent(c.env, stored.digest).catch((e: unknown) =>
-      // not the uploader's problem: the first run transpiles again and reports what fails
-      log("warn", "transpile at upload failed", { subsys: "api", digest: stored.digest, error: describeError(e) }),
-    ),
-  );
+  // not the uploader's problem when it fails: the first run transpiles again and reports it
+  prepareInBackground(c.env, [stored.digest], "upload");
   return stored;
 }
 

@@ -3,6 +3,8 @@
  * reused by the Worker Loader while it stays warm. Only a cold load touches R2, and only the
  * first load of a digest for a runtime version transpiles (the output is cached in R2).
  */
+import { waitUntil } from "cloudflare:workers";
+import { describeError, log } from "../log";
 import type ComponentGuest from "./guest/main";
 import { ExecutionError } from "./errors";
 import { GUEST_COMPATIBILITY_DATE } from "./runtime-config";
@@ -104,11 +106,32 @@ export async function loadComponent(
 
 /**
  * Makes sure a stored component's artifacts for this runtime are in R2, transpiling it when they
- * are not, so that its first run only reads them (call it at upload, in the background).
- * Resolves once they are written.
+ * are not, so that its first run only reads them (call it at upload or registration, in the
+ * background). Resolves once the artifacts are written.
  * @throws ExecutionError component-missing (bytes not stored) or instantiate (jco refused it)
  */
-export async function prepareComponent(
+export function prepareComponent(
+  env: Pick<Env, "COMPONENTS">,
+  digest: string,
+): Promise<{ transpiled: boolean; transpileMs?: number }> {
+  return prepareNow(env, digest);
+}
+
+/**
+ * Prepares components after the response (waitUntil); a
+ * failure is only logged, since the first run transpiles again and reports it. Never throws.
+ */
+export function prepareInBackground(env: Pick<Env, "COMPONENTS">, digests: Iterable<string>, reason: string): void {
+  for (const digest of new Set(digests)) {
+    waitUntil(
+      prepareComponent(env, digest).catch((e: unknown) =>
+        log("warn", "background transpile failed", { subsys: "execute", digest, reason, error: describeError(e) }),
+      ),
+    );
+  }
+}
+
+async function prepareNow(
   env: Pick<Env, "COMPONENTS">,
   digest: string,
 ): Promise<{ transpiled: boolean; transpileMs?: number }> {

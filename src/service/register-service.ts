@@ -6,6 +6,7 @@ import { chainByKey } from "../config";
 import { openDb } from "../db/client";
 import { savedServices } from "../db/schema";
 import { componentExists, storeComponent } from "../execute/component-store";
+import { prepareInBackground } from "../execute/load-component";
 import { computeServiceId } from "../sign/event-id";
 import { parseServiceJson, ServiceJsonError, sourceDigest, stringifyServiceJson } from "./service-json";
 import { ensureSigningKey, findService, insertService, replaceService } from "./service-registry";
@@ -60,6 +61,7 @@ export async function upgradeService(env: Env, manager: ServiceManager, uri: str
   if (stringifyServiceJson(service) === stringifyServiceJson(current.service)) return { service, changed: false };
   for (const component of componentsOf(service)) await ensureComponentStored(env, component);
   if (!(await replaceService(db, service))) throw new ApiError(404, "service_not_found", "the service was unregistered meanwhile");
+  prepareComponents(env, service, "upgrade");
   return { service, changed: true };
 }
 
@@ -69,7 +71,14 @@ async function registerParsedService(env: Env, service: Service): Promise<{ serv
   const db = openDb(env.DB);
   if (!(await insertService(db, service))) throw alreadyRegistered();
   const { serviceId } = await ensureSigningKey(db, env.WAVS_SIGNING_MNEMONIC, service.manager);
+  prepareComponents(env, service, "registration");
   return { serviceId };
+}
+
+/** Transpiles the service's components in the background (downloaded ones were never prepared;
+ * uploaded ones usually were, which costs one R2 HEAD), so that the first trigger only loads them. */
+function prepareComponents(env: Env, service: Service, reason: string): void {
+  prepareInBackground(env, componentsOf(service).map((c) => sourceDigest(c.source)), reason);
 }
 
 /** Checked first so a duplicate never downloads anything; insertService checks again atomically. */

@@ -1,6 +1,9 @@
 import { SELF, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { storeComponent } from "../../src/execute/component-store";
 import { runOperatorComponent } from "../../src/execute/run-component";
+import { registerSavedService, saveServiceJson } from "../../src/service/register-service";
+import { stringifyServiceJson } from "../../src/service/service-json";
 import { actionFor, builtComponent, raw, SERVICE_ID, serviceFor, utf8 } from "./component-fixtures";
 
 /** The component plus a custom section, so that its digest (and isolate) is new to this test. */
@@ -41,5 +44,18 @@ describe("upload", () => {
     });
     expect(utf8(first.responses[0]!.payload)).toBe('{"y":16}');
     expect(first.debug).toMatchObject({ coldLoad: true, transpiled: false });
+  });
+});
+
+describe("registration", () => {
+  it("transpiles the service's components in the background, as upload does", async () => {
+    // stored without an upload (as a downloaded component is), so nothing prepared it yet
+    const { digest } = await storeComponent(env, freshCopy("square", "register-prepare-test"));
+    expect((await env.COMPONENTS.list({ prefix: `transpiled/${digest}/` })).objects).toHaveLength(0);
+    const service = serviceFor(digest);
+    service.manager = { evm: { chain: "evm:31337", address: `0x${"7e".repeat(20)}` } };
+    const hash = await saveServiceJson(env, stringifyServiceJson(service));
+    await registerSavedService(env, hash);
+    expect(await artifactsOf(digest)).toHaveLength(1);
   });
 });
