@@ -104,21 +104,28 @@ export async function loadComponent(
   };
 }
 
+/** The last background preparation queued in this isolate: each waits for the one before. */
+let backgroundTurn: Promise<unknown> = Promise.resolve();
+
 /**
  * Makes sure a stored component's artifacts for this runtime are in R2, transpiling it when they
  * are not, so that its first run only reads them (call it at upload or registration, in the
- * background). Resolves once the artifacts are written.
+ * background). Preparations in one isolate run one at a time: a transpile holds the thread and
+ * hundreds of MB of memory, and several at once (a service with many components, a burst of
+ * uploads) starved the runs sharing the isolate. Resolves once the artifacts are written.
  * @throws ExecutionError component-missing (bytes not stored) or instantiate (jco refused it)
  */
 export function prepareComponent(
   env: Pick<Env, "COMPONENTS">,
   digest: string,
 ): Promise<{ transpiled: boolean; transpileMs?: number }> {
-  return prepareNow(env, digest);
+  const turn = backgroundTurn.then(() => prepareNow(env, digest));
+  backgroundTurn = turn.catch(() => undefined);
+  return turn;
 }
 
 /**
- * Prepares components after the response (waitUntil); a
+ * Prepares components after the response (waitUntil), one at a time (see prepareComponent); a
  * failure is only logged, since the first run transpiles again and reports it. Never throws.
  */
 export function prepareInBackground(env: Pick<Env, "COMPONENTS">, digests: Iterable<string>, reason: string): void {
@@ -135,6 +142,7 @@ async function prepareNow(
   env: Pick<Env, "COMPONENTS">,
   digest: string,
 ): Promise<{ transpiled: boolean; transpileMs?: number }> {
+  // checked at its turn: a run may have transpiled it while this waited
   if (await env.COMPONENTS.head(artifactsKey(digest))) return { transpiled: false };
   const report: LoadReport = { loaded: false, transpiled: false, stagesMs: {} };
   try {

@@ -1,6 +1,7 @@
 import { SELF, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { storeComponent } from "../../src/execute/component-store";
+import { prepareComponent } from "../../src/execute/load-component";
 import { runOperatorComponent } from "../../src/execute/run-component";
 import { registerSavedService, saveServiceJson } from "../../src/service/register-service";
 import { stringifyServiceJson } from "../../src/service/service-json";
@@ -57,5 +58,20 @@ describe("registration", () => {
     const hash = await saveServiceJson(env, stringifyServiceJson(service));
     await registerSavedService(env, hash);
     expect(await artifactsOf(digest)).toHaveLength(1);
+  });
+});
+
+describe("background preparation", () => {
+  it("runs one at a time in an isolate, in the order asked", async () => {
+    const { digest: big } = await storeComponent(env, freshCopy("square", "serial-big"));
+    const { digest: tiny } = await storeComponent(env, freshCopy("trap", "serial-tiny"));
+    const finished: string[] = [];
+    // unserialised, the tiny WAT component (ms to transpile) would be done long before the
+    // QuickJS one (hundreds of ms)
+    await Promise.all([
+      prepareComponent(env, big).then((r) => finished.push(`big ${r.transpiled}`)),
+      prepareComponent(env, tiny).then((r) => finished.push(`tiny ${r.transpiled}`)),
+    ]);
+    expect(finished).toEqual(["big true", "tiny true"]);
   });
 });
