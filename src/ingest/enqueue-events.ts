@@ -1,9 +1,10 @@
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { droppedEvents, services } from "../db/schema";
+import { services } from "../db/schema";
 import { log } from "../log";
 import type { TriggerMessage } from "../queue/messages";
 import { logEventKey, logToTriggerData, type ChainLog } from "./log-to-trigger-data";
+import { recordDroppedEvents } from "./record-dropped-events";
 
 /** Cloudflare Queues: at most 100 messages and 256 KB per sendBatch. */
 export const MAX_BATCH_MESSAGES = 100;
@@ -81,7 +82,8 @@ export function batchMessages(messages: readonly TriggerMessage[]): TriggerMessa
 /**
  * Enqueues the messages within the queue's limits. A message over 128 KB (a log with a very large
  * data field) cannot be sent at all: it is refused, logged, and, given `record`, written to dropped
- * events, rather than failing the whole send again on every retry.
+ * events (once per event, however often its range is read again), rather than failing the whole
+ * send again on every retry.
  * @returns the messages refused as too large
  * @throws what the queue throws; messages of earlier batches may already be sent (the consumer dedupes)
  */
@@ -110,8 +112,7 @@ async function recordOversized(refused: readonly TriggerMessage[], record?: { db
     at: now,
   }));
   for (const row of rows) log("warn", "event refused: too large for a queue message", { subsys: "ingest", service_id: refused[0]!.serviceId, event_key: row.eventKey, reason: row.reason });
-  // One row per statement: D1 caps bound parameters.
-  if (record) for (const row of rows) await record.db.insert(droppedEvents).values(row);
+  if (record) await recordDroppedEvents(record.db, rows);
 }
 
 function chainOf(m: TriggerMessage): string {

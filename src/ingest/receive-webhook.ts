@@ -2,12 +2,13 @@ import { and, eq, lt } from "drizzle-orm";
 import { publicClientFor } from "../chain/rpc";
 import type { ChainSettings } from "../config";
 import type { Db } from "../db/client";
-import { droppedEvents, webhookDeliveries } from "../db/schema";
+import { webhookDeliveries } from "../db/schema";
 import { log } from "../log";
 import type { TriggerMessage } from "../queue/messages";
 import { evmTriggersOnChain } from "../service/service-registry";
 import { buildLogMessages, pausedServiceIds, sendTriggerMessages } from "./enqueue-events";
 import { logEventKey } from "./log-to-trigger-data";
+import { recordDroppedEvents, type DroppedEventRow } from "./record-dropped-events";
 import { createLogVerifier } from "./verify-log";
 import type { ClaimedLog } from "./webhook-payloads";
 
@@ -61,7 +62,7 @@ export async function ingestWebhookLogs(
 
   const verify = createLogVerifier(publicClientFor(chain), chain.confirmations);
   const messages: TriggerMessage[] = [];
-  const dropped: (typeof droppedEvents.$inferInsert)[] = [];
+  const dropped: DroppedEventRow[] = [];
   let deferred = 0;
   for (const claimed of matching) {
     const verdict = await verify(claimed);
@@ -80,7 +81,7 @@ export async function ingestWebhookLogs(
     }
   }
   if (dropped.length > 0) {
-    await db.insert(droppedEvents).values(dropped);
+    await recordDroppedEvents(db, dropped);
     for (const d of dropped) log("warn", "webhook event dropped", { subsys: "ingest", chain: chain.key, source, event_key: d.eventKey, reason: d.reason });
   }
   const refused = await sendTriggerMessages(queue, messages, { db, source: `webhook:${source}` });

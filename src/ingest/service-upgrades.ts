@@ -1,12 +1,13 @@
 import { decodeEventLog, keccak256, parseAbi, toBytes, type Hex } from "viem";
 import { ApiError } from "../api/errors";
 import { openDb } from "../db/client";
-import { cronCursors, droppedEvents } from "../db/schema";
+import { cronCursors } from "../db/schema";
 import { describeError, log } from "../log";
 import { upgradeService } from "../service/register-service";
 import { computeServiceId } from "../sign/event-id";
 import type { ChainLog } from "./log-to-trigger-data";
 import { logEventKey } from "./log-to-trigger-data";
+import { recordDroppedEvents } from "./record-dropped-events";
 
 const serviceUriUpdatedAbi = parseAbi(["event ServiceURIUpdated(string serviceURI)"]);
 
@@ -52,7 +53,7 @@ export function createServiceUriUpdateHandler(env: Env): ServiceUriUpdateHandler
     } catch (e) {
       if (!(e instanceof ApiError) || e.status >= 500) throw e;
       log("warn", "service upgrade refused", { subsys: "ingest", service_id: serviceId, chain, error: describeError(e) });
-      await db.insert(droppedEvents).values({ source: "service-upgrade", chain, eventKey: logEventKey(chain, entry), reason: `${e.code}: ${e.message}`, at: Date.now() });
+      await recordDroppedEvents(db, [{ source: "service-upgrade", chain, eventKey: logEventKey(chain, entry), reason: `${e.code}: ${e.message}`, at: Date.now() }]);
     }
   };
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { openDb } from "../../src/db/client";
 import { droppedEvents } from "../../src/db/schema";
 import { estimateMessageBytes, MAX_MESSAGE_BYTES, sendTriggerMessages } from "../../src/ingest/enqueue-events";
+import { recordDroppedEvents } from "../../src/ingest/record-dropped-events";
 import { hmacSha256Hex } from "../../src/ingest/webhook-auth";
 import type { TriggerMessage } from "../../src/queue/messages";
 
@@ -78,5 +79,27 @@ describe("queue limits", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ source: "poller", chain: "evm:778", reason: expect.stringMatching(/^message_too_large/) });
     expect(await openDb(env.DB).select().from(droppedEvents).where(eq(droppedEvents.eventKey, small.eventKey))).toHaveLength(0);
+  });
+
+  it("records an oversized log once however often its range is read again, by either path", async () => {
+    const db = openDb(env.DB);
+    const key = (blockHash: string) => `evm:778:${blockHash}:${H(4)}:0:${"e".repeat(64)}:big`;
+    const big = message(80 * 1024, key(H(crypto.getRandomValues(new Uint32Array(1))[0]!)));
+    const queue = env.TRIGGERS as Queue<TriggerMessage>;
+    for (const source of ["poller", "poller", "webhook:test-source"]) {
+      expect(await sendTriggerMessages(queue, [big], { db, source })).toEqual([big]);
+    }
+    const rows = await db.select().from(droppedEvents).where(eq(droppedEvents.eventKey, big.eventKey));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ source: "poller", reason: expect.stringMatching(/^message_too_large: /) });
+
+    // Another reason for the same event, or the log re-included in another block, is a new record.
+    expect(await recordDroppedEvents(db, [{ source: "webhook:x", chain: "evm:778", eventKey: big.eventKey, reason: "log_not_found", at: 1 }])).toBe(1);
+    expect(await recordDroppedEvents(db, [{ source: "webhook:x", chain: "evm:778", eventKey: big.eventKey, reason: "log_not_found", at: 2 }])).toBe(0);
+    const reincluded = message(80 * 1024, key(H(0xbeef)));
+    await sendTriggerMessages(queue, [reincluded], { db, source: "poller" });
+    await sendTriggerMessages(queue, [reincluded], { db, source: "poller" });
+    expect(await db.select().from(droppedEvents).where(eq(droppedEvents.eventKey, reincluded.eventKey))).toHaveLength(1);
+    expect(await db.select().from(droppedEvents).where(eq(droppedEvents.eventKey, big.eventKey))).toHaveLength(2);
   });
 });
