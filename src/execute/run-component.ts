@@ -12,6 +12,7 @@ import { exports } from "cloudflare:workers";
 import { ComponentHost } from "./host/component-host";
 import { outboundPolicyKey, toOutboundPolicy, type OutboundPolicy } from "./outbound-policy";
 import { loadComponent } from "./load-component";
+import { createSecretMasker } from "./mask-secrets";
 import { DEFAULT_TIME_LIMIT_SECONDS } from "./runtime-config";
 import {
   fromWitAggregatorActions,
@@ -212,15 +213,17 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
   }
 
   markWarm();
+  const mask = createSecretMasker(env);
+  const logs = outcome.logs.map(mask);
   // A run that held the thread past its limit (the timer could not fire meanwhile) is out of
   // time whatever it returned, as if it had been interrupted at the deadline.
   if (callMs > limitMs) {
-    throw new ExecutionError("out-of-time", `component ran longer than ${limitSeconds} s`, { digest, logs: outcome.logs });
+    throw new ExecutionError("out-of-time", `component ran longer than ${limitSeconds} s`, { digest, logs });
   }
-  if (!outcome.ok) throw new ExecutionError(outcome.kind, outcome.message, { digest, logs: outcome.logs });
+  if (!outcome.ok) throw new ExecutionError(outcome.kind, mask(outcome.message), { digest, logs });
   return {
     value: outcome.value,
-    logs: outcome.logs,
+    logs,
     digest,
     durationMs: Date.now() - started,
     debug: {

@@ -9,10 +9,12 @@ import { ExecutionError, runOperatorComponent } from "../execute/run-component";
 import { describeError, log } from "../log";
 import { parseLosslessJson } from "../service/lossless-json";
 import { findService, signingKeyIndex } from "../service/service-registry";
+import { sourceDigest } from "../service/service-json";
 import type { Service, TriggerAction, WasmResponse } from "../service/types";
 import { buildEnvelope, signEnvelope, type Envelope } from "../sign/envelope";
 import { computeEventId, encodeTriggerDataSalt } from "../sign/event-id";
 import { deriveServiceSigner } from "../sign/signing-keys";
+import { logComponentOutput, type ComponentOutputTags } from "./component-output";
 import type { SubmissionMessage, TriggerMessage } from "./messages";
 
 /** A failure that will fail again however often it is retried: acknowledge and record it. */
@@ -103,6 +105,7 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
     throw e;
   }
   const { responses, durationMs } = run;
+  const output = logComponentOutput(run.logs, outputTags(msg, sourceDigest(workflow.component.source)));
 
   const signer = deriveServiceSigner(env.WAVS_SIGNING_MNEMONIC, await signingKeyIndex(db, msg.serviceId));
   for (const response of responses) {
@@ -120,6 +123,7 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
       seen_at: msg.seenAt,
       duration_ms: durationMs,
       signer: signer.address,
+      ...(output.length > 0 ? { output } : {}),
     });
     await submitToAggregators(env, service, { action, response, envelope, signature, serviceId: msg.serviceId, workflowId: msg.workflowId });
   }
@@ -135,18 +139,30 @@ async function recordExecutionFailure(db: Db, msg: TriggerMessage, e: unknown, d
   const failsTask = isPermanentFailure(e) || finalAttempt;
   const eventId = bytesToHex(computeEventId(msg.serviceId, msg.workflowId, encodeTriggerDataSalt(msg.data)));
   const error = describeError(e);
+  const output = e instanceof ExecutionError ? logComponentOutput(e.logs, outputTags(msg, e.digest)) : [];
   try {
     await recordTaskStep(
       db,
       { eventId, serviceId: msg.serviceId, workflowId: msg.workflowId },
       "execution_failed",
       failsTask ? { status: "failed", error } : { error },
-      { source: msg.source, seen_at: msg.seenAt, duration_ms: durationMs, kind: e instanceof ExecutionError ? e.kind : "task", retried: !isPermanentFailure(e) },
+      {
+        source: msg.source,
+        seen_at: msg.seenAt,
+        duration_ms: durationMs,
+        kind: e instanceof ExecutionError ? e.kind : "task",
+        retried: !isPermanentFailure(e),
+        ...(output.length > 0 ? { output } : {}),
+      },
     );
   } catch (recordError) {
     // The run's own error matters more: log this one and let the caller handle that.
     log("warn", "could not record the failed execution", { subsys: "queue", event_id: eventId, error: describeError(recordError) });
   }
+}
+
+function outputTags(msg: TriggerMessage, digest: string | undefined): ComponentOutputTags {
+  return { service_id: msg.serviceId, workflow_id: msg.workflowId, digest, event_key: msg.eventKey };
 }
 
 /** Whether retrying cannot help: every execution error but running out of time, and our own refusals. */
