@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { openDb } from "../db/client";
@@ -14,7 +14,8 @@ import {
   stringifyServiceJson as stringifyService,
 } from "../service/service-json";
 import { computeServiceId } from "../sign/event-id";
-import { deleteService, ensureSigningKey, findService, listServices } from "../service/service-registry";
+import { deleteService, ensureSigningKey, findService, listServices, setOperatorPause, isServiceActive } from "../service/service-registry";
+import { log } from "../log";
 import type { AppEnv } from "./app";
 import { ApiError, badRequest, notFound } from "./errors";
 import { documentRoute } from "./api-docs";
@@ -50,6 +51,29 @@ async function readHead(env: Env, chainKey: string): Promise<{ chain: string; he
 /** Service JSON with u64 values written losslessly. */
 const losslessJson = (text: string, status: 200 | 201 = 200) =>
   new Response(text, { status, headers: { "content-type": "application/json" } });
+
+/** `POST /services/pause` and `/services/resume` as WAVS: `{"service_manager"}` → 204. */
+function pauseRoute(action: "pause" | "resume"): string {
+  return documentRoute({
+    method: "post", path: `/services/${action}`, tag: "services", auth: "bearer", body: managerBody,
+    summary:
+      action === "pause"
+        ? "Pause a service on this node: its workflows get no tasks until resumed (kept across restarts and upgrades)"
+        : "Resume a service paused on this node",
+    responses: { 204: action === "pause" ? "paused" : "resumed" },
+    errors: { 400: "not JSON", 404: "the service is not registered", 422: "bad body" },
+  });
+}
+
+async function setPause(c: Context<AppEnv>, paused: boolean): Promise<Response> {
+  const { service_manager } = await readJsonBody(c, managerBody);
+  const id = computeServiceId(service_manager);
+  if (!(await setOperatorPause(openDb(c.env.DB), id, paused))) {
+    throw notFound("service_not_found", `no service with manager ${service_manager.evm.address} on ${service_manager.evm.chain} is registered`);
+  }
+  log("info", paused ? "service paused by the operator" : "service resumed by the operator", { subsys: "api", service_id: id });
+  return c.body(null, 204);
+}
 
 export const serviceRoutes = new Hono<AppEnv>()
   .post(
@@ -90,6 +114,8 @@ export const serviceRoutes = new Hono<AppEnv>()
       return c.body(null, 204);
     },
   )
+  .post(pauseRoute("pause"), requireBearer(), (c) => setPause(c, true))
+  .post(pauseRoute("resume"), requireBearer(), (c) => setPause(c, false))
   .get(
     documentRoute({
       method: "get", path: "/services/{chain}/{address}", tag: "services", params: managerPathParams,
@@ -110,7 +136,7 @@ export const serviceRoutes = new Hono<AppEnv>()
   .get(
     documentRoute({
       method: "get", path: "/services", tag: "services",
-      summary: "Registered services: {services, service_ids, component_digests}",
+      summary: "Registered services: {services, service_ids, component_digests} as WAVS, plus paused_service_ids (paused by their JSON or on this node)",
       responses: { 200: "the services" },
     }),
     async (c) => {
@@ -124,7 +150,8 @@ export const serviceRoutes = new Hono<AppEnv>()
         // Services carry u64 values: write them losslessly.
         `{"services":[${registered.map((r) => stringifyService(r.service)).join(",")}],` +
           `"service_ids":${JSON.stringify(registered.map((r) => r.id))},` +
-          `"component_digests":${JSON.stringify([...digests])}}`,
+          `"component_digests":${JSON.stringify([...digests])},` +
+          `"paused_service_ids":${JSON.stringify(registered.filter((r) => !isServiceActive(r)).map((r) => r.id))}}`,
         200,
         { "content-type": "application/json" },
       );

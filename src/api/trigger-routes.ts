@@ -3,7 +3,7 @@ import { openDb } from "../db/client";
 import { estimateMessageBytes, MAX_MESSAGE_BYTES, sendTriggerMessages } from "../ingest/enqueue-events";
 import { buildManualMessages, countDoneEvents, simulatedTriggerRequestSchema } from "../ingest/manual-triggers";
 import { log } from "../log";
-import { findService } from "../service/service-registry";
+import { findService, isServiceActive } from "../service/service-registry";
 import { parseLosslessJson } from "../service/lossless-json";
 import { documentRoute } from "./api-docs";
 import type { AppEnv } from "./app";
@@ -40,7 +40,7 @@ export const triggerRoutes = new Hono<AppEnv>().post(
     const registered = await findService(db, req.service_id);
     if (!registered) throw notFound("service_not_found", `no registered service ${req.service_id}`);
     if (!registered.service.workflows[req.workflow_id]) throw notFound("workflow_not_found", `service has no workflow ${req.workflow_id}`);
-    if (registered.service.status !== "active") throw new ApiError(409, "service_paused", "the service is paused: its workflows get no tasks");
+    if (!isServiceActive(registered)) throw new ApiError(409, "service_paused", "the service is paused: its workflows get no tasks");
 
     const messages = buildManualMessages(req);
     const size = estimateMessageBytes(messages[0]!);

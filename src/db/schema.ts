@@ -7,6 +7,9 @@ export const services = sqliteTable("services", {
   managerAddress: text("manager_address").notNull(), // lowercase 0x…
   json: text("json").notNull(),
   status: text("status", { enum: ["active", "paused"] }).notNull(),
+  // Paused on this node by its operator (POST /services/pause), whatever the service JSON says; an
+  // upgrade of the service JSON keeps it.
+  pausedByOperator: integer("paused_by_operator", { mode: "boolean" }).notNull().default(false),
   registeredAt: integer("registered_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { services } from "../db/schema";
 import { log } from "../log";
@@ -120,8 +120,8 @@ function chainOf(m: TriggerMessage): string {
   return "EvmContractEvent" in d ? d.EvmContractEvent.chain : "BlockInterval" in d ? d.BlockInterval.chain : "";
 }
 
-/** Service ids that are paused: their workflows get no tasks. */
+/** Service ids that are paused (by their JSON or by this node's operator): their workflows get no tasks. */
 export async function pausedServiceIds(db: Db): Promise<Set<string>> {
-  const rows = await db.select({ id: services.id }).from(services).where(eq(services.status, "paused"));
+  const rows = await db.select({ id: services.id }).from(services).where(or(eq(services.status, "paused"), eq(services.pausedByOperator, true)));
   return new Set(rows.map((r) => r.id));
 }

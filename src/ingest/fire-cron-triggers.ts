@@ -23,7 +23,7 @@ export interface CronRunResult {
 export async function fireCronTriggers(db: Db, queue: Queue<TriggerMessage>, nowMs = Date.now()): Promise<CronRunResult> {
   const rows = await db.select().from(services);
   const registeredAt = new Map(rows.map((r) => [r.id, r.registeredAt]));
-  const { crons } = listTimerWorkflows(rows.map((r) => ({ id: r.id, service: parseServiceJson(r.json) })));
+  const { crons } = listTimerWorkflows(rows.map((r) => ({ id: r.id, service: parseServiceJson(r.json), pausedByOperator: r.pausedByOperator })));
   if (crons.length === 0) return { enqueued: 0, nextAtMs: undefined };
 
   const cursorRows = await db.select().from(cronCursors);

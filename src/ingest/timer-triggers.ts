@@ -1,4 +1,5 @@
 import type { TriggerMessage } from "../queue/messages";
+import { isServiceActive, type RegisteredService } from "../service/service-registry";
 import type { Service } from "../service/types";
 import { parseCronSchedule, previousCronTick, nextCronTick, type CronSchedule } from "./cron-schedule";
 
@@ -24,14 +25,15 @@ export interface CronWorkflow {
 const NS_PER_SECOND = 1_000_000_000n;
 
 /** The block-interval and cron workflows of active services (paused services fire nothing). */
-export function listTimerWorkflows(services: readonly { id: string; service: Service }[]): {
+export function listTimerWorkflows(services: readonly RegisteredService[]): {
   blocks: BlockIntervalWorkflow[];
   crons: CronWorkflow[];
 } {
   const blocks: BlockIntervalWorkflow[] = [];
   const crons: CronWorkflow[] = [];
-  for (const { id, service } of services) {
-    if (service.status !== "active") continue;
+  for (const registered of services) {
+    if (!isServiceActive(registered)) continue;
+    const { id, service } = registered;
     for (const [workflowId, wf] of Object.entries(service.workflows)) {
       if (typeof wf.trigger !== "object") continue;
       if ("block_interval" in wf.trigger) {

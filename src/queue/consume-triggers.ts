@@ -8,7 +8,7 @@ import { claimEvent, markEventDone, recordTaskStep } from "../db/tasks";
 import { ExecutionError, runOperatorComponent } from "../execute/run-component";
 import { describeError, log } from "../log";
 import { parseLosslessJson } from "../service/lossless-json";
-import { findService, signingKeyIndex } from "../service/service-registry";
+import { findService, isServiceActive, signingKeyIndex } from "../service/service-registry";
 import { sourceDigest } from "../service/service-json";
 import type { Service, TriggerAction, WasmResponse } from "../service/types";
 import { buildEnvelope, signEnvelope, type Envelope } from "../sign/envelope";
@@ -77,7 +77,7 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
 
   const registered = await findService(db, msg.serviceId);
   const workflow = registered?.service.workflows[msg.workflowId];
-  if (!registered || !workflow || registered.service.status !== "active") {
+  if (!registered || !workflow || !isServiceActive(registered)) {
     await markEventDone(db, msg.eventKey);
     return;
   }

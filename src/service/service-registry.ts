@@ -9,17 +9,37 @@ import type { Service, ServiceManager } from "./types";
 export interface RegisteredService {
   id: string;
   service: Service;
+  /** paused on this node by its operator, whatever `service.status` says */
+  pausedByOperator: boolean;
+}
+
+/** Whether the service's workflows get tasks: active in its JSON and not paused by the operator. */
+export function isServiceActive(registered: Pick<RegisteredService, "service" | "pausedByOperator">): boolean {
+  return registered.service.status === "active" && !registered.pausedByOperator;
 }
 
 /** The registered service, or undefined. */
 export async function findService(db: Db, serviceId: string): Promise<RegisteredService | undefined> {
   const row = await db.query.services.findFirst({ where: eq(services.id, serviceId) });
-  return row && { id: row.id, service: parseServiceJson(row.json) };
+  return row && { id: row.id, service: parseServiceJson(row.json), pausedByOperator: row.pausedByOperator };
 }
 
 export async function listServices(db: Db): Promise<RegisteredService[]> {
   const rows = await db.select().from(services).orderBy(asc(services.registeredAt));
-  return rows.map((row) => ({ id: row.id, service: parseServiceJson(row.json) }));
+  return rows.map((row) => ({ id: row.id, service: parseServiceJson(row.json), pausedByOperator: row.pausedByOperator }));
+}
+
+/**
+ * Pauses or resumes the service on this node (WAVS's POST /services/pause and /services/resume).
+ * @returns false when no service with this id is registered
+ */
+export async function setOperatorPause(db: Db, serviceId: string, paused: boolean, now = Date.now()): Promise<boolean> {
+  const updated = await db
+    .update(services)
+    .set({ pausedByOperator: paused, updatedAt: now })
+    .where(eq(services.id, serviceId))
+    .returning({ id: services.id });
+  return updated.length > 0;
 }
 
 function evmTriggerRows(id: string, service: Service) {

@@ -1,0 +1,1 @@
+ALTER TABLE `services` ADD `paused_by_operator` integer DEFAULT false NOT NULL;
