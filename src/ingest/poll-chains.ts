@@ -8,6 +8,8 @@ import { describeError, log } from "../log";
 import type { TriggerMessage } from "../queue/messages";
 import { evmTriggersOnChain, listServices, managersOnChain } from "../service/service-registry";
 import { buildLogMessages, pausedServiceIds, sendTriggerMessages } from "./enqueue-events";
+import type { ChainLog } from "./log-to-trigger-data";
+import { DEFAULT_POLL_MAX_MESSAGES, lastBlockWithinBudget, pollMaxMessages } from "./poll-budget";
 import { getLogsSplitting, parseRpcLog } from "./get-logs";
 import { createServiceUriUpdateHandler, readServiceUriUpdated, SERVICE_URI_UPDATED_TOPIC, type ServiceUriUpdateHandler } from "./service-upgrades";
 import { buildBlockIntervalMessages, listTimerWorkflows } from "./timer-triggers";
@@ -19,9 +21,16 @@ const MAX_RANGES_PER_RUN = 20;
 export async function pollChains(env: Env): Promise<void> {
   const db = openDb(env.DB);
   const onServiceUriUpdated = createServiceUriUpdateHandler(env);
+  let maxMessages = DEFAULT_POLL_MAX_MESSAGES;
+  try {
+    maxMessages = pollMaxMessages(env.POLL_MAX_MESSAGES);
+  } catch (e) {
+    // A typo in the setting should not stop polling: say so and go on with the default.
+    log("error", "bad POLL_MAX_MESSAGES, using the default", { subsys: "ingest", default: DEFAULT_POLL_MAX_MESSAGES, error: describeError(e) });
+  }
   await Promise.all(
     (await nodeChains(env)).map((chain) =>
-      pollChain(db, env.TRIGGERS, chain, onServiceUriUpdated).catch((e: unknown) =>
+      pollChain(db, env.TRIGGERS, chain, onServiceUriUpdated, maxMessages).catch((e: unknown) =>
         log("warn", "poll failed", { subsys: "ingest", chain: chain.key, rpc: chain.rpc_urls.map(redactRpcUrl), error: describeError(e) }),
       ),
     ),
@@ -33,6 +42,13 @@ export interface PollResult {
   /** Next block to read after this run. */
   next: bigint;
   enqueued: number;
+  /** Whether the run stopped at its message cap with more of the chain left to read. */
+  capped: boolean;
+}
+
+/** Orders logs as the chain does: by block, then by log index. */
+function byChainPosition(a: ChainLog, b: ChainLog): number {
+  return a.blockNumber !== b.blockNumber ? (a.blockNumber < b.blockNumber ? -1 : 1) : a.logIndex - b.logIndex;
 }
 
 /**
@@ -42,15 +58,21 @@ export interface PollResult {
  * so a log reorged out above that depth is never seen; backfill after downtime is the same loop
  * starting from an older cursor (block-interval heights missed meanwhile fire then, one each).
  *
- * The same eth_getLogs also fetches ServiceURIUpdated from the registered service managers. A range
- * holding one is cut at that block: events up to it go to the workflows as they were, the upgrade is
- * applied, the cursor moves just past it, and reading goes on with the upgraded workflows.
+ * One run enqueues at most about `maxMessages`: the range is cut at the last block whose messages
+ * all fit, the cursor stops after it and the next run goes on from there (a single block holding
+ * more than the cap goes whole, alone). Nothing is lost or sent twice at the cut.
+ *
+ * The same eth_getLogs also fetches ServiceURIUpdated from the registered service managers. Logs are
+ * taken in chain order (block, log index): those before an upgrade log go to the workflows as they
+ * were, the upgrade is applied, and reading goes on right after the upgrade log, in the same block,
+ * with the upgraded workflows (the block read again with the new filter).
  */
 export async function pollChain(
   db: Db,
   queue: Queue<TriggerMessage>,
   chain: ChainSettings,
   onServiceUriUpdated?: ServiceUriUpdateHandler,
+  maxMessages = DEFAULT_POLL_MAX_MESSAGES,
 ): Promise<PollResult | undefined> {
   let state = await loadChainWatch(db, chain.key, onServiceUriUpdated !== undefined);
   if (!state.watching) return undefined;
@@ -63,32 +85,48 @@ export async function pollChain(
   // cursor earlier (see startCursorAt) so nothing between registration and first poll is missed.
   const start = cursor ? BigInt(cursor.nextBlock) : safe;
   let from = start;
+  /** Set after an upgrade inside block `from`: its log index; the block's logs up to it are done. */
+  let resumeAfter: number | undefined;
 
   const timestamps = new Map<Hex, bigint>();
+  let sent = 0;
   let enqueued = 0;
+  let capped = false;
 
   for (let ranges = 0; from <= safe && ranges < MAX_RANGES_PER_RUN; ranges++) {
     let to = from + BigInt(chain.poll_range) - 1n < safe ? from + BigInt(chain.poll_range) - 1n : safe;
     const { active, blocks, managers, filter } = state;
     const raws = filter ? await getLogsSplitting((args) => client.request(args as never), filter, from, to) : [];
-    const entries = raws.map(parseRpcLog).filter((e) => !e.removed);
+    const entries = raws
+      .map(parseRpcLog)
+      .filter((e) => !e.removed && !(resumeAfter !== undefined && e.blockNumber === from && e.logIndex <= resumeAfter))
+      .sort(byChainPosition);
 
-    // A service upgrade cuts the range at its block: what follows is read again with the upgraded
-    // workflows.
-    let upgrades = entries.flatMap((entry) => {
-      const uri = managers.has(entry.address.toLowerCase()) ? readServiceUriUpdated(entry) : undefined;
-      return uri === undefined ? [] : [{ entry, uri }];
-    });
-    if (upgrades.length > 0) {
-      const cut = upgrades.reduce((min, u) => (u.entry.blockNumber < min ? u.entry.blockNumber : min), to);
-      upgrades = upgrades.filter((u) => u.entry.blockNumber === cut);
-      to = cut;
+    // The first service upgrade in chain order ends this step just before it.
+    const upgradeAt = entries.findIndex((e) => managers.has(e.address.toLowerCase()) && readServiceUriUpdated(e) !== undefined);
+    const upgrade = upgradeAt < 0 ? undefined : { entry: entries[upgradeAt]!, uri: readServiceUriUpdated(entries[upgradeAt]!)! };
+    if (upgrade) to = upgrade.entry.blockNumber;
+    const workflowsOf = (e: ChainLog) => active.filter((t) => t.address === e.address.toLowerCase() && t.eventHash === e.topics[0]?.toLowerCase()).length;
+    const matched = (upgrade ? entries.slice(0, upgradeAt) : entries).filter((e) => e.blockNumber <= to && workflowsOf(e) > 0);
+    // A resumed block's heights fired before the upgrade.
+    const intervals = buildBlockIntervalMessages(chain.key, resumeAfter === undefined ? from : from + 1n, to, blocks);
+
+    // The message cap: cut at the last block that fits whole. The rest of a block resumed after an
+    // upgrade always goes, so the block is never read again with its earlier logs under new workflows.
+    const counts = new Map<bigint, number>();
+    const count = (block: bigint, n: number) => counts.set(block, (counts.get(block) ?? 0) + n);
+    for (const m of intervals) if ("BlockInterval" in m.data) count(m.data.BlockInterval.block_height, 1);
+    for (const e of matched) count(e.blockNumber, workflowsOf(e));
+    const last = lastBlockWithinBudget(from, to, counts, maxMessages - sent, sent === 0 || resumeAfter !== undefined);
+    if (last < to) {
+      capped = true;
+      to = last;
     }
+    if (to < from) break;
 
-    const messages: TriggerMessage[] = buildBlockIntervalMessages(chain.key, from, to, blocks);
-    for (const entry of entries) {
-      if (entry.blockNumber > to) continue;
-      if (!active.some((t) => t.address === entry.address.toLowerCase() && t.eventHash === entry.topics[0]?.toLowerCase())) continue;
+    const messages: TriggerMessage[] = intervals.filter((m) => "BlockInterval" in m.data && m.data.BlockInterval.block_height <= to);
+    for (const entry of matched) {
+      if (entry.blockNumber > to) break;
       let ts = timestamps.get(entry.blockHash);
       if (ts === undefined) {
         // By hash: the header of the very block the log came from, whatever happened since.
@@ -98,16 +136,28 @@ export async function pollChain(
       messages.push(...buildLogMessages(chain.key, entry, ts, active, "poller"));
     }
     const refused = await sendTriggerMessages(queue, messages, { db, source: "poller" });
-    for (const { entry, uri } of upgrades) await onServiceUriUpdated!(chain.key, entry, uri);
-    await setCursor(db, chain.key, to + 1n);
     if (messages.length > 0) {
       log("info", "events enqueued", { subsys: "ingest", chain: chain.key, from, to, count: messages.length - refused.length });
     }
+    sent += messages.length;
     enqueued += messages.length - refused.length;
-    from = to + 1n;
-    if (upgrades.length > 0) state = await loadChainWatch(db, chain.key, true);
+
+    if (upgrade && upgrade.entry.blockNumber <= to) {
+      // Every block before the upgrade's is on the queue; the upgrade's own block is finished after it.
+      await setCursor(db, chain.key, upgrade.entry.blockNumber);
+      await onServiceUriUpdated!(chain.key, upgrade.entry, upgrade.uri);
+      state = await loadChainWatch(db, chain.key, true);
+      from = upgrade.entry.blockNumber;
+      resumeAfter = upgrade.entry.logIndex;
+    } else {
+      await setCursor(db, chain.key, to + 1n);
+      from = to + 1n;
+      resumeAfter = undefined;
+    }
+    if (capped) break;
   }
-  return { from: start, next: from, enqueued };
+  if (capped) log("info", "poll run reached its message cap", { subsys: "ingest", chain: chain.key, max_messages: maxMessages, next: from });
+  return { from: start, next: from, enqueued, capped: capped && from <= safe };
 }
 
 /** What the poller watches on one chain: contract-event triggers, block intervals, managers. */
