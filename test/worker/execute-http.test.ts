@@ -1,7 +1,9 @@
 import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { storeComponent } from "../../src/execute/component-store";
 import { runOperatorComponent } from "../../src/execute/run-component";
+import { GATE_REFUSAL_HEADER, type OutboundPolicy } from "../../src/execute/outbound-policy";
 import type { AllowedHttpHosts } from "../../src/service/types";
 import { SERVICE_ID, actionFor, builtComponent, raw, serviceFor, utf8 } from "./component-fixtures";
 
@@ -47,6 +49,26 @@ describe("wasi:http through the OutboundGate (JSPI)", () => {
       kind: "component-error",
       message: expect.stringContaining(`HTTP host ${authority} is not in the component's allowed_http_hosts`),
     });
+  });
+
+  it("an upstream 403 carrying the gate's refusal header reaches the component as a 403, not a refusal", async () => {
+    expect(await get("all", "/forbidden")).toBe("403 hello from GET /forbidden");
+  });
+
+  it("the gate strips its refusal header from upstream answers and marks only its own refusals", async () => {
+    const gate = (policy: OutboundPolicy) => (exports as unknown as { OutboundGate(o: { props: OutboundPolicy }): Fetcher }).OutboundGate({ props: policy });
+    const passed = await gate({ all: true }).fetch(`http://${authority}/forbidden`);
+    expect(passed.status).toBe(403);
+    expect(passed.headers.has(GATE_REFUSAL_HEADER)).toBe(false);
+    expect(passed.headers.get("content-type")).toBe("text/plain");
+    expect(await passed.text()).toBe("hello from GET /forbidden");
+    const ok = await gate({ only: ["127.0.0.1"] }).fetch(`http://${authority}/hello`);
+    expect(ok.headers.has(GATE_REFUSAL_HEADER)).toBe(false);
+    expect(await ok.text()).toBe("hello from GET /hello");
+    const refused = await gate({ only: ["example.com"] }).fetch(`http://${authority}/hello`);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get(GATE_REFUSAL_HEADER)).toBe("refused");
+    expect(await refused.text()).toBe(`wavs-edge: HTTP host ${authority} is not in the component's allowed_http_hosts (example.com)`);
   });
 
   it("none: the component is refused at instantiation, as WAVS", async () => {

@@ -120,6 +120,23 @@ describe("file_system", () => {
     expect(await withFiles("4".repeat(64), "fs-read")).toBeNull();
   });
 
+  it("a run that leaves the directory over 16 MiB fails with a typed error, and what was kept stays", async () => {
+    const serviceId = "6".repeat(64);
+    expect(await withFiles(serviceId, "fs-write:before")).toBe("written");
+    expect(await withFiles(serviceId, "fs-fill:15")).toBe("filled"); // 15 MiB and 6 bytes: under the limit
+    await expect(withFiles(serviceId, "fs-fill:17")).rejects.toMatchObject({
+      kind: "trap",
+      message: expect.stringMatching(/^the run's file changes were not kept: .*over the limit of 16777216/),
+    });
+    // the refused run changed nothing: the last kept directory is still there
+    const rows = await keyValueStub(env, serviceId).readFiles();
+    expect(rows.map((r) => [r.path, r.kind === "file" ? r.data.byteLength : 0])).toEqual([
+      ["notes.txt", 6],
+      ["big.bin", 15 * 1024 * 1024],
+    ]);
+    expect(await withFiles(serviceId, "fs-read")).toBe("before");
+  });
+
   it("false: no directory, whatever the service stored", async () => {
     const serviceId = "5".repeat(64);
     await withFiles(serviceId, "fs-write:hidden");

@@ -15,8 +15,13 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const server = createServer((req, res) => {
-    res.writeHead(200, { "content-type": "text/plain", "x-wavs-edge-gate": "refused" });
-    res.end(`hello from ${req.method} ${req.url}`);
+    // /forbidden answers exactly what the gate's own refusals look like (403 and the header):
+    // the gate must strip the header, so the component sees an upstream 403, not a refusal
+    const status = req.url?.startsWith("/forbidden") ? 403 : 200;
+    res.writeHead(status, { "content-type": "text/plain", "x-wavs-edge-gate": "refused" });
+    // an x-api-key header is echoed, so a component test can see what it sent
+    const key = req.headers["x-api-key"];
+    res.end(`hello from ${req.method} ${req.url}${typeof key === "string" ? ` key=${key}` : ""}`);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   project.provide("httpServerPort", (server.address() as AddressInfo).port);

@@ -53,6 +53,9 @@ export type SwapOutcome = { swapped: true } | { swapped: false; current: Uint8Ar
 const S64_MIN = -(2n ** 63n);
 const S64_MAX = 2n ** 63n - 1n;
 
+/** Bytes per stored chunk of a file_system file (under the 2 MB a Durable Object's SQLite row holds). */
+const FILE_CHUNK_BYTES = 1024 * 1024;
+
 export class ServiceKeyValue extends DurableObject<Env> {
   private readonly sql: SqlStorage;
 
@@ -62,7 +65,8 @@ export class ServiceKeyValue extends DurableObject<Env> {
     this.sql.exec(
       `CREATE TABLE IF NOT EXISTS kv_values (bucket TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;
        CREATE TABLE IF NOT EXISTS kv_counters (bucket TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;
-       CREATE TABLE IF NOT EXISTS fs_entries (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, kind TEXT NOT NULL, data BLOB, target TEXT);`,
+       CREATE TABLE IF NOT EXISTS fs_entries (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, kind TEXT NOT NULL, data BLOB, target TEXT);
+       CREATE TABLE IF NOT EXISTS fs_chunks (seq INTEGER NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (seq, part)) WITHOUT ROWID;`,
     );
   }
 
@@ -195,7 +199,9 @@ export class ServiceKeyValue extends DurableObject<Env> {
   listFiles(): FileInfo[] {
     return this.sql
       .exec<{ path: string; kind: FileRow["kind"]; size: number | null; target: string | null }>(
-        "SELECT path, kind, CASE kind WHEN 'file' THEN length(data) END AS size, target FROM fs_entries ORDER BY seq",
+        `SELECT path, kind, target, CASE kind WHEN 'file' THEN
+           COALESCE(length(data), (SELECT SUM(length(c.data)) FROM fs_chunks c WHERE c.seq = fs_entries.seq)) END AS size
+         FROM fs_entries ORDER BY seq`,
       )
       .toArray()
       .map((r) => ({ path: r.path, kind: r.kind, size: r.size ?? (r.kind === "file" ? 0 : null), target: r.target }));
@@ -204,27 +210,30 @@ export class ServiceKeyValue extends DurableObject<Env> {
   /** The bytes of the file at `path`, or null when there is no such file. */
   readFile(path: string): Uint8Array | null {
     const row = this.sql
-      .exec<{ data: ArrayBuffer | null }>("SELECT data FROM fs_entries WHERE path = ? AND kind = 'file'", path)
+      .exec<{ seq: number; data: ArrayBuffer | null }>("SELECT seq, data FROM fs_entries WHERE path = ? AND kind = 'file'", path)
       .toArray()[0];
-    return row ? new Uint8Array(row.data ?? new ArrayBuffer(0)) : null;
+    return row ? this.fileData(row) : null;
   }
 
   /** The service's directory, parents before children. */
   readFiles(): FileRow[] {
     return this.sql
-      .exec<{ path: string; kind: string; data: ArrayBuffer | null; target: string | null }>("SELECT path, kind, data, target FROM fs_entries ORDER BY seq")
+      .exec<{ seq: number; path: string; kind: string; data: ArrayBuffer | null; target: string | null }>(
+        "SELECT seq, path, kind, data, target FROM fs_entries ORDER BY seq",
+      )
       .toArray()
       .map((r): FileRow =>
         r.kind === "dir"
           ? { path: r.path, kind: "dir" }
           : r.kind === "symlink"
             ? { path: r.path, kind: "symlink", target: r.target ?? "" }
-            : { path: r.path, kind: "file", data: new Uint8Array(r.data ?? new ArrayBuffer(0)) },
+            : { path: r.path, kind: "file", data: this.fileData(r) },
       );
   }
 
   /**
-   * Replaces the service's directory, all or nothing.
+   * Replaces the service's directory, all or nothing. File bytes are kept in chunks of
+   * FILE_CHUNK_BYTES: a SQLite row in a Durable Object holds at most 2 MB.
    * @throws KeyValueLimitError when it holds too many entries or bytes
    */
   writeFiles(rows: FileRow[]): void {
@@ -232,17 +241,38 @@ export class ServiceKeyValue extends DurableObject<Env> {
     if (refusal) throw new KeyValueLimitError(refusal);
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("DELETE FROM fs_entries");
-      rows.forEach((r, seq) =>
+      this.sql.exec("DELETE FROM fs_chunks");
+      rows.forEach((r, seq) => {
         this.sql.exec(
-          "INSERT INTO fs_entries (seq, path, kind, data, target) VALUES (?, ?, ?, ?, ?)",
+          "INSERT INTO fs_entries (seq, path, kind, data, target) VALUES (?, ?, ?, NULL, ?)",
           seq,
           r.path,
           r.kind,
-          r.kind === "file" ? r.data.slice().buffer : null,
           r.kind === "symlink" ? r.target : null,
-        ),
-      );
+        );
+        if (r.kind !== "file") return;
+        for (let part = 0; part * FILE_CHUNK_BYTES < r.data.byteLength; part++) {
+          const chunk = r.data.slice(part * FILE_CHUNK_BYTES, (part + 1) * FILE_CHUNK_BYTES);
+          this.sql.exec("INSERT INTO fs_chunks (seq, part, data) VALUES (?, ?, ?)", seq, part, chunk.buffer);
+        }
+      });
     });
+  }
+
+  /** A file's bytes: inline in its entry (as written before chunking) or in its chunks. */
+  private fileData(row: { seq: number; data: ArrayBuffer | null }): Uint8Array {
+    if (row.data !== null) return new Uint8Array(row.data);
+    const chunks = this.sql
+      .exec<{ data: ArrayBuffer }>("SELECT data FROM fs_chunks WHERE seq = ? ORDER BY part", row.seq)
+      .toArray()
+      .map((c) => new Uint8Array(c.data));
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+    let offset = 0;
+    for (const c of chunks) {
+      out.set(c, offset);
+      offset += c.byteLength;
+    }
+    return out;
   }
 
   private read(bucket: string, key: string): Uint8Array | null {
