@@ -36,6 +36,7 @@ export default defineConfig({
                 WAVS_BUILDER_TOKEN: "builder-token",
                 WAVS_ENV_TEST_API_KEY: "component-secret",
                 WAVS_ENV_VISIT_API_KEY: "visit-secret",
+                WAVS_ENV_ORACLE_API_KEY: "oracle-secret",
                 CORS_ORIGINS: "https://app.example",
               },
               // Small limits so the rate-limit test stays quick (only requests with CF-Connecting-IP count).

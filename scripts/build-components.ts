@@ -7,7 +7,9 @@
  * TypeScript declarations of the builder worlds (operator-js, operator-kv-js, aggregator-js) into
  * build/types/<world>/ for editors and type checks. A TypeScript component is type-checked against
  * its world's declarations (tsc, options in components/tsconfig.base.json) and its types stripped
- * (esbuild) before componentizing. Offline.
+ * (esbuild) before componentizing. A component.json may name `"backend": "starlingmonkey"`
+ * (jco's componentize-js, whose `fetch` runs on wasi:http, which QuickJS cannot link yet; ~13 MB,
+ * a minute or two to build, so it is rebuilt only when its sources or wit/ changed). Offline.
  * Usage: `npm run build:components [-- name...]`.
  */
 import { spawn } from "node:child_process";
@@ -23,10 +25,16 @@ const outDir = join(root, "build/components");
 const DEFAULT_WORLD = "operator-js";
 const BUILDER_WORLDS = ["operator-js", "operator-kv-js", "aggregator-js"];
 
-async function worldOf(entry: string): Promise<string> {
+type Backend = "qjs" | "starlingmonkey";
+
+/** A component folder's component.json: its world and backend (defaults operator-js, qjs). */
+async function manifestOf(entry: string): Promise<{ world: string; backend: Backend }> {
   const manifest = join(dirname(entry), "component.json");
-  if (!existsSync(manifest)) return DEFAULT_WORLD;
-  return (JSON.parse(await readFile(manifest, "utf8")) as { world?: string }).world ?? DEFAULT_WORLD;
+  if (!existsSync(manifest)) return { world: DEFAULT_WORLD, backend: "qjs" };
+  const parsed = JSON.parse(await readFile(manifest, "utf8")) as { world?: string; backend?: string };
+  const backend = parsed.backend ?? "qjs";
+  if (backend !== "qjs" && backend !== "starlingmonkey") throw new Error(`${manifest}: backend must be qjs or starlingmonkey`);
+  return { world: parsed.world ?? DEFAULT_WORLD, backend };
 }
 
 async function main(): Promise<void> {
@@ -61,9 +69,14 @@ async function main(): Promise<void> {
       console.log(`build-components: ${name} -> build/components/${name}.wasm (${(await stat(out)).size} B, ${Date.now() - started} ms)`);
       continue;
     }
-    const world = await worldOf(entries.get(name)!);
-    const source = entries.get(name)!.endsWith(".ts") ? await compileTypeScript(name, entries.get(name)!, world) : entries.get(name)!;
-    await run(join(root, "node_modules/.bin/jco"), [
+    const { world, backend } = await manifestOf(entries.get(name)!);
+    if (backend === "starlingmonkey" && (await isFresh(out, [dirname(entries.get(name)!), join(root, "wit")]))) {
+      console.log(`build-components: ${name} is up to date (build/components/${name}.wasm)`);
+      continue;
+    }
+    const source = entries.get(name)!.endsWith(".ts") ? await compileTypeScript(name, entries.get(name)!, world, backend) : entries.get(name)!;
+    if (backend === "starlingmonkey") await componentizeStarlingMonkey(source, world, out);
+    else await run(join(root, "node_modules/.bin/jco"), [
       "componentize",
       // absolute paths: jco resolves the entry against its own working directory
       source,
@@ -88,13 +101,15 @@ async function main(): Promise<void> {
  * its types: the JavaScript componentize-qjs takes, in build/components-js/<name>.js.
  * @throws Error with tsc's diagnostics when the component does not type-check
  */
-async function compileTypeScript(name: string, entry: string, world: string): Promise<string> {
+async function compileTypeScript(name: string, entry: string, world: string, backend: Backend): Promise<string> {
   const config = join(root, "build/components-js", `tsconfig.${name}.json`);
   await mkdir(dirname(config), { recursive: true });
   await writeFile(
     config,
     JSON.stringify({
       extends: join(root, "components/tsconfig.base.json"),
+      // StarlingMonkey provides the web globals (fetch, TextEncoder, …); QuickJS does not
+      ...(backend === "starlingmonkey" ? { compilerOptions: { lib: ["ES2022", "ESNext.Disposable", "DOM"] } } : {}),
       files: [entry, join(root, "build/types", world, `${world}.d.ts`)],
     }),
   );
@@ -104,6 +119,34 @@ async function compileTypeScript(name: string, entry: string, world: string): Pr
   const { code } = await transform(await readFile(entry, "utf8"), { loader: "ts", format: "esm", target: "es2022" });
   await writeFile(out, code);
   return out;
+}
+
+/**
+ * Componentizes with StarlingMonkey through componentize-js's API (jco's CLI for this backend
+ * cannot read the WIT: preview2-shim 0.26 starts with no preopened directory, so one is granted).
+ */
+async function componentizeStarlingMonkey(source: string, world: string, out: string): Promise<void> {
+  const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
+  (_setPreopens as (p: Record<string, string>) => void)({ "/": "/" });
+  const { componentize } = (await import("@bytecodealliance/componentize-js")) as unknown as {
+    componentize(options: { sourcePath: string; witPath: string; worldName: string }): Promise<{ component: Uint8Array }>;
+  };
+  const { component } = await componentize({ sourcePath: source, witPath: join(root, "wit"), worldName: world });
+  await writeFile(out, component);
+}
+
+/** Whether `out` is newer than every file under `inputs` (and this script). */
+async function isFresh(out: string, inputs: string[]): Promise<boolean> {
+  if (!existsSync(out)) return false;
+  const built = (await stat(out)).mtimeMs;
+  const newest = async (path: string): Promise<number> => {
+    const s = await stat(path);
+    if (!s.isDirectory()) return s.mtimeMs;
+    const children = await readdir(path);
+    return Math.max(s.mtimeMs, ...(await Promise.all(children.map((c) => newest(join(path, c))))));
+  };
+  const inputTimes = await Promise.all([...inputs, fileURLToPath(import.meta.url)].map(newest));
+  return inputTimes.every((t) => t < built);
 }
 
 /** Guest-side declarations of the worlds builders write components against. */
