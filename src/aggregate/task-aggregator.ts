@@ -78,6 +78,8 @@ interface AggregationState {
   silentChecks?: number;
   /** Consecutive grace periods in which the nodes ranked before us that answered had no such task. */
   absentChecks?: number;
+  /** Consecutive polls (standing by or claiming) in which some peer answered "busy". */
+  busyChecks?: number;
   /** Gas price (wei, decimal) from the aggregator component's latest submit action here. */
   gasPrice?: string;
   /** The signer whose submission last asked to submit here: its input goes to handle-submit-callback. */
@@ -88,8 +90,13 @@ interface AggregationState {
   callback?: { txResult: { ok: Hex } | { err: string }; done: boolean };
 }
 
-/** What a peer answered about the task: its status, "absent" (up, but it has no such task yet), or undefined (unreachable). */
-type PeerAnswer = AggregationStatus | "absent" | undefined;
+/**
+ * What a peer answered about the task: its status, "absent" (up, but it has no such task yet),
+ * "limited" (up, but its peer rate limit refused us: 429), "busy" (it took our request but gave no
+ * status: a 5xx while it restarts or fails, or no answer within the timeout, as when overloaded or
+ * frozen), or undefined (down: the connection was refused or failed).
+ */
+type PeerAnswer = AggregationStatus | "absent" | "limited" | "busy" | undefined;
 
 /** A standby takes over only after this many silent grace periods: a slow peer is not a dead one. */
 const SILENT_CHECKS_BEFORE_TAKEOVER = 2;
@@ -100,6 +107,16 @@ const SILENT_CHECKS_BEFORE_TAKEOVER = 2;
  * later it sees our claim and yields, so this bounds only the wait, never the safety.
  */
 const ABSENT_CHECKS_TOLERATED = 5;
+
+/**
+ * A peer that does not tell us its status may be claiming or submitting this very task: reading a
+ * 429 or a slow answer as "gone" let a standby take over from a first-ranked node that was only
+ * saturated, and let two claimants each miss the other's claim, so both sent (bench:e2e doubled
+ * events). A rate-limited peer ("limited") is always waited for: the limit passes and the next
+ * poll gets its status. A "busy" one (5xx, timeout) is waited for this many consecutive polls, so
+ * that a node frozen or broken for good cannot hold a task up forever.
+ */
+const BUSY_CHECKS_TOLERATED = 5;
 
 /** How often a submitting aggregator looks at its transaction. */
 const RECEIPT_POLL_MS = 1_000;
@@ -261,15 +278,24 @@ export class TaskAggregator extends DurableObject<Env> {
     // Evicted before deciding: the alarm claims again.
     await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
     const others = settings.peers.filter((p) => p !== settings.selfUrl);
-    const { landed, competing } = await this.pollPeers(state, others);
+    const { landed, competing, busy, limited } = await this.pollPeers(state, others);
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     if (competing.length > 0) {
       state.phase = "standby";
       state.silentChecks = 0;
+      state.busyChecks = 0;
       await this.save(state);
       await this.step(state, "claim_yielded", {}, { rank: state.rank, competing });
       await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
       return;
+    }
+    // A peer that did not say what it does may be claiming too: stay claiming (so that it yields if
+    // it looks at us) and look again after a grace period (a busy one a bounded number of times).
+    state.busyChecks = busy.length > 0 ? (state.busyChecks ?? 0) + 1 : 0;
+    if (limited.length > 0 || (busy.length > 0 && state.busyChecks <= BUSY_CHECKS_TOLERATED)) {
+      await this.save(state);
+      log("info", "a peer is busy; claim deferred", { subsys: "aggregate", event_id: state.target.eventId, busy, checks: state.busyChecks });
+      return; // the alarm set above claims again
     }
     // A peer that landed it may be gone before telling anyone: the chain has the last word.
     const onchain = others.length > 0 ? await this.findLandingOnchain(state) : undefined;
@@ -290,14 +316,20 @@ export class TaskAggregator extends DurableObject<Env> {
     const settings = aggregatorSettings(this.env);
     const ranking = rankAggregators(state.target.eventId, settings.peers);
     const before = ranking.slice(0, ranking.indexOf(settings.selfUrl));
-    const { landed, alive, absent, competing, collecting, txs } = await this.pollPeers(state, settings.peers.filter((p) => p !== settings.selfUrl), before);
+    const { landed, alive, absent, busy, limited, competing, collecting, txs } = await this.pollPeers(state, settings.peers.filter((p) => p !== settings.selfUrl), before);
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     // A node ranked before us still collecting may have lost submissions (its queue, a restart):
     // hand it the ones we hold, so that it can submit rather than wait for us to take over.
     for (const { peer, signers } of collecting) await this.forwardMissing(state, peer, signers);
     state.peerTxs = { ...state.peerTxs, ...txs };
     state.absentChecks = absent && !alive ? (state.absentChecks ?? 0) + 1 : 0;
-    const waiting = alive || competing.length > 0 || (absent && state.absentChecks <= ABSENT_CHECKS_TOLERATED);
+    state.busyChecks = busy.length > 0 ? (state.busyChecks ?? 0) + 1 : 0;
+    const waiting =
+      alive ||
+      competing.length > 0 ||
+      (absent && state.absentChecks <= ABSENT_CHECKS_TOLERATED) ||
+      limited.length > 0 ||
+      (busy.length > 0 && state.busyChecks <= BUSY_CHECKS_TOLERATED);
     state.silentChecks = waiting ? 0 : (state.silentChecks ?? 0) + 1;
     await this.save(state);
     if (state.silentChecks < SILENT_CHECKS_BEFORE_TAKEOVER) {
@@ -357,6 +389,10 @@ export class TaskAggregator extends DurableObject<Env> {
     alive: boolean;
     /** one of `watch` answered that it has no such task */
     absent: boolean;
+    /** peers that answered without a status: up, doing we know not what */
+    busy: string[];
+    /** of those, the ones whose answer was their rate limit (429), which always passes */
+    limited: string[];
     competing: string[];
     collecting: { peer: string; signers: Hex[] }[];
     txs: Record<string, { txHash: Hex; from: Hex; nonce: number }>;
@@ -364,11 +400,18 @@ export class TaskAggregator extends DurableObject<Env> {
     const answers = await Promise.all(peers.map(async (peer) => ({ peer, answer: await this.askPeer(peer, state) })));
     let alive = false;
     let absent = false;
+    const busy: string[] = [];
+    const limited: string[] = [];
     const competing: string[] = [];
     const collecting: { peer: string; signers: Hex[] }[] = [];
     const txs: Record<string, { txHash: Hex; from: Hex; nonce: number }> = {};
     for (const { peer, answer } of answers) {
       if (answer === undefined) continue;
+      if (answer === "busy" || answer === "limited") {
+        busy.push(peer);
+        if (answer === "limited") limited.push(peer);
+        continue;
+      }
       if (answer === "absent") {
         if (watch.includes(peer)) {
           absent = true;
@@ -377,7 +420,7 @@ export class TaskAggregator extends DurableObject<Env> {
         continue;
       }
       if (answer.status === "landed" && answer.txHash) {
-        if (await this.landedOnchain(state, answer.txHash)) return { landed: { peer, txHash: answer.txHash }, alive: true, absent: false, competing: [], collecting: [], txs: {} };
+        if (await this.landedOnchain(state, answer.txHash)) return { landed: { peer, txHash: answer.txHash }, alive: true, absent: false, busy: [], limited: [], competing: [], collecting: [], txs: {} };
         competing.push(peer); // our RPC has not seen it yet: never race it
         continue;
       }
@@ -388,7 +431,7 @@ export class TaskAggregator extends DurableObject<Env> {
       if (watch.includes(peer) && answer.status !== "failed") alive = true;
       if (watch.includes(peer) && answer.status === "collecting") collecting.push({ peer, signers: answer.signers ?? [] });
     }
-    return { alive, absent, competing, collecting, txs };
+    return { alive, absent, busy, limited, competing, collecting, txs };
   }
 
   private async forwardMissing(state: AggregationState, peer: string, theirs: Hex[]): Promise<void> {
@@ -430,16 +473,20 @@ export class TaskAggregator extends DurableObject<Env> {
       if (res.status === 404) {
         const body = (await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
         // Up and answering, without the task yet (its submissions are still on their way): alive.
-        return body?.error?.code === "task_not_found" ? "absent" : undefined;
+        return body?.error?.code === "task_not_found" ? "absent" : "busy";
       }
       if (!res.ok) {
+        // Up, but not telling (its peer rate limit, a 5xx while it restarts): not gone.
         await res.body?.cancel();
-        return undefined;
+        log("info", "a peer answered without a status", { subsys: "aggregate", event_id: eventId, peer, status: res.status });
+        return res.status === 429 ? "limited" : "busy";
       }
-      const body = (await res.json()) as AggregationStatus;
-      return typeof body?.status === "string" ? body : undefined;
-    } catch {
-      return undefined; // down or unreachable: not alive
+      const body = (await res.json().catch(() => undefined)) as AggregationStatus | undefined;
+      return typeof body?.status === "string" ? body : "busy";
+    } catch (e) {
+      // No answer in time: overloaded, or frozen. Refused or failed: down, not alive.
+      if (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) return "busy";
+      return undefined;
     }
   }
 

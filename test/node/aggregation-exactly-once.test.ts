@@ -2,7 +2,9 @@
  * Exactly one transaction per event when the first submitter is slow rather than dead: three
  * nodes, anvil with automine off so the first submitter's transaction stays pending, and that
  * node frozen (SIGSTOP) so it answers nobody. The standbys must see that its transaction can still
- * land and wait for it instead of sending their own; once it is mined they adopt it.
+ * land and wait for it instead of sending their own; once it is mined they adopt it. Also: a late
+ * first submitter whose peers answer only 429 (their peer rate limit) waits for them rather than
+ * sending beside a takeover.
  */
 import { writeFile } from "node:fs/promises";
 import { bytesToHex, createPublicClient, createTestClient, decodeFunctionData, http, type Hex } from "viem";
@@ -90,6 +92,49 @@ async function fireWithAutomineOff(x: number): Promise<void> {
   await fired;
 }
 
+/** The event id of the latest trigger, computed from its log as every node does. */
+async function latestTriggerEventId(): Promise<Hex> {
+  const { service, chain, contracts } = running.devnet;
+  const latest = await client().getBlockNumber();
+  const [log] = await client().getLogs({ address: contracts.trigger, fromBlock: latest > 20n ? latest - 20n : 0n, toBlock: latest }).then((l) => l.slice(-1));
+  const block = await client().getBlock({ blockNumber: log!.blockNumber! });
+  return bytesToHex(computeEventId(service.id, service.workflow_id, encodeTriggerDataSalt(logToTriggerData(chain.key, log!, block.timestamp))));
+}
+
+/**
+ * Keeps the nodes' peer rate limit (miniflare: a fixed 60 s window per client key) used up: at the
+ * start of each window, requests until the node answers 429.
+ */
+function floodPeerLimiters(urls: string[]): { stop(): Promise<void> } {
+  let stopped = false;
+  const exhaust = async (url: string) => {
+    for (let round = 0; round < 40 && !stopped; round++) {
+      const statuses = await Promise.all(
+        Array.from({ length: 25 }, () =>
+          fetch(`${url}/aggregator/tasks/0x${"00".repeat(20)}?chain=evm:1&handler=0x${"00".repeat(20)}`, { signal: AbortSignal.timeout(30_000) }).then(
+            async (r) => (await r.body?.cancel(), r.status),
+            () => 0,
+          ),
+        ),
+      );
+      if (statuses.includes(429)) return;
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      await Promise.all(urls.map(exhaust));
+      const nextWindow = Math.ceil(Date.now() / 60_000) * 60_000;
+      while (!stopped && Date.now() < nextWindow) await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
 describe("a slow first submitter", () => {
   it("is waited for, not doubled: its pending transaction is the only one, and everyone adopts it", async () => {
     await fireWithAutomineOff(8);
@@ -163,7 +208,44 @@ describe("a slow first submitter", () => {
     expect((await handlerTxsByEvent()).get(eventId)).toHaveLength(1);
   }, 300_000);
 
-  it("across both, exactly one handler transaction per event", async () => {
+  it("a late first submitter that its peers rate limit waits for their status instead of sending a second transaction", async () => {
+    // Under saturation the nodes' peer rate limit (PEER_LIMITER, 600 a minute per client; locally
+    // every peer and this test are 127.0.0.1) answers 429. A node that read a 429 as "peer gone"
+    // sent its own transaction beside a standby's takeover (bench:e2e doubled events).
+    await fireWithAutomineOff(10);
+    const eventId = await latestTriggerEventId();
+    const { nodes } = running.devnet;
+    const ranking = rankAggregators(eventId, nodes.map((n) => n.url));
+    const [first, second, third] = ranking.map((url) => nodes.findIndex((n) => n.url === url)) as [number, number, number];
+    // The first-ranked node freezes before it can submit; the next one takes over, its transaction pending.
+    running.nodes[first]!.pause(true);
+    const takeover = (await eventually(() => statusOn(second, eventId).catch(() => undefined), (s) => s?.status === "submitting" && !!s.txHash, 180_000))!;
+
+    // Both standbys now rate limit everyone, and the first-ranked node comes back: it catches up,
+    // reaches quorum and claims, but its peers answer only 429.
+    const flood = floodPeerLimiters([nodes[second]!.url, nodes[third]!.url]);
+    try {
+      running.nodes[first]!.pause(false);
+      const decided = () =>
+        logs.some((l) => l.startsWith(`[node${first}]`) && l.includes(eventId) && (l.includes("claim deferred") || l.includes("transaction sent")));
+      await eventually(async () => decided(), (ok) => ok, 180_000);
+      await new Promise((r) => setTimeout(r, 3 * GRACE_MS)); // a second transaction would be out by now
+    } finally {
+      await flood.stop();
+    }
+    expect(logs.some((l) => l.startsWith(`[node${first}]`) && l.includes(eventId) && l.includes("claim deferred"))).toBe(true);
+
+    // Once its peers answer again it sees the takeover, yields, and adopts the landing.
+    await anvil().setAutomine(true);
+    await anvil().mine({ blocks: 1 });
+    for (const i of [first, second, third]) {
+      await eventually(() => statusOn(i, eventId).catch(() => undefined), (s) => s?.status === "landed" && s.txHash === takeover.txHash, 180_000);
+    }
+    expect((await taskOn(first, eventId)).steps.map((s) => s.step)).not.toContain("tx_sent");
+    expect((await handlerTxsByEvent()).get(eventId)).toEqual([takeover.txHash]);
+  }, 600_000);
+
+  it("across all, exactly one handler transaction per event", async () => {
     const repeated = [...(await handlerTxsByEvent())].filter(([, txs]) => txs.length !== 1);
     expect(repeated).toEqual([]);
   });
