@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { decodeFunctionData, encodeFunctionData, type Hex } from "viem";
+import { decodeFunctionData, encodeFunctionData, TransactionNotFoundError, type Hex } from "viem";
 import { publicClientFor } from "../chain/rpc";
 import { wavsHandlerAbi } from "../chain/wavs-abi";
 import { chainByKey, nodeChains } from "../config";
@@ -86,6 +86,8 @@ interface AggregationState {
   askedBy?: Hex;
   /** Transactions that nodes ranked before us reported while submitting, by node URL. */
   peerTxs?: Record<string, { txHash: Hex; from: Hex; nonce: number }>;
+  /** Consecutive grace periods in which a reported transaction was missing, by its hash. */
+  missingTxChecks?: Record<Hex, number>;
   /** handle-submit-callback, owed once the task landed or failed; stored before it runs. */
   callback?: { txResult: { ok: Hex } | { err: string }; done: boolean };
 }
@@ -117,6 +119,13 @@ const ABSENT_CHECKS_TOLERATED = 5;
  * that a node frozen or broken for good cannot hold a task up forever.
  */
 const BUSY_CHECKS_TOLERATED = 5;
+
+/**
+ * Grace periods a silent peer's reported transaction may be missing (neither mined, nor in our RPC
+ * node's pool, nor replaced by another pending one with its nonce) before it counts as dead: a
+ * transaction dropped from the mempool never lands, and its sender is not there to re-send it.
+ */
+const MISSING_CHECKS_BEFORE_DEAD = 3;
 
 /** How often a submitting aggregator looks at its transaction. */
 const RECEIPT_POLL_MS = 1_000;
@@ -340,7 +349,14 @@ export class TaskAggregator extends DurableObject<Env> {
       if (!before.includes(peer)) continue;
       const fate = await this.transactionFate(state, tx);
       if (fate === "landed") return this.adoptLanding(state, peer, tx.txHash);
-      if (fate === "pending") {
+      const missing = fate === "missing" ? (state.missingTxChecks?.[tx.txHash] ?? 0) + 1 : 0;
+      state.missingTxChecks = { ...state.missingTxChecks, [tx.txHash]: missing };
+      await this.save(state);
+      if (fate === "missing" && missing >= MISSING_CHECKS_BEFORE_DEAD) {
+        log("warn", "a silent peer's transaction is gone from the pool; counting it dead", { subsys: "aggregate", event_id: state.target.eventId, peer, tx_hash: tx.txHash, checks: missing });
+        continue;
+      }
+      if (fate === "pending" || fate === "missing") {
         // Slow, not dead: it may still land, and a second transaction would be a double.
         log("info", "a silent peer's transaction may still land; waiting", { subsys: "aggregate", event_id: state.target.eventId, peer, tx_hash: tx.txHash });
         await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
@@ -358,9 +374,10 @@ export class TaskAggregator extends DurableObject<Env> {
   /**
    * Whether a transaction a peer reported can still land: "landed" (a successful handler call),
    * "dead" (reverted, or its sender's nonce was used by another transaction, e.g. a replacement,
-   * which findLandingOnchain then finds if it landed), else "pending".
+   * which findLandingOnchain then finds if it landed), "pending" (in the pool, or a replacement
+   * with its nonce is), else "missing" (dropped from the pool, or never reached our RPC node).
    */
-  private async transactionFate(state: AggregationState, tx: { txHash: Hex; from: Hex; nonce: number }): Promise<"landed" | "dead" | "pending"> {
+  private async transactionFate(state: AggregationState, tx: { txHash: Hex; from: Hex; nonce: number }): Promise<"landed" | "dead" | "pending" | "missing"> {
     const client = publicClientFor(await chainByKey(this.env, state.target.chain));
     const receipt = await client.getTransactionReceipt({ hash: tx.txHash }).catch(() => undefined);
     if (receipt) return receipt.status === "success" && receipt.to?.toLowerCase() === state.target.handler.toLowerCase() ? "landed" : "dead";
@@ -371,7 +388,14 @@ export class TaskAggregator extends DurableObject<Env> {
       if (late?.status === "success") return "landed";
       return "dead";
     }
-    return "pending";
+    const inPool = await client.getTransaction({ hash: tx.txHash }).catch((e: unknown) => {
+      if (e instanceof TransactionNotFoundError) return undefined;
+      throw e; // the RPC failing says nothing: the alarm asks again
+    });
+    if (inPool) return "pending";
+    // Replaced (fees bumped) by a transaction we were not told of: the sender's pending nonce is past it.
+    const pendingCount = await client.getTransactionCount({ address: tx.from, blockTag: "pending" });
+    return pendingCount > tx.nonce ? "pending" : "missing";
   }
 
   /**

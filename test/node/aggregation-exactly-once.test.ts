@@ -4,7 +4,8 @@
  * node frozen (SIGSTOP) so it answers nobody. The standbys must see that its transaction can still
  * land and wait for it instead of sending their own; once it is mined they adopt it. Also: a late
  * first submitter whose peers answer only 429 (their peer rate limit) waits for them rather than
- * sending beside a takeover.
+ * sending beside a takeover; a first submitter gone for good whose transaction the pool dropped is
+ * taken over once.
  */
 import { writeFile } from "node:fs/promises";
 import { bytesToHex, createPublicClient, createTestClient, decodeFunctionData, http, type Hex } from "viem";
@@ -244,6 +245,38 @@ describe("a slow first submitter", () => {
     expect((await taskOn(first, eventId)).steps.map((s) => s.step)).not.toContain("tx_sent");
     expect((await handlerTxsByEvent()).get(eventId)).toEqual([takeover.txHash]);
   }, 600_000);
+
+  it("a first submitter gone for good whose transaction was dropped from the pool is taken over once", async () => {
+    await fireWithAutomineOff(11);
+    const eventId = await latestTriggerEventId();
+    const [first, sent] = await eventually(
+      async () => {
+        const statuses = await Promise.all([0, 1, 2].map((i) => statusOn(i, eventId).catch(() => undefined)));
+        const i = statuses.findIndex((s) => s?.status === "submitting" && s.txHash);
+        return [i, statuses[i]] as const;
+      },
+      ([i]) => i >= 0,
+      180_000,
+    );
+    // The standbys see it submitting (and note its transaction); then it stops for good and the
+    // chain's pool forgets its transaction.
+    await new Promise((r) => setTimeout(r, 2 * GRACE_MS));
+    await running.nodes[first]!.stop();
+    await anvil().dropTransaction({ hash: sent!.txHash! });
+    expect(await client().getTransaction({ hash: sent!.txHash! }).catch(() => undefined)).toBeUndefined();
+
+    const standbys = [0, 1, 2].filter((i) => i !== first);
+    const taken = await eventually(
+      async () => (await Promise.all(standbys.map((i) => statusOn(i, eventId).catch(() => undefined)))).find((s) => s?.status === "submitting" && s.txHash),
+      (s) => s !== undefined,
+      180_000,
+    );
+    expect(taken!.txHash).not.toBe(sent!.txHash);
+    await anvil().setAutomine(true);
+    await anvil().mine({ blocks: 1 });
+    for (const i of standbys) await eventually(() => statusOn(i, eventId), (s) => s?.status === "landed" && s.txHash === taken!.txHash, 120_000);
+    expect((await handlerTxsByEvent()).get(eventId)).toEqual([taken!.txHash]);
+  }, 480_000);
 
   it("across all, exactly one handler transaction per event", async () => {
     const repeated = [...(await handlerTxsByEvent())].filter(([, txs]) => txs.length !== 1);
