@@ -7,10 +7,10 @@
  * scheduled handler polling the chain every 500 ms).
  * Options: --count N triggers per path (default 100), --operators N (default 3), --rate R triggers
  * per second (default 5), --paths webhook,poller (default both), --logs FILE (every node's log
- * lines, prefixed [nodeI], written there at the end; for finding out what happened to an event).
+ * lines, prefixed [nodeI], streamed there; for finding out what happened to an event).
  */
 import { createHmac, randomUUID } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
 import { createPublicClient, decodeFunctionData, http, toHex, type Hex, type TransactionReceipt } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { simpleSubmitAbi } from "../src/chain/abi/simple-submit";
@@ -38,20 +38,21 @@ const paths = (pathsArg >= 0 ? process.argv[pathsArg + 1]!.split(",") : ["webhoo
 if (paths.some((p) => p !== "webhook" && p !== "poller")) throw new Error("--paths takes webhook and/or poller");
 const logsArg = process.argv.indexOf("--logs");
 const logsFile = logsArg >= 0 ? process.argv[logsArg + 1] : undefined;
-const nodeLogs: string[] = [];
+// Streamed, never held: three nodes under load log gigabytes' worth of strings in a run.
+const nodeLogs = logsFile ? createWriteStream(logsFile) : undefined;
 const emit = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
 
 const WEBHOOK_SECRET = `bench-${randomUUID()}`;
 // The bench drives the poller itself, so that the webhook path runs without it.
 const running = await startDevnet({ operators, pollIntervalMs: 0, extraVars: { WEBHOOK_SECRET_BENCH: WEBHOOK_SECRET },
-  ...(logsFile ? { onLog: (l: string) => nodeLogs.push(`${new Date().toISOString()} ${l}`) } : {}),
+  ...(nodeLogs ? { onLog: (l: string) => void nodeLogs.write(`${new Date().toISOString()} ${l}\n`) } : {}),
   onStep: (s) => console.error(`• ${s}`) });
 const { devnet } = running;
 let ticker: ReturnType<typeof setInterval> | undefined;
 const stop = async () => {
   clearInterval(ticker);
   await running.stop();
-  if (logsFile) await writeFile(logsFile, nodeLogs.join("\n") + "\n");
+  await new Promise<void>((resolve) => (nodeLogs ? nodeLogs.end(resolve) : resolve()));
 };
 process.once("SIGINT", () => void stop().then(() => process.exit(130)));
 
