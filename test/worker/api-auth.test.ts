@@ -83,11 +83,11 @@ describe("GET /config", () => {
       WAVS_BEARER_TOKEN: "set",
       WAVS_BUILDER_TOKEN: "set",
     });
-    expect(res.body.component_env_keys).toEqual(["WAVS_ENV_TEST_API_KEY", "WAVS_ENV_VISIT_API_KEY"]);
+    expect(res.body.component_env_keys).toEqual(["WAVS_ENV_ORACLE_API_KEY", "WAVS_ENV_TEST_API_KEY", "WAVS_ENV_VISIT_API_KEY"]);
     expect(res.body.webhook_secrets).toEqual(["WEBHOOK_SECRET_TEST_SOURCE"]);
     expect(res.body.cors_origins).toEqual(["https://app.example"]);
     expect(res.body.submitter_address).toMatch(/^0x[0-9a-fA-F]{40}$/);
-    for (const secret of ["test test test", "test-token", "builder-token", "component-secret", "whsec-test", "visit-secret"]) {
+    for (const secret of ["test test test", "test-token", "builder-token", "component-secret", "whsec-test", "visit-secret", "oracle-secret"]) {
       expect(res.text).not.toContain(secret);
     }
   });
