@@ -2,13 +2,14 @@
  * npm run bench:ingest — prints JSON lines, on one local node (wrangler dev) and anvil:
  * - webhook request → task enqueued latency (the node answers 202 only after the verified log is on
  *   the queue), median and p99;
- * - the poller's throughput: logs per second from a block range holding BENCH_LOGS matching events
- *   to enqueued tasks, timed from the scheduled run to the cursor passing the range (the cursor
- *   moves only once the range's messages are on the queue).
- * BENCH_LOGS defaults to 3,000: locally, miniflare's queue broker keeps one timer per undelivered
- * message and refuses more than 10,000 at once (QuotaExceededError), so a 10,000-log range cannot be
- * enqueued in one run on a local node while the consumer is still behind. Cloudflare's queues have
- * no such cap; BENCH_LOGS=10000 shows the failure.
+ * - the poller's throughput: logs per second from a block range holding BENCH_LOGS (default 10,000)
+ *   matching events to enqueued tasks, timed from the first scheduled run to the cursor passing the
+ *   range. Each run enqueues at most POLL_MAX_MESSAGES (the node's default, 5,000, unless
+ *   BENCH_MAX_MESSAGES is set) and stops its cursor at a block boundary, so the range takes several
+ *   runs, started one after another, while the consumer drains the queue (miniflare's local broker
+ *   refuses about 10,000 undelivered messages at once, so one run of 10,000 could not be enqueued);
+ * - then the drain: how long until the consumer has executed every one of those tasks, exactly
+ *   once each (executions counted from GET /metrics), bounded by BENCH_DRAIN_SECONDS (300).
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -20,7 +21,9 @@ import { nodeApi, startDevnet, type RunningDevnet } from "./lib/devnet";
 
 const SECRET = "bench-secret";
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 300);
-const LOGS = Number(process.env.BENCH_LOGS ?? 3_000);
+const LOGS = Number(process.env.BENCH_LOGS ?? 10_000);
+const MAX_MESSAGES = process.env.BENCH_MAX_MESSAGES;
+const DRAIN_SECONDS = Number(process.env.BENCH_DRAIN_SECONDS ?? 300);
 /** topic0 of the bench's events: each carries its index as 32 bytes of data. */
 const BENCH_TOPIC = keccak256(toBytes("BenchEvent(uint256)"));
 
@@ -29,9 +32,9 @@ const running = await startDevnet({
   pollIntervalMs: 0,
   anvilPort: 0,
   nodePort: 0,
-  extraVars: { WEBHOOK_SECRET_BENCH: SECRET },
+  extraVars: { WEBHOOK_SECRET_BENCH: SECRET, ...(MAX_MESSAGES ? { POLL_MAX_MESSAGES: MAX_MESSAGES } : {}) },
   onLog: (line) => {
-    if (line.includes('"events enqueued"')) nodeLog.push(line);
+    if (/"(events enqueued|poll run reached its message cap|poll failed)"/.test(line)) nodeLog.push(line);
     if (process.env.BENCH_DEBUG) console.error(line);
   },
 });
@@ -148,34 +151,77 @@ async function benchPoller(r: RunningDevnet) {
     const res = await fetch(`${node.url}/health`);
     const text = await res.text();
     try {
-      return (JSON.parse(text) as { pollers: Record<string, { next_block: number | null }> }).pollers[devnet.chain.key]?.next_block ?? 0;
+      return BigInt((JSON.parse(text) as { pollers: Record<string, { next_block: number | null }> }).pollers[devnet.chain.key]?.next_block ?? 0);
     } catch {
       throw new Error(`GET /health → ${res.status}: ${text.slice(0, 300)}`);
     }
   };
-  const t0 = performance.now();
-  void fetch(`${node.url}/cdn-cgi/handler/scheduled`).catch(() => {});
   // A busy local node now and then answers a health check with wrangler's plain-text error page.
   let misses = 0;
   const cursorOrZero = () => cursor().catch((e: unknown) => {
     if (++misses > 20) throw e;
-    return 0;
+    return 0n;
   });
-  const deadline = Date.now() + 300_000;
-  while (BigInt(await cursorOrZero()) <= lastBlock) {
-    if (Date.now() > deadline) throw new Error("the poller did not pass the range within 300 s (BENCH_DEBUG=1 shows the node's log)");
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  const lines = (what: string) => nodeLog.filter((l) => l.includes(`"${what}"`)).length;
+  const executedBefore = await executionsOk(node.url);
+
+  // Runs one after another: each ends at its cap (a log line), on a failure, or past the range.
+  const t0 = performance.now();
+  const deadline = Date.now() + 600_000;
+  let runs = 0;
+  while ((await cursorOrZero()) <= lastBlock) {
+    const [capsBefore, failsBefore] = [lines("poll run reached its message cap"), lines("poll failed")];
+    runs++;
+    void fetch(`${node.url}/cdn-cgi/handler/scheduled`).catch(() => {});
+    for (;;) {
+      if (Date.now() > deadline) throw new Error("the poller did not pass the range within 600 s (BENCH_DEBUG=1 shows the node's log)");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (lines("poll run reached its message cap") > capsBefore || lines("poll failed") > failsBefore) break;
+      if ((await cursorOrZero()) > lastBlock) break;
+    }
   }
   const seconds = (performance.now() - t0) / 1000;
-  await new Promise((resolve) => setTimeout(resolve, 500)); // let the run's log lines arrive
-  const enqueued = nodeLog.reduce((n, line) => n + (Number(/"count":(\d+)/.exec(line)?.[1]) || 0), 0);
+  await new Promise((resolve) => setTimeout(resolve, 500)); // let the runs' log lines arrive
+  const enqueued = nodeLog.reduce((n, line) => n + (line.includes('"events enqueued"') ? Number(/"count":(\d+)/.exec(line)?.[1]) || 0 : 0), 0);
   console.log(JSON.stringify({
     bench: "poller_logs_per_second",
     logs: LOGS,
     blocks: Number(lastBlock - firstBlock! + 1n),
+    runs,
+    failed_runs: lines("poll failed"),
+    max_messages_per_run: Number(MAX_MESSAGES ?? 5_000),
     enqueued,
     seconds: Number(seconds.toFixed(2)),
     logs_per_second: Math.round(LOGS / seconds),
-    note: "one scheduled run on one local node (wrangler dev), anvil RPC; from the run's start to the cursor passing the range, i.e. every matching log's message on the TRIGGERS queue (the consumer starts on them meanwhile); enqueued counts the run's messages, the webhook bench's log included",
+    note: "scheduled runs one after another on one local node (wrangler dev), anvil RPC; from the first run's start to the cursor passing the range, i.e. every matching log's message on the TRIGGERS queue, the consumer draining meanwhile; enqueued counts the runs' messages (a log of the webhook bench's block may be among them)",
   }));
+
+  // The consumer's side: every task executed once (trigger-echo, no submission).
+  const drainDeadline = Date.now() + DRAIN_SECONDS * 1000;
+  let executed = 0;
+  while (Date.now() < drainDeadline) {
+    executed = (await executionsOk(node.url).catch(() => executedBefore + executed)) - executedBefore;
+    if (executed >= LOGS) break;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 3_000)); // a doubled execution would show by now
+  executed = (await executionsOk(node.url)) - executedBefore;
+  const drained = (performance.now() - t0) / 1000;
+  console.log(JSON.stringify({
+    bench: "poller_range_drained",
+    logs: LOGS,
+    executed,
+    exactly_once: executed === LOGS,
+    seconds_from_first_run: Number(drained.toFixed(2)),
+    executions_per_second: Math.round(executed / drained),
+    note: `executions counted from GET /metrics (wavs_executions_total ok) from the first run; bounded by BENCH_DRAIN_SECONDS=${DRAIN_SECONDS}; the local consumer runs one batch of 10 at a time`,
+  }));
+}
+
+/** wavs_executions_total{result="ok"} from the node's metrics. */
+async function executionsOk(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /^wavs_executions_total\{result="ok"\} (\d+)/m.exec(text);
+  if (!m) throw new Error(`GET /metrics: no wavs_executions_total: ${text.slice(0, 200)}`);
+  return Number(m[1]);
 }
