@@ -45,6 +45,8 @@ export const evmTriggers = sqliteTable(
 export const chainCursors = sqliteTable("chain_cursors", {
   chain: text("chain").primaryKey(),
   nextBlock: integer("next_block").notNull(),
+  /** Set while block next_block is done only up to this log index (a service upgrade inside it). */
+  afterLogIndex: integer("after_log_index"),
   updatedAt: integer("updated_at").notNull(),
 });
 

@@ -85,8 +85,8 @@ export async function pollChain(
   // cursor earlier (see startCursorAt) so nothing between registration and first poll is missed.
   const start = cursor ? BigInt(cursor.nextBlock) : safe;
   let from = start;
-  /** Set after an upgrade inside block `from`: its log index; the block's logs up to it are done. */
-  let resumeAfter: number | undefined;
+  /** Set after an upgrade inside block `from`: the block's logs up to this index are done. */
+  let resumeAfter = cursor?.afterLogIndex ?? undefined;
 
   const timestamps = new Map<Hex, bigint>();
   let sent = 0;
@@ -143,9 +143,12 @@ export async function pollChain(
     enqueued += messages.length - refused.length;
 
     if (upgrade && upgrade.entry.blockNumber <= to) {
-      // Every block before the upgrade's is on the queue; the upgrade's own block is finished after it.
-      await setCursor(db, chain.key, upgrade.entry.blockNumber);
+      // Everything before the upgrade log is on the queue. The cursor keeps the log index, so a run
+      // that fails after this point resumes right here, never re-reading the block's earlier logs
+      // with the upgraded workflows; the upgrade itself is read again until it has been applied.
+      await setCursor(db, chain.key, upgrade.entry.blockNumber, upgrade.entry.logIndex - 1);
       await onServiceUriUpdated!(chain.key, upgrade.entry, upgrade.uri);
+      await setCursor(db, chain.key, upgrade.entry.blockNumber, upgrade.entry.logIndex);
       state = await loadChainWatch(db, chain.key, true);
       from = upgrade.entry.blockNumber;
       resumeAfter = upgrade.entry.logIndex;
@@ -189,9 +192,11 @@ export async function startCursorAt(db: Db, chain: string, block: bigint): Promi
     .onConflictDoNothing();
 }
 
-async function setCursor(db: Db, chain: string, nextBlock: bigint) {
+/** Moves the cursor: next block to read and, when that block is done part-way, the last log index done. */
+async function setCursor(db: Db, chain: string, nextBlock: bigint, afterLogIndex: number | null = null) {
+  const row = { nextBlock: Number(nextBlock), afterLogIndex, updatedAt: Date.now() };
   await db
     .insert(chainCursors)
-    .values({ chain, nextBlock: Number(nextBlock), updatedAt: Date.now() })
-    .onConflictDoUpdate({ target: chainCursors.chain, set: { nextBlock: Number(nextBlock), updatedAt: Date.now() } });
+    .values({ chain, ...row })
+    .onConflictDoUpdate({ target: chainCursors.chain, set: row });
 }

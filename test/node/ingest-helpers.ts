@@ -4,14 +4,22 @@ import { privateKeyToAccount } from "viem/accounts";
 import { addTrigger } from "../../scripts/lib/deploy-contracts";
 import { nodeApi, type RunningDevnet } from "../../scripts/lib/devnet";
 
-export type RpcProxy = { url: string; upstream: string; getLogsCalls: number; refused: number; stop(): Promise<void> };
+export type RpcProxy = {
+  url: string;
+  upstream: string;
+  getLogsCalls: number;
+  refused: number;
+  /** Lets `after` more eth_getLogs calls through, then fails every one (a provider's 503) until called with -1. */
+  failGetLogsAfter(after: number): void;
+  stop(): Promise<void>;
+};
 
 /**
  * An HTTP JSON-RPC proxy in front of `upstream` (set it once anvil runs) that refuses eth_getLogs over more than `maxRange`
  * blocks the way Alchemy does (-32602 "Log response size exceeded …"), like a real provider's limit.
  */
 export async function startRpcProxy(maxRange: number): Promise<RpcProxy> {
-  const state = { getLogsCalls: 0, refused: 0, upstream: "" };
+  const state = { getLogsCalls: 0, refused: 0, upstream: "", failIn: -1 };
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -19,6 +27,12 @@ export async function startRpcProxy(maxRange: number): Promise<RpcProxy> {
     const call = JSON.parse(body) as { id: number; method: string; params: [{ fromBlock: string; toBlock: string }] };
     if (call.method === "eth_getLogs") {
       state.getLogsCalls++;
+      if (state.failIn === 0) {
+        res.statusCode = 503;
+        res.end("upstream unavailable");
+        return;
+      }
+      if (state.failIn > 0) state.failIn--;
       const { fromBlock, toBlock } = call.params[0];
       if (Number(BigInt(toBlock) - BigInt(fromBlock)) + 1 > maxRange) {
         state.refused++;
@@ -50,6 +64,9 @@ export async function startRpcProxy(maxRange: number): Promise<RpcProxy> {
     },
     get refused() {
       return state.refused;
+    },
+    failGetLogsAfter(after: number) {
+      state.failIn = after;
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -2,7 +2,8 @@
  * The poller's run boundaries on real parts (anvil, the node under `wrangler dev`, scheduled runs by
  * hand): a per-run message cap (POLL_MAX_MESSAGES = 2 here) that stops the cursor at a block
  * boundary, and a service upgrade in the middle of a block, where logs are taken in chain order
- * (block, log index). Several transactions share a block with anvil's automine off.
+ * (block, log index), resumed after the upgrade log when a run fails part-way. Several transactions
+ * share a block with anvil's automine off; the node reads anvil through a proxy that can fail a read.
  */
 import { readFile } from "node:fs/promises";
 import { bytesToHex, createPublicClient, createTestClient, createWalletClient, http, toHex, type Hash } from "viem";
@@ -13,10 +14,11 @@ import { simpleTriggerAbi } from "../../src/chain/abi/simple-trigger";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { logToTriggerData, type ChainLog } from "../../src/ingest/log-to-trigger-data";
 import { computeEventId, encodeTriggerDataSalt } from "../../src/sign/event-id";
-import { api, pollOnce, sleep } from "./ingest-helpers";
+import { api, pollOnce, sleep, startRpcProxy, type RpcProxy } from "./ingest-helpers";
 
 const MAX_MESSAGES = 2;
 let running: RunningDevnet;
+let proxy: RpcProxy;
 let testClient: ReturnType<typeof createTestClient>;
 let publicClient: ReturnType<typeof createPublicClient>;
 let wallet: ReturnType<typeof createWalletClient>;
@@ -24,12 +26,17 @@ const account = anvilAccount(0); // owns the service manager; anyone may call ad
 const logs: string[] = [];
 
 beforeAll(async () => {
+  proxy = await startRpcProxy(1_000_000);
   running = await startDevnet({
     anvilPort: 0,
     nodePort: 0,
     pollIntervalMs: 0,
     extraVars: { POLL_MAX_MESSAGES: String(MAX_MESSAGES) },
     onLog: (line) => logs.push(line),
+    nodeRpcUrls: (anvilUrl) => {
+      proxy.upstream = anvilUrl;
+      return [proxy.url];
+    },
   });
   const transport = http(running.devnet.chain.rpc_url);
   testClient = createTestClient({ mode: "anvil", transport });
@@ -40,6 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await testClient?.setAutomine(true).catch(() => {});
   await running?.stop();
+  await proxy?.stop();
 });
 
 type Sent = { hash: Hash; x: number | null };
@@ -160,8 +168,14 @@ describe("poller run boundaries", { timeout: 300_000 }, () => {
     expect(mined[0]!.logIndex).toBeLessThan(mined[1]!.logIndex);
     expect(mined[1]!.logIndex).toBeLessThan(mined[2]!.logIndex);
     await testClient.mine({ blocks: 1 });
-    await pollOnce(running);
-    await pollOnce(running);
+    // The first run reads the block, applies the upgrade, then its read of the block's rest fails:
+    // the next run must resume after the upgrade log, not read the block again from its start.
+    const failedBefore = logs.filter((l) => l.includes('"poll failed"')).length;
+    proxy.failGetLogsAfter(1);
+    expect(BigInt((await pollOnce(running))!)).toBe(mined[0]!.block);
+    expect(logs.filter((l) => l.includes('"poll failed"')).length).toBe(failedBefore + 1);
+    proxy.failGetLogsAfter(-1);
+    expect(BigInt((await pollOnce(running))!)).toBeGreaterThan(mined[0]!.block);
 
     const after = await node.get<{ workflows: Record<string, unknown> }>(`/services/${manager.evm.chain}/${manager.evm.address}`);
     expect(Object.keys(after.workflows).sort()).toEqual([demo.workflow_id, "echo-new"].sort());

@@ -1,0 +1,1 @@
+ALTER TABLE `chain_cursors` ADD `after_log_index` integer;
