@@ -12,6 +12,7 @@ import { recoverEnvelopeSigner, type Envelope } from "../sign/envelope";
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
+import { readReceipt } from "../submit/read-receipt";
 import { checkQuorum } from "../submit/submit-envelope";
 import { readAggregatorInput } from "./aggregator-input";
 import { aggregatorSettings, normalizeNodeUrl, rankAggregators } from "./peers";
@@ -379,12 +380,12 @@ export class TaskAggregator extends DurableObject<Env> {
    */
   private async transactionFate(state: AggregationState, tx: { txHash: Hex; from: Hex; nonce: number }): Promise<"landed" | "dead" | "pending" | "missing"> {
     const client = publicClientFor(await chainByKey(this.env, state.target.chain));
-    const receipt = await client.getTransactionReceipt({ hash: tx.txHash }).catch(() => undefined);
+    const receipt = await readReceipt(client, tx.txHash);
     if (receipt) return receipt.status === "success" && receipt.to?.toLowerCase() === state.target.handler.toLowerCase() ? "landed" : "dead";
     const used = await client.getTransactionCount({ address: tx.from, blockTag: "latest" });
     if (used > tx.nonce) {
       // Mined between the two reads?
-      const late = await client.getTransactionReceipt({ hash: tx.txHash }).catch(() => undefined);
+      const late = await readReceipt(client, tx.txHash);
       if (late?.status === "success") return "landed";
       return "dead";
     }
@@ -548,7 +549,7 @@ export class TaskAggregator extends DurableObject<Env> {
 
   private async landedOnchain(state: AggregationState, txHash: Hex): Promise<boolean> {
     const client = publicClientFor(await chainByKey(this.env, state.target.chain));
-    const receipt = await client.getTransactionReceipt({ hash: txHash }).catch(() => undefined);
+    const receipt = await readReceipt(client, txHash);
     return receipt?.status === "success" && receipt.to?.toLowerCase() === state.target.handler.toLowerCase();
   }
 

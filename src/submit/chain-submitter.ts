@@ -4,6 +4,7 @@ import { chainByKey, type ChainSettings } from "../config";
 import { publicClientFor } from "../chain/rpc";
 import { describeError, log } from "../log";
 import { parseSubmitterCredential } from "../sign/signing-keys";
+import { readReceipt } from "./read-receipt";
 
 /** One transaction to send, named by the caller so that asking twice sends once. */
 export interface SendRequest {
@@ -205,7 +206,7 @@ export class ChainSubmitter extends DurableObject<Env> {
     record: RequestRecord,
   ): Promise<SendOutcome | undefined> {
     for (const sent of [...record.sent].reverse()) {
-      const receipt = await client.getTransactionReceipt({ hash: sent.hash }).catch(() => undefined);
+      const receipt = await readReceipt(client, sent.hash);
       if (receipt) {
         record.outcome = {
           state: "mined",
