@@ -11,12 +11,13 @@
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { createPublicClient, decodeFunctionData, http, toHex, type Hex, type TransactionReceipt } from "viem";
+import { createPublicClient, decodeFunctionData, http, type Hex, type TransactionReceipt } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { simpleSubmitAbi } from "../src/chain/abi/simple-submit";
 import { wavsHandlerAbi } from "../src/chain/wavs-abi";
 import { addTrigger } from "./lib/deploy-contracts";
 import { startDevnet } from "./lib/devnet";
+import { toJsonRpcLog } from "./lib/json-rpc-log";
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,22 +64,7 @@ const account = privateKeyToAccount(devnet.accounts.trigger_private_key);
 
 /** The trigger's NewTrigger log, POSTed to every node the way the generic indexer scheme signs it. */
 async function deliverByWebhook(receipt: TransactionReceipt): Promise<void> {
-  const log = receipt.logs[0]!;
-  const body = JSON.stringify({
-    logs: [
-      {
-        address: log.address,
-        topics: log.topics,
-        data: log.data,
-        blockNumber: toHex(log.blockNumber),
-        blockHash: log.blockHash,
-        transactionHash: log.transactionHash,
-        transactionIndex: toHex(log.transactionIndex),
-        logIndex: toHex(log.logIndex),
-        removed: false,
-      },
-    ],
-  });
+  const body = JSON.stringify({ logs: [toJsonRpcLog(receipt.logs[0]!)] });
   await Promise.all(
     devnet.nodes.map(async (node) => {
       // As an indexer does: retry a delivery that failed (the node busy or resetting), same delivery id.

@@ -13,6 +13,7 @@ import { buildSignatureData } from "../../src/aggregate/signature-data";
 import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
 import { describeRevert } from "../../src/submit/describe-revert";
 import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
+import { postSignedSubmission } from "./aggregation-helpers";
 
 let running: RunningDevnet;
 const logs: string[] = [];
@@ -29,30 +30,8 @@ const rpc = () => running.devnet.chain.rpc_url;
 const client = () => createPublicClient({ transport: http(rpc()) });
 const dataWithId = getAbiItem({ abi: simpleSubmitAbi, name: "getDataWithId" }).outputs;
 
-function operatorKey() {
-  const want = running.devnet.nodes[0]!.signing_address.toLowerCase();
-  for (let index = 0; index < 8; index++) {
-    const account = mnemonicToAccount(DEVNET_OPERATOR_MNEMONICS[0], { addressIndex: index });
-    if (account.address.toLowerCase() === want) return account;
-  }
-  throw new Error("no key for the node");
-}
-
 async function submit(eventByte: number, payload: Hex) {
-  const envelope = buildEnvelope(new Uint8Array(20).fill(eventByte), Buffer.from(payload.slice(2), "hex"), null);
-  const signature = await signEnvelope(operatorKey(), envelope);
-  const bytes = (h: Hex) => Array.from(Buffer.from(h.slice(2), "hex"));
-  const res = await fetch(`${running.devnet.nodes[0]!.url}/aggregator/submissions`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      trigger_action: { config: { service_id: running.devnet.service.id, workflow_id: "default", trigger: "manual" }, data: { Raw: [] } },
-      operator_response: { payload: bytes(payload), ordering: null, event_id_salt: null },
-      event_id: envelope.eventId.slice(2),
-      envelope,
-      envelope_signature: { algorithm: "secp256k1", data: bytes(signature), kind: { algorithm: "secp256k1", prefix: "eip191" } },
-    }),
-  });
+  const { res, envelope } = await postSignedSubmission(running.devnet, eventByte, payload);
   expect(res.status).toBe(202);
   return envelope;
 }

@@ -8,13 +8,13 @@
  */
 import { writeFile } from "node:fs/promises";
 import { createPublicClient, decodeFunctionData, http, type Hex } from "viem";
-import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
-import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
 import { addTrigger } from "../../scripts/lib/deploy-contracts";
 import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
 import { waitForResult } from "../../scripts/lib/wait-for-result";
+import { eventually, postSignedSubmission } from "./aggregation-helpers";
 
 const GAS_PRICE = 3_000_000_007n;
 let running: RunningDevnet;
@@ -51,19 +51,6 @@ type Step = { step: string; at: number; detail?: Record<string, unknown> };
 type Task = { status: string; txHash: string | null; error: string | null; steps: Step[] };
 const taskOf = (eventId: string) => nodeApi(running.devnet.nodes[0]!.url, "x").get<Task>(`/tasks/${eventId}`);
 
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`condition not met in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-}
-
 /** Every handler transaction for the event, from the chain itself. */
 async function handlerTxs(eventId: string): Promise<Hex[]> {
   const latest = await client().getBlockNumber();
@@ -77,15 +64,6 @@ async function handlerTxs(eventId: string): Promise<Hex[]> {
     }
   }
   return found;
-}
-
-function operatorKey() {
-  const want = running.devnet.nodes[0]!.signing_address.toLowerCase();
-  for (let index = 0; index < 8; index++) {
-    const account = mnemonicToAccount(DEVNET_OPERATOR_MNEMONICS[0], { addressIndex: index });
-    if (account.address.toLowerCase() === want) return account;
-  }
-  throw new Error("no key for the node");
 }
 
 describe("an aggregator component with a timer and its own gas price", () => {
@@ -136,20 +114,7 @@ describe("an aggregator component with a timer and its own gas price", () => {
 
   it("calls back with the decoded error when the handler reverts", async () => {
     const payload = "0xdeadbeef"; // not an abi-encoded DataWithId: SimpleSubmit reverts
-    const envelope = buildEnvelope(new Uint8Array(20).fill(0xc3), Buffer.from(payload.slice(2), "hex"), null);
-    const signature = await signEnvelope(operatorKey(), envelope);
-    const bytes = (h: Hex) => Array.from(Buffer.from(h.slice(2), "hex"));
-    const res = await fetch(`${running.devnet.nodes[0]!.url}/aggregator/submissions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        trigger_action: { config: { service_id: running.devnet.service.id, workflow_id: "default", trigger: "manual" }, data: { Raw: [] } },
-        operator_response: { payload: bytes(payload), ordering: null, event_id_salt: null },
-        event_id: envelope.eventId.slice(2),
-        envelope,
-        envelope_signature: { algorithm: "secp256k1", data: bytes(signature), kind: { algorithm: "secp256k1", prefix: "eip191" } },
-      }),
-    });
+    const { res, envelope } = await postSignedSubmission(running.devnet, 0xc3, payload);
     expect(res.status).toBe(202);
     expect(((await res.json()) as { status: string }).status).toBe("timer");
     const task = await eventually(() => taskOf(envelope.eventId), (t) => t.steps.some((s) => s.step === "submit_callback"), 60_000);

@@ -18,6 +18,7 @@ import { computeEventId, encodeTriggerDataSalt } from "../../src/sign/event-id";
 import { addTrigger } from "../../scripts/lib/deploy-contracts";
 import { nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
 import { waitForResult } from "../../scripts/lib/wait-for-result";
+import { eventually } from "./aggregation-helpers";
 
 const GRACE_MS = 2_000;
 let running: RunningDevnet;
@@ -46,19 +47,6 @@ async function statusOn(i: number, eventId: string): Promise<Status | undefined>
 }
 type Task = { status: string; steps: { step: string }[] };
 const taskOn = (i: number, eventId: string) => nodeApi(running.devnet.nodes[i]!.url, "x").get<Task>(`/tasks/${eventId}`);
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`condition not met in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-}
 
 /** Every handler transaction, mined ones from the blocks, grouped by the envelope's event id. */
 async function handlerTxsByEvent(): Promise<Map<string, Hex[]>> {

@@ -12,6 +12,7 @@ import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
 import { addTrigger } from "../../scripts/lib/deploy-contracts";
 import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
 import { waitForResult } from "../../scripts/lib/wait-for-result";
+import { eventually, operatorKey } from "./aggregation-helpers";
 
 let running: RunningDevnet;
 const logs: string[] = [];
@@ -57,29 +58,6 @@ async function handlerTxsByEvent(): Promise<Map<string, Hex[]>> {
 
 type Task = { status: string; txHash: string | null; steps: { step: string; detail?: Record<string, unknown> }[] };
 const taskOn = (i: number, eventId: string) => nodeApi(running.devnet.nodes[i]!.url, "x").get<Task>(`/tasks/${eventId}`);
-
-async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`condition not met in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-}
-
-/** The signing key node i registered: its public devnet mnemonic at the hd index that matches. */
-function operatorKey(i: number) {
-  const want = running.devnet.nodes[i]!.signing_address.toLowerCase();
-  for (let index = 0; index < 8; index++) {
-    const account = mnemonicToAccount(DEVNET_OPERATOR_MNEMONICS[i]!, { addressIndex: index });
-    if (account.address.toLowerCase() === want) return account;
-  }
-  throw new Error(`no key for node ${i}`);
-}
 
 async function postSubmission(nodeIndex: number, body: unknown) {
   const res = await fetch(`${running.devnet.nodes[nodeIndex]!.url}/aggregator/submissions`, {
@@ -143,7 +121,7 @@ describe("three operators, quorum 2/3", () => {
   });
 
   it("refuses a forged signature (malformed or over other bytes)", async () => {
-    const key = operatorKey(1);
+    const key = operatorKey(running.devnet, 1);
     const envelope = buildEnvelope(new Uint8Array(20).fill(7), new TextEncoder().encode("forged"), null);
     const signature = await signEnvelope(key, envelope);
     // Signed over one payload, presented with another: recovers to some unregistered address.
@@ -159,7 +137,7 @@ describe("three operators, quorum 2/3", () => {
 
   it("refuses an envelope that differs from the task's, and ignores a redelivered one", async () => {
     const { eventId } = landedEvents[0]!;
-    const key = operatorKey(1);
+    const key = operatorKey(running.devnet, 1);
     const task = await taskOn(0, eventId);
     expect(task.status).toBe("landed");
     const differing = buildEnvelope(Buffer.from(eventId.slice(2), "hex"), new TextEncoder().encode("another result"), null);

@@ -5,10 +5,11 @@
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { appendFileSync } from "node:fs";
-import { createPublicClient, createTestClient, http, toHex, type Hex } from "viem";
+import { createPublicClient, createTestClient, http, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
 import { api, fireTrigger, pollOnce, settledTasks } from "./ingest-helpers";
+import { toJsonRpcLog } from "../../scripts/lib/json-rpc-log";
 
 const SECRET = "whsec-node-test";
 let running: RunningDevnet;
@@ -37,18 +38,7 @@ afterAll(async () => {
 /** The trigger's NewTrigger log as JSON-RPC serves it. */
 async function rpcLogOf(txHash: Hex) {
   const receipt = await client.getTransactionReceipt({ hash: txHash });
-  const log = receipt.logs[0]!;
-  return {
-    address: log.address,
-    topics: log.topics,
-    data: log.data,
-    blockNumber: toHex(log.blockNumber),
-    blockHash: log.blockHash,
-    transactionHash: log.transactionHash,
-    transactionIndex: toHex(log.transactionIndex),
-    logIndex: toHex(log.logIndex),
-    removed: false,
-  };
+  return toJsonRpcLog(receipt.logs[0]!);
 }
 
 type Outcome = { received: number; matched: number; enqueued: number; deferred: number; dropped: number };

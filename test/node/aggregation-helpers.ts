@@ -1,0 +1,50 @@
+/** What the aggregation tests share: polling, the operators' devnet keys and hand-made submissions. */
+import type { Hex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { buildEnvelope, signEnvelope, type Envelope } from "../../src/sign/envelope";
+import { DEVNET_OPERATOR_MNEMONICS, type RunningDevnet } from "../../scripts/lib/devnet";
+
+/** Calls `fn` until `ok` holds for its answer (errors count as not yet).
+ * @throws Error with the last answer after `timeoutMs` */
+export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000, intervalMs = 300): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch {}
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`condition not met in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+}
+
+/** The signing key node i registered: its public devnet mnemonic at the hd index that matches. */
+export function operatorKey(devnet: RunningDevnet["devnet"], i = 0) {
+  const want = devnet.nodes[i]!.signing_address.toLowerCase();
+  for (let index = 0; index < 8; index++) {
+    const account = mnemonicToAccount(DEVNET_OPERATOR_MNEMONICS[i]!, { addressIndex: index });
+    if (account.address.toLowerCase() === want) return account;
+  }
+  throw new Error(`no key for node ${i}`);
+}
+
+/** Signs `payload` under an event id of 20 × `eventByte` with node 0's key and POSTs it to node 0
+ * as WAVS's Submission JSON (a manual trigger of the devnet's service). */
+export async function postSignedSubmission(devnet: RunningDevnet["devnet"], eventByte: number, payload: Hex): Promise<{ res: Response; envelope: Envelope }> {
+  const envelope = buildEnvelope(new Uint8Array(20).fill(eventByte), Buffer.from(payload.slice(2), "hex"), null);
+  const signature = await signEnvelope(operatorKey(devnet), envelope);
+  const bytes = (h: Hex) => Array.from(Buffer.from(h.slice(2), "hex"));
+  const res = await fetch(`${devnet.nodes[0]!.url}/aggregator/submissions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      trigger_action: { config: { service_id: devnet.service.id, workflow_id: "default", trigger: "manual" }, data: { Raw: [] } },
+      operator_response: { payload: bytes(payload), ordering: null, event_id_salt: null },
+      event_id: envelope.eventId.slice(2),
+      envelope,
+      envelope_signature: { algorithm: "secp256k1", data: bytes(signature), kind: { algorithm: "secp256k1", prefix: "eip191" } },
+    }),
+  });
+  return { res, envelope };
+}
