@@ -79,8 +79,14 @@ interface AggregationState {
   silentChecks?: number;
   /** Consecutive grace periods in which the nodes ranked before us that answered had no such task. */
   absentChecks?: number;
-  /** Consecutive polls (standing by or claiming) in which some peer answered "busy". */
-  busyChecks?: number;
+  /** When each peer last showed it is up (a status, "no such task", or its rate limit), ms since the epoch. */
+  heardFrom?: Record<string, number>;
+  /** When this node first asked its peers about the task: a peer never heard from is presumed up this long. */
+  watchingSince?: number;
+  /** When this node last decided to submit: the ChainSubmitter has an older decision confirmed again. */
+  claimedAt?: number;
+  /** The last block findLandingOnchain searched: the next search starts near it. */
+  searchedThrough?: number;
   /** Gas price (wei, decimal) from the aggregator component's latest submit action here. */
   gasPrice?: string;
   /** The signer whose submission last asked to submit here: its input goes to handle-submit-callback. */
@@ -97,7 +103,7 @@ interface AggregationState {
  * What a peer answered about the task: its status, "absent" (up, but it has no such task yet),
  * "limited" (up, but its peer rate limit refused us: 429), "busy" (it took our request but gave no
  * status: a 5xx while it restarts or fails, or no answer within the timeout, as when overloaded or
- * frozen), or undefined (down: the connection was refused or failed).
+ * frozen), or undefined (down: the connection was refused or failed, or we could not open one).
  */
 type PeerAnswer = AggregationStatus | "absent" | "limited" | "busy" | undefined;
 
@@ -113,13 +119,15 @@ const ABSENT_CHECKS_TOLERATED = 5;
 
 /**
  * A peer that does not tell us its status may be claiming or submitting this very task: reading a
- * 429 or a slow answer as "gone" let a standby take over from a first-ranked node that was only
- * saturated, and let two claimants each miss the other's claim, so both sent (bench:e2e doubled
- * events). A rate-limited peer ("limited") is always waited for: the limit passes and the next
- * poll gets its status. A "busy" one (5xx, timeout) is waited for this many consecutive polls, so
- * that a node frozen or broken for good cannot hold a task up forever.
+ * 429, a slow answer or a failed fetch as "gone" let a standby take over from a first-ranked node
+ * that was only saturated, and let two claimants each miss the other's claim, so both sent
+ * (bench:e2e doubled events). So a peer that answers without a status counts as up, and so may be
+ * claiming, until it has shown no sign of life (a status, "no such task", a 429) for this many grace
+ * periods: a node frozen or dead for good cannot hold a task up forever, and one that is merely
+ * slow answers now and then. A peer whose connection fails and that never answered for this task
+ * is down from the start (a node not running: it cannot be claiming).
  */
-const BUSY_CHECKS_TOLERATED = 5;
+const PEER_SILENCE_GRACE_PERIODS = 3;
 
 /**
  * Grace periods a silent peer's reported transaction may be missing (neither mined, nor in our RPC
@@ -190,6 +198,27 @@ export class TaskAggregator extends DurableObject<Env> {
   async getStatus(): Promise<AggregationStatus | undefined> {
     const state = await this.load();
     return state && this.statusOf(state);
+  }
+
+  /**
+   * Asked by the ChainSubmitter before it broadcasts on an old decision (after waiting in line, or
+   * re-sending bytes the pool dropped): whether this task still holds its claim. It does while it is
+   * submitting and no peer has landed, claims or submits the task, none that gave no status may be
+   * doing so, and the chain shows no landing. Read-only: it runs beside the step that waits on
+   * that ChainSubmitter. @throws when a peer or the chain cannot be read (the caller retries)
+   */
+  async confirmClaim(): Promise<boolean> {
+    const state = await this.load();
+    if (state?.phase !== "submitting") return false;
+    const settings = aggregatorSettings(this.env);
+    const others = settings.peers.filter((p) => p !== settings.selfUrl);
+    if (others.length === 0) return true;
+    const { landed, competing, unsettled } = await this.pollPeers(state, others);
+    if (landed || competing.length > 0 || unsettled.length > 0) {
+      log("info", "claim no longer confirmed", { subsys: "aggregate", event_id: state.target.eventId, competing, unsettled, landed_by: landed?.peer });
+      return false;
+    }
+    return (await this.findLandingOnchain(state)) === undefined;
   }
 
   /** Timers: a standby's grace period, a submitting task's receipt poll, the end of the burn window. */
@@ -288,36 +317,36 @@ export class TaskAggregator extends DurableObject<Env> {
     // Evicted before deciding: the alarm claims again.
     await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
     const others = settings.peers.filter((p) => p !== settings.selfUrl);
-    const { landed, competing, busy, limited } = await this.pollPeers(state, others);
+    const { landed, competing, unsettled } = await this.pollPeers(state, others);
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     if (competing.length > 0) {
       state.phase = "standby";
       state.silentChecks = 0;
-      state.busyChecks = 0;
       await this.save(state);
       await this.step(state, "claim_yielded", {}, { rank: state.rank, competing });
       await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
       return;
     }
-    // A peer that did not say what it does may be claiming too: stay claiming (so that it yields if
-    // it looks at us) and look again after a grace period (a busy one a bounded number of times).
-    state.busyChecks = busy.length > 0 ? (state.busyChecks ?? 0) + 1 : 0;
-    if (limited.length > 0 || (busy.length > 0 && state.busyChecks <= BUSY_CHECKS_TOLERATED)) {
+    if (unsettled.length > 0) {
+      // A peer that did not say what it does may be claiming too: stay claiming (so that it yields
+      // if it looks at us) and look again after a grace period.
       await this.save(state);
-      log("info", "a peer is busy; claim deferred", { subsys: "aggregate", event_id: state.target.eventId, busy, checks: state.busyChecks });
+      log("info", "a peer gave no status; claim deferred", { subsys: "aggregate", event_id: state.target.eventId, unsettled });
       return; // the alarm set above claims again
     }
     // A peer that landed it may be gone before telling anyone: the chain has the last word.
     const onchain = others.length > 0 ? await this.findLandingOnchain(state) : undefined;
     if (onchain) return this.adoptLanding(state, "chain", onchain);
+    state.claimedAt = Date.now();
     return this.submit(state);
   }
 
   /**
    * After the grace period: any peer that has landed the task ends it for us too; a node ranked
    * before us that answers is alive and keeps us waiting (one answering "no such task yet" for up to
-   * ABSENT_CHECKS_TOLERATED grace periods), and so does any peer claiming or submitting. Only after SILENT_CHECKS_BEFORE_TAKEOVER grace periods in
-   * which every node ranked before us was unreachable do we look whether what they may have sent can
+   * ABSENT_CHECKS_TOLERATED grace periods), and so does any peer claiming or submitting, or giving
+   * no status while presumed up (PEER_SILENCE_GRACE_PERIODS). Only after
+   * SILENT_CHECKS_BEFORE_TAKEOVER grace periods in which none of that held do we look whether what they may have sent can
    * still land: a transaction they reported is watched until it lands (adopted) or can no longer
    * land (reverted, or its nonce went to another transaction); then the chain is searched for a
    * landing; only then do we claim.
@@ -326,20 +355,14 @@ export class TaskAggregator extends DurableObject<Env> {
     const settings = aggregatorSettings(this.env);
     const ranking = rankAggregators(state.target.eventId, settings.peers);
     const before = ranking.slice(0, ranking.indexOf(settings.selfUrl));
-    const { landed, alive, absent, busy, limited, competing, collecting, txs } = await this.pollPeers(state, settings.peers.filter((p) => p !== settings.selfUrl), before);
+    const { landed, alive, absent, unsettled, competing, collecting, txs } = await this.pollPeers(state, settings.peers.filter((p) => p !== settings.selfUrl), before);
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     // A node ranked before us still collecting may have lost submissions (its queue, a restart):
     // hand it the ones we hold, so that it can submit rather than wait for us to take over.
     for (const { peer, signers } of collecting) await this.forwardMissing(state, peer, signers);
     state.peerTxs = { ...state.peerTxs, ...txs };
     state.absentChecks = absent && !alive ? (state.absentChecks ?? 0) + 1 : 0;
-    state.busyChecks = busy.length > 0 ? (state.busyChecks ?? 0) + 1 : 0;
-    const waiting =
-      alive ||
-      competing.length > 0 ||
-      (absent && state.absentChecks <= ABSENT_CHECKS_TOLERATED) ||
-      limited.length > 0 ||
-      (busy.length > 0 && state.busyChecks <= BUSY_CHECKS_TOLERATED);
+    const waiting = alive || competing.length > 0 || unsettled.length > 0 || (absent && state.absentChecks <= ABSENT_CHECKS_TOLERATED);
     state.silentChecks = waiting ? 0 : (state.silentChecks ?? 0) + 1;
     await this.save(state);
     if (state.silentChecks < SILENT_CHECKS_BEFORE_TAKEOVER) {
@@ -401,8 +424,9 @@ export class TaskAggregator extends DurableObject<Env> {
 
   /**
    * Asks peers for their view of the task: a landing verified onchain, whether any of `watch`
-   * answers at all, which peers are claiming or submitting, which of `watch` are still collecting
-   * (with the signers they hold), and the transactions `watch` reported.
+   * answers at all, which peers are claiming or submitting, which gave no status while presumed up,
+   * which of `watch` are still collecting (with the signers they hold), and the transactions `watch`
+   * reported. Notes in `state.heardFrom` who showed a sign of life (saved by the caller).
    */
   private async pollPeers(
     state: AggregationState,
@@ -414,27 +438,28 @@ export class TaskAggregator extends DurableObject<Env> {
     alive: boolean;
     /** one of `watch` answered that it has no such task */
     absent: boolean;
-    /** peers that answered without a status: up, doing we know not what */
-    busy: string[];
-    /** of those, the ones whose answer was their rate limit (429), which always passes */
-    limited: string[];
+    /** peers that gave no status (429, 5xx, timeout, failed fetch) and are presumed up: they may be claiming */
+    unsettled: string[];
     competing: string[];
     collecting: { peer: string; signers: Hex[] }[];
     txs: Record<string, { txHash: Hex; from: Hex; nonce: number }>;
   }> {
     const answers = await Promise.all(peers.map(async (peer) => ({ peer, answer: await this.askPeer(peer, state) })));
+    const now = Date.now();
+    const silenceMs = PEER_SILENCE_GRACE_PERIODS * aggregatorSettings(this.env).graceMs;
+    state.watchingSince ??= now;
+    const heardFrom = (state.heardFrom ??= {});
     let alive = false;
     let absent = false;
-    const busy: string[] = [];
-    const limited: string[] = [];
+    const unsettled: string[] = [];
     const competing: string[] = [];
     const collecting: { peer: string; signers: Hex[] }[] = [];
     const txs: Record<string, { txHash: Hex; from: Hex; nonce: number }> = {};
     for (const { peer, answer } of answers) {
-      if (answer === undefined) continue;
-      if (answer === "busy" || answer === "limited") {
-        busy.push(peer);
-        if (answer === "limited") limited.push(peer);
+      if (answer !== undefined && answer !== "busy") heardFrom[peer] = now;
+      if (answer === undefined || answer === "busy" || answer === "limited") {
+        const lastSign = heardFrom[peer] ?? (answer === undefined ? undefined : state.watchingSince);
+        if (lastSign !== undefined && now - lastSign < silenceMs) unsettled.push(peer);
         continue;
       }
       if (answer === "absent") {
@@ -445,7 +470,7 @@ export class TaskAggregator extends DurableObject<Env> {
         continue;
       }
       if (answer.status === "landed" && answer.txHash) {
-        if (await this.landedOnchain(state, answer.txHash)) return { landed: { peer, txHash: answer.txHash }, alive: true, absent: false, busy: [], limited: [], competing: [], collecting: [], txs: {} };
+        if (await this.landedOnchain(state, answer.txHash)) return { landed: { peer, txHash: answer.txHash }, alive: true, absent: false, unsettled: [], competing: [], collecting: [], txs: {} };
         competing.push(peer); // our RPC has not seen it yet: never race it
         continue;
       }
@@ -456,7 +481,7 @@ export class TaskAggregator extends DurableObject<Env> {
       if (watch.includes(peer) && answer.status !== "failed") alive = true;
       if (watch.includes(peer) && answer.status === "collecting") collecting.push({ peer, signers: answer.signers ?? [] });
     }
-    return { alive, absent, busy, limited, competing, collecting, txs };
+    return { alive, absent, unsettled, competing, collecting, txs };
   }
 
   private async forwardMissing(state: AggregationState, peer: string, theirs: Hex[]): Promise<void> {
@@ -517,18 +542,21 @@ export class TaskAggregator extends DurableObject<Env> {
 
   /**
    * A successful handleSignedEnvelope for this event among the handler's transactions in the last
-   * TAKEOVER_LOOKBACK_BLOCKS blocks (default 256). Only run before a takeover, which is rare.
+   * TAKEOVER_LOOKBACK_BLOCKS blocks (default 256), or since a few blocks before the last search
+   * (`state.searchedThrough`, saved by the caller): a claim looks before every submission.
    */
   private async findLandingOnchain(state: AggregationState): Promise<Hex | undefined> {
     const client = publicClientFor(await chainByKey(this.env, state.target.chain));
     const raw = (this.env as unknown as Record<string, string | undefined>).TAKEOVER_LOOKBACK_BLOCKS;
     const lookback = BigInt(Number.isInteger(Number(raw)) && Number(raw) > 0 ? Number(raw) : 256);
     const latest = await client.getBlockNumber();
+    // A few blocks of overlap with the last search: the RPC node may have lagged behind then.
+    const lowest = [latest - lookback + 1n, state.searchedThrough === undefined ? 0n : BigInt(state.searchedThrough) - 8n, 0n].reduce((a, b) => (a > b ? a : b));
     const handler = state.target.handler.toLowerCase();
     const eventId = state.target.eventId.toLowerCase();
-    for (let top = latest; top >= 0n && latest - top < lookback; top -= 8n) {
+    for (let top = latest; top >= lowest; top -= 8n) {
       const numbers: bigint[] = [];
-      for (let n = top; n > top - 8n && n >= 0n && latest - n < lookback; n--) numbers.push(n);
+      for (let n = top; n > top - 8n && n >= lowest; n--) numbers.push(n);
       const blocks = await Promise.all(numbers.map((blockNumber) => client.getBlock({ blockNumber, includeTransactions: true })));
       for (const block of blocks) {
         for (const tx of block.transactions) {
@@ -544,6 +572,7 @@ export class TaskAggregator extends DurableObject<Env> {
         }
       }
     }
+    state.searchedThrough = Number(latest);
     return undefined;
   }
 
@@ -587,7 +616,8 @@ export class TaskAggregator extends DurableObject<Env> {
     const submitter = this.env.CHAIN_SUBMITTER.get(this.env.CHAIN_SUBMITTER.idFromName(state.submitterKey));
     const outcome = (await submitter.send({
       requestId: state.requestId,
-      onNonceLost: "report",
+      guardedBy: this.ctx.id.toString(),
+      claimedAt: state.claimedAt ?? 0,
       chain: target.chain,
       to: target.handler,
       data: encodeFunctionData({ abi: wavsHandlerAbi, functionName: "handleSignedEnvelope", args }),
@@ -595,7 +625,7 @@ export class TaskAggregator extends DurableObject<Env> {
       ...(state.gasPrice !== undefined ? { gasPrice: BigInt(state.gasPrice) } : {}),
     })) as SendOutcome;
     if (outcome.state === "refused") return this.fail(state, `the chain refused the transaction: ${outcome.reason}`);
-    if (outcome.state === "lost") return this.reclaim(state, outcome.txHash);
+    if (outcome.state === "lost" || outcome.state === "withdrawn") return this.reclaim(state, outcome);
     state.txHash = outcome.txHash;
     state.nonce = outcome.nonce;
     await this.save(state);
@@ -610,34 +640,39 @@ export class TaskAggregator extends DurableObject<Env> {
     const outcome = (await submitter.check(state.requestId)) as SendOutcome | undefined;
     if (!outcome) return this.submit(state); // stored intent, never handed over: hand it over now
     if (outcome.state === "refused") return this.fail(state, `the chain refused the transaction: ${outcome.reason}`);
-    if (outcome.state === "lost") return this.reclaim(state, outcome.txHash);
+    if (outcome.state === "lost" || outcome.state === "withdrawn") return this.reclaim(state, outcome);
     if (outcome.txHash !== state.txHash || outcome.nonce !== state.nonce) {
       state.txHash = outcome.txHash;
       state.nonce = outcome.nonce;
       await this.save(state);
-      await this.step(state, "tx_replaced", { txHash: outcome.txHash }, { tx_hash: outcome.txHash, replacements: outcome.replacements });
+      await this.step(state, outcome.state === "pending" && outcome.cancelling ? "tx_cancelling" : "tx_replaced", { txHash: outcome.txHash }, {
+        tx_hash: outcome.txHash,
+        replacements: outcome.replacements,
+      });
     }
     await this.settle(state, outcome);
   }
 
   /**
-   * Our transaction can never land (its nonce went to one we did not sign, e.g. the key used
-   * elsewhere). A standby may have taken over meanwhile, so rather than re-sending blindly, claim
-   * again: peers and the chain are asked first, and a new transaction goes out only if nobody else
-   * landed or is sending one.
+   * Our transaction can never land: its nonce went to one we did not sign (e.g. the key used
+   * elsewhere), or our claim was withdrawn (before sending, or by a cancelling transfer, now mined).
+   * A standby may have taken over meanwhile, so rather than re-sending blindly, claim again: peers
+   * and the chain are asked first, and a new transaction goes out only if nobody else landed or is
+   * sending one.
    */
-  private async reclaim(state: AggregationState, lostTx: Hex): Promise<void> {
+  private async reclaim(state: AggregationState, outcome: Extract<SendOutcome, { state: "lost" | "withdrawn" }>): Promise<void> {
     state.lostAttempts = (state.lostAttempts ?? 0) + 1;
     state.phase = "claiming"; // evicted from here on, the alarm claims rather than sends
     state.requestId = undefined;
     state.txHash = undefined;
     state.nonce = undefined;
     await this.save(state);
-    await this.step(state, "tx_lost", {}, { tx_hash: lostTx, attempt: state.lostAttempts });
+    const detail = { attempt: state.lostAttempts, ...(outcome.txHash ? { tx_hash: outcome.txHash } : {}) };
+    await this.step(state, outcome.state === "lost" ? "tx_lost" : "claim_withdrawn", {}, detail);
     await this.claim(state);
   }
 
-  private async settle(state: AggregationState, outcome: Exclude<SendOutcome, { state: "refused" | "lost" }>): Promise<void> {
+  private async settle(state: AggregationState, outcome: Extract<SendOutcome, { state: "pending" | "mined" }>): Promise<void> {
     if (outcome.state === "pending") {
       await this.ctx.storage.setAlarm(Date.now() + RECEIPT_POLL_MS);
       return;

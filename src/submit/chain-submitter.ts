@@ -17,28 +17,43 @@ export interface SendRequest {
   /** A fixed gas price (the aggregator component's); else EIP-1559 fees from the chain. */
   gasPrice?: bigint;
   /**
-   * When the nonce goes to a transaction this object did not sign: "resend" with a fresh nonce
-   * (default), or "report" it as lost and send nothing, for a caller that must first make sure no
-   * one else sent the same thing meanwhile.
+   * The TaskAggregator (Durable Object id) that claimed this transaction, for a caller that must
+   * make sure no one else sent the same thing. Then this object asks it to confirm its claim
+   * before any broadcast made on stale knowledge (a first one after waiting in line, re-sending
+   * bytes the pool dropped), and a nonce lost to a transaction it did not sign is reported, not
+   * re-sent. Without a guard, a lost nonce is re-sent with a fresh one.
    */
-  onNonceLost?: "resend" | "report";
+  guardedBy?: string;
+  /** When the guard decided to send (ms since the epoch): an older decision is confirmed again. */
+  claimedAt?: number;
 }
 
 export type SendOutcome =
   /** The chain refused the first broadcast (e.g. insufficient funds for the fee): nothing was sent, the nonce is free again. */
   | { state: "refused"; reason: string }
-  /** Its nonce went to a transaction this object did not sign (onNonceLost "report"): it can never land, and nothing else was sent. */
+  /** Its nonce went to a transaction this object did not sign (guarded requests): it can never land, and nothing else was sent. */
   | { state: "lost"; txHash: Hex; nonce: number }
-  | { state: "pending"; txHash: Hex; nonce: number; replacements: number }
+  /**
+   * The guard no longer confirmed its claim: nothing was sent, or (txHash) the transaction was
+   * cancelled by a zero-value transfer to ourselves with its nonce, now mined, so it can never land.
+   */
+  | { state: "withdrawn"; txHash?: Hex; nonce?: number }
+  /** `cancelling`: the live transaction is the cancelling transfer, not yet mined. */
+  | { state: "pending"; txHash: Hex; nonce: number; replacements: number; cancelling?: boolean }
   | { state: "mined"; txHash: Hex; success: boolean; blockNumber: bigint; gasUsed: bigint; nonce: number; replacements: number };
 
 interface RequestRecord {
   request: SendRequest;
   nonce: number;
   /** Every signed version of the transaction, oldest first; the last is the live one. */
-  sent: { hash: Hex; raw: Hex; maxFeePerGas: string; maxPriorityFeePerGas: string; at: number }[];
-  outcome?: Extract<SendOutcome, { state: "mined" | "lost" }>;
+  sent: { hash: Hex; raw: Hex; maxFeePerGas: string; maxPriorityFeePerGas: string; at: number; cancel?: true }[];
+  outcome?: Extract<SendOutcome, { state: "mined" | "lost" | "withdrawn" }>;
 }
+
+/** A claim older than this is confirmed again by its guard before the first broadcast. */
+const RECONFIRM_CLAIM_AFTER_MS = 1_000;
+/** The cancelling transaction: a plain transfer of nothing to ourselves. */
+const CANCEL_GAS = 21_000n;
 
 /** How long a transaction may stay unmined before it is replaced with bumped fees. */
 const DEFAULT_STUCK_AFTER_MS = 30_000;
@@ -53,7 +68,9 @@ const FEE_CAP_MULTIPLE = 8n;
  * and every signed transaction (hash and raw bytes) before broadcasting, so a restart re-broadcasts
  * or finds the receipt instead of sending again; it replaces a stuck transaction with bumped fees up
  * to a cap, and when the nonce was consumed by a transaction it did not sign (the same key used
- * elsewhere) it re-sends with a fresh nonce.
+ * elsewhere) it re-sends with a fresh nonce. A guarded request (see SendRequest.guardedBy) whose
+ * claim is no longer confirmed is withdrawn; once signed, its nonce is filled by a cancelling
+ * transfer, so the key never stalls behind a gap and the old bytes can never land.
  */
 export class ChainSubmitter extends DurableObject<Env> {
   private tail: Promise<unknown> = Promise.resolve();
@@ -73,6 +90,11 @@ export class ChainSubmitter extends DurableObject<Env> {
     return this.serialise(async () => {
       const existing = await this.ctx.storage.get<RequestRecord>(`req:${request.requestId}`);
       if (existing) return this.inspect(existing);
+      // The line may have been long (a saturated node): what the guard decided may be stale.
+      if (request.claimedAt !== undefined && Date.now() - request.claimedAt > RECONFIRM_CLAIM_AFTER_MS && !(await this.claimConfirmed(request))) {
+        log("info", "claim withdrawn before sending", { subsys: "submit", request_id: request.requestId });
+        return { state: "withdrawn" };
+      }
       const chain = await chainByKey(this.env, request.chain);
       const record: RequestRecord = { request, nonce: await this.takeNonce(chain), sent: [] };
       try {
@@ -99,6 +121,13 @@ export class ChainSubmitter extends DurableObject<Env> {
     });
   }
 
+  /** Asks the request's guard whether it still holds its claim. @throws when it cannot tell (retried) */
+  private async claimConfirmed(request: SendRequest): Promise<boolean> {
+    if (!request.guardedBy) return true;
+    const guard = this.env.TASK_AGGREGATOR.get(this.env.TASK_AGGREGATOR.idFromString(request.guardedBy));
+    return guard.confirmClaim();
+  }
+
   private account(): LocalAccount {
     return parseSubmitterCredential(this.env.WAVS_AGGREGATOR_EVM_CREDENTIAL);
   }
@@ -113,20 +142,23 @@ export class ChainSubmitter extends DurableObject<Env> {
     return nonce;
   }
 
-  /** Signs the next version of the transaction, persists it, then broadcasts it. */
-  private async signAndBroadcast(chain: ChainSettings, record: RequestRecord, bump = false): Promise<void> {
+  /**
+   * Signs the next version of the transaction (the first; a fee bump of the live one; or the
+   * cancelling transfer, which outbids the live one), persists it, then broadcasts it.
+   */
+  private async signAndBroadcast(chain: ChainSettings, record: RequestRecord, version: "first" | "bump" | "cancel" = "first"): Promise<void> {
     const client = publicClientFor(chain);
     const { request } = record;
     let maxFeePerGas: bigint;
     let maxPriorityFeePerGas: bigint;
     const last = record.sent.at(-1);
-    if (bump && last) {
+    if (version !== "first" && last) {
+      const bump = (fee: string) => (BigInt(fee) * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n;
+      // A replacement stays under the cap; a cancellation must outbid whatever is out there.
+      const cap = (fee: string, first: string) => (version === "cancel" ? bump(fee) : min(bump(fee), BigInt(first) * FEE_CAP_MULTIPLE));
       const first = record.sent[0]!;
-      maxFeePerGas = min((BigInt(last.maxFeePerGas) * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n, BigInt(first.maxFeePerGas) * FEE_CAP_MULTIPLE);
-      maxPriorityFeePerGas = min(
-        (BigInt(last.maxPriorityFeePerGas) * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n,
-        BigInt(first.maxPriorityFeePerGas) * FEE_CAP_MULTIPLE,
-      );
+      maxFeePerGas = cap(last.maxFeePerGas, first.maxFeePerGas);
+      maxPriorityFeePerGas = cap(last.maxPriorityFeePerGas, first.maxPriorityFeePerGas);
       if (maxFeePerGas === BigInt(last.maxFeePerGas)) return; // at the cap: wait, do not spam
     } else if (request.gasPrice !== undefined) {
       maxFeePerGas = maxPriorityFeePerGas = request.gasPrice;
@@ -135,22 +167,29 @@ export class ChainSubmitter extends DurableObject<Env> {
       maxFeePerGas = fees.maxFeePerGas;
       maxPriorityFeePerGas = fees.maxPriorityFeePerGas;
     }
+    const cancel = version === "cancel" || last?.cancel === true;
+    const self = this.account().address;
     const raw = await this.account().signTransaction({
       type: "eip1559",
       chainId: Number(chain.chain_id),
       nonce: record.nonce,
-      to: request.to,
-      data: request.data,
-      gas: request.gas,
+      ...(cancel ? { to: self, value: 0n, gas: CANCEL_GAS } : { to: request.to, data: request.data, gas: request.gas }),
       maxFeePerGas,
       maxPriorityFeePerGas,
     });
     const hash = keccak256(raw);
-    record.sent.push({ hash, raw, maxFeePerGas: maxFeePerGas.toString(), maxPriorityFeePerGas: maxPriorityFeePerGas.toString(), at: Date.now() });
+    record.sent.push({
+      hash,
+      raw,
+      maxFeePerGas: maxFeePerGas.toString(),
+      maxPriorityFeePerGas: maxPriorityFeePerGas.toString(),
+      at: Date.now(),
+      ...(cancel ? { cancel: true as const } : {}),
+    });
     // Persisted before it leaves: after a restart the hash is known and nothing is signed twice blind.
     await this.ctx.storage.put(`req:${request.requestId}`, record);
     await this.broadcast(chain, raw);
-    log("info", bump ? "transaction replaced" : "transaction sent", {
+    log("info", version === "cancel" ? "transaction cancelled" : version === "bump" ? "transaction replaced" : "transaction sent", {
       subsys: "submit",
       request_id: request.requestId,
       tx_hash: hash,
@@ -169,7 +208,10 @@ export class ChainSubmitter extends DurableObject<Env> {
     }
   }
 
-  /** Receipts first; then a consumed nonce (re-send), an unknown transaction (re-broadcast) or a stuck one (bump). */
+  /**
+   * Receipts first; then a consumed nonce (reported, or re-sent), a transaction gone from the pool
+   * (the same bytes again once the guard confirms, else cancelled) or a stuck one (bumped).
+   */
   private async inspect(record: RequestRecord): Promise<SendOutcome> {
     if (record.outcome) return record.outcome;
     const chain = await chainByKey(this.env, record.request.chain);
@@ -179,26 +221,34 @@ export class ChainSubmitter extends DurableObject<Env> {
     const live = record.sent.at(-1)!;
     const mined = await client.getTransactionCount({ address: this.account().address, blockTag: "latest" });
     // Our transaction may have been mined between the receipt lookups and the count: look again.
-    if (mined > record.nonce && !(await this.findReceipt(client, record)) && record.request.onNonceLost === "report") {
+    if (mined > record.nonce && (await this.findReceipt(client, record))) return record.outcome!;
+    if (mined > record.nonce && record.request.guardedBy) {
       log("warn", "nonce consumed elsewhere; reported as lost", { subsys: "submit", request_id: record.request.requestId, nonce: record.nonce });
       record.outcome = { state: "lost", txHash: live.hash, nonce: record.nonce };
       await this.ctx.storage.put(`req:${record.request.requestId}`, record);
       return record.outcome;
-    } else if (mined > record.nonce && !record.outcome) {
+    } else if (mined > record.nonce) {
       // The nonce went to a transaction we did not sign: ours can never land. Send again, fresh nonce.
       log("warn", "nonce consumed elsewhere; re-sending", { subsys: "submit", request_id: record.request.requestId, nonce: record.nonce });
       record.nonce = await this.takeNonce(chain);
       record.sent = [];
       await this.signAndBroadcast(chain, record);
-    } else if (record.outcome) {
-      return record.outcome;
     } else if (!(await client.getTransaction({ hash: live.hash }).catch(() => undefined))) {
-      await this.broadcast(chain, live.raw); // dropped from the pool (or never arrived): same bytes again
+      // Dropped from the pool (or never arrived). Meanwhile a standby may have taken over: the
+      // same bytes go out again only if the guard still holds its claim.
+      if (live.cancel || (await this.claimConfirmed(record.request))) await this.broadcast(chain, live.raw);
+      else await this.signAndBroadcast(chain, record, "cancel");
     } else if (Date.now() - live.at > this.stuckAfterMs()) {
-      await this.signAndBroadcast(chain, record, true);
+      await this.signAndBroadcast(chain, record, "bump");
     }
     const current = record.sent.at(-1)!;
-    return { state: "pending", txHash: current.hash, nonce: record.nonce, replacements: Math.max(0, record.sent.length - 1) };
+    return {
+      state: "pending",
+      txHash: current.hash,
+      nonce: record.nonce,
+      replacements: Math.max(0, record.sent.length - 1),
+      ...(current.cancel ? { cancelling: true } : {}),
+    };
   }
 
   private async findReceipt(
@@ -207,6 +257,12 @@ export class ChainSubmitter extends DurableObject<Env> {
   ): Promise<SendOutcome | undefined> {
     for (const sent of [...record.sent].reverse()) {
       const receipt = await readReceipt(client, sent.hash);
+      if (receipt && sent.cancel) {
+        log("info", "cancelling transaction mined", { subsys: "submit", request_id: record.request.requestId, tx_hash: sent.hash, nonce: record.nonce });
+        record.outcome = { state: "withdrawn", txHash: sent.hash, nonce: record.nonce };
+        await this.ctx.storage.put(`req:${record.request.requestId}`, record);
+        return record.outcome;
+      }
       if (receipt) {
         record.outcome = {
           state: "mined",

@@ -4,8 +4,8 @@
  * node frozen (SIGSTOP) so it answers nobody. The standbys must see that its transaction can still
  * land and wait for it instead of sending their own; once it is mined they adopt it. Also: a late
  * first submitter whose peers answer only 429 (their peer rate limit) waits for them rather than
- * sending beside a takeover; a first submitter gone for good whose transaction the pool dropped is
- * taken over once.
+ * sending beside a takeover; a first submitter whose transaction the pool dropped while it was
+ * frozen is taken over once, and when it thaws it cancels its transaction instead of re-sending it.
  */
 import { writeFile } from "node:fs/promises";
 import { bytesToHex, createPublicClient, createTestClient, decodeFunctionData, http, type Hex } from "viem";
@@ -62,6 +62,17 @@ async function handlerTxsByEvent(): Promise<Map<string, Hex[]>> {
     }
   }
   return byEvent;
+}
+
+/** The mined transaction that used `from`'s nonce `nonce`. */
+async function transactionAt(from: Hex, nonce: number) {
+  const latest = await client().getBlockNumber();
+  for (let n = latest; n >= 0n; n--) {
+    const block = await client().getBlock({ blockNumber: n, includeTransactions: true });
+    const tx = block.transactions.find((t) => t.from.toLowerCase() === from.toLowerCase() && t.nonce === nonce);
+    if (tx) return tx;
+  }
+  throw new Error(`no transaction from ${from} with nonce ${nonce}`);
 }
 
 /** Fires a trigger with automine off: mines until the trigger itself is in, then leaves the rest pending. */
@@ -234,7 +245,7 @@ describe("a slow first submitter", () => {
     expect((await handlerTxsByEvent()).get(eventId)).toEqual([takeover.txHash]);
   }, 600_000);
 
-  it("a first submitter gone for good whose transaction was dropped from the pool is taken over once", async () => {
+  it("a first submitter frozen after its transaction was dropped is taken over once, and when it thaws it cancels rather than re-sends", async () => {
     await fireWithAutomineOff(11);
     const eventId = await latestTriggerEventId();
     const [first, sent] = await eventually(
@@ -246,10 +257,10 @@ describe("a slow first submitter", () => {
       ([i]) => i >= 0,
       180_000,
     );
-    // The standbys see it submitting (and note its transaction); then it stops for good and the
-    // chain's pool forgets its transaction.
+    // The standbys see it submitting (and note its transaction); then it freezes and the chain's
+    // pool forgets its transaction.
     await new Promise((r) => setTimeout(r, 2 * GRACE_MS));
-    await running.nodes[first]!.stop();
+    running.nodes[first]!.pause(true);
     await anvil().dropTransaction({ hash: sent!.txHash! });
     expect(await client().getTransaction({ hash: sent!.txHash! }).catch(() => undefined)).toBeUndefined();
 
@@ -263,8 +274,20 @@ describe("a slow first submitter", () => {
     await anvil().setAutomine(true);
     await anvil().mine({ blocks: 1 });
     for (const i of standbys) await eventually(() => statusOn(i, eventId), (s) => s?.status === "landed" && s.txHash === taken!.txHash, 120_000);
+
+    // It thaws with its transaction's bytes in hand. Re-sending them would land the event twice: it
+    // asks its peers first, sees the landing, fills its nonce with a transfer to itself, and adopts.
+    running.nodes[first]!.pause(false);
+    await eventually(() => statusOn(first, eventId), (s) => s?.status === "landed" && s.txHash === taken!.txHash, 120_000);
+    expect((await taskOn(first, eventId)).steps.map((s) => s.step)).toEqual(expect.arrayContaining(["tx_cancelling", "claim_withdrawn", "landed_by_peer"]));
+    const filler = await transactionAt(sent!.from!, sent!.nonce!);
+    expect({ to: filler.to?.toLowerCase(), value: filler.value }).toEqual({ to: sent!.from!.toLowerCase(), value: 0n });
+    expect(filler.hash).not.toBe(sent!.txHash);
+    expect(await client().getTransactionCount({ address: sent!.from!, blockTag: "pending" })).toBe(
+      await client().getTransactionCount({ address: sent!.from!, blockTag: "latest" }),
+    );
     expect((await handlerTxsByEvent()).get(eventId)).toEqual([taken!.txHash]);
-  }, 480_000);
+  }, 600_000);
 
   it("across all, exactly one handler transaction per event", async () => {
     const repeated = [...(await handlerTxsByEvent())].filter(([, txs]) => txs.length !== 1);
