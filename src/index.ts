@@ -26,7 +26,7 @@ export default {
 
   /** TRIGGERS: execute, sign, aggregate. SUBMISSIONS: deliver signed submissions to peers. */
   async queue(batch, env) {
-    if (batch.queue.startsWith("wavs-edge-submissions")) await deliverSubmissions(batch as MessageBatch<SubmissionMessage>);
+    if (batch.queue.startsWith("wavs-edge-submissions")) await deliverSubmissions(batch as MessageBatch<SubmissionMessage>, env);
     else await consumeTriggers(batch as MessageBatch<TriggerMessage>, env);
   },
 } satisfies ExportedHandler<Env, TriggerMessage | SubmissionMessage>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseAggregatorSettings, rankAggregators } from "./peers";
+import { choosePeerBucket, parseAggregatorSettings, PEER_HEADER, peerRequestHeaders, rankAggregators } from "./peers";
 
 const peers = ["http://127.0.0.1:8787", "http://127.0.0.1:8788", "http://127.0.0.1:8789"];
 
@@ -35,5 +35,21 @@ describe("parseAggregatorSettings", () => {
     expect(() => parseAggregatorSettings({ PEERS: '["not a url"]' })).toThrow(/PEERS/);
     expect(() => parseAggregatorSettings({ AGGREGATOR_GRACE_MS: "soon" })).toThrow(/AGGREGATOR_GRACE_MS/);
     expect(() => parseAggregatorSettings({ TASK_BURN_SECONDS: "-1" })).toThrow(/TASK_BURN_SECONDS/);
+  });
+});
+
+describe("peer rate limit buckets", () => {
+  it("names this node by its normalised NODE_URL on peer requests, and nothing without one", () => {
+    expect(peerRequestHeaders({ NODE_URL: " HTTP://127.0.0.1:8788/ " })).toEqual({ [PEER_HEADER]: "http://127.0.0.1:8788" });
+    expect(peerRequestHeaders({ NODE_URL: "" })).toEqual({});
+  });
+
+  it("gives each configured peer its own bucket and everyone else one shared bucket", () => {
+    expect(choosePeerBucket("http://127.0.0.1:8787/", peers)).toBe("http://127.0.0.1:8787");
+    expect(choosePeerBucket(peerRequestHeaders({ NODE_URL: peers[1]! })[PEER_HEADER], peers)).toBe(peers[1]);
+    expect(choosePeerBucket("http://127.0.0.1:9999", peers)).toBe("other");
+    expect(choosePeerBucket("", peers)).toBe("other");
+    expect(choosePeerBucket(undefined, peers)).toBe("other");
+    expect(choosePeerBucket(peers[0], [])).toBe("other");
   });
 });

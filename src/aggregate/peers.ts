@@ -73,3 +73,29 @@ export function rankAggregators(eventId: Hex, peers: readonly string[]): string[
     return d < 0n ? -1 : d > 0n ? 1 : 0;
   });
 }
+
+/**
+ * The header a node names itself with (its NODE_URL) on every request to a peer. Not proof of
+ * anything: it only chooses the peer rate limit bucket, so that nodes behind one address (a
+ * devnet's 127.0.0.1, Cloudflare's shared egress) do not use up each other's limit.
+ */
+export const PEER_HEADER = "x-wavs-edge-peer";
+
+/**
+ * The headers a node adds to its requests to peers: PEER_HEADER with its own NODE_URL (none for a
+ * node without one).
+ */
+export function peerRequestHeaders(env: Pick<Env, "NODE_URL">): Record<string, string> {
+  const self = env.NODE_URL?.trim() ? normalizeNodeUrl(env.NODE_URL) : "";
+  return self ? { [PEER_HEADER]: self } : {};
+}
+
+/**
+ * The peer rate limit bucket of a request within its client address: the URL it claims in
+ * PEER_HEADER if that is one of this node's peers, else "other". A flooder claiming peers' URLs
+ * thus spreads over at most |peers| + 1 buckets per address.
+ */
+export function choosePeerBucket(claimed: string | undefined, peers: readonly string[]): string {
+  const url = claimed ? normalizeNodeUrl(claimed) : "";
+  return url && peers.includes(url) ? url : "other";
+}

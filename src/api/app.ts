@@ -11,7 +11,7 @@ import { metricsRoutes } from "./metrics-routes";
 import { apiDocsRoutes } from "./api-docs-routes";
 import { dashboardRoutes } from "./dashboard-routes";
 import { limitJsonBodies } from "./body-limits";
-import { corsAllowList, rateLimit } from "./limits";
+import { corsAllowList, rateLimit, readPeerBucket } from "./limits";
 import { chainRoutes } from "./chain-routes";
 import { webhookRoutes } from "./webhook-routes";
 import { aggregatorRoutes } from "./aggregator-routes";
@@ -27,7 +27,7 @@ export function createApp() {
   app.use("*", corsAllowList());
   app.use("*", limitJsonBodies());
   app.use("/webhooks/*", rateLimit("WEBHOOK_LIMITER"));
-  app.use("/aggregator/*", rateLimit("PEER_LIMITER"));
+  app.use("/aggregator/*", rateLimit("PEER_LIMITER", { bucketOf: readPeerBucket }));
 
   app.route("/", dashboardRoutes);
   app.route("/", healthRoutes);

@@ -1,19 +1,28 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import { aggregatorSettings, choosePeerBucket, PEER_HEADER } from "../aggregate/peers";
 import { ApiError } from "./errors";
 
 type LimiterBinding = "WEBHOOK_LIMITER" | "PEER_LIMITER";
 
+type LimitContext = Context<{ Bindings: Env }>;
+
 /**
- * Limits each client (by CF-Connecting-IP) with a Workers rate limiting binding. Requests without
- * that header never came through Cloudflare's edge (local tools, tests) and are not limited.
+ * Limits each client (by CF-Connecting-IP, and within it by `bucketOf` when given) with a Workers
+ * rate limiting binding. Requests without that header never came through Cloudflare's edge (local
+ * tools, tests) and are not limited.
  * @throws ApiError 429 with Retry-After when the client is over its limit
  */
-export function rateLimit(binding: LimiterBinding, period = 60): MiddlewareHandler<{ Bindings: Env }> {
+export function rateLimit(
+  binding: LimiterBinding,
+  options: { bucketOf?: (c: LimitContext) => string; period?: number } = {},
+): MiddlewareHandler<{ Bindings: Env }> {
+  const period = options.period ?? 60;
   return async function rateLimit(c, next) {
     const client = c.req.header("cf-connecting-ip");
     if (client) {
-      const { success } = await c.env[binding].limit({ key: `${binding}:${client}` });
+      const key = options.bucketOf ? `${binding}:${client}:${options.bucketOf(c)}` : `${binding}:${client}`;
+      const { success } = await c.env[binding].limit({ key });
       if (!success) {
         throw new ApiError(429, "rate_limited", "too many requests from this client; slow down", undefined, {
           "Retry-After": String(period),
@@ -22,6 +31,16 @@ export function rateLimit(binding: LimiterBinding, period = 60): MiddlewareHandl
     }
     await next();
   };
+}
+
+/**
+ * The peer limit bucket of a request: the peer it names in PEER_HEADER if that is one of PEERS,
+ * else "other". Peers share addresses (a devnet's 127.0.0.1, Cloudflare's egress), so by address
+ * alone they would use up each other's limit.
+ * @throws Error when PEERS or NODE_URL is misconfigured
+ */
+export function readPeerBucket(c: LimitContext): string {
+  return choosePeerBucket(c.req.header(PEER_HEADER), aggregatorSettings(c.env).peers);
 }
 
 /** The CORS_ORIGINS variable as a list ("a, b" or a JSON list); empty when unset. */

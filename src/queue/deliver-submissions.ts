@@ -1,3 +1,4 @@
+import { peerRequestHeaders } from "../aggregate/peers";
 import { log } from "../log";
 import type { SubmissionMessage } from "./messages";
 
@@ -11,7 +12,8 @@ function isPermanentRefusal(status: number): boolean {
  * failure or 5xx retries with backoff (the queue's max_retries, then the dead-letter queue); a 4xx
  * is the peer refusing it for good: acknowledged and logged.
  */
-export async function deliverSubmissions(batch: MessageBatch<SubmissionMessage>): Promise<void> {
+export async function deliverSubmissions(batch: MessageBatch<SubmissionMessage>, env: Pick<Env, "NODE_URL">): Promise<void> {
+  const headers = { "content-type": "application/json", ...peerRequestHeaders(env) };
   await Promise.all(
     batch.messages.map(async (message) => {
       const { peer, serviceId, workflowId, eventId, body } = message.body;
@@ -20,7 +22,7 @@ export async function deliverSubmissions(batch: MessageBatch<SubmissionMessage>)
       try {
         const res = await fetch(`${peer}/aggregator/submissions`, {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          headers,
           body,
           signal: AbortSignal.timeout(30_000),
         });

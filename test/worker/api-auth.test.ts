@@ -1,5 +1,7 @@
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { PEER_HEADER } from "../../src/aggregate/peers";
+import { createApp } from "../../src/api/app";
 
 async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: BodyInit } = {}) {
   const res = await SELF.fetch(`http://node${path}`, { method, ...init });
@@ -146,4 +148,46 @@ describe("rate limits on webhook and peer routes", () => {
       }
     });
   }
+
+  it("gives each peer naming itself in x-wavs-edge-peer its own bucket on one address, and any other claim one shared bucket", async () => {
+    // Nodes share addresses (a devnet's 127.0.0.1, Cloudflare's egress): by address alone they
+    // would use up each other's limit.
+    const peers = ["https://a.example", "https://b.example", "https://c.example"];
+    const app = createApp();
+    const peerEnv = { ...env, PEERS: JSON.stringify(peers), NODE_URL: peers[0]! };
+    for (let attempt = 0; ; attempt++) {
+      const ip = `192.0.2.${attempt}`;
+      const from = async (claim?: string) => {
+        const headers: Record<string, string> = { "cf-connecting-ip": ip };
+        if (claim !== undefined) headers[PEER_HEADER] = claim;
+        const req = new Request("http://node/aggregator/x", { method: "POST", headers, body: "" });
+        const res = await app.fetch(req, peerEnv, createExecutionContext());
+        await res.body?.cancel();
+        return res.status;
+      };
+      const window = windowOf();
+      const exhaust = async (claim?: string) => {
+        const statuses = [];
+        for (let i = 0; i <= LIMIT; i++) statuses.push(await from(claim));
+        return statuses;
+      };
+      const b = await exhaust("https://b.example/");
+      const c = await exhaust("HTTPS://C.EXAMPLE");
+      const stranger = await exhaust("https://stranger.example");
+      const afterStranger = [await from(), await from(""), await from("https://another.example")];
+      if (windowOf() !== window && attempt === 0) continue;
+      // Each claimed peer had a full limit of its own, the second one unaffected by the first.
+      expect(b.slice(0, LIMIT)).not.toContain(429);
+      expect(b[LIMIT]).toBe(429);
+      expect(c.slice(0, LIMIT)).not.toContain(429);
+      expect(c[LIMIT]).toBe(429);
+      expect(stranger.slice(0, LIMIT)).not.toContain(429);
+      expect(stranger[LIMIT]).toBe(429);
+      // A non-peer claim, an empty one and none at all all fall into the one "other" bucket.
+      expect(afterStranger).toEqual([429, 429, 429]);
+      // A peer not yet heard from on this address still has its whole limit.
+      expect(await from(peers[0])).not.toBe(429);
+      return;
+    }
+  });
 });
