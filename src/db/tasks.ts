@@ -1,10 +1,15 @@
-import { eq } from "drizzle-orm";
+import { eq, sql, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
 import { seenEvents, tasks, taskSteps } from "./schema";
 
 export type TaskStatus = (typeof tasks.$inferSelect)["status"];
 
-/** Creates or updates a task and appends a step to its timeline, in one batch. */
+/**
+ * Creates or updates a task and appends a step to its timeline, in one batch. A landed task keeps
+ * its status and transaction hash: steps recorded later (this node's own run of the trigger
+ * finishing after a peer landed the result, a failed final attempt) only add to the timeline.
+ */
 export async function recordTaskStep(
   db: Db,
   task: { eventId: string; serviceId: string; workflowId: string },
@@ -19,7 +24,12 @@ export async function recordTaskStep(
       .values({ ...task, status: update.status ?? "executing", txHash: update.txHash, error: update.error, createdAt: now, updatedAt: now })
       .onConflictDoUpdate({
         target: tasks.eventId,
-        set: { ...update, updatedAt: now },
+        set: {
+          ...(update.status !== undefined ? { status: unlessLanded(tasks.status) } : {}),
+          ...(update.txHash !== undefined ? { txHash: unlessLanded(tasks.txHash) } : {}),
+          ...(update.error !== undefined ? { error: unlessLanded(tasks.error) } : {}),
+          updatedAt: now,
+        },
       }),
     db.insert(taskSteps).values({
       eventId: task.eventId,
@@ -28,6 +38,11 @@ export async function recordTaskStep(
       detail: detail ? JSON.stringify(detail, (_, v) => (typeof v === "bigint" ? v.toString() : v)) : null,
     }),
   ]);
+}
+
+/** An upsert's new value for a column, except on a landed task, which keeps the value it has. */
+function unlessLanded(column: SQLiteColumn): SQL {
+  return sql`CASE WHEN ${tasks.status} = 'landed' THEN ${column} ELSE excluded.${sql.identifier(column.name)} END`;
 }
 
 export async function getTaskWithSteps(db: Db, eventId: string) {

@@ -99,10 +99,15 @@ describe("three operators, quorum 2/3", () => {
       (ts) => ts.every((t) => t.status === "landed"),
       90_000,
     );
-    expect(new Set(tasks.map((t) => t.txHash)).size).toBe(1);
-    // Exactly one node sent it; the others learnt it from their peers.
+    // Exactly one node sent it; the others learnt it from their peers, and their task shows its hash.
     const senders = tasks.filter((t) => t.steps.some((s) => s.step === "tx_sent"));
     expect(senders).toHaveLength(1);
+    const txHash = senders[0]!.txHash;
+    expect(txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(tasks.map((t) => t.txHash)).toEqual([txHash, txHash, txHash]);
+    for (const standby of tasks.filter((t) => t !== senders[0])) {
+      expect(standby.steps.find((s) => s.step === "landed_by_peer")?.detail?.tx_hash).toBe(txHash);
+    }
     const received = senders[0]!.steps.filter((s) => s.step === "signature_received");
     expect(received.length).toBeGreaterThanOrEqual(2);
     expect(received.every((s) => s.detail?.weight === "1")).toBe(true);
