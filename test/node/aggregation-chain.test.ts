@@ -49,6 +49,25 @@ async function waitForTask(eventId: Hex, ok: (t: Task) => boolean, timeoutMs = 6
   throw new Error(`task not settled: ${JSON.stringify(last)}`);
 }
 
+/** Runs `body` with anvil's automine off, so that sent transactions wait in the pool; on again after. */
+async function withAutomineOff(body: (test: ReturnType<typeof createTestClient>) => Promise<void>): Promise<void> {
+  const test = createTestClient({ mode: "anvil", transport: http(rpc()) });
+  await test.setAutomine(false);
+  try {
+    await body(test);
+  } finally {
+    await test.setAutomine(true);
+  }
+}
+
+/** Submits a SimpleSubmit result and waits for its task to record `step`; with the tx_sent step's detail. */
+async function submitUntilStep(eventByte: number, result: { triggerId: bigint; data: Hex }, step: string) {
+  const envelope = await submit(eventByte, encodeAbiParameters(dataWithId, [result]));
+  const task = await waitForTask(envelope.eventId, (t) => t.steps.some((s) => s.step === step), 60_000);
+  const sent = task.steps.find((s) => s.step === "tx_sent")!.detail!;
+  return { envelope, task, sent };
+}
+
 async function handlerTxs(eventId: Hex): Promise<Hex[]> {
   const latest = await client().getBlockNumber();
   const found: Hex[] = [];
@@ -85,13 +104,8 @@ describe("revert reasons", () => {
 
 describe("ChainSubmitter", () => {
   it("replaces a stuck transaction with bumped fees; exactly one lands", async () => {
-    const test = createTestClient({ mode: "anvil", transport: http(rpc()) });
-    await test.setAutomine(false);
-    try {
-      const payload = encodeAbiParameters(dataWithId, [{ triggerId: 424242n, data: "0x7b2279223a317d" }]);
-      const envelope = await submit(0xb2, payload);
-      const replaced = await waitForTask(envelope.eventId, (t) => t.steps.some((s) => s.step === "tx_replaced"), 60_000);
-      const sent = replaced.steps.find((s) => s.step === "tx_sent")!.detail!;
+    await withAutomineOff(async (test) => {
+      const { envelope, task: replaced, sent } = await submitUntilStep(0xb2, { triggerId: 424242n, data: "0x7b2279223a317d" }, "tx_replaced");
       const replacement = replaced.steps.find((s) => s.step === "tx_replaced")!.detail!;
       expect(replacement.tx_hash).not.toBe(sent.tx_hash);
       expect(replacement.replacements).toBeGreaterThanOrEqual(1);
@@ -102,19 +116,12 @@ describe("ChainSubmitter", () => {
       const mined = await client().getTransaction({ hash: landed.txHash as Hex });
       expect(mined.nonce).toBe(sent.nonce);
       expect(landed.txHash).not.toBe(sent.tx_hash);
-    } finally {
-      await test.setAutomine(true);
-    }
+    });
   });
 
   it("gives up a transaction whose nonce another sender used, asks again, and sends one new transaction", async () => {
-    const test = createTestClient({ mode: "anvil", transport: http(rpc()) });
-    await test.setAutomine(false);
-    try {
-      const payload = encodeAbiParameters(dataWithId, [{ triggerId: 434343n, data: "0x7b2279223a347d" }]);
-      const envelope = await submit(0xb3, payload);
-      const pending = await waitForTask(envelope.eventId, (t) => t.steps.some((s) => s.step === "tx_sent"), 60_000);
-      const sent = pending.steps.find((s) => s.step === "tx_sent")!.detail!;
+    await withAutomineOff(async (test) => {
+      const { envelope, sent } = await submitUntilStep(0xb3, { triggerId: 434343n, data: "0x7b2279223a347d" }, "tx_sent");
       // The same key used elsewhere: a self-transfer with the same nonce and far higher fees takes its place.
       const key = mnemonicToAccount("test test test test test test test test test test test junk", { addressIndex: 2 });
       expect(key.address).toBe(running.nodes[0]!.submitter);
@@ -135,8 +142,6 @@ describe("ChainSubmitter", () => {
       expect(landed.steps.map((s) => s.step)).toContain("tx_lost");
       expect(await handlerTxs(envelope.eventId)).toEqual([landed.txHash]);
       expect(landed.txHash).not.toBe(sent.tx_hash);
-    } finally {
-      await test.setAutomine(true);
-    }
+    });
   });
 });

@@ -115,24 +115,29 @@ export async function pollOnce(running: RunningDevnet): Promise<number | null> {
 export async function settledTasks(running: RunningDevnet, expectAtLeast = 0, timeoutMs = 60_000) {
   const t0 = Date.now();
   try {
-    return await settledTasksInner(running, expectAtLeast, timeoutMs);
+    return await pollTasksUntilSteady(running, `service_id=${running.devnet.service.id}`, expectAtLeast, timeoutMs, 6);
   } finally {
     if (process.env.DEBUG_INGEST) console.error(`settledTasks ${Date.now() - t0} ms`);
   }
 }
 
-async function settledTasksInner(running: RunningDevnet, expectAtLeast: number, timeoutMs: number) {
+/** The sorted event ids of one workflow's tasks, once their number has held steady for a while. */
+export async function settledTaskIds(running: RunningDevnet, serviceId: string, workflowId: string, expectAtLeast: number, timeoutMs = 90_000) {
+  const tasks = await pollTasksUntilSteady(running, `service_id=${serviceId}&workflow_id=${workflowId}`, expectAtLeast, timeoutMs, 4);
+  return tasks.map((t) => t.eventId).sort();
+}
+
+/** `GET /tasks?<filter>` until the count is at least `expectAtLeast` and unchanged for `steadyPolls` polls (or the deadline). */
+async function pollTasksUntilSteady(running: RunningDevnet, filter: string, expectAtLeast: number, timeoutMs: number, steadyPolls: number) {
   const deadline = Date.now() + timeoutMs;
   let stableFor = 0;
   let last = -1;
   for (;;) {
-    const { tasks } = await api(running).get<{ tasks: { eventId: string; status: string }[] }>(
-      `/tasks?service_id=${running.devnet.service.id}&limit=500`,
-    );
+    const { tasks } = await api(running).get<{ tasks: { eventId: string; status: string }[] }>(`/tasks?${filter}&limit=500`);
     if (tasks.length === last && tasks.length >= expectAtLeast) stableFor++;
     else stableFor = 0;
     last = tasks.length;
-    if (stableFor >= 6 || Date.now() > deadline) return tasks;
+    if (stableFor >= steadyPolls || Date.now() > deadline) return tasks;
     await sleep(500);
   }
 }

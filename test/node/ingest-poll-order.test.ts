@@ -14,7 +14,7 @@ import { simpleTriggerAbi } from "../../src/chain/abi/simple-trigger";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { logToTriggerData, type ChainLog } from "../../src/ingest/log-to-trigger-data";
 import { computeEventId, encodeTriggerDataSalt } from "../../src/sign/event-id";
-import { api, pollOnce, sleep, startRpcProxy, type RpcProxy } from "./ingest-helpers";
+import { api, pollOnce, settledTaskIds, startRpcProxy, type RpcProxy } from "./ingest-helpers";
 
 const MAX_MESSAGES = 2;
 let running: RunningDevnet;
@@ -89,22 +89,6 @@ async function mineGroups(groups: ({ x: number } | { uri: string })[][]) {
   return out;
 }
 
-type Task = { eventId: string; workflowId: string; createdAt: number };
-
-/** The service's tasks of one workflow, once their number has held steady for a while. */
-async function tasksOf(serviceId: string, workflowId: string, atLeast: number, timeoutMs = 90_000): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  let stable = 0;
-  let last = -1;
-  for (;;) {
-    const { tasks } = await api(running).get<{ tasks: Task[] }>(`/tasks?service_id=${serviceId}&workflow_id=${workflowId}&limit=500`);
-    stable = tasks.length === last && tasks.length >= atLeast ? stable + 1 : 0;
-    last = tasks.length;
-    if (stable >= 4 || Date.now() > deadline) return tasks.map((t) => t.eventId).sort();
-    await sleep(500);
-  }
-}
-
 /** The event id of a workflow's task for a log (trigger-echo gives no salt: it comes from the trigger data). */
 const eventIdOf = (serviceId: string, workflowId: string, m: { log: ChainLog; timestamp: bigint }) =>
   bytesToHex(computeEventId(serviceId, workflowId, encodeTriggerDataSalt(logToTriggerData(running.devnet.chain.key, m.log, m.timestamp))));
@@ -112,7 +96,7 @@ const eventIdOf = (serviceId: string, workflowId: string, m: { log: ChainLog; ti
 describe("poller run boundaries", { timeout: 300_000 }, () => {
   it("stops a run at its message cap on a block boundary; the next runs go on, nothing lost or doubled", async () => {
     const demo = running.devnet.service;
-    const before = (await tasksOf(demo.id, demo.workflow_id, 0, 5_000)).length;
+    const before = (await settledTaskIds(running, demo.id, demo.workflow_id, 0, 5_000)).length;
     const cursor = async () => BigInt((await api(running).get<{ pollers: Record<string, { next_block: number }> }>("/health")).pollers[running.devnet.chain.key]!.next_block);
     const start = await cursor();
     // Blocks holding 1, 2, 3 (over the whole cap) and 1 matching logs.
@@ -137,7 +121,7 @@ describe("poller run boundaries", { timeout: 300_000 }, () => {
       .map((l) => JSON.parse(l.slice(l.indexOf("{"))) as { from: string; to: string; count: number })
       .filter((l) => BigInt(l.from) >= start);
     expect(enqueued.map((l) => l.count)).toEqual([1, 2, 3, 1]);
-    expect(await tasksOf(demo.id, demo.workflow_id, before + 7)).toHaveLength(before + 7);
+    expect(await settledTaskIds(running, demo.id, demo.workflow_id, before + 7)).toHaveLength(before + 7);
   });
 
   it("sends logs after an upgrade log in the same block to the upgraded workflows, those before it to the old ones", async () => {
@@ -160,7 +144,7 @@ describe("poller run boundaries", { timeout: 300_000 }, () => {
       },
     };
     const { hash } = await node.post<{ hash: string }>("/dev/services", upgraded);
-    const oldBefore = await tasksOf(demo.id, demo.workflow_id, 0, 5_000);
+    const oldBefore = await settledTaskIds(running, demo.id, demo.workflow_id, 0, 5_000);
 
     // One block: NewTrigger(201), ServiceURIUpdated, NewTrigger(202).
     const mined = await mineGroups([[{ x: 201 }, { uri: `${running.devnet.nodes[0]!.url}/dev/services/${hash}` }, { x: 202 }]]);
@@ -180,8 +164,8 @@ describe("poller run boundaries", { timeout: 300_000 }, () => {
     const after = await node.get<{ workflows: Record<string, unknown> }>(`/services/${manager.evm.chain}/${manager.evm.address}`);
     expect(Object.keys(after.workflows).sort()).toEqual([demo.workflow_id, "echo-new"].sort());
     // The old workflow got both logs' tasks; the new one only 202's, after the upgrade log.
-    const oldAfter = await tasksOf(demo.id, demo.workflow_id, oldBefore.length + 2);
+    const oldAfter = await settledTaskIds(running, demo.id, demo.workflow_id, oldBefore.length + 2);
     expect(oldAfter.filter((id) => !oldBefore.includes(id))).toEqual([mined[0]!, mined[2]!].map((m) => eventIdOf(demo.id, demo.workflow_id, m)).sort());
-    expect(await tasksOf(demo.id, "echo-new", 1)).toEqual([eventIdOf(demo.id, "echo-new", mined[2]!)]);
+    expect(await settledTaskIds(running, demo.id, "echo-new", 1)).toEqual([eventIdOf(demo.id, "echo-new", mined[2]!)]);
   });
 });

@@ -16,7 +16,7 @@ import { NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../s
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/sign/event-id";
 import type { TriggerData } from "../../src/service/types";
-import { api, fireTrigger, pollOnce, sleep } from "./ingest-helpers";
+import { api, fireTrigger, pollOnce, settledTaskIds, sleep } from "./ingest-helpers";
 
 let running: RunningDevnet;
 let testClient: ReturnType<typeof createTestClient>;
@@ -26,23 +26,12 @@ let registeredAt: number;
 let echoDigest: string;
 const MANAGER = "0x00000000000000000000000000000000000000a1" as Hex;
 
-type Task = { eventId: string; workflowId: string };
-
 const eventIdFor = (workflowId: string, data: TriggerData) =>
   bytesToHex(computeEventId(serviceId, workflowId, encodeTriggerDataSalt(data)));
 
-async function tasksOf(workflowId: string, atLeast: number, timeoutMs = 90_000, ofService = serviceId): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  let stable = 0;
-  let last = -1;
-  for (;;) {
-    const { tasks } = await api(running).get<{ tasks: Task[] }>(`/tasks?service_id=${ofService}&workflow_id=${workflowId}&limit=500`);
-    stable = tasks.length === last && tasks.length >= atLeast ? stable + 1 : 0;
-    last = tasks.length;
-    if (stable >= 4 || Date.now() > deadline) return tasks.map((t) => t.eventId).sort();
-    await sleep(500);
-  }
-}
+/** The sorted event ids of one workflow's tasks (of this test's service unless told), once steady. */
+const tasksOf = (workflowId: string, atLeast: number, timeoutMs?: number, ofService = serviceId) =>
+  settledTaskIds(running, ofService, workflowId, atLeast, timeoutMs);
 
 /** Event ids of a `*\/2 * * * * *` workflow for every even second in [fromMs, toMs]. */
 function cronCandidates(workflowId: string, fromMs: number, toMs: number): Map<string, number> {
