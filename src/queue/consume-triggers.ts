@@ -68,7 +68,8 @@ export async function consumeTriggers(batch: MessageBatch<TriggerMessage>, env: 
 
 /**
  * Runs one trigger message end to end (claim, run, sign, hand to the aggregators, mark done).
- * `finalAttempt`: no retry follows, so a failed run fails its task rather than staying `executing`.
+ * `finalAttempt`: no retry follows, so a failed run or hand-off fails its task rather than leaving it
+ * `executing` or `signed`.
  * @throws what the run or the aggregators throw (the caller retries or acknowledges)
  */
 export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRedelivery: boolean, finalAttempt = false): Promise<void> {
@@ -125,7 +126,12 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
       signer: signer.address,
       ...(output.length > 0 ? { output } : {}),
     });
-    await submitToAggregators(env, service, { action, response, envelope, signature, serviceId: msg.serviceId, workflowId: msg.workflowId });
+    try {
+      await submitToAggregators(env, service, { action, response, envelope, signature, serviceId: msg.serviceId, workflowId: msg.workflowId });
+    } catch (e) {
+      await recordHandoffFailure(db, task, e, finalAttempt);
+      throw e;
+    }
   }
   await markEventDone(db, msg.eventKey);
 }
@@ -158,6 +164,22 @@ async function recordExecutionFailure(db: Db, msg: TriggerMessage, e: unknown, d
   } catch (recordError) {
     // The run's own error matters more: log this one and let the caller handle that.
     log("warn", "could not record the failed execution", { subsys: "queue", event_id: eventId, error: describeError(recordError) });
+  }
+}
+
+/**
+ * Records a signed result that did not reach the aggregators (step `handoff_failed`). Only a failure
+ * that will not be retried (a permanent one, or any on the queue's last attempt) fails the task:
+ * otherwise it would stay `signed` for good while its message sits in the dead-letter queue.
+ */
+async function recordHandoffFailure(db: Db, task: { eventId: string; serviceId: string; workflowId: string }, e: unknown, finalAttempt: boolean): Promise<void> {
+  const failsTask = isPermanentFailure(e) || finalAttempt;
+  const error = `signed, but not handed to the aggregators: ${describeError(e)}`;
+  try {
+    await recordTaskStep(db, task, "handoff_failed", failsTask ? { status: "failed", error } : {}, { error, retried: !failsTask });
+  } catch (recordError) {
+    // The hand-off's own error matters more: log this one and let the caller handle that.
+    log("warn", "could not record the failed hand-off", { subsys: "queue", event_id: task.eventId, error: describeError(recordError) });
   }
 }
 
