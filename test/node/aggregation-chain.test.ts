@@ -4,7 +4,7 @@
  * with bumped fees by the ChainSubmitter (anvil with automine off).
  */
 import { writeFile } from "node:fs/promises";
-import { createPublicClient, createTestClient, createWalletClient, decodeFunctionData, encodeAbiParameters, getAbiItem, http, type Hex } from "viem";
+import { createPublicClient, createTestClient, createWalletClient, encodeAbiParameters, getAbiItem, http, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simpleSubmitAbi } from "../../src/chain/abi/simple-submit";
@@ -13,7 +13,7 @@ import { buildSignatureData } from "../../src/aggregate/signature-data";
 import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
 import { describeRevert } from "../../src/submit/describe-revert";
 import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
-import { postSignedSubmission } from "./aggregation-helpers";
+import { postSignedSubmission, readHandlerTxs } from "./aggregation-helpers";
 
 let running: RunningDevnet;
 const logs: string[] = [];
@@ -68,19 +68,7 @@ async function submitUntilStep(eventByte: number, result: { triggerId: bigint; d
   return { envelope, task, sent };
 }
 
-async function handlerTxs(eventId: Hex): Promise<Hex[]> {
-  const latest = await client().getBlockNumber();
-  const found: Hex[] = [];
-  for (let n = 0n; n <= latest; n++) {
-    const block = await client().getBlock({ blockNumber: n, includeTransactions: true });
-    for (const tx of block.transactions) {
-      if (tx.to?.toLowerCase() !== running.devnet.contracts.submit.toLowerCase()) continue;
-      const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
-      if ((call.args![0] as { eventId: Hex }).eventId.toLowerCase() === eventId.toLowerCase()) found.push(tx.hash);
-    }
-  }
-  return found;
-}
+const handlerTxs = (eventId: string) => readHandlerTxs(running.devnet, eventId);
 
 describe("revert reasons", () => {
   it("decodes the manager's errors surfacing through the handler", async () => {

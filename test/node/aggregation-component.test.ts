@@ -7,14 +7,13 @@
  * gets the transaction hash or the error.
  */
 import { writeFile } from "node:fs/promises";
-import { createPublicClient, decodeFunctionData, http, type Hex } from "viem";
+import { createPublicClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
 import { addTrigger } from "../../scripts/lib/deploy-contracts";
 import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
 import { waitForResult } from "../../scripts/lib/wait-for-result";
-import { eventually, postSignedSubmission } from "./aggregation-helpers";
+import { eventually, postSignedSubmission, readHandlerTxs } from "./aggregation-helpers";
 
 const GAS_PRICE = 3_000_000_007n;
 let running: RunningDevnet;
@@ -51,20 +50,7 @@ type Step = { step: string; at: number; detail?: Record<string, unknown> };
 type Task = { status: string; txHash: string | null; error: string | null; steps: Step[] };
 const taskOf = (eventId: string) => nodeApi(running.devnet.nodes[0]!.url, "x").get<Task>(`/tasks/${eventId}`);
 
-/** Every handler transaction for the event, from the chain itself. */
-async function handlerTxs(eventId: string): Promise<Hex[]> {
-  const latest = await client().getBlockNumber();
-  const found: Hex[] = [];
-  for (let n = 0n; n <= latest; n++) {
-    const block = await client().getBlock({ blockNumber: n, includeTransactions: true });
-    for (const tx of block.transactions) {
-      if (tx.to?.toLowerCase() !== running.devnet.contracts.submit.toLowerCase()) continue;
-      const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
-      if ((call.args![0] as { eventId: Hex }).eventId.toLowerCase() === eventId.toLowerCase()) found.push(tx.hash);
-    }
-  }
-  return found;
-}
+const handlerTxs = (eventId: string) => readHandlerTxs(running.devnet, eventId);
 
 describe("an aggregator component with a timer and its own gas price", () => {
   it("runs process-input, fires the timer, submits where and at the price the component says, and calls back with the hash", async () => {

@@ -1,6 +1,7 @@
 /** What the aggregation tests share: polling, the operators' devnet keys and hand-made submissions. */
-import type { Hex } from "viem";
+import { createPublicClient, decodeFunctionData, http, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
+import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
 import { buildEnvelope, signEnvelope, type Envelope } from "../../src/sign/envelope";
 import { DEVNET_OPERATOR_MNEMONICS, type RunningDevnet } from "../../scripts/lib/devnet";
 
@@ -47,4 +48,26 @@ export async function postSignedSubmission(devnet: RunningDevnet["devnet"], even
     }),
   });
   return { res, envelope };
+}
+
+/** Every transaction sent to the devnet's handler, read from the chain itself, by the envelope's event id (lower case). */
+export async function readHandlerTxsByEvent(devnet: RunningDevnet["devnet"]): Promise<Map<string, Hex[]>> {
+  const client = createPublicClient({ transport: http(devnet.chain.rpc_url) });
+  const latest = await client.getBlockNumber();
+  const byEvent = new Map<string, Hex[]>();
+  for (let n = 0n; n <= latest; n++) {
+    const block = await client.getBlock({ blockNumber: n, includeTransactions: true });
+    for (const tx of block.transactions) {
+      if (tx.to?.toLowerCase() !== devnet.contracts.submit.toLowerCase()) continue;
+      const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
+      const eventId = (call.args![0] as { eventId: Hex }).eventId.toLowerCase();
+      byEvent.set(eventId, [...(byEvent.get(eventId) ?? []), tx.hash]);
+    }
+  }
+  return byEvent;
+}
+
+/** Every transaction sent to the devnet's handler for one event, from the chain itself. */
+export async function readHandlerTxs(devnet: RunningDevnet["devnet"], eventId: string): Promise<Hex[]> {
+  return (await readHandlerTxsByEvent(devnet)).get(eventId.toLowerCase()) ?? [];
 }
