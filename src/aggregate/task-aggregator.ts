@@ -15,8 +15,9 @@ import { describeRevert, isContractRevert } from "../submit/describe-revert";
 import { readReceipt } from "../submit/read-receipt";
 import { checkQuorum } from "../submit/submit-envelope";
 import { readAggregatorInput } from "./aggregator-input";
-import { aggregatorSettings, normalizeNodeUrl, rankAggregators } from "./peers";
+import { aggregatorSettings, normalizeNodeUrl, peerRequestHeaders, rankAggregators } from "./peers";
 import { buildSignatureData } from "./signature-data";
+import { triggerBlockOn } from "./trigger-block";
 
 /** One operator's signed result for one event and one submit target, already authenticated. */
 export interface SignedSubmission {
@@ -87,6 +88,10 @@ interface AggregationState {
   claimedAt?: number;
   /** The last block findLandingOnchain searched: the next search starts near it. */
   searchedThrough?: number;
+  /** Times its peers were asked whether the task landed while it was still short of quorum here. */
+  collectingPolls?: number;
+  /** The earliest block the submissions say the trigger fired in (on the submit chain): nothing landed before it. */
+  triggerBlock?: number;
   /** Gas price (wei, decimal) from the aggregator component's latest submit action here. */
   gasPrice?: string;
   /** The signer whose submission last asked to submit here: its input goes to handle-submit-callback. */
@@ -136,6 +141,9 @@ const PEER_SILENCE_GRACE_PERIODS = 3;
  */
 const MISSING_CHECKS_BEFORE_DEAD = 3;
 
+/** The longest interval at which a task short of quorum asks its peers whether it landed. */
+const COLLECTING_POLL_MAX_MS = 10 * 60_000;
+
 /** How often a submitting aggregator looks at its transaction. */
 const RECEIPT_POLL_MS = 1_000;
 
@@ -180,6 +188,9 @@ export class TaskAggregator extends DurableObject<Env> {
       if (state.phase === "landed") return { accepted: true, ...this.statusOf(state), burned: true };
 
       state.signatures[recovered] = { signature: submission.signature, weight: submission.weight, at: Date.now(), json: submission.json };
+      // The earliest any signer claims: a wrong one only widens the search (within its lookback).
+      const triggerBlock = submission.json ? triggerBlockOn(submission.json, state.target.chain) : undefined;
+      if (triggerBlock !== undefined) state.triggerBlock = Math.min(state.triggerBlock ?? Infinity, Number(triggerBlock));
       // As WAVS: the latest submit action for this target decides the gas price.
       state.gasPrice = submission.gasPrice;
       state.askedBy = recovered;
@@ -232,7 +243,7 @@ export class TaskAggregator extends DurableObject<Env> {
         else if (state.phase === "claiming") await this.claim(state);
         else if (state.phase === "submitting") await this.followTransaction(state);
         else if (state.phase === "landed" && Date.now() >= (state.burnUntil ?? 0)) await this.ctx.storage.deleteAll();
-        else if (state.phase === "collecting" && Object.keys(state.signatures).length > 0) await this.evaluate(state);
+        else if (state.phase === "collecting" && Object.keys(state.signatures).length > 0) await this.evaluateOrAskAround(state);
       } catch (e) {
         // Transient (RPC, peer): try again shortly; the state says where we were.
         log("warn", "aggregation step will retry", { subsys: "aggregate", event_id: state.target.eventId, error: describeError(e) });
@@ -267,6 +278,25 @@ export class TaskAggregator extends DurableObject<Env> {
   ) {
     const { eventId, serviceId, workflowId } = state.target;
     await recordTaskStep(openDb(this.env.DB), { eventId, serviceId, workflowId }, step, update, detail);
+  }
+
+  /**
+   * A task still short of quorum when its alarm fires: evaluated again, and if still short, its
+   * peers are asked whether it landed. A node that was down or frozen while its peers landed the
+   * event may never get their submissions (their deliveries ran out of retries), and would
+   * otherwise collect forever. Asked again with a growing interval, up to COLLECTING_POLL_MAX_MS.
+   */
+  private async evaluateOrAskAround(state: AggregationState): Promise<void> {
+    await this.evaluate(state);
+    if (state.phase !== "collecting") return;
+    const settings = aggregatorSettings(this.env);
+    const others = settings.peers.filter((p) => p !== settings.selfUrl);
+    if (others.length === 0) return;
+    const { landed } = await this.pollPeers(state, others);
+    if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
+    state.collectingPolls = (state.collectingPolls ?? 0) + 1;
+    await this.save(state);
+    await this.ctx.storage.setAlarm(Date.now() + Math.min(settings.graceMs * 2 ** state.collectingPolls, COLLECTING_POLL_MAX_MS));
   }
 
   /** Preflights validate; on quorum, submits (rank 0) or stands by for its turn. */
@@ -491,7 +521,7 @@ export class TaskAggregator extends DurableObject<Env> {
       try {
         const res = await fetch(`${normalizeNodeUrl(peer)}/aggregator/submissions`, {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          headers: { "content-type": "application/json", ...peerRequestHeaders(this.env) },
           body: s.json,
           signal: AbortSignal.timeout(10_000),
         });
@@ -519,7 +549,7 @@ export class TaskAggregator extends DurableObject<Env> {
     const { eventId, chain, handler } = state.target;
     const url = `${normalizeNodeUrl(peer)}/aggregator/tasks/${eventId}?chain=${encodeURIComponent(chain)}&handler=${handler}`;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url, { headers: peerRequestHeaders(this.env), signal: AbortSignal.timeout(10_000) });
       if (res.status === 404) {
         const body = (await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
         // Up and answering, without the task yet (its submissions are still on their way): alive.
@@ -542,8 +572,9 @@ export class TaskAggregator extends DurableObject<Env> {
 
   /**
    * A successful handleSignedEnvelope for this event among the handler's transactions in the last
-   * TAKEOVER_LOOKBACK_BLOCKS blocks (default 256), or since a few blocks before the last search
-   * (`state.searchedThrough`, saved by the caller): a claim looks before every submission.
+   * TAKEOVER_LOOKBACK_BLOCKS blocks (default 256), from the trigger's block at the earliest, and
+   * overlapping the last search (`state.searchedThrough`, saved by the caller) by a few blocks only:
+   * a claim looks before every submission.
    */
   private async findLandingOnchain(state: AggregationState): Promise<Hex | undefined> {
     const client = publicClientFor(await chainByKey(this.env, state.target.chain));
@@ -551,7 +582,7 @@ export class TaskAggregator extends DurableObject<Env> {
     const lookback = BigInt(Number.isInteger(Number(raw)) && Number(raw) > 0 ? Number(raw) : 256);
     const latest = await client.getBlockNumber();
     // A few blocks of overlap with the last search: the RPC node may have lagged behind then.
-    const lowest = [latest - lookback + 1n, state.searchedThrough === undefined ? 0n : BigInt(state.searchedThrough) - 8n, 0n].reduce((a, b) => (a > b ? a : b));
+    const lowest = [latest - lookback + 1n, BigInt(state.triggerBlock ?? 0), BigInt(state.searchedThrough ?? 0) - 8n].reduce((a, b) => (a > b ? a : b));
     const handler = state.target.handler.toLowerCase();
     const eventId = state.target.eventId.toLowerCase();
     for (let top = latest; top >= lowest; top -= 8n) {

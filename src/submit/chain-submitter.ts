@@ -4,6 +4,7 @@ import { chainByKey, type ChainSettings } from "../config";
 import { publicClientFor } from "../chain/rpc";
 import { describeError, log } from "../log";
 import { parseSubmitterCredential } from "../sign/signing-keys";
+import { aggregatorSettings } from "../aggregate/peers";
 import { readReceipt } from "./read-receipt";
 
 /** One transaction to send, named by the caller so that asking twice sends once. */
@@ -50,8 +51,6 @@ interface RequestRecord {
   outcome?: Extract<SendOutcome, { state: "mined" | "lost" | "withdrawn" }>;
 }
 
-/** A claim older than this is confirmed again by its guard before the first broadcast. */
-const RECONFIRM_CLAIM_AFTER_MS = 1_000;
 /** The cancelling transaction: a plain transfer of nothing to ourselves. */
 const CANCEL_GAS = 21_000n;
 
@@ -91,7 +90,9 @@ export class ChainSubmitter extends DurableObject<Env> {
       const existing = await this.ctx.storage.get<RequestRecord>(`req:${request.requestId}`);
       if (existing) return this.inspect(existing);
       // The line may have been long (a saturated node): what the guard decided may be stale.
-      if (request.claimedAt !== undefined && Date.now() - request.claimedAt > RECONFIRM_CLAIM_AFTER_MS && !(await this.claimConfirmed(request))) {
+      // Half a grace period: well before any standby could decide that the guard's node is gone.
+      const stale = request.claimedAt !== undefined && Date.now() - request.claimedAt > aggregatorSettings(this.env).graceMs / 2;
+      if (stale && !(await this.claimConfirmed(request))) {
         log("info", "claim withdrawn before sending", { subsys: "submit", request_id: request.requestId });
         return { state: "withdrawn" };
       }

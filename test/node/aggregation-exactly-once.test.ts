@@ -8,17 +8,16 @@
  * frozen is taken over once, and when it thaws it cancels its transaction instead of re-sending it.
  */
 import { writeFile } from "node:fs/promises";
-import { bytesToHex, createPublicClient, createTestClient, decodeFunctionData, http, type Hex } from "viem";
+import { bytesToHex, createPublicClient, createTestClient, http, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rankAggregators } from "../../src/aggregate/peers";
-import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
 import { logToTriggerData } from "../../src/ingest/log-to-trigger-data";
 import { computeEventId, encodeTriggerDataSalt } from "../../src/sign/event-id";
 import { addTrigger } from "../../scripts/lib/deploy-contracts";
 import { nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
 import { waitForResult } from "../../scripts/lib/wait-for-result";
-import { eventually } from "./aggregation-helpers";
+import { eventually, readHandlerTxsByEvent } from "./aggregation-helpers";
 
 const GRACE_MS = 2_000;
 let running: RunningDevnet;
@@ -47,22 +46,6 @@ async function statusOn(i: number, eventId: string): Promise<Status | undefined>
 }
 type Task = { status: string; steps: { step: string }[] };
 const taskOn = (i: number, eventId: string) => nodeApi(running.devnet.nodes[i]!.url, "x").get<Task>(`/tasks/${eventId}`);
-
-/** Every handler transaction, mined ones from the blocks, grouped by the envelope's event id. */
-async function handlerTxsByEvent(): Promise<Map<string, Hex[]>> {
-  const latest = await client().getBlockNumber();
-  const byEvent = new Map<string, Hex[]>();
-  for (let n = 0n; n <= latest; n++) {
-    const block = await client().getBlock({ blockNumber: n, includeTransactions: true });
-    for (const tx of block.transactions) {
-      if (tx.to?.toLowerCase() !== running.devnet.contracts.submit.toLowerCase()) continue;
-      const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
-      const eventId = (call.args![0] as { eventId: Hex }).eventId.toLowerCase();
-      byEvent.set(eventId, [...(byEvent.get(eventId) ?? []), tx.hash]);
-    }
-  }
-  return byEvent;
-}
 
 /** The mined transaction that used `from`'s nonce `nonce`. */
 async function transactionAt(from: Hex, nonce: number) {
@@ -102,16 +85,20 @@ async function latestTriggerEventId(): Promise<Hex> {
 }
 
 /**
- * Keeps the nodes' peer rate limit (miniflare: a fixed 60 s window per client key) used up: at the
- * start of each window, requests until the node answers 429.
+ * Keeps the nodes' peer rate limit for requests from `asPeer` (miniflare: a fixed 60 s window per
+ * client key: address and claimed peer) used up: at the start of each window, requests until the
+ * node answers 429.
  */
-function floodPeerLimiters(urls: string[]): { stop(): Promise<void> } {
+function floodPeerLimiters(urls: string[], asPeer: string): { stop(): Promise<void> } {
   let stopped = false;
   const exhaust = async (url: string) => {
     for (let round = 0; round < 40 && !stopped; round++) {
       const statuses = await Promise.all(
         Array.from({ length: 25 }, () =>
-          fetch(`${url}/aggregator/tasks/0x${"00".repeat(20)}?chain=evm:1&handler=0x${"00".repeat(20)}`, { signal: AbortSignal.timeout(30_000) }).then(
+          fetch(`${url}/aggregator/tasks/0x${"00".repeat(20)}?chain=evm:1&handler=0x${"00".repeat(20)}`, {
+            headers: { "x-wavs-edge-peer": asPeer },
+            signal: AbortSignal.timeout(30_000),
+          }).then(
             async (r) => (await r.body?.cancel(), r.status),
             () => 0,
           ),
@@ -179,7 +166,7 @@ describe("a slow first submitter", () => {
     for (const i of standbys) await eventually(() => statusOn(i, eventId), (s) => s?.status === "landed" && s.txHash === sent!.txHash, 60_000);
     running.nodes[first]!.pause(false);
     await eventually(() => statusOn(first, eventId), (s) => s?.status === "landed", 60_000);
-    expect((await handlerTxsByEvent()).get(eventId.toLowerCase())).toEqual([sent!.txHash]);
+    expect((await readHandlerTxsByEvent(running.devnet)).get(eventId.toLowerCase())).toEqual([sent!.txHash]);
   }, 420_000);
 
   it("a first submitter frozen before it sent anything is taken over once, and stays quiet when it thaws", async () => {
@@ -205,12 +192,12 @@ describe("a slow first submitter", () => {
     await eventually(() => statusOn(first, eventId), (s) => s?.status === "landed", 120_000);
     await new Promise((r) => setTimeout(r, 3 * GRACE_MS));
     expect((await taskOn(first, eventId)).steps.map((s) => s.step)).not.toContain("tx_sent");
-    expect((await handlerTxsByEvent()).get(eventId)).toHaveLength(1);
+    expect((await readHandlerTxsByEvent(running.devnet)).get(eventId)).toHaveLength(1);
   }, 300_000);
 
   it("a late first submitter that its peers rate limit waits for their status instead of sending a second transaction", async () => {
-    // Under saturation the nodes' peer rate limit (PEER_LIMITER, 600 a minute per client; locally
-    // every peer and this test are 127.0.0.1) answers 429. A node that read a 429 as "peer gone"
+    // Under saturation the nodes' peer rate limit (PEER_LIMITER, 600 a minute per client address and
+    // named peer) answers 429. A node that read a 429 as "peer gone"
     // sent its own transaction beside a standby's takeover (bench:e2e doubled events).
     await fireWithAutomineOff(10);
     const eventId = await latestTriggerEventId();
@@ -223,7 +210,7 @@ describe("a slow first submitter", () => {
 
     // Both standbys now rate limit everyone, and the first-ranked node comes back: it catches up,
     // reaches quorum and claims, but its peers answer only 429.
-    const flood = floodPeerLimiters([nodes[second]!.url, nodes[third]!.url]);
+    const flood = floodPeerLimiters([nodes[second]!.url, nodes[third]!.url], nodes[first]!.url);
     try {
       running.nodes[first]!.pause(false);
       const decided = () =>
@@ -242,7 +229,7 @@ describe("a slow first submitter", () => {
       await eventually(() => statusOn(i, eventId).catch(() => undefined), (s) => s?.status === "landed" && s.txHash === takeover.txHash, 180_000);
     }
     expect((await taskOn(first, eventId)).steps.map((s) => s.step)).not.toContain("tx_sent");
-    expect((await handlerTxsByEvent()).get(eventId)).toEqual([takeover.txHash]);
+    expect((await readHandlerTxsByEvent(running.devnet)).get(eventId)).toEqual([takeover.txHash]);
   }, 600_000);
 
   it("a first submitter frozen after its transaction was dropped is taken over once, and when it thaws it cancels rather than re-sends", async () => {
@@ -286,11 +273,11 @@ describe("a slow first submitter", () => {
     expect(await client().getTransactionCount({ address: sent!.from!, blockTag: "pending" })).toBe(
       await client().getTransactionCount({ address: sent!.from!, blockTag: "latest" }),
     );
-    expect((await handlerTxsByEvent()).get(eventId)).toEqual([taken!.txHash]);
+    expect((await readHandlerTxsByEvent(running.devnet)).get(eventId)).toEqual([taken!.txHash]);
   }, 600_000);
 
   it("across all, exactly one handler transaction per event", async () => {
-    const repeated = [...(await handlerTxsByEvent())].filter(([, txs]) => txs.length !== 1);
+    const repeated = [...(await readHandlerTxsByEvent(running.devnet))].filter(([, txs]) => txs.length !== 1);
     expect(repeated).toEqual([]);
   });
 });
