@@ -49,7 +49,17 @@ interface RequestRecord {
   /** Every signed version of the transaction, oldest first; the last is the live one. */
   sent: { hash: Hex; raw: Hex; maxFeePerGas: string; maxPriorityFeePerGas: string; at: number; cancel?: true }[];
   outcome?: Extract<SendOutcome, { state: "mined" | "lost" | "withdrawn" }>;
+  /** When the key's nonce count was first seen past ours with no receipt of ours (see NONCE_GONE_CONFIRM_MS). */
+  nonceGoneAt?: number;
 }
+
+/**
+ * How long the key's nonce must stay used with no receipt of ours before our transaction counts as
+ * lost. The count and the receipt can come from views a moment apart (anvil's automine updates the
+ * count first; an RPC behind a load balancer): bench:e2e saw a transaction reported lost 7 ms after
+ * it was mined, and a re-send there would be a second transaction.
+ */
+const NONCE_GONE_CONFIRM_MS = 3_000;
 
 /** The cancelling transaction: a plain transfer of nothing to ourselves. */
 const CANCEL_GAS = 21_000n;
@@ -223,7 +233,9 @@ export class ChainSubmitter extends DurableObject<Env> {
     const mined = await client.getTransactionCount({ address: this.account().address, blockTag: "latest" });
     // Our transaction may have been mined between the receipt lookups and the count: look again.
     if (mined > record.nonce && (await this.findReceipt(client, record))) return record.outcome!;
-    if (mined > record.nonce && record.request.guardedBy) {
+    if (mined > record.nonce && Date.now() - (record.nonceGoneAt ??= Date.now()) < NONCE_GONE_CONFIRM_MS) {
+      await this.ctx.storage.put(`req:${record.request.requestId}`, record); // pending: look again later
+    } else if (mined > record.nonce && record.request.guardedBy) {
       log("warn", "nonce consumed elsewhere; reported as lost", { subsys: "submit", request_id: record.request.requestId, nonce: record.nonce });
       record.outcome = { state: "lost", txHash: live.hash, nonce: record.nonce };
       await this.ctx.storage.put(`req:${record.request.requestId}`, record);
@@ -233,6 +245,7 @@ export class ChainSubmitter extends DurableObject<Env> {
       log("warn", "nonce consumed elsewhere; re-sending", { subsys: "submit", request_id: record.request.requestId, nonce: record.nonce });
       record.nonce = await this.takeNonce(chain);
       record.sent = [];
+      record.nonceGoneAt = undefined;
       await this.signAndBroadcast(chain, record);
     } else if (!(await client.getTransaction({ hash: live.hash }).catch(() => undefined))) {
       // Dropped from the pool (or never arrived). Meanwhile a standby may have taken over: the
