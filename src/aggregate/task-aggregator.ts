@@ -376,10 +376,10 @@ export class TaskAggregator extends DurableObject<Env> {
    * before us that answers is alive and keeps us waiting (one answering "no such task yet" for up to
    * ABSENT_CHECKS_TOLERATED grace periods), and so does any peer claiming or submitting, or giving
    * no status while presumed up (PEER_SILENCE_GRACE_PERIODS). Only after
-   * SILENT_CHECKS_BEFORE_TAKEOVER grace periods in which none of that held do we look whether what they may have sent can
-   * still land: a transaction they reported is watched until it lands (adopted) or can no longer
-   * land (reverted, or its nonce went to another transaction); then the chain is searched for a
-   * landing; only then do we claim.
+   * SILENT_CHECKS_BEFORE_TAKEOVER grace periods in which none of that held do we look whether what
+   * the nodes before us may have sent can still land: a transaction they reported is watched until
+   * it lands (adopted) or can no longer land (reverted, or its nonce went to another transaction);
+   * then the chain is searched for a landing; only then do we claim.
    */
   private async considerTakingOver(state: AggregationState): Promise<void> {
     const settings = aggregatorSettings(this.env);
