@@ -52,6 +52,11 @@ export function parseAggregatorSettings(vars: {
   return { selfUrl, peers, graceMs, burnMs: burnSeconds * 1000 };
 }
 
+/** The aggregating nodes other than this one: the ones it asks about a task. */
+export function otherPeers(settings: AggregatorSettings): string[] {
+  return settings.peers.filter((p) => p !== settings.selfUrl);
+}
+
 let cached: { key: string; settings: AggregatorSettings } | undefined;
 
 /** The node's aggregator settings, parsed once per isolate. */

@@ -15,7 +15,7 @@ import { describeRevert, isContractRevert } from "../submit/describe-revert";
 import { readReceipt } from "../submit/read-receipt";
 import { checkQuorum } from "../submit/submit-envelope";
 import { readAggregatorInput } from "./aggregator-input";
-import { aggregatorSettings, normalizeNodeUrl, peerRequestHeaders, rankAggregators } from "./peers";
+import { aggregatorSettings, normalizeNodeUrl, otherPeers, peerRequestHeaders, rankAggregators } from "./peers";
 import { buildSignatureData } from "./signature-data";
 import { triggerBlockOn } from "./trigger-block";
 
@@ -221,8 +221,7 @@ export class TaskAggregator extends DurableObject<Env> {
   async confirmClaim(): Promise<boolean> {
     const state = await this.load();
     if (state?.phase !== "submitting") return false;
-    const settings = aggregatorSettings(this.env);
-    const others = settings.peers.filter((p) => p !== settings.selfUrl);
+    const others = otherPeers(aggregatorSettings(this.env));
     if (others.length === 0) return true;
     const { landed, competing, unsettled } = await this.pollPeers(state, others);
     if (landed || competing.length > 0 || unsettled.length > 0) {
@@ -290,7 +289,7 @@ export class TaskAggregator extends DurableObject<Env> {
     await this.evaluate(state);
     if (state.phase !== "collecting") return;
     const settings = aggregatorSettings(this.env);
-    const others = settings.peers.filter((p) => p !== settings.selfUrl);
+    const others = otherPeers(settings);
     if (others.length === 0) return;
     const { landed } = await this.pollPeers(state, others);
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
@@ -346,7 +345,7 @@ export class TaskAggregator extends DurableObject<Env> {
     await this.save(state);
     // Evicted before deciding: the alarm claims again.
     await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
-    const others = settings.peers.filter((p) => p !== settings.selfUrl);
+    const others = otherPeers(settings);
     const { landed, competing, unsettled } = await this.pollPeers(state, others);
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     if (competing.length > 0) {
@@ -385,7 +384,7 @@ export class TaskAggregator extends DurableObject<Env> {
     const settings = aggregatorSettings(this.env);
     const ranking = rankAggregators(state.target.eventId, settings.peers);
     const before = ranking.slice(0, ranking.indexOf(settings.selfUrl));
-    const { landed, alive, absent, unsettled, competing, collecting, txs } = await this.pollPeers(state, settings.peers.filter((p) => p !== settings.selfUrl), before);
+    const { landed, alive, absent, unsettled, competing, collecting, txs } = await this.pollPeers(state, otherPeers(settings), before);
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     // A node ranked before us still collecting may have lost submissions (its queue, a restart):
     // hand it the ones we hold, so that it can submit rather than wait for us to take over.
