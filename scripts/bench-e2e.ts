@@ -1,23 +1,28 @@
 /**
- * `npm run bench:e2e`: on a three-operator devnet, fires triggers through SimpleTrigger and prints
- * JSON lines, per path: event → landed latency (median, p95, max), sustained events per second
- * landing onchain; then gas per submission and transactions per event (must be 1).
- * Two paths, one after the other on the same devnet: "webhook" (each trigger's log POSTed, signed,
- * to every node's /webhooks/bench as an indexer would, the poller off) and "poller" (the nodes'
- * scheduled handler polling the chain every 500 ms).
- * Options: --count N triggers per path (default 100), --operators N (default 3), --rate R triggers
- * per second (default 5), --paths webhook,poller (default both), --logs FILE (every node's log
- * lines, prefixed [nodeI], streamed there; for finding out what happened to an event).
+ * `npm run bench:e2e`: on a devnet of N operators (default 3), fires triggers through SimpleTrigger
+ * open-loop (each at its scheduled time, never waiting for an earlier one) and prints JSON lines
+ * per path: event → landed latency (p50, p95, max), sustained landed events per second, and per
+ * landed event: the nodes' JSON-RPC calls by method (a counting proxy between the nodes and anvil),
+ * requests between nodes and D1 statements (each node's GET /dev/counters), handler transactions
+ * and gas (read from the chain). Then one line with transactions per event over the run.
+ * Paths: "webhook" (each trigger's log POSTed, signed, to every node's /webhooks/bench as an indexer
+ * would, the poller off) and "poller" (the nodes' scheduled handler polling every 500 ms).
+ * Options: --count N triggers per path (default 100), --rate R triggers per second (default 5),
+ * --path webhook|poller (or --paths webhook,poller; default both), --operators N (default 3),
+ * --drain-s S (how long to wait for landings once firing ends, default 60 + count / 10),
+ * --logs FILE (every node's log lines, prefixed [nodeI], streamed there).
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { createPublicClient, decodeFunctionData, http, type Hex, type TransactionReceipt } from "viem";
+import { createPublicClient, createWalletClient, decodeAbiParameters, decodeFunctionData, getAbiItem, http, parseEventLogs, toHex, type Hex, type TransactionReceipt } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { simpleSubmitAbi } from "../src/chain/abi/simple-submit";
+import { simpleTriggerAbi } from "../src/chain/abi/simple-trigger";
 import { wavsHandlerAbi } from "../src/chain/wavs-abi";
-import { addTrigger } from "./lib/deploy-contracts";
-import { startDevnet } from "./lib/devnet";
+import { triggerInfoParameters } from "./lib/deploy-contracts";
+import { DEVNET_BEARER_TOKEN, startDevnet } from "./lib/devnet";
 import { toJsonRpcLog } from "./lib/json-rpc-log";
+import { startRpcCountingProxy } from "./lib/rpc-counting-proxy";
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,41 +31,72 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+function quantile(sorted: number[], q: number): number | null {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : null;
 }
 
 type Path = "webhook" | "poller";
 const count = option("count", 100);
 const operators = option("operators", 3);
 const rate = option("rate", 5);
-const pathsArg = process.argv.indexOf("--paths");
-const paths = (pathsArg >= 0 ? process.argv[pathsArg + 1]!.split(",") : ["webhook", "poller"]) as Path[];
-if (paths.some((p) => p !== "webhook" && p !== "poller")) throw new Error("--paths takes webhook and/or poller");
+const drainMs = option("drain-s", 60 + count / 10) * 1000;
+const pathArg = Math.max(process.argv.indexOf("--paths"), process.argv.indexOf("--path"));
+const paths = (pathArg >= 0 ? process.argv[pathArg + 1]!.split(",") : ["webhook", "poller"]) as Path[];
+if (paths.some((p) => p !== "webhook" && p !== "poller")) throw new Error("--path takes webhook and/or poller");
 const logsArg = process.argv.indexOf("--logs");
 const logsFile = logsArg >= 0 ? process.argv[logsArg + 1] : undefined;
 // Streamed, never held: three nodes under load log gigabytes' worth of strings in a run.
 const nodeLogs = logsFile ? createWriteStream(logsFile) : undefined;
 const emit = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
+const dataWithId = getAbiItem({ abi: simpleSubmitAbi, name: "getDataWithId" }).outputs;
 
 const WEBHOOK_SECRET = `bench-${randomUUID()}`;
+const rpcProxy = await startRpcCountingProxy();
 // The bench drives the poller itself, so that the webhook path runs without it.
-const running = await startDevnet({ operators, pollIntervalMs: 0, extraVars: { WEBHOOK_SECRET_BENCH: WEBHOOK_SECRET },
+const running = await startDevnet({
+  operators,
+  pollIntervalMs: 0,
+  extraVars: { WEBHOOK_SECRET_BENCH: WEBHOOK_SECRET },
+  nodeRpcUrls: (anvilUrl) => (rpcProxy.setTarget(anvilUrl), [rpcProxy.url]),
   ...(nodeLogs ? { onLog: (l: string) => void nodeLogs.write(`${new Date().toISOString()} ${l}\n`) } : {}),
-  onStep: (s) => console.error(`• ${s}`) });
+  onStep: (s) => console.error(`• ${s}`),
+});
 const { devnet } = running;
 let ticker: ReturnType<typeof setInterval> | undefined;
 const stop = async () => {
   clearInterval(ticker);
   await running.stop();
+  await rpcProxy.stop();
   await new Promise<void>((resolve) => (nodeLogs ? nodeLogs.end(resolve) : resolve()));
 };
 process.once("SIGINT", () => void stop().then(() => process.exit(130)));
 
 const client = createPublicClient({ transport: http(devnet.chain.rpc_url) });
+const account = privateKeyToAccount(devnet.accounts.trigger_private_key);
+const wallet = createWalletClient({ account, transport: http(devnet.chain.rpc_url) });
+const chain = { id: devnet.chain.chain_id, name: devnet.chain.key, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [devnet.chain.rpc_url] } } } as const;
 let webhookRetries = 0;
 let webhookFailures = 0;
-const account = privateKeyToAccount(devnet.accounts.trigger_private_key);
+
+/** Every node's counters (D1 statements, requests received from peers), summed. */
+async function nodeCounters(): Promise<Record<string, number>> {
+  const sum: Record<string, number> = {};
+  for (const node of running.nodes) {
+    if (!node.running()) continue;
+    const res = await fetch(`${node.url}/dev/counters`, { headers: { authorization: `Bearer ${DEVNET_BEARER_TOKEN}` } });
+    const { counters } = (await res.json()) as { counters: Record<string, number> };
+    for (const [k, v] of Object.entries(counters)) sum[k] = (sum[k] ?? 0) + v;
+  }
+  return sum;
+}
+
+function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+}
+
+const perEvent = (counts: Record<string, number>, events: number) =>
+  Object.fromEntries(Object.entries(counts).sort(([, a], [, b]) => b - a).map(([k, v]) => [k, Number((v / Math.max(events, 1)).toFixed(2))]));
+const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /** The trigger's NewTrigger log, POSTed to every node the way the generic indexer scheme signs it. */
 async function deliverByWebhook(receipt: TransactionReceipt): Promise<void> {
@@ -93,84 +129,134 @@ async function deliverByWebhook(receipt: TransactionReceipt): Promise<void> {
   );
 }
 
-/** Fires `count` triggers at `rate` per second through one path; prints its latency and throughput lines. */
+/** Handler transactions read from the chain: landings by trigger id, every transaction per event id, gas. */
+const chainView = {
+  nextBlock: 0n,
+  landed: new Map<bigint, number>(),
+  txsPerEvent: new Map<string, number>(),
+  gasByTrigger: new Map<bigint, number>(),
+  txsByTrigger: new Map<bigint, number>(),
+};
+
+/** Reads the blocks since the last look; notes each successful handler call's trigger id and when it was seen. */
+async function readNewBlocks(): Promise<void> {
+  const latest = await client.getBlockNumber();
+  for (; chainView.nextBlock <= latest; chainView.nextBlock++) {
+    const block = await client.getBlock({ blockNumber: chainView.nextBlock, includeTransactions: true });
+    for (const tx of block.transactions) {
+      if (tx.to?.toLowerCase() !== devnet.contracts.submit.toLowerCase()) continue;
+      let envelope: { eventId: Hex; payload: Hex };
+      try {
+        const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
+        if (call.functionName !== "handleSignedEnvelope") continue;
+        envelope = call.args[0] as { eventId: Hex; payload: Hex };
+      } catch {
+        continue;
+      }
+      chainView.txsPerEvent.set(envelope.eventId, (chainView.txsPerEvent.get(envelope.eventId) ?? 0) + 1);
+      let triggerId: bigint;
+      try {
+        [{ triggerId }] = decodeAbiParameters(dataWithId, envelope.payload);
+      } catch {
+        continue;
+      }
+      chainView.txsByTrigger.set(triggerId, (chainView.txsByTrigger.get(triggerId) ?? 0) + 1);
+      const receipt = await client.getTransactionReceipt({ hash: tx.hash });
+      if (receipt.status !== "success") continue;
+      if (!chainView.landed.has(triggerId)) chainView.landed.set(triggerId, Date.now());
+      chainView.gasByTrigger.set(triggerId, (chainView.gasByTrigger.get(triggerId) ?? 0) + Number(receipt.gasUsed));
+    }
+  }
+}
+
+/** Fires `count` triggers at `rate` per second through one path; prints its lines. */
 async function runPath(path: Path, offset: number): Promise<void> {
   if (path === "poller") {
     ticker = setInterval(() => {
       for (const n of running.nodes) if (n.running()) fetch(`${n.url}/cdn-cgi/handler/scheduled`).catch(() => {});
     }, 500);
   }
+  const rpcBefore = rpcProxy.counts();
+  const nodeBefore = await nodeCounters();
   const fired = new Map<bigint, number>();
-  const landed = new Map<bigint, number>();
+  const pending: Promise<void>[] = [];
+  let nonce = await client.getTransactionCount({ address: account.address, blockTag: "pending" });
+  const t0 = Date.now();
   let firing = true;
-  const deliveries: Promise<void>[] = [];
   const firer = (async () => {
     for (let i = 0; i < count; i++) {
-      const started = Date.now();
-      const { triggerId, txHash } = await addTrigger({
-        rpcUrl: devnet.chain.rpc_url,
-        account,
-        trigger: devnet.contracts.trigger,
-        data: new TextEncoder().encode(`{"x":${offset + i + 2}}`),
+      // Open loop: trigger i leaves at t0 + i / rate whatever became of the earlier ones.
+      await new Promise((r) => setTimeout(r, Math.max(0, t0 + (i * 1000) / rate - Date.now())));
+      const sentAt = Date.now();
+      const hash = await wallet.writeContract({
+        chain,
+        address: devnet.contracts.trigger,
+        abi: simpleTriggerAbi,
+        functionName: "addTrigger",
+        args: [toHex(`{"x":${offset + i + 2}}`)],
+        nonce: nonce++,
+        gas: 300_000n,
       });
-      fired.set(triggerId, Date.now()); // the event exists onchain from here on
-      if (path === "webhook") deliveries.push(client.getTransactionReceipt({ hash: txHash }).then(deliverByWebhook));
-      await new Promise((r) => setTimeout(r, Math.max(0, 1000 / rate - (Date.now() - started))));
+      pending.push(
+        (async () => {
+          const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 100 });
+          const [log] = parseEventLogs({ abi: simpleTriggerAbi, eventName: "NewTrigger", logs: receipt.logs });
+          const [info] = decodeAbiParameters(triggerInfoParameters, log!.args.triggerData);
+          fired.set(info.triggerId, sentAt);
+          if (path === "webhook") await deliverByWebhook(receipt);
+        })(),
+      );
     }
     firing = false;
   })();
 
-  const deadline = Date.now() + 900_000;
-  while ((firing || landed.size < fired.size) && Date.now() < deadline) {
-    for (const [triggerId] of fired) {
-      if (landed.has(triggerId)) continue;
-      const ok = await client.readContract({ address: devnet.contracts.submit, abi: simpleSubmitAbi, functionName: "isValidTriggerId", args: [triggerId] });
-      if (ok) landed.set(triggerId, Date.now());
-    }
+  let drainDeadline = Infinity;
+  const landedOf = () => [...fired.keys()].filter((id) => chainView.landed.has(id)).length;
+  while (firing || landedOf() < count) {
+    if (!firing && drainDeadline === Infinity) drainDeadline = Date.now() + drainMs;
+    if (Date.now() > drainDeadline) break;
+    await readNewBlocks();
     await new Promise((r) => setTimeout(r, 100));
   }
   await firer;
-  await Promise.all(deliveries);
+  await Promise.all(pending);
+  clearInterval(ticker);
+  const firingSeconds = (Date.now() - t0) / 1000;
+  const rpc = diff(rpcProxy.counts(), rpcBefore);
+  const node = diff(await nodeCounters(), nodeBefore);
 
-  const latencies = [...landed].map(([id, at]) => at - fired.get(id)!).sort((a, b) => a - b);
+  const ids = [...fired.keys()].filter((id) => chainView.landed.has(id));
+  const latencies = ids.map((id) => chainView.landed.get(id)! - fired.get(id)!).sort((a, b) => a - b);
   const firstFired = Math.min(...fired.values());
-  const lastLanded = Math.max(...landed.values());
+  const lastLanded = Math.max(...ids.map((id) => chainView.landed.get(id)!));
+  const landed = ids.length;
+  const peerRequests = Object.fromEntries(Object.entries(node).filter(([k]) => k.startsWith("peer_requests_received:")).map(([k, v]) => [k.slice("peer_requests_received:".length), v]));
+  const gas = ids.map((id) => chainView.gasByTrigger.get(id) ?? 0).sort((a, b) => a - b);
   emit({
-    bench: "e2e",
-    metric: "event_to_landed_ms",
-    path,
-    operators,
-    fired: fired.size,
-    landed: landed.size,
-    median: quantile(latencies, 0.5),
-    p95: quantile(latencies, 0.95),
-    max: latencies.at(-1),
+    bench: "e2e", metric: "latency_ms", path, operators, offered_per_s: rate, fired: fired.size, landed,
+    p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), max: latencies.at(-1) ?? null,
     ...(path === "webhook" ? { webhook_retries: webhookRetries, webhook_failures: webhookFailures } : {}),
   });
-  emit({ bench: "e2e", metric: "sustained_events_per_s", path, operators, offered_per_s: rate, value: Number(((landed.size * 1000) / (lastLanded - firstFired)).toFixed(2)) });
+  emit({ bench: "e2e", metric: "sustained_landed_per_s", path, operators, offered_per_s: rate, value: landed > 1 ? Number(((landed * 1000) / (lastLanded - firstFired)).toFixed(2)) : null, run_s: Number(firingSeconds.toFixed(1)) });
+  emit({
+    bench: "e2e", metric: "per_event", path, operators, events: landed,
+    rpc_calls: Number((total(rpc) / Math.max(landed, 1)).toFixed(1)), rpc_by_method: perEvent(rpc, landed),
+    node_requests: Number((total(peerRequests) / Math.max(landed, 1)).toFixed(1)), node_requests_by_route: perEvent(peerRequests, landed),
+    d1_statements: Number(((node.d1_statements ?? 0) / Math.max(landed, 1)).toFixed(1)),
+    txs: Number(([...fired.keys()].reduce((n, id) => n + (chainView.txsByTrigger.get(id) ?? 0), 0) / Math.max(landed, 1)).toFixed(2)),
+    gas_p50: quantile(gas, 0.5), gas_max: gas.at(-1) ?? null,
+  });
 }
 
 try {
-  const startBlock = await client.getBlockNumber();
+  chainView.nextBlock = (await client.getBlockNumber()) + 1n;
   for (const [i, path] of paths.entries()) await runPath(path, i * count);
-
-  // Gas and transactions per event, read back from the chain.
-  const perEvent = new Map<string, number>();
-  const gas: number[] = [];
-  const latest = await client.getBlockNumber();
-  for (let n = startBlock + 1n; n <= latest; n++) {
-    const block = await client.getBlock({ blockNumber: n, includeTransactions: true });
-    for (const tx of block.transactions) {
-      if (tx.to?.toLowerCase() !== devnet.contracts.submit.toLowerCase()) continue;
-      const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
-      const eventId = (call.args![0] as { eventId: Hex }).eventId;
-      perEvent.set(eventId, (perEvent.get(eventId) ?? 0) + 1);
-      gas.push(Number((await client.getTransactionReceipt({ hash: tx.hash })).gasUsed));
-    }
-  }
-  gas.sort((a, b) => a - b);
-  emit({ bench: "e2e", metric: "gas_per_submission", operators, count: gas.length, median: quantile(gas, 0.5), min: gas[0], max: gas.at(-1) });
-  emit({ bench: "e2e", metric: "txs_per_event", operators, events: perEvent.size, max: Math.max(...perEvent.values()), doubled: [...perEvent.values()].filter((n) => n > 1).length, doubled_event_ids: [...perEvent].filter(([, n]) => n > 1).map(([id]) => id) });
+  const txCounts = [...chainView.txsPerEvent.values()];
+  emit({
+    bench: "e2e", metric: "txs_per_event", operators, events: txCounts.length, txs: txCounts.reduce((a, b) => a + b, 0),
+    max: txCounts.length ? Math.max(...txCounts) : null, doubled: txCounts.filter((n) => n > 1).length,
+    doubled_event_ids: [...chainView.txsPerEvent].filter(([, n]) => n > 1).map(([id]) => id),
+  });
 } finally {
   await stop();
 }

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { documentRoute } from "./api-docs";
 import { ApiError, badRequest, notFound } from "./errors";
 import { readJsonBody } from "./validate";
+import { countIn } from "../metrics/isolate-counters";
 
 /**
  * Peer routes. Submissions carry no bearer token: they authenticate by their signature, whose
@@ -18,6 +19,11 @@ const taskParams = z.object({ eventId: z.string().regex(/^0x[0-9a-fA-F]{40}$/) }
 const taskQuery = z.object({ chain: z.string().regex(/^evm:\d+$/), handler: z.string().regex(/^0x[0-9a-fA-F]{40}$/) });
 
 export const aggregatorRoutes = new Hono<AppEnv>()
+  // Every request between nodes arrives here: counted for bench:e2e (GET /dev/counters).
+  .use("/aggregator/*", async function countPeerRequests(c, next) {
+    countIn(`peer_requests_received:${c.req.method} ${c.req.path.startsWith("/aggregator/tasks/") ? "/aggregator/tasks" : c.req.path}`);
+    await next();
+  })
   .post(
     documentRoute({
       method: "post", path: "/aggregator/submissions", tag: "aggregator", body: submissionSchema,
