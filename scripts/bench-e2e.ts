@@ -9,7 +9,7 @@
  * would, the poller off) and "poller" (the nodes' scheduled handler polling every 500 ms).
  * Options: --count N triggers per path (default 100), --rate R triggers per second (default 5),
  * --path webhook|poller (or --paths webhook,poller; default both), --operators N (default 3),
- * --drain-s S (how long to wait for landings once firing ends, default 60 + count / 10),
+ * --drain-s S (how long to wait for landings once firing ends, default 120 + count / 10),
  * --logs FILE (every node's log lines, prefixed [nodeI], streamed there).
  */
 import { createHmac, randomUUID } from "node:crypto";
@@ -39,7 +39,7 @@ type Path = "webhook" | "poller";
 const count = option("count", 100);
 const operators = option("operators", 3);
 const rate = option("rate", 5);
-const drainMs = option("drain-s", 60 + count / 10) * 1000;
+const drainMs = option("drain-s", 120 + count / 10) * 1000;
 const pathArg = Math.max(process.argv.indexOf("--paths"), process.argv.indexOf("--path"));
 const paths = (pathArg >= 0 ? process.argv[pathArg + 1]!.split(",") : ["webhook", "poller"]) as Path[];
 if (paths.some((p) => p !== "webhook" && p !== "poller")) throw new Error("--path takes webhook and/or poller");
@@ -83,9 +83,18 @@ async function nodeCounters(): Promise<Record<string, number>> {
   const sum: Record<string, number> = {};
   for (const node of running.nodes) {
     if (!node.running()) continue;
-    const res = await fetch(`${node.url}/dev/counters`, { headers: { authorization: `Bearer ${DEVNET_BEARER_TOKEN}` } });
-    const { counters } = (await res.json()) as { counters: Record<string, number> };
-    for (const [k, v] of Object.entries(counters)) sum[k] = (sum[k] ?? 0) + v;
+    // A loaded node may drop a connection: ask again rather than lose the run.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await fetch(`${node.url}/dev/counters`, { headers: { authorization: `Bearer ${DEVNET_BEARER_TOKEN}` }, signal: AbortSignal.timeout(30_000) });
+        const { counters } = (await res.json()) as { counters: Record<string, number> };
+        for (const [k, v] of Object.entries(counters)) sum[k] = (sum[k] ?? 0) + v;
+        break;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 2_000 * attempt));
+      }
+    }
   }
   return sum;
 }
@@ -240,7 +249,7 @@ async function runPath(path: Path, offset: number): Promise<void> {
   emit({ bench: "e2e", metric: "sustained_landed_per_s", path, operators, offered_per_s: rate, value: landed > 1 ? Number(((landed * 1000) / (lastLanded - firstFired)).toFixed(2)) : null, run_s: Number(firingSeconds.toFixed(1)) });
   emit({
     bench: "e2e", metric: "per_event", path, operators, events: landed,
-    rpc_calls: Number((total(rpc) / Math.max(landed, 1)).toFixed(1)), rpc_by_method: perEvent(rpc, landed),
+    rpc_total: total(rpc), rpc_calls: Number((total(rpc) / Math.max(landed, 1)).toFixed(1)), rpc_by_method: perEvent(rpc, landed),
     node_requests: Number((total(peerRequests) / Math.max(landed, 1)).toFixed(1)), node_requests_by_route: perEvent(peerRequests, landed),
     d1_statements: Number(((node.d1_statements ?? 0) / Math.max(landed, 1)).toFixed(1)),
     txs: Number(([...fired.keys()].reduce((n, id) => n + (chainView.txsByTrigger.get(id) ?? 0), 0) / Math.max(landed, 1)).toFixed(2)),

@@ -7,6 +7,8 @@ import { ExecutionError } from "../execute/run-component";
 import { describeError, log } from "../log";
 import { findService } from "../service/service-registry";
 import { recoverEnvelopeSigner } from "../sign/envelope";
+import { checkSignatureForm } from "./signature-form";
+import { countIn } from "../metrics/isolate-counters";
 import { readSignerStanding } from "./authenticate-signer";
 import { AggregatorActionError, runAggregatorStep, type AggregatorStepOutcome } from "./run-aggregator";
 import { SubmissionError, type ParsedSubmission } from "./submission";
@@ -36,19 +38,24 @@ export class SubmissionRefusedError extends Error {
  * Authenticates a signed submission and runs the workflow's aggregator component on it (see
  * run-aggregator.ts): the service must be registered here, the signature must recover, and the
  * signer must be a registered signing key whose operator has weight > 0 in the service's manager.
- * Refusals are recorded in the task's timeline (without creating a task) and never counted.
+ * Refusals are never counted toward a quorum. A peer's refusal is counted in a metric
+ * (wavs_submissions_refused_total) and logged, not written to the task's timeline: a stranger
+ * must not be able to grow a timeline; this node's own refused submission is recorded there.
  * @throws SubmissionRefusedError for a submission that will never count (the aggregator component
  *   failing included); anything else is transient
  */
 export async function acceptSubmission(env: Env, submission: ParsedSubmission, via: "local" | "peer"): Promise<AcceptedSubmission> {
   const db = openDb(env.DB);
   const refuse = async (status: SubmissionRefusedError["status"], code: string, message: string, signer?: Hex): Promise<never> => {
-    await db.insert(taskSteps).values({
-      eventId: submission.eventId,
-      step: "submission_refused",
-      at: Date.now(),
-      detail: JSON.stringify({ code, reason: message, via, ...(signer ? { signer } : {}) }),
-    });
+    countIn(`submissions_refused:${code}`);
+    if (via === "local") {
+      await db.insert(taskSteps).values({
+        eventId: submission.eventId,
+        step: "submission_refused",
+        at: Date.now(),
+        detail: JSON.stringify({ code, reason: message, via, ...(signer ? { signer } : {}) }),
+      });
+    }
     log("warn", "submission refused", { subsys: "aggregate", service_id: submission.serviceId, event_id: submission.eventId, code, via, ...(signer ? { signer } : {}) });
     throw new SubmissionRefusedError(status, code, message);
   };
@@ -63,6 +70,9 @@ export async function acceptSubmission(env: Env, submission: ParsedSubmission, v
     throw new SubmissionRefusedError(422, "workflow_does_not_submit", `workflow ${submission.workflowId} has no aggregator`);
   }
 
+  // viem recovers forms the service manager rejects: counting one would fail the quorum later.
+  const form = checkSignatureForm(submission.signature);
+  if (!form.ok) return refuse(422, "invalid_signature", `signature rule ${form.rule}: ${form.message}`);
   let signer: Hex;
   try {
     signer = (await recoverEnvelopeSigner(submission.envelope, submission.signature)).toLowerCase() as Hex;

@@ -13,10 +13,11 @@ import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
 import { readReceipt } from "../submit/read-receipt";
-import { checkQuorum } from "../submit/submit-envelope";
+import { checkQuorum, findRejectedSigners } from "../submit/submit-envelope";
 import { readAggregatorInput } from "./aggregator-input";
 import { aggregatorSettings, normalizeNodeUrl, otherPeers, peerRequestHeaders, rankAggregators } from "./peers";
 import { buildSignatureData } from "./signature-data";
+import { checkSignatureForm } from "./signature-form";
 import { triggerBlockOn } from "./trigger-block";
 
 /** One operator's signed result for one event and one submit target, already authenticated. */
@@ -58,7 +59,7 @@ export interface AggregationStatus {
 
 export type AddSubmissionResult =
   | ({ accepted: true } & AggregationStatus)
-  | { accepted: false; code: "envelope_mismatch" | "invalid_signature" | "target_mismatch"; message: string };
+  | { accepted: false; code: "envelope_mismatch" | "invalid_signature" | "target_mismatch" | "signature_dropped"; message: string };
 
 interface AggregationState {
   target: Omit<SignedSubmission, "signer" | "signature" | "weight" | "json" | "gasPrice">;
@@ -100,6 +101,8 @@ interface AggregationState {
   peerTxs?: Record<string, { txHash: Hex; from: Hex; nonce: number }>;
   /** Consecutive grace periods in which a reported transaction was missing, by its hash. */
   missingTxChecks?: Record<Hex, number>;
+  /** Signatures the manager refused on their own (deregistered signer, bad form), by signer: never counted again. */
+  dropped?: Record<Hex, { signature: Hex; reason: string }>;
   /** handle-submit-callback, owed once the task landed or failed; stored before it runs. */
   callback?: { txResult: { ok: Hex } | { err: string }; done: boolean };
 }
@@ -167,6 +170,8 @@ export class TaskAggregator extends DurableObject<Env> {
   /** Adds a signature (a newer one from the same signer replaces the older) and moves the task on. */
   addSubmission(submission: SignedSubmission): Promise<AddSubmissionResult> {
     return this.serialise(async () => {
+      const form = checkSignatureForm(submission.signature);
+      if (!form.ok) return { accepted: false, code: "invalid_signature", message: `signature rule ${form.rule}: ${form.message}` } as const;
       let recovered: Hex;
       try {
         recovered = await recoverEnvelopeSigner(submission.envelope, submission.signature);
@@ -186,6 +191,9 @@ export class TaskAggregator extends DurableObject<Env> {
         return { accepted: false, code: "target_mismatch", message: "the task belongs to another service or workflow" } as const;
       }
       if (state.phase === "landed") return { accepted: true, ...this.statusOf(state), burned: true };
+      if (state.dropped?.[recovered]?.signature.toLowerCase() === submission.signature.toLowerCase()) {
+        return { accepted: false, code: "signature_dropped", message: `the service manager refused this signature: ${state.dropped[recovered]!.reason}` } as const;
+      }
 
       state.signatures[recovered] = { signature: submission.signature, weight: submission.weight, at: Date.now(), json: submission.json };
       // The earliest any signer claims: a wrong one only widens the search (within its lookback).
@@ -300,6 +308,8 @@ export class TaskAggregator extends DurableObject<Env> {
 
   /** Preflights validate; on quorum, submits (rank 0) or stands by for its turn. */
   private async evaluate(state: AggregationState): Promise<void> {
+    // Every signature dropped: nothing to ask the manager (validate reverts on an empty set).
+    if (Object.keys(state.signatures).length === 0) return;
     const chain = await chainByKey(this.env, state.target.chain);
     let quorum: Awaited<ReturnType<typeof checkQuorum>>;
     try {
@@ -307,9 +317,12 @@ export class TaskAggregator extends DurableObject<Env> {
         buildSignatureData(Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])), block),
       );
     } catch (e) {
-      // The manager refusing the signatures for another reason than quorum is final; an RPC error is not.
-      if (isContractRevert(e)) return this.fail(state, describeRevert(e));
-      throw e;
+      // An RPC error is transient. The manager refusing the set for another reason than quorum:
+      // drop the signatures it refuses on their own and go on with the rest; final only when
+      // no single signature is to blame.
+      if (!isContractRevert(e)) throw e;
+      if (await this.dropRejectedSignatures(state)) return this.evaluate(state);
+      return this.fail(state, describeRevert(e));
     }
     if (!quorum.ok) {
       await this.step(state, "waiting_for_quorum", { status: "signed" }, {
@@ -532,6 +545,34 @@ export class TaskAggregator extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Asks the manager about each signature alone and drops those it refuses (a signer deregistered
+   * since intake, a form that slipped in), remembered so that a redelivery is not counted again.
+   * @returns whether any was dropped @throws on RPC failure
+   */
+  private async dropRejectedSignatures(state: AggregationState): Promise<boolean> {
+    const chain = await chainByKey(this.env, state.target.chain);
+    const client = publicClientFor(chain);
+    const [manager, latest] = await Promise.all([
+      client.readContract({ address: state.target.handler, abi: wavsHandlerAbi, functionName: "getServiceManager" }),
+      client.getBlockNumber(),
+    ]);
+    const signatures = Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])) as Record<Hex, Hex>;
+    const rejected = await findRejectedSigners(chain, manager, state.target.envelope, signatures, Number(latest > 0n ? latest - 1n : 0n));
+    if (rejected.length === 0) return false;
+    for (const { signer, reason } of rejected) {
+      const key = (Object.keys(state.signatures) as Hex[]).find((k) => k.toLowerCase() === signer.toLowerCase())!;
+      state.dropped = { ...state.dropped, [key]: { signature: state.signatures[key]!.signature, reason } };
+      delete state.signatures[key];
+    }
+    await this.save(state);
+    for (const { signer, reason } of rejected) {
+      log("warn", "signature dropped: the service manager refuses it", { subsys: "aggregate", event_id: state.target.eventId, signer, reason });
+      await this.step(state, "signature_dropped", {}, { signer, reason, signers: Object.keys(state.signatures).length });
+    }
+    return true;
+  }
+
   private async adoptLanding(state: AggregationState, peer: string, txHash: Hex): Promise<void> {
     const settings = aggregatorSettings(this.env);
     state.phase = "landed";
@@ -626,9 +667,19 @@ export class TaskAggregator extends DurableObject<Env> {
     // If anything below throws, the alarm resumes from "submitting" (the request id keeps it to one tx).
     await this.ctx.storage.setAlarm(Date.now() + 5_000);
 
-    const quorum = await checkQuorum(chain, target.handler, target.envelope, (block) =>
-      buildSignatureData(Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])), block),
-    );
+    let quorum: Awaited<ReturnType<typeof checkQuorum>>;
+    try {
+      quorum = await checkQuorum(chain, target.handler, target.envelope, (block) =>
+        buildSignatureData(Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])), block),
+      );
+    } catch (e) {
+      if (!isContractRevert(e)) throw e; // RPC trouble: the alarm set above resumes from "submitting"
+      if (!(await this.dropRejectedSignatures(state))) return this.fail(state, describeRevert(e));
+      // A signer deregistered since quorum: count again without it (nothing was handed over).
+      state.phase = "collecting";
+      await this.save(state);
+      return this.evaluate(state);
+    }
     if (!quorum.ok) {
       // Operators deregistered meanwhile: go back to collecting.
       state.phase = "collecting";

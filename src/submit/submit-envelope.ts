@@ -4,6 +4,7 @@ import { publicClientFor, walletClientFor } from "../chain/rpc";
 import { wavsHandlerAbi } from "../chain/wavs-abi";
 import type { ChainSettings } from "../config";
 import type { Envelope } from "../sign/envelope";
+import { describeRevert } from "./describe-revert";
 
 export type QuorumCheck =
   | { ok: true; signatureData: SignatureData }
@@ -42,6 +43,48 @@ export async function checkQuorum(
     }
     throw e;
   }
+}
+
+/** A signer whose signature the service manager refuses on its own, and why. */
+export interface RejectedSigner {
+  signer: Hex;
+  reason: string;
+}
+
+/**
+ * Asks the manager's `validate` about each signature alone (at `referenceBlock`): a signer whose
+ * lone signature reverts for another reason than quorum (SignerNotRegistered after a
+ * deregistration, InvalidSignature for a form that slipped in) is rejected. Called only after the
+ * whole set reverted, so it costs one eth_call per signer on that rare path.
+ * @throws on RPC failure (retryable)
+ */
+export async function findRejectedSigners(
+  chain: ChainSettings,
+  manager: Hex,
+  envelope: Envelope,
+  signatures: Record<Hex, Hex>,
+  referenceBlock: number,
+): Promise<RejectedSigner[]> {
+  const client = publicClientFor(chain);
+  const verdicts = await Promise.all(
+    (Object.entries(signatures) as [Hex, Hex][]).map(async ([signer, signature]) => {
+      try {
+        await client.readContract({
+          address: manager,
+          abi: wavsHandlerAbi,
+          functionName: "validate",
+          args: [envelope, { signers: [signer], signatures: [signature], referenceBlock }],
+        });
+        return undefined;
+      } catch (e) {
+        const revert = e instanceof BaseError ? e.walk((x) => x instanceof ContractFunctionRevertedError) : null;
+        if (!(revert instanceof ContractFunctionRevertedError)) throw e;
+        if (revert.data?.errorName === "InsufficientQuorum") return undefined;
+        return { signer, reason: describeRevert(e) };
+      }
+    }),
+  );
+  return verdicts.filter((v): v is RejectedSigner => v !== undefined);
 }
 
 /**

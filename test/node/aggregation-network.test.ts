@@ -4,10 +4,14 @@
  * handler receives exactly one transaction per event whatever fails.
  */
 import { writeFile } from "node:fs/promises";
-import type { Hex } from "viem";
+import { createPublicClient, createWalletClient, encodeAbiParameters, getAbiItem, http, type Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { simpleSubmitAbi } from "../../src/chain/abi/simple-submit";
+import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
+import { malleate } from "../../src/aggregate/signature-form";
 import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
+import { anvilAccount } from "../../scripts/lib/anvil";
 import { addTrigger } from "../../scripts/lib/deploy-contracts";
 import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
 import { waitForResult } from "../../scripts/lib/wait-for-result";
@@ -96,15 +100,18 @@ describe("three operators, quorum 2/3", () => {
     expect((await readHandlerTxsByEvent(running.devnet)).get(eventId.toLowerCase())).toHaveLength(1);
   });
 
-  it("refuses an unregistered signer, recorded and never counted", async () => {
+  it("refuses an unregistered signer, counted in a metric and never in the quorum", async () => {
     const { eventId } = landedEvents[0]!;
     const stranger = mnemonicToAccount("test test test test test test test test test test test junk", { addressIndex: 9 });
     const envelope = buildEnvelope(Buffer.from(eventId.slice(2), "hex"), new TextEncoder().encode("x"), null);
     const res = await postSubmission(0, submissionJson(envelope, await signEnvelope(stranger, envelope)));
     expect(res.status).toBe(403);
     expect(res.body.error?.code).toBe("signer_not_registered");
+    // A peer's refusal is counted, not written to the task's timeline (a stranger must not grow it).
     const task = await taskOn(0, eventId);
-    expect(task.steps.some((s) => s.step === "submission_refused" && s.detail?.code === "signer_not_registered")).toBe(true);
+    expect(task.steps.some((s) => s.step === "submission_refused")).toBe(false);
+    const metrics = await (await fetch(`${running.devnet.nodes[0]!.url}/metrics`)).text();
+    expect(metrics).toMatch(/wavs_submissions_refused_total\{code="signer_not_registered"\} [1-9]/);
   });
 
   it("refuses a forged signature (malformed or over other bytes)", async () => {
@@ -139,6 +146,59 @@ describe("three operators, quorum 2/3", () => {
     expect(res.status).toBe(422);
     expect(res.body.error?.code).toBe("invalid_body");
   });
+});
+
+/** Sets an operator's weight in the devnet's manager (0 deregisters it), as its owner (anvil account 0). */
+async function setWeight(i: number, weight: bigint) {
+  const address = running.devnet.nodes[i]!.signing_address;
+  const wallet = createWalletClient({ account: anvilAccount(0), transport: http(rpc()) });
+  const hash = await wallet.writeContract({ chain: null, address: running.devnet.contracts.service_manager, abi: wavsServiceManagerAbi, functionName: "setOperator", args: [address, address, weight] });
+  await createPublicClient({ transport: http(rpc()) }).waitForTransactionReceipt({ hash });
+}
+
+/** A SimpleSubmit result for `triggerId` under a fresh event id, and operator i's signature over it. */
+const dataWithId = getAbiItem({ abi: simpleSubmitAbi, name: "getDataWithId" }).outputs;
+function handMadeEnvelope(eventByte: number, triggerId: bigint) {
+  return buildEnvelope(new Uint8Array(20).fill(eventByte), Buffer.from(encodeAbiParameters(dataWithId, [{ triggerId, data: "0x01" }]).slice(2), "hex"), null);
+}
+const postToAll = (body: unknown) => Promise.all([0, 1, 2].map((i) => postSubmission(i, body)));
+
+describe("signatures the service manager would refuse", () => {
+  it("refuses a malleable signature from a registered operator at intake, naming the rule; the event still lands once", async () => {
+    const envelope = handMadeEnvelope(0xc1, 900_001n);
+    const twin = malleate(await signEnvelope(operatorKey(running.devnet, 1), envelope));
+    const refused = await postToAll(submissionJson(envelope, twin));
+    for (const r of refused) {
+      expect(r.status).toBe(422);
+      expect(r.body.error?.code).toBe("invalid_signature");
+      expect((r.body.error as { message?: string }).message).toMatch(/low_s/);
+    }
+    for (const i of [0, 2]) await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, i), envelope)));
+    await eventually(() => readHandlerTxsByEvent(running.devnet), (m) => (m.get(envelope.eventId.toLowerCase())?.length ?? 0) > 0, 90_000);
+    await new Promise((r) => setTimeout(r, 8_000)); // two grace periods for a standby to send a second one, if it would
+    expect((await readHandlerTxsByEvent(running.devnet)).get(envelope.eventId.toLowerCase())).toHaveLength(1);
+    const metrics = await (await fetch(`${running.devnet.nodes[0]!.url}/metrics`)).text();
+    expect(metrics).toMatch(/wavs_submissions_refused_total\{code="invalid_signature"\} [1-9]/);
+  }, 150_000);
+
+  it("drops a signer deregistered between intake and quorum and lands with the rest, once", async () => {
+    const envelope = handMadeEnvelope(0xc2, 900_002n);
+    await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, 2), envelope)));
+    await setWeight(2, 0n); // 2 operators of weight 1 left: the quorum is now 2 of 2
+    try {
+      for (const i of [0, 1]) await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, i), envelope)));
+      await eventually(() => readHandlerTxsByEvent(running.devnet), (m) => (m.get(envelope.eventId.toLowerCase())?.length ?? 0) > 0, 90_000);
+      await new Promise((r) => setTimeout(r, 8_000));
+      expect((await readHandlerTxsByEvent(running.devnet)).get(envelope.eventId.toLowerCase())).toHaveLength(1);
+      const tasks = await Promise.all([0, 1, 2].map((i) => taskOn(i, envelope.eventId)));
+      const dropped = tasks.flatMap((t) => t.steps.filter((s) => s.step === "signature_dropped"));
+      expect(dropped.length).toBeGreaterThan(0);
+      expect(dropped[0]!.detail?.reason).toBe("SignerNotRegistered()");
+      expect(tasks.some((t) => t.status === "failed")).toBe(false);
+    } finally {
+      await setWeight(2, 1n);
+    }
+  }, 150_000);
 });
 
 describe("a burst that saturates the nodes", () => {
