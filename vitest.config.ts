@@ -38,6 +38,8 @@ export default defineConfig({
                 WAVS_ENV_VISIT_API_KEY: "visit-secret",
                 WAVS_ENV_ORACLE_API_KEY: "oracle-secret",
                 CORS_ORIGINS: "https://app.example",
+                // the tests' servers (downloads, gateways, registries, RPCs) listen on 127.0.0.1
+                ALLOW_PRIVATE_NETWORK_URIS: "true",
               },
               // Small limits so the rate-limit test stays quick (only requests with CF-Connecting-IP count).
               ratelimits: {
@@ -54,8 +56,8 @@ export default defineConfig({
           hookTimeout: 60_000,
           include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"],
           setupFiles: ["./test/worker/apply-migrations.ts"],
-          // an HTTP server on 127.0.0.1 for the component HTTP tests
-          globalSetup: ["./test/worker/http-server.global.ts"],
+          // HTTP servers on 127.0.0.1: for the component HTTP tests; downloads, IPFS gateway, registry
+          globalSetup: ["./test/worker/http-server.global.ts", "./test/worker/source-servers.global.ts"],
         },
       },
       {

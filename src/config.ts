@@ -1,3 +1,4 @@
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { openDb } from "./db/client";
 import { chains as chainsTable } from "./db/schema";
@@ -161,4 +162,13 @@ export async function saveAddedChain(env: Env, chain: ChainSettings): Promise<bo
     .onConflictDoNothing()
     .returning({ key: chainsTable.key });
   return inserted.length > 0;
+}
+
+/**
+ * Forgets a chain added at run time; chains from the CHAINS var stay (the operator's config).
+ * @returns false when no chain with this key was added at run time
+ */
+export async function removeAddedChain(env: Env, key: string): Promise<boolean> {
+  const deleted = await openDb(env.DB).delete(chainsTable).where(eq(chainsTable.key, key)).returning({ key: chainsTable.key });
+  return deleted.length > 0;
 }

@@ -32,6 +32,8 @@ export type StartAnvilParameters = {
   blockTime?: number;
   /** How long to wait for the RPC to answer; default 15 s. */
   timeoutMs?: number;
+  /** The chain id anvil reports; default anvil's 31337. */
+  chainId?: number;
 };
 
 export type StartAnvilReturnType = {
@@ -56,6 +58,7 @@ export async function startAnvil(params: StartAnvilParameters = {}): Promise<Sta
   const { port = 0, blockTime, timeoutMs = 15_000 } = params;
   const args = ["--host", "127.0.0.1", "--port", String(port)];
   if (blockTime !== undefined) args.push("--block-time", String(blockTime));
+  if (params.chainId !== undefined) args.push("--chain-id", String(params.chainId));
 
   const child = spawn(anvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   // Best effort when the parent dies without calling stop(): never leave anvil behind.

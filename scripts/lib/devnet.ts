@@ -157,6 +157,8 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
           },
           vars: {
             CHAINS: chains,
+            // Everything on a devnet lives on 127.0.0.1: service URIs and downloads included.
+            ALLOW_PRIVATE_NETWORK_URIS: "true",
             ...(operators > 1 ? { NODE_URL: urls[i]!, PEERS: JSON.stringify(urls) } : {}),
             ...(params.aggregatorGraceMs !== undefined ? { AGGREGATOR_GRACE_MS: String(params.aggregatorGraceMs) } : {}),
             ...params.extraVars,

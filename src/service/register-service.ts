@@ -5,15 +5,16 @@ import { publicClientFor } from "../chain/rpc";
 import { chainByKey } from "../config";
 import { openDb } from "../db/client";
 import { savedServices } from "../db/schema";
-import { componentExists, storeComponent } from "../execute/component-store";
 import { prepareInBackground } from "../execute/load-component";
 import { computeServiceId } from "../sign/event-id";
 import { parseServiceJson, ServiceJsonError, sourceDigest, stringifyServiceJson } from "./service-json";
 import { ensureSigningKey, findService, insertService, replaceService } from "./service-registry";
+import { ensureComponentStored, refuseUnfetchableSources } from "./sources/component-sources";
+import { fetchServiceJson } from "./sources/service-uri";
+import { sourceSettings } from "./sources/source-settings";
 import type { Component, Service, ServiceManager } from "./types";
 
 const managerAbi = parseAbi(["function getServiceURI() view returns (string)"]);
-const MAX_SERVICE_JSON_BYTES = 1 << 20;
 
 /**
  * Registers the service a manager contract points to, as WAVS's `POST /services`: reads the URI
@@ -67,6 +68,7 @@ export async function upgradeService(env: Env, manager: ServiceManager, uri: str
 
 /** Stores components, the service, its trigger index and its signing key. */
 async function registerParsedService(env: Env, service: Service): Promise<{ serviceId: string }> {
+  refuseUnfetchableSources(service, sourceSettings(env));
   for (const component of componentsOf(service)) await ensureComponentStored(env, component);
   const db = openDb(env.DB);
   if (!(await insertService(db, service))) throw alreadyRegistered();
@@ -131,37 +133,6 @@ async function fetchServiceFromManager(env: Env, manager: ServiceManager): Promi
   return service;
 }
 
-/**
- * Service JSON by URI. A URI ending in `/dev/services/{hash}` that this node saved is read from D1
- * (a Worker cannot always fetch its own hostname); anything else is fetched over http(s).
- */
-async function fetchServiceJson(env: Env, uri: string): Promise<string> {
-  const local = /\/dev\/services\/([0-9a-f]{64})$/.exec(uri);
-  if (local) {
-    const row = await openDb(env.DB).query.savedServices.findFirst({
-      where: eq(savedServices.hash, local[1]!),
-    });
-    if (row) return row.json;
-  }
-  if (!/^https?:\/\//.test(uri)) {
-    throw new ApiError(422, "unsupported_uri", "the service URI must be http(s)");
-  }
-  let res: Response;
-  try {
-    res = await fetch(uri, { headers: { accept: "application/json" } });
-  } catch {
-    throw new ApiError(502, "service_uri_unreachable", "could not fetch the service URI");
-  }
-  if (!res.ok) {
-    throw new ApiError(502, "service_uri_unreachable", `the service URI answered ${res.status}`);
-  }
-  const text = await res.text();
-  if (text.length > MAX_SERVICE_JSON_BYTES) {
-    throw new ApiError(422, "service_too_large", "the service JSON is over 1 MiB");
-  }
-  return text;
-}
-
 function isNotAManager(e: unknown): boolean {
   return (
     e instanceof BaseError &&
@@ -176,31 +147,10 @@ function componentsOf(service: Service): Component[] {
   );
 }
 
-/** Operator and aggregator components alike (WAVS forgets the latter). */
-async function ensureComponentStored(env: Env, component: Component): Promise<void> {
-  const digest = sourceDigest(component.source);
-  if (await componentExists(env, digest)) return;
-  if (!("download" in component.source)) {
-    throw new ApiError(422, "component_missing", `component ${digest} is not uploaded to this node`);
-  }
-  let bytes: Uint8Array;
-  try {
-    const res = await fetch(component.source.download.uri);
-    if (!res.ok) throw new Error(String(res.status));
-    bytes = new Uint8Array(await res.arrayBuffer());
-  } catch {
-    throw new ApiError(502, "component_unreachable", `could not download component ${digest}`);
-  }
-  const actual = sha256(bytes).slice(2);
-  if (actual !== digest) {
-    throw new ApiError(422, "digest_mismatch", `downloaded component has digest ${actual}, expected ${digest}`);
-  }
-  await storeComponent(env, bytes);
-}
-
 /** Saves service JSON for `/dev/services/{hash}` and returns its hash (sha256 of the bytes). */
 export async function saveServiceJson(env: Env, text: string): Promise<string> {
-  parseServiceJson(text); // refuse what could never be registered; throws ServiceJsonError
+  // refuse what could never be registered; throws ServiceJsonError, or ApiError for a source URI
+  refuseUnfetchableSources(parseServiceJson(text), sourceSettings(env));
   const hash = sha256(new TextEncoder().encode(text)).slice(2);
   await openDb(env.DB)
     .insert(savedServices)

@@ -2,6 +2,7 @@ import { createExecutionContext, env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PEER_HEADER } from "../../src/aggregate/peers";
 import { createApp } from "../../src/api/app";
+import { addChainWithoutCheck } from "./chain-fixtures";
 
 async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: BodyInit } = {}) {
   const res = await SELF.fetch(`http://node${path}`, { method, ...init });
@@ -66,9 +67,7 @@ describe("WAVS_BEARER_TOKEN guards every mutating route", () => {
 
 describe("webhook 401s", () => {
   it("name the HMAC scheme in WWW-Authenticate", async () => {
-    const chain = { chain: "evm:4343", config: { evm: { chain_id: "4343", http_endpoint: "http://127.0.0.1:9" } } };
-    const headers = { authorization: "Bearer test-token", "content-type": "application/json" };
-    expect((await call("POST", "/dev/chains", { headers, body: JSON.stringify(chain) })).status).toBe(200);
+    await addChainWithoutCheck(4343);
     const res = await call("POST", "/webhooks/test_source?chain=evm:4343", { headers: { "content-type": "application/json" }, body: "[]" });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe('HMAC-SHA256 realm="wavs-edge-webhooks"');

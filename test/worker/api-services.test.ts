@@ -1,6 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { serviceSchema } from "../../src/service/service-json";
+import { addChainWithoutCheck } from "./chain-fixtures";
 
 const auth = { authorization: "Bearer test-token" };
 const json = { ...auth, "content-type": "application/json" };
@@ -25,8 +26,7 @@ describe("POST /services", () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe("unknown_chain");
     // Port 9 (discard) has no JSON-RPC server behind it.
-    const chain = { chain: "evm:4242", config: { evm: { chain_id: "4242", http_endpoint: "http://127.0.0.1:9" } } };
-    expect((await call("POST", "/dev/chains", { headers: json, body: JSON.stringify(chain) })).status).toBe(200);
+    await addChainWithoutCheck(4242);
     const down = await call("POST", "/services", { headers: json, body: JSON.stringify({ service_manager: evm(`0x${"55".repeat(20)}`, "evm:4242") }) });
     expect(down.status).toBe(502);
     expect(down.body.error).toEqual({ code: "chain_unreachable", message: "could not reach evm:4242" });

@@ -1,9 +1,14 @@
-import { SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { createExecutionContext, env, SELF } from "cloudflare:test";
+import { describe, expect, inject, it } from "vitest";
+import { createApp } from "../../src/api/app";
 import { batchMessages, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES } from "../../src/ingest/enqueue-events";
 import { isRangeLimitError } from "../../src/ingest/get-logs";
 import { parseChains } from "../../src/config";
 import type { TriggerMessage } from "../../src/queue/messages";
+import { addChainWithoutCheck } from "./chain-fixtures";
+
+// anvil on chain 4242 (source-servers.global.ts); it answers on "/" only, so keys go in the query
+const anvil = inject("anvilRpcUrl");
 
 const json = { authorization: "Bearer test-token", "content-type": "application/json" };
 
@@ -17,9 +22,10 @@ const addChain = (id: number, evm: Record<string, unknown>) => ({ chain: `evm:${
 
 describe("POST /dev/chains (WAVS's AddChainRequest)", () => {
   it("adds a chain with failover endpoints, lists it with credentials stripped, and refuses it twice", async () => {
+    const host = new URL(anvil).host;
     const body = addChain(4242, {
-      http_endpoint: "http://user:secret@127.0.0.1:9/v2/API-KEY-1",
-      http_endpoints: ["http://127.0.0.1:10/key/API-KEY-2"],
+      http_endpoint: `http://user:secret@${host}/?key=API-KEY-1`,
+      http_endpoints: [`http://${host}/?key=API-KEY-2`],
       ws_endpoints: [],
       confirmations: 3,
       poll_range: 100,
@@ -30,7 +36,7 @@ describe("POST /dev/chains (WAVS's AddChainRequest)", () => {
     expect(listed.body.chains).toContainEqual({
       chain: "evm:4242",
       chain_id: "4242",
-      http_endpoints: ["http://127.0.0.1:9/…", "http://127.0.0.1:10/…"],
+      http_endpoints: [`http://${host}`, `http://${host}`],
       confirmations: 3,
       poll_range: 100,
     });
@@ -40,6 +46,54 @@ describe("POST /dev/chains (WAVS's AddChainRequest)", () => {
     const again = await call("POST", "/dev/chains", body);
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("chain_exists");
+  });
+
+  it("checks every endpoint with eth_chainId: another chain's RPC is 422, a silent one 502; nothing is saved", async () => {
+    const other = await call("POST", "/dev/chains", addChain(31337, { http_endpoint: `${anvil}/?key=SECRET-KEY` }));
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe("chain_id_mismatch");
+    expect(other.body.error.message).toMatch(/is chain 4242, not 31337/);
+    expect(other.text).not.toContain("SECRET-KEY");
+
+    const silent = await call("POST", "/dev/chains", addChain(4244, { http_endpoint: "http://127.0.0.1:9/SECRET-KEY" }));
+    expect(silent.status).toBe(502);
+    expect(silent.body.error.code).toBe("chain_unreachable");
+    expect(silent.text).not.toContain("SECRET-KEY");
+    const chains = (await call("GET", "/dev/chains")).body.chains.map((c: { chain: string }) => c.chain);
+    expect(chains).not.toContain("evm:31337");
+    expect(chains).not.toContain("evm:4244");
+  });
+
+  it("refuses private, loopback and metadata endpoints unless ALLOW_PRIVATE_NETWORK_URIS", async () => {
+    const app = createApp();
+    const strict = { ...env, ALLOW_PRIVATE_NETWORK_URIS: "false" };
+    for (const endpoint of [anvil, "http://localhost:8545", "http://169.254.169.254/latest", "http://[::1]:8545", "http://10.0.0.5:8545"]) {
+      const req = new Request("http://node/dev/chains", { method: "POST", headers: json, body: JSON.stringify(addChain(4243, { http_endpoint: endpoint })) });
+      const res = await app.fetch(req, strict, createExecutionContext());
+      expect(res.status, endpoint).toBe(422);
+      expect(((await res.json()) as { error: { code: string } }).error.code, endpoint).toBe("chain_not_allowed");
+    }
+  });
+});
+
+describe("DELETE /dev/chains/{key}", () => {
+  it("removes a chain added at run time, 404s an unknown one, and needs the bearer token", async () => {
+    await addChainWithoutCheck(4545);
+    expect((await call("DELETE", "/dev/chains/evm:4545", undefined, {})).status).toBe(401);
+    expect((await call("DELETE", "/dev/chains/evm:4545")).status).toBe(204);
+    expect((await call("GET", "/dev/chains")).body.chains.map((c: { chain: string }) => c.chain)).not.toContain("evm:4545");
+    const again = await call("DELETE", "/dev/chains/evm:4545");
+    expect(again.status).toBe(404);
+    expect(again.body.error.code).toBe("chain_not_found");
+    expect((await call("DELETE", "/dev/chains/not a key")).status).toBe(422);
+  });
+
+  it("leaves chains from the CHAINS var alone (409)", async () => {
+    const app = createApp();
+    const configured = { ...env, CHAINS: JSON.stringify([{ key: "evm:4646", chain_id: 4646, rpc_url: "https://rpc.example" }]) };
+    const res = await app.fetch(new Request("http://node/dev/chains/evm:4646", { method: "DELETE", headers: json }), configured, createExecutionContext());
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("chain_configured");
   });
 
   it("refuses bad requests with 422 naming the field, without echoing URLs", async () => {
@@ -59,7 +113,7 @@ describe("POST /dev/chains (WAVS's AddChainRequest)", () => {
   });
 
   it("reports an unreachable chain as WAVS does: unhealthy with an error, 503, no URL secrets", async () => {
-    await call("POST", "/dev/chains", addChain(4343, { http_endpoint: "http://127.0.0.1:9/key/SECRET-KEY" }));
+    await addChainWithoutCheck(4343, "http://127.0.0.1:9/key/SECRET-KEY");
     const res = await call("GET", "/health");
     expect(res.status).toBe(503);
     expect(res.body.chains["evm:4343"]).toEqual({ unhealthy: { error: expect.any(String) } });

@@ -7,6 +7,7 @@ import { estimateMessageBytes, MAX_MESSAGE_BYTES, sendTriggerMessages } from "..
 import { recordDroppedEvents } from "../../src/ingest/record-dropped-events";
 import { hmacSha256Hex } from "../../src/ingest/webhook-auth";
 import type { TriggerMessage } from "../../src/queue/messages";
+import { addChainWithoutCheck } from "./chain-fixtures";
 
 const SECRET = "whsec-test";
 const H = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as const;
@@ -32,11 +33,7 @@ const post = async (body: BodyInit, headers: Record<string, string>) => {
 
 describe("gzip webhook deliveries (QuickNode Streams)", () => {
   it("verifies the signature over the decompressed JSON and refuses other encodings and corrupt gzip", async () => {
-    await SELF.fetch("http://node/dev/chains", {
-      method: "POST",
-      headers: { authorization: "Bearer test-token", "content-type": "application/json" },
-      body: JSON.stringify({ chain: "evm:778", config: { evm: { chain_id: 778, http_endpoint: "http://127.0.0.1:9" } } }),
-    });
+    await addChainWithoutCheck(778);
     const json = JSON.stringify([rpcLog]);
     const ok = await post(await gzip(json), { ...(await quicknodeHeaders(json)), "content-encoding": "gzip" });
     expect(ok.status).toBe(202);

@@ -2,6 +2,7 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { hmacSha256Hex, verifyWebhookSignature, webhookSecretName } from "../../src/ingest/webhook-auth";
 import { parseWebhookBody, WebhookPayloadError } from "../../src/ingest/webhook-payloads";
+import { addChainWithoutCheck } from "./chain-fixtures";
 
 const SECRET = "whsec-test";
 const enc = new TextEncoder();
@@ -114,12 +115,7 @@ describe("POST /webhooks/{source}", () => {
     const res = await SELF.fetch(`http://node${path}`, { method: "POST", headers, body });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
-  const addChain = () =>
-    SELF.fetch("http://node/dev/chains", {
-      method: "POST",
-      headers: { authorization: "Bearer test-token", "content-type": "application/json" },
-      body: JSON.stringify({ chain: "evm:777", config: { evm: { chain_id: 777, http_endpoint: "http://127.0.0.1:9" } } }),
-    });
+  const addChain = () => addChainWithoutCheck(777);
 
   it("answers 202 for a good delivery, 409 for its replay, 401 for a bad or stale signature, 404 for an unknown source", async () => {
     await addChain();

@@ -1,0 +1,21 @@
+/**
+ * Operator settings for fetching what services name, parsed from the vars once per call site
+ * (they are two strings; nothing to cache).
+ */
+import { allowsPrivateNetwork } from "./network-policy";
+import { DEFAULT_IPFS_GATEWAY } from "./ipfs-source";
+
+export type SourceSettings = {
+  /** ALLOW_PRIVATE_NETWORK_URIS: may service URIs, downloads and chain RPCs be private addresses? */
+  allowPrivate: boolean;
+  /** IPFS_GATEWAY: base URL of a trustless gateway. */
+  ipfsGateway: string;
+};
+
+/** The settings in `env`; IPFS_GATEWAY unset or empty means the default trustless gateway. */
+export function sourceSettings(env: Pick<Env, "ALLOW_PRIVATE_NETWORK_URIS" | "IPFS_GATEWAY">): SourceSettings {
+  return {
+    allowPrivate: allowsPrivateNetwork(env),
+    ipfsGateway: env.IPFS_GATEWAY?.trim() || DEFAULT_IPFS_GATEWAY,
+  };
+}
