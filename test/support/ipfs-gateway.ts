@@ -69,7 +69,16 @@ export async function startIpfsGateway(): Promise<IpfsGateway> {
 
   async function add(bytes: Uint8Array, options: AddOptions = {}): Promise<string> {
     const { cidVersion = 1, chunkSize = 64 * 1024 } = options;
-    const blockstore = new MemoryBlockstore();
+    // MemoryBlockstore keys blocks by multihash and hands back raw-codec CIDs: keep the CIDs the
+    // importer wrote, so the CAR names each block with its own codec as a real gateway does.
+    const memory = new MemoryBlockstore();
+    const written = new Map<string, CID>();
+    const blockstore = Object.assign(Object.create(memory) as MemoryBlockstore, {
+      put: (cid: CID, block: Uint8Array) => {
+        written.set(cid.toString(), cid);
+        return memory.put(cid, block);
+      },
+    });
     let root: CID | undefined;
     const entries = importer([{ path: options.name ?? "file", content: bytes }], blockstore, {
       cidVersion,
@@ -79,10 +88,10 @@ export async function startIpfsGateway(): Promise<IpfsGateway> {
     });
     for await (const entry of entries) root = entry.cid; // the last entry is the root
     const blocks: { cid: CID; bytes: Uint8Array }[] = [];
-    for await (const pair of blockstore.getAll()) {
+    for (const cid of written.values()) {
       const chunks: Uint8Array[] = [];
-      for await (const chunk of pair.bytes) chunks.push(chunk);
-      blocks.push({ cid: pair.cid, bytes: Buffer.concat(chunks) });
+      for await (const chunk of memory.get(cid)) chunks.push(chunk);
+      blocks.push({ cid, bytes: Buffer.concat(chunks) });
     }
     if (options.tamper) {
       const leaf = blocks.find((b) => b.cid.code === 0x55 || b.bytes.length > chunkSize / 2) ?? blocks[0]!;

@@ -98,9 +98,10 @@ export async function readVerifiedBlocks(car: Uint8Array): Promise<Map<string, U
     throw invalid(`the gateway's answer is not a CAR: ${(e as Error).message}`);
   }
   const blocks = new Map<string, Uint8Array>();
+  let count = 0;
   try {
     for await (const { cid, bytes } of iterator) {
-      if (blocks.size >= MAX_CAR_BLOCKS) throw invalid(`the CAR holds more than ${MAX_CAR_BLOCKS} blocks`);
+      if (++count > MAX_CAR_BLOCKS) throw invalid(`the CAR holds more than ${MAX_CAR_BLOCKS} blocks`);
       const hash = HASHERS.get(cid.multihash.code);
       if (!hash) throw invalid(`block ${cid} uses hash function 0x${cid.multihash.code.toString(16)}, which this node does not verify`);
       if (!equals(await hash(bytes), cid.multihash.bytes)) throw invalid(`block ${cid} does not match its CID`);
@@ -113,8 +114,9 @@ export async function readVerifiedBlocks(car: Uint8Array): Promise<Map<string, U
   return blocks;
 }
 
-// By multihash: a gateway may send a block under a CIDv1 when the link says v0, or the reverse.
-const blockKey = (cid: CID) => `${cid.code}:${cid.multihash.bytes.join(",")}`;
+// By multihash alone: the bytes were checked against it, and how to decode them comes from the
+// link that names the block (a gateway may label a block CIDv1 when the link says v0).
+const blockKey = (cid: CID) => cid.multihash.bytes.join(",");
 
 async function exportFile(path: string, blocks: Map<string, Uint8Array>, params: FetchIpfsParameters): Promise<Uint8Array> {
   const store = {
