@@ -217,7 +217,6 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
     }
     const serviceJson = demoServiceJson({
       chainKey,
-      nodeUrl: urls[0]!,
       contracts,
       squareDigest,
       aggregatorDigest,
@@ -268,10 +267,9 @@ async function readBuiltComponents(aggregator = "simple-aggregator") {
   }
 }
 
-/** The demo service in WAVS's service JSON format. */
+/** The demo service in WAVS's current service JSON format (no aggregator url: PEERS decide). */
 function demoServiceJson(p: {
   chainKey: string;
-  nodeUrl: string;
   contracts: { serviceManager: Address; trigger: Address; submit: Address };
   squareDigest: string;
   aggregatorDigest: string;
@@ -300,7 +298,6 @@ function demoServiceJson(p: {
         component: component(p.squareDigest, {}),
         submit: {
           aggregator: {
-            url: p.nodeUrl,
             component: component(p.aggregatorDigest, {
               ...p.aggregatorConfig,
               chain: p.chainKey,

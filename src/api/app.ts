@@ -57,7 +57,7 @@ export function createApp() {
       );
     }
     if (err instanceof ServiceJsonError) {
-      return c.json({ error: { code: "invalid_service", message: err.message, details: err.issues } }, 422);
+      return c.json({ error: { code: err.code, message: err.message, details: err.issues } }, 422);
     }
     log("error", "unhandled error", { subsys: "api", path: new URL(c.req.url).pathname, error: describeError(err) });
     return c.json({ error: { code: "internal", message: "internal error; see the node's logs" } }, 500);

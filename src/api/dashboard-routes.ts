@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { openDb } from "../db/client";
+import { aggregatorSettings } from "../aggregate/peers";
 import { collectDashboard } from "../dashboard/collect-dashboard";
 import { renderDashboard } from "../dashboard/render-dashboard";
 import type { AppEnv } from "./app";
@@ -17,6 +18,6 @@ export const dashboardRoutes = new Hono<AppEnv>().get(DASHBOARD_PATH, async (c) 
   if (!c.req.header("accept")?.includes("text/html")) {
     return c.json({ name: "wavs-edge", dashboard: "open / in a browser", metrics: "/metrics", schema: "/schemas/service.json", api_docs: "/api-docs" });
   }
-  const data = await collectDashboard(openDb(c.env.DB), await readChainHeads(c.env));
+  const data = await collectDashboard(openDb(c.env.DB), await readChainHeads(c.env), aggregatorSettings(c.env));
   return c.html(renderDashboard(data));
 });

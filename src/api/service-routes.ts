@@ -11,11 +11,15 @@ import {
   parseServiceJson,
   serviceJsonSchema,
   sourceDigest,
-  stringifyServiceJson as stringifyService,
+  stringifyServiceJson,
+  toCurrentShape,
 } from "../service/service-json";
+import { describeSubmit } from "../service/describe-submit";
+import { aggregatorSettings } from "../aggregate/peers";
 import { computeServiceId } from "../sign/event-id";
 import { deleteService, ensureSigningKey, findService, listServices, setOperatorPause, isServiceActive } from "../service/service-registry";
 import { log } from "../log";
+import type { Service } from "../service/types";
 import type { AppEnv } from "./app";
 import { ApiError, badRequest, notFound } from "./errors";
 import { documentRoute } from "./api-docs";
@@ -48,9 +52,25 @@ async function readHead(env: Env, chainKey: string): Promise<{ chain: string; he
   return { chain: chain.key, head };
 }
 
+/** A registered service as shown: WAVS's current shape (an old aggregator `url` left out), u64s exact. */
+const stringifyService = (service: Service) => stringifyServiceJson(toCurrentShape(service));
+
 /** Service JSON with u64 values written losslessly. */
 const losslessJson = (text: string, status: 200 | 201 = 200) =>
   new Response(text, { status, headers: { "content-type": "application/json" } });
+
+/** What happens to each workflow's results: the node's PEERS decide, whatever an old `url` said. */
+function describeSubmits(
+  registered: { id: string; service: Service }[],
+  settings: Parameters<typeof describeSubmit>[1],
+): Record<string, Record<string, string>> {
+  return Object.fromEntries(
+    registered.map(({ id, service }) => [
+      id,
+      Object.fromEntries(Object.entries(service.workflows).map(([wid, wf]) => [wid, describeSubmit(wf.submit, settings)])),
+    ]),
+  );
+}
 
 /** `POST /services/pause` and `/services/resume` as WAVS: `{"service_manager"}` → 204. */
 function pauseRoute(action: "pause" | "resume"): string {
@@ -136,7 +156,8 @@ export const serviceRoutes = new Hono<AppEnv>()
   .get(
     documentRoute({
       method: "get", path: "/services", tag: "services",
-      summary: "Registered services: {services, service_ids, component_digests} as WAVS, plus paused_service_ids (paused by their JSON or on this node)",
+      summary:
+        "Registered services: {services, service_ids, component_digests} as WAVS, plus paused_service_ids (paused by their JSON or on this node) and submits (service id → workflow id → what happens to its results, e.g. \"aggregated by PEERS (3 nodes)\")",
       responses: { 200: "the services" },
     }),
     async (c) => {
@@ -151,7 +172,8 @@ export const serviceRoutes = new Hono<AppEnv>()
         `{"services":[${registered.map((r) => stringifyService(r.service)).join(",")}],` +
           `"service_ids":${JSON.stringify(registered.map((r) => r.id))},` +
           `"component_digests":${JSON.stringify([...digests])},` +
-          `"paused_service_ids":${JSON.stringify(registered.filter((r) => !isServiceActive(r)).map((r) => r.id))}}`,
+          `"paused_service_ids":${JSON.stringify(registered.filter((r) => !isServiceActive(r)).map((r) => r.id))},` +
+          `"submits":${JSON.stringify(describeSubmits(registered, aggregatorSettings(c.env)))}}`,
         200,
         { "content-type": "application/json" },
       );

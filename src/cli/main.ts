@@ -18,7 +18,8 @@ Usage: wavs-edge <command> [flags]
 
 Build a service (offline, edits ./service.json or --file):
   service init | workflow add | trigger set-evm | set-cron | set-block-interval
-  | component set-source-digest | permissions | config | env | submit set-aggregator | validate
+  | component set-source-digest | set-source-uri | set-source-registry | permissions | config | env
+  | submit set-aggregator | update-status | validate
                                   see \`wavs-edge service --help\`
 Talk to a node (--node URL --token T, or WAVS_EDGE_NODE/WAVS_EDGE_TOKEN, or ./devnet.json):
   upload-component FILE           upload a wasm component → its sha256 digest

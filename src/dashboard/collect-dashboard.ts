@@ -3,6 +3,8 @@ import type { Db } from "../db/client";
 import { chainCursors, tasks, taskSteps } from "../db/schema";
 import { listServices } from "../service/service-registry";
 import { sourceDigest } from "../service/service-json";
+import { describeSubmit } from "../service/describe-submit";
+import type { AggregatorSettings } from "../aggregate/peers";
 import { computeStageLatencies, type StageLatency } from "./stage-latency";
 
 export type DashboardData = {
@@ -17,8 +19,12 @@ export type DashboardData = {
 const RECENT_TASKS = 25;
 const LATENCY_WINDOW = 200;
 
-/** Everything the dashboard shows, read from D1; chain heads come from the caller. */
-export async function collectDashboard(db: Db, heads: { chain: string; head: bigint | null }[]): Promise<DashboardData> {
+/** Everything the dashboard shows, read from D1; chain heads and the node's PEERS come from the caller. */
+export async function collectDashboard(
+  db: Db,
+  heads: { chain: string; head: bigint | null }[],
+  aggregation: Pick<AggregatorSettings, "peers">,
+): Promise<DashboardData> {
   const [registered, recent, window, errorRows, statusRows, cursors] = await Promise.all([
     listServices(db),
     db.select().from(tasks).orderBy(desc(tasks.createdAt)).limit(RECENT_TASKS),
@@ -45,7 +51,7 @@ export async function collectDashboard(db: Db, heads: { chain: string; head: big
         id: wid,
         trigger: typeof wf.trigger === "string" ? wf.trigger : Object.keys(wf.trigger)[0]!,
         component: sourceDigest(wf.component.source),
-        submit: wf.submit === "none" ? "none" : `aggregator ${wf.submit.aggregator.url}`,
+        submit: describeSubmit(wf.submit, aggregation),
       })),
     })),
     tasks: recent.map((t) => ({

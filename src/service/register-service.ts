@@ -94,7 +94,7 @@ function parseOrReject(text: string): Service {
   try {
     return parseServiceJson(text);
   } catch (e) {
-    if (e instanceof ServiceJsonError) throw new ApiError(422, "invalid_service", e.message, e.issues);
+    if (e instanceof ServiceJsonError) throw new ApiError(422, e.code, e.message, e.issues);
     throw e;
   }
 }

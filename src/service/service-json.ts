@@ -55,7 +55,25 @@ export const triggerSchema = z.union([
   }),
   z.literal("manual"),
 ]);
-const trigger = triggerSchema;
+/**
+ * Trigger kinds WAVS serialises that this node cannot run yet (no Cosmos, AT Protocol or Hypercore
+ * ingestion). They are parsed so the refusal can name them, then refused by validateService.
+ */
+const unsupportedTriggerSchema = z.union([
+  z.strictObject({
+    cosmos_contract_event: z.strictObject({ address: z.string(), chain: chainKey, event_type: z.string() }),
+  }),
+  z.strictObject({
+    at_proto_event: z.strictObject({
+      collection: z.string(),
+      repo_did: z.string().nullable().optional(),
+      action: z.enum(["create", "update", "delete"]).nullable().optional(),
+    }),
+  }),
+  z.strictObject({ hypercore_append: z.strictObject({ feed_key: z.string() }) }),
+]);
+export const UNSUPPORTED_TRIGGER_KINDS = ["cosmos_contract_event", "at_proto_event", "hypercore_append"] as const;
+const trigger = z.union([triggerSchema, unsupportedTriggerSchema]);
 
 const componentSource = z.union([
   z.strictObject({ download: z.strictObject({ uri: z.string().url(), digest }) }),
@@ -96,7 +114,9 @@ const submit = z.union([
   z.literal("none"),
   z.strictObject({
     aggregator: z.strictObject({
-      url: z.string(),
+      // WAVS removed `url` on 2026-01-02: every node aggregates. Old JSON still parses and keeps
+      // it (so it round-trips), but nothing reads it: the node's PEERS decide where signatures go.
+      url: z.string().max(2048).optional(),
       component,
       signature_kind: z
         .strictObject({ algorithm: z.literal("secp256k1"), prefix: z.literal("eip191").nullable() })
@@ -107,9 +127,8 @@ const submit = z.union([
 
 export const serviceSchema = z.strictObject({
   name: z.string(),
-  workflows: z
-    .record(workflowIdSchema, z.strictObject({ trigger, component, submit }))
-    .refine((w) => Object.keys(w).length > 0, "a service needs at least one workflow"),
+  // WAVS allows a service with no workflows (registered, nothing to run).
+  workflows: z.record(workflowIdSchema, z.strictObject({ trigger, component, submit })),
   status: z.enum(["active", "paused"]),
   manager: z.strictObject({ evm: z.strictObject({ chain: chainKey, address }) }),
 });
@@ -142,11 +161,16 @@ export function serviceJsonSchema(): Record<string, unknown> {
   };
 }
 
+/**
+ * Service JSON that cannot be registered: `invalid_service` when it is malformed,
+ * `unsupported_trigger` when it is valid WAVS but names a trigger kind this node cannot run.
+ */
 export class ServiceJsonError extends Error {
   override name = "ServiceJsonError";
   constructor(
     message: string,
     readonly issues: { path: string; message: string }[] = [],
+    readonly code: "invalid_service" | "unsupported_trigger" = "invalid_service",
   ) {
     super(message);
   }
@@ -174,7 +198,24 @@ export function validateService(raw: unknown): Service {
     const first = issues[0]!;
     throw new ServiceJsonError(`invalid service: ${first.path || "(root)"}: ${first.message}`, issues);
   }
+  refuseUnsupportedTriggers(result.data.workflows);
   return sortWorkflows(result.data as Service);
+}
+
+/** @throws ServiceJsonError (unsupported_trigger) naming every workflow whose trigger this node cannot run */
+function refuseUnsupportedTriggers(workflows: Record<string, { trigger: unknown }>): void {
+  const issues = Object.entries(workflows).flatMap(([id, wf]) => {
+    const kind = typeof wf.trigger === "object" && wf.trigger !== null ? Object.keys(wf.trigger)[0] : undefined;
+    return kind && (UNSUPPORTED_TRIGGER_KINDS as readonly string[]).includes(kind)
+      ? [{ path: `workflows.${id}.trigger`, message: `workflow ${id}: trigger kind ${kind} is not supported by this node` }]
+      : [];
+  });
+  if (issues.length === 0) return;
+  throw new ServiceJsonError(
+    `${issues.map((i) => i.message).join("; ")} (it runs evm_contract_event, block_interval, cron and manual)`,
+    issues,
+    "unsupported_trigger",
+  );
 }
 
 /** Service JSON in WAVS's format, u64 values as bare integers, workflows in id order. */
@@ -195,4 +236,19 @@ export function sourceDigest(source: Service["workflows"][string]["component"]["
   if ("digest" in source) return source.digest;
   if ("download" in source) return source.download.digest;
   return source.registry.digest;
+}
+
+/**
+ * The service in WAVS's current shape: an old `submit.aggregator.url` is dropped, as WAVS itself
+ * drops it. What the node shows; the stored copy keeps the JSON as it was given.
+ */
+export function toCurrentShape(service: Service): Service {
+  const workflows = Object.fromEntries(
+    Object.entries(service.workflows).map(([id, wf]) => {
+      if (wf.submit === "none" || wf.submit.aggregator.url === undefined) return [id, wf];
+      const { url: _ignored, ...aggregator } = wf.submit.aggregator;
+      return [id, { ...wf, submit: { aggregator } }];
+    }),
+  );
+  return { ...service, workflows };
 }

@@ -60,15 +60,20 @@ export interface Component {
   env_keys: string[];
 }
 
-export type Submit =
-  | "none"
-  | {
-      aggregator: {
-        url: string;
-        component: Component;
-        signature_kind: { algorithm: "secp256k1"; prefix: "eip191" | null };
-      };
-    };
+export type Submit = "none" | { aggregator: AggregatorSubmit };
+
+/** `prefix: null` signs the bare keccak256 of the encoded envelope; "eip191" the EIP-191 hash of it. */
+export type SignatureKind = { algorithm: "secp256k1"; prefix: "eip191" | null };
+
+export interface AggregatorSubmit {
+  component: Component;
+  signature_kind: SignatureKind;
+  /**
+   * Written by WAVS before 2026-01-02, when every node became an aggregator. Kept as given so old
+   * service JSON round-trips unchanged, and never read: the node's PEERS decide where signatures go.
+   */
+  url?: string;
+}
 
 /** The data a trigger fired with, as WAVS's TriggerData (PascalCase variants). */
 export type TriggerData =

@@ -65,7 +65,7 @@ describe("wavs-edge against a running node", () => {
       ["service", "trigger", "set-evm", "--workflow-id", "default", "--chain", devnet.chain.key, "--address", contracts.trigger, "--event-hash", NEW_TRIGGER_EVENT_HASH],
       ["service", "component", "set-source-digest", "--workflow-id", "default", "--digest", square],
       ["service", "component", "limits", "--workflow-id", "default", "--fuel-limit", "18446744073709551615", "--time-limit", "30"],
-      ["service", "submit", "set-aggregator", "--workflow-id", "default", "--url", devnet.nodes[0]!.url, "--digest", aggregator, "--chain", devnet.chain.key, "--service-handler", contracts.submit],
+      ["service", "submit", "set-aggregator", "--workflow-id", "default", "--digest", aggregator, "--chain", devnet.chain.key, "--service-handler", contracts.submit],
       ["service", "validate"],
     ];
     for (const step of steps) {

@@ -34,7 +34,7 @@ describe("docs", () => {
         seen++;
         expect(inHelp(words[0]!), `${doc}: wavs-edge ${words[0]}`).toBe(true);
         if (words[0] === "service" && words[1] && words[1] !== "validate" && !words[1].startsWith("-")) {
-          const sub = words[1] === "init" ? "init" : `${words[1]} ${words[2]}`;
+          const sub = ["init", "update-status"].includes(words[1]) ? words[1] : `${words[1]} ${words[2]}`;
           expect(serviceCommands.has(sub), `${doc}: wavs-edge service ${sub}`).toBe(true);
         }
       }

@@ -1,6 +1,9 @@
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { serviceSchema } from "../../src/service/service-json";
+import { openDb } from "../../src/db/client";
+import { parseServiceJson, serviceSchema } from "../../src/service/service-json";
+import { deleteService, insertService } from "../../src/service/service-registry";
+import { computeServiceId } from "../../src/sign/event-id";
 import { addChainWithoutCheck } from "./chain-fixtures";
 
 const auth = { authorization: "Bearer test-token" };
@@ -88,6 +91,47 @@ describe("POST /dev/services/{hash}", () => {
   });
 });
 
+/** Service JSON with an aggregator submit, written the old way (with the url WAVS removed). */
+const oldAggregatorText = (address: string) =>
+  `{"name":"old","workflows":{"default":{"trigger":"manual","component":{"source":{"digest":"${"ab".repeat(32)}"}},` +
+  `"submit":{"aggregator":{"url":"http://old-aggregator.example:8001","component":{"source":{"digest":"${"cd".repeat(32)}"}},` +
+  `"signature_kind":{"algorithm":"secp256k1","prefix":"eip191"}}}}},"status":"active","manager":{"evm":{"chain":"evm:31337","address":"${address}"}}}`;
+
+describe("service JSON as WAVS writes it now", () => {
+  it("GET /services shows what happens to results (PEERS decide), not an old aggregator url", async () => {
+    const service = parseServiceJson(oldAggregatorText(`0x${"71".repeat(20)}`));
+    const id = computeServiceId(service.manager);
+    await insertService(openDb(env.DB), service);
+    try {
+      const list = await call("GET", "/services");
+      expect(list.text).not.toContain("old-aggregator.example");
+      expect(list.body.services[0].workflows.default.submit.aggregator.signature_kind).toEqual({ algorithm: "secp256k1", prefix: "eip191" });
+      // wrangler.toml's PEERS is empty: this node aggregates alone.
+      expect(list.body.submits).toEqual({ [id]: { default: "aggregated by this node alone (PEERS is empty)" } });
+      const one = await call("GET", `/services/evm:31337/0x${"71".repeat(20)}`);
+      expect(one.status).toBe(200);
+      expect(one.text).not.toContain('"url"');
+    } finally {
+      await deleteService(openDb(env.DB), id);
+    }
+  });
+
+  it("422s a workflow whose trigger kind this node cannot run, naming both, and saves nothing", async () => {
+    const text = oldAggregatorText(`0x${"72".repeat(20)}`).replace(
+      '"trigger":"manual"',
+      '"trigger":{"cosmos_contract_event":{"address":"layer1abc","chain":"cosmos:layer","event_type":"wasm-x"}}',
+    );
+    const res = await call("POST", "/dev/services", { headers: json, body: text });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe("unsupported_trigger");
+    expect(res.body.error.message).toContain("workflow default: trigger kind cosmos_contract_event is not supported");
+    expect(res.body.error.details).toEqual([{ path: "workflows.default.trigger", message: expect.any(String) }]);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+    const hash = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+    expect((await call("GET", `/dev/services/${hash}`)).status).toBe(404);
+  });
+});
+
 describe("GET /schemas/service.json", () => {
   it("serves a JSON Schema generated from the validator", async () => {
     const res = await call("GET", "/schemas/service.json");
@@ -100,5 +144,10 @@ describe("GET /schemas/service.json", () => {
     const component = res.body.properties.workflows.additionalProperties.properties.component;
     expect(component.properties.fuel_limit.anyOf[0]).toMatchObject({ type: "integer", minimum: 0 });
     expect(component.properties.env_keys.items.pattern).toBe("^WAVS_ENV_[A-Za-z0-9_]+$");
+    // WAVS's current Submit: the aggregator needs no url (an old one is still allowed).
+    const submit = res.body.properties.workflows.additionalProperties.properties.submit;
+    const aggregator = submit.anyOf.find((v: { properties?: object }) => v.properties && "aggregator" in v.properties).properties.aggregator;
+    expect(aggregator.required).toEqual(["component"]);
+    expect(Object.keys(aggregator.properties)).toEqual(["url", "component", "signature_kind"]);
   });
 });

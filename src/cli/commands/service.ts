@@ -1,7 +1,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { parseLosslessJson, stringifyLosslessJson } from "../../service/lossless-json";
 import { parseServiceJson, ServiceJsonError, sourceDigest } from "../../service/service-json";
+import { sha256 } from "viem";
 import { CliError, flagReader, type ParsedArgs } from "../args";
+import { componentFetchUrl, fetchComponentBytes } from "../fetch-component-bytes";
 import type { Output } from "../output";
 import {
   addWorkflow,
@@ -25,13 +27,18 @@ export const SERVICE_HELP = `wavs-edge service [--file service.json] <command> �
   trigger set-block-interval --workflow-id ID --chain evm:1 --n-blocks N [--start-block B --end-block B]
   trigger set-manual --workflow-id ID
   component set-source-digest --workflow-id ID --digest SHA256 [--aggregator]
-  component set-source-download --workflow-id ID --uri URL --digest SHA256 [--aggregator]
+  component set-source-uri --workflow-id ID --uri http(s)://…|ipfs://CID [--digest SHA256] [--ipfs-gateway URL] [--aggregator]
+                                  (without --digest the bytes are fetched and hashed, as wavs-cli does)
+  component set-source-download   (older name of set-source-uri)
+  component set-source-registry --workflow-id ID --package NS:NAME --digest SHA256 [--domain wa.dev] [--version X.Y.Z] [--aggregator]
   component permissions --workflow-id ID [--http-hosts '*' | '' | a.com,b.com] [--file-system true|false] [--aggregator]
   component config --workflow-id ID --values k=v,k2=v2 [--aggregator]
   component env --workflow-id ID --values WAVS_ENV_A,WAVS_ENV_B [--aggregator]
   component limits --workflow-id ID [--fuel-limit N] [--time-limit SECONDS] [--aggregator]
-  submit set-aggregator --workflow-id ID --url URL --digest SHA256 [--chain evm:1 --service-handler 0x…]
+  submit set-aggregator --workflow-id ID --digest SHA256 [--chain evm:1 --service-handler 0x…]
+                                  (no --url: every node aggregates; the node's PEERS decide which)
   submit set-none --workflow-id ID
+  update-status --status active|paused
   validate
 
 Example:
@@ -46,7 +53,7 @@ export async function serviceCommand(args: ParsedArgs, out: Output): Promise<voi
   const flags = flagReader(args);
   const file = flags.str("file") ?? "service.json";
   const [group, action] = args.positionals.slice(1);
-  const key = action && group !== "init" && group !== "validate" ? `${group} ${action}` : group;
+  const key = action && !["init", "validate", "update-status"].includes(group ?? "") ? `${group} ${action}` : group;
 
   if (key === "init") {
     const name = flags.req("name");
@@ -132,13 +139,41 @@ export async function serviceCommand(args: ParsedArgs, out: Output): Promise<voi
       s = setWorkflowField(s, wf(), "trigger", "manual");
       break;
     case "component set-source-digest": {
-      const digest = flags.req("digest").replace(/^0x/, "").toLowerCase();
+      const digest = parseDigest(flags.req("digest"));
       s = editComponent(s, wf(), aggregator(), (c) => ({ ...c, source: { digest } }));
       break;
     }
+    case "update-status": {
+      const status = flags.req("status", "active or paused");
+      if (status !== "active" && status !== "paused") throw new CliError("--status is active or paused", 2);
+      s = { ...s, status };
+      break;
+    }
+    case "component set-source-uri":
     case "component set-source-download": {
-      const download = { uri: flags.req("uri"), digest: flags.req("digest").replace(/^0x/, "").toLowerCase() };
-      s = editComponent(s, wf(), aggregator(), (c) => ({ ...c, source: { download } }));
+      const uri = flags.req("uri");
+      const gateway = flags.str("ipfs-gateway") ?? process.env.WAVS_CLI_IPFS_GATEWAY;
+      const given = flags.str("digest");
+      const id = wf();
+      const agg = aggregator();
+      flags.done();
+      componentFetchUrl(uri, gateway); // refuse a bad URI before fetching anything
+      const digest = given !== undefined ? parseDigest(given) : sha256(await fetchComponentBytes(uri, gateway)).slice(2);
+      s = editComponent(s, id, agg, (c) => ({ ...c, source: { download: { uri, digest } } }));
+      break;
+    }
+    case "component set-source-registry": {
+      const pkg = flags.req("package", "namespace:name");
+      if (!/^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/.test(pkg)) throw new CliError("--package is namespace:name (lowercase, e.g. wavs:square)", 2);
+      const version = flags.str("version") ?? null;
+      if (version !== null && !SEMVER.test(version)) throw new CliError("--version is a semver version such as 1.2.3", 2);
+      const registry = {
+        digest: parseDigest(flags.req("digest", "this CLI does not resolve registry packages: give the component's sha256")),
+        domain: flags.str("domain") ?? null,
+        version,
+        package: pkg,
+      };
+      s = editComponent(s, wf(), aggregator(), (c) => ({ ...c, source: { registry } }));
       break;
     }
     case "component permissions": {
@@ -177,6 +212,9 @@ export async function serviceCommand(args: ParsedArgs, out: Output): Promise<voi
       break;
     }
     case "submit set-aggregator": {
+      if (args.flags.has("url")) {
+        throw new CliError("--url is gone: WAVS removed the aggregator url; every node aggregates and the node's PEERS decide which", 2);
+      }
       const chain = flags.str("chain");
       const handler = flags.str("service-handler");
       const component = {
@@ -185,10 +223,10 @@ export async function serviceCommand(args: ParsedArgs, out: Output): Promise<voi
         time_limit_seconds: null,
         config: { ...(chain ? { chain } : {}), ...(handler ? { service_handler: handler.toLowerCase() } : {}) },
         env_keys: [],
-        source: { digest: flags.req("digest").replace(/^0x/, "").toLowerCase() },
+        source: { digest: parseDigest(flags.req("digest")) },
       };
       s = setWorkflowField(s, wf(), "submit", {
-        aggregator: { url: flags.req("url"), component, signature_kind: { algorithm: "secp256k1", prefix: "eip191" } },
+        aggregator: { component, signature_kind: { algorithm: "secp256k1", prefix: "eip191" } },
       });
       break;
     }
@@ -200,6 +238,15 @@ export async function serviceCommand(args: ParsedArgs, out: Output): Promise<voi
   }
   flags.done();
   await save(file, s, out);
+}
+
+const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
+/** A sha256 digest as the service JSON writes it. @throws CliError */
+function parseDigest(v: string): string {
+  const digest = v.replace(/^0x/, "").toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(digest)) throw new CliError("--digest is a sha256: 64 hex digits", 2);
+  return digest;
 }
 
 async function load(file: string): Promise<DraftService> {
