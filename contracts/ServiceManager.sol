@@ -47,11 +47,20 @@ contract WavsServiceManager is IWavsServiceManager, Ownable {
 
     string private _uri;
 
+    /// @notice True when operators sign keccak256(abi.encode(envelope)) itself, as WAVS does for a
+    ///         workflow whose signature_kind.prefix is null; false for the EIP-191 hash of it.
+    bool public immutable unprefixedSignatures;
+
     /// @param initialOwner Who may change the operator set, the quorum and the service URI.
     /// @param quorumNumerator Numerator of the quorum fraction (see setQuorumThreshold).
     /// @param quorumDenominator Denominator of the quorum fraction.
-    constructor(address initialOwner, uint256 quorumNumerator, uint256 quorumDenominator) Ownable(initialOwner) {
+    /// @param unprefixed_ Verify signatures over the bare envelope hash (signature_kind.prefix null)
+    ///        instead of its EIP-191 hash; must match the service's workflows.
+    constructor(address initialOwner, uint256 quorumNumerator, uint256 quorumDenominator, bool unprefixed_)
+        Ownable(initialOwner)
+    {
         _setQuorumThreshold(quorumNumerator, quorumDenominator);
+        unprefixedSignatures = unprefixed_;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -70,7 +79,8 @@ contract WavsServiceManager is IWavsServiceManager, Ownable {
         uint256 totalWeight = _totalWeight;
         if (totalWeight == 0) revert InsufficientQuorumZero();
 
-        bytes32 digest = MessageHashUtils.toEthSignedMessageHash(keccak256(abi.encode(envelope)));
+        bytes32 envelopeHash = keccak256(abi.encode(envelope));
+        bytes32 digest = unprefixedSignatures ? envelopeHash : MessageHashUtils.toEthSignedMessageHash(envelopeHash);
 
         uint256 signerWeight;
         address previous;

@@ -33,6 +33,8 @@ export type DeployContractsParameters = {
   /** Quorum fraction: signers must hold at least numerator/denominator of the total weight. */
   threshold: { numerator: bigint | number; denominator: bigint | number };
   serviceUri?: string;
+  /** The service's signature_kind.prefix the manager verifies: "eip191" (default) or null (bare envelope hash). */
+  signaturePrefix?: "eip191" | null;
 };
 
 export type DeployContractsReturnType = {
@@ -55,7 +57,7 @@ export async function deployContracts(params: DeployContractsParameters): Promis
     await wallet.deployContract({
       abi: wavsServiceManagerAbi,
       bytecode: wavsServiceManagerBytecode,
-      args: [deployer.address, BigInt(threshold.numerator), BigInt(threshold.denominator)],
+      args: [deployer.address, BigInt(threshold.numerator), BigInt(threshold.denominator), params.signaturePrefix === null],
     }),
   );
 

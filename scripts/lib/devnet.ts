@@ -74,6 +74,8 @@ export type StartDevnetParameters = {
    * "simple-aggregator") and config besides `chain` and `service_handler`.
    */
   aggregator?: { component: string; config?: Record<string, string> };
+  /** The service's signature_kind.prefix, and so what the manager verifies (default "eip191"). */
+  signaturePrefix?: "eip191" | null;
   onLog?: (line: string) => void;
   onStep?: (step: string) => void;
 };
@@ -116,6 +118,7 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
       deployer,
       operators: [],
       threshold: { numerator: 2, denominator: 3 },
+      signaturePrefix: params.signaturePrefix === undefined ? "eip191" : params.signaturePrefix,
     });
 
     // Ports first: every node's PEERS lists all nodes' URLs before any of them starts.
@@ -221,6 +224,7 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
       squareDigest,
       aggregatorDigest,
       aggregatorConfig: params.aggregator?.config ?? {},
+      signaturePrefix: params.signaturePrefix === undefined ? "eip191" : params.signaturePrefix,
     });
     const { hash } = await api.post<{ hash: string }>("/dev/services", serviceJson);
     await managerAdmin(anvil.rpcUrl, contracts.serviceManager, async (write) => {
@@ -274,6 +278,7 @@ function demoServiceJson(p: {
   squareDigest: string;
   aggregatorDigest: string;
   aggregatorConfig: Record<string, string>;
+  signaturePrefix: "eip191" | null;
 }): string {
   const permissions = { allowed_http_hosts: "none", file_system: false, raw_sockets: false, dns_resolution: false };
   const component = (digest: string, config: Record<string, string>) => ({
@@ -303,7 +308,7 @@ function demoServiceJson(p: {
               chain: p.chainKey,
               service_handler: p.contracts.submit.toLowerCase(),
             }),
-            signature_kind: { algorithm: "secp256k1", prefix: "eip191" },
+            signature_kind: { algorithm: "secp256k1", prefix: p.signaturePrefix },
           },
         },
       },

@@ -6,7 +6,7 @@ import { recordTaskStep } from "../db/tasks";
 import { ExecutionError } from "../execute/run-component";
 import { describeError, log } from "../log";
 import { findService } from "../service/service-registry";
-import { recoverEnvelopeSigner } from "../sign/envelope";
+import { prefixOrDefault, recoverEnvelopeSigner } from "../sign/envelope";
 import { checkSignatureForm } from "./signature-form";
 import { countIn } from "../metrics/isolate-counters";
 import { readSignerStanding } from "./authenticate-signer";
@@ -66,8 +66,14 @@ export async function acceptSubmission(env: Env, submission: ParsedSubmission, v
   if (!service.workflows[submission.workflowId]) {
     throw new SubmissionRefusedError(404, "unknown_workflow", `workflow ${submission.workflowId} is not in the service`);
   }
-  if (service.workflows[submission.workflowId]!.submit === "none") {
+  const submit = service.workflows[submission.workflowId]!.submit;
+  if (submit === "none") {
     throw new SubmissionRefusedError(422, "workflow_does_not_submit", `workflow ${submission.workflowId} has no aggregator`);
+  }
+  // The manager verifies what the workflow's signature_kind says, whatever the submission claims.
+  const prefix = submit.aggregator.signature_kind.prefix;
+  if (prefixOrDefault(submission.prefix) !== prefix) {
+    return refuse(422, "invalid_signature", `the signature's kind.prefix is not the workflow's (${prefix ?? "null"})`);
   }
 
   // viem recovers forms the service manager rejects: counting one would fail the quorum later.
@@ -75,7 +81,7 @@ export async function acceptSubmission(env: Env, submission: ParsedSubmission, v
   if (!form.ok) return refuse(422, "invalid_signature", `signature rule ${form.rule}: ${form.message}`);
   let signer: Hex;
   try {
-    signer = (await recoverEnvelopeSigner(submission.envelope, submission.signature)).toLowerCase() as Hex;
+    signer = (await recoverEnvelopeSigner(submission.envelope, submission.signature, prefix)).toLowerCase() as Hex;
   } catch {
     return refuse(422, "invalid_signature", "the envelope signature does not recover");
   }

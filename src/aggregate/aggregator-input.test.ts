@@ -17,6 +17,7 @@ async function submissionWith(data: Parameters<typeof encodeSubmission>[0]["acti
     response: { payload, ordering: 2n ** 60n + 1n, event_id_salt: new Uint8Array([1, 2]) },
     envelope,
     signature: await signEnvelope(account, envelope),
+    prefix: "eip191",
   });
 }
 

@@ -12,6 +12,7 @@ import { recordTaskStep } from "../db/tasks";
 import type { AggregatorAction } from "../execute/aggregator-types";
 import { runAggregatorComponent } from "../execute/run-component";
 import type { Service } from "../service/types";
+import { prefixOrDefault } from "../sign/envelope";
 import { readAggregatorInput } from "./aggregator-input";
 import type { ParsedSubmission } from "./submission";
 import type { AddSubmissionResult } from "./task-aggregator";
@@ -113,6 +114,7 @@ export async function runAggregatorStep(
       envelope: submission.envelope,
       signer: auth.signer,
       signature: submission.signature,
+      prefix: prefixOrDefault(submission.prefix),
       weight: auth.weight,
       json: submission.json,
       ...(gas_price !== null ? { gasPrice: gas_price.toString() } : {}),

@@ -8,15 +8,16 @@ import { encodeSubmission, readSubmission, submissionSchema } from "./submission
 const account = mnemonicToAccount("test test test test test test test test test test test junk");
 const serviceId = "76d41ff256803de151fce2ed99d145cf985af50e6def0809072e9f68932f5d11";
 
-async function signedSubmission() {
+async function signedSubmission(prefix: "eip191" | null = "eip191") {
   const payload = new TextEncoder().encode('{"y":144}');
   const envelope = buildEnvelope(new Uint8Array(20).fill(1), payload, 2n ** 60n);
-  const signature = await signEnvelope(account, envelope);
+  const signature = await signEnvelope(account, envelope, prefix);
   const json = encodeSubmission({
     action: { config: { service_id: serviceId, workflow_id: "default", trigger: "manual" }, data: { Cron: { trigger_time: 2n ** 63n } } },
     response: { payload, ordering: 7n, event_id_salt: null },
     envelope,
     signature,
+    prefix,
   });
   return { json, envelope, signature };
 }
@@ -32,9 +33,19 @@ describe("WAVS Submission JSON", () => {
     expect(json).toContain('"trigger_time":9223372036854775808');
     const parsed = readSubmission(submissionSchema.parse(raw));
     const { json: kept, ...rest } = parsed;
-    expect(rest).toEqual({ serviceId, workflowId: "default", eventId: envelope.eventId, envelope, signature });
+    expect(rest).toEqual({ serviceId, workflowId: "default", eventId: envelope.eventId, envelope, signature, prefix: "eip191" });
     expect(readSubmission(submissionSchema.parse(JSON.parse(kept))).signature).toBe(signature);
     expect(await recoverEnvelopeSigner(parsed.envelope, parsed.signature)).toBe(account.address);
+  });
+
+  it("carries signature_kind.prefix null, and the unprefixed signature recovers only without the prefix", async () => {
+    const { json, envelope, signature } = await signedSubmission(null);
+    const raw = JSON.parse(json);
+    expect(raw.envelope_signature.kind).toEqual({ algorithm: "secp256k1", prefix: null });
+    const parsed = readSubmission(submissionSchema.parse(raw));
+    expect(parsed.prefix).toBeNull();
+    expect(await recoverEnvelopeSigner(envelope, signature, null)).toBe(account.address);
+    expect(await recoverEnvelopeSigner(envelope, signature, "eip191")).not.toBe(account.address);
   });
 
   it("keeps u64 trigger data and ordering above 2^53 exact through to the aggregator component's input", async () => {
@@ -46,6 +57,7 @@ describe("WAVS Submission JSON", () => {
       response: { payload, ordering: 2n ** 60n + 1n, event_id_salt: null },
       envelope,
       signature: await signEnvelope(account, envelope),
+      prefix: "eip191",
     });
     expect(json).toContain('"trigger_time":9223372036854775809');
     const parsed = readSubmission(submissionSchema.parse(parseLosslessJson(json)));

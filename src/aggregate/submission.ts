@@ -2,14 +2,15 @@
  * WAVS's Submission JSON: what an operator sends to the aggregating nodes for one event.
  * `{trigger_action, operator_response, event_id, envelope, envelope_signature}` where bytes are
  * JSON arrays of numbers (serde's Vec<u8>), the envelope's fields are 0x hex (alloy) and the
- * signature is `{"algorithm":"secp256k1","data":[…65 bytes],"kind":{"algorithm":"secp256k1","prefix":"eip191"}}`.
+ * signature is `{"algorithm":"secp256k1","data":[…65 bytes],"kind":{"algorithm":"secp256k1","prefix":"eip191"|null}}`
+ * (the workflow's signature_kind; null signs the bare envelope hash).
  */
 import { bytesToHex, hexToBytes, type Hex } from "viem";
 import { z } from "zod";
 import { stringifyLosslessJson } from "../service/lossless-json";
 import { u64 } from "../service/service-json";
 import type { TriggerAction, WasmResponse } from "../service/types";
-import type { Envelope } from "../sign/envelope";
+import type { Envelope, SignaturePrefix } from "../sign/envelope";
 
 const byteArray = z.array(z.number().int().min(0).max(255)).max(1 << 20);
 const hex = (bytes?: number) =>
@@ -38,7 +39,7 @@ export const submissionSchema = z.strictObject({
   envelope_signature: z.strictObject({
     algorithm: z.literal("secp256k1"),
     data: byteArray.length(65, "secp256k1 signatures are 65 bytes"),
-    kind: z.strictObject({ algorithm: z.literal("secp256k1"), prefix: z.literal("eip191") }),
+    kind: z.strictObject({ algorithm: z.literal("secp256k1"), prefix: z.literal("eip191").nullable() }),
   }),
 });
 
@@ -51,6 +52,8 @@ export interface ParsedSubmission {
   eventId: Hex;
   envelope: Envelope;
   signature: Hex;
+  /** How the signature was made (`kind.prefix`); absent in submissions stored before it was kept: "eip191". */
+  prefix?: SignaturePrefix;
   /** The validated Submission JSON, kept so an aggregator can hand it on to a peer that lacks it. */
   json: string;
 }
@@ -78,6 +81,7 @@ export function readSubmission(body: z.output<typeof submissionSchema>): ParsedS
     eventId,
     envelope: body.envelope,
     signature: bytesToHex(Uint8Array.from(body.envelope_signature.data)),
+    prefix: body.envelope_signature.kind.prefix,
     // Written back losslessly: it is what peers and the aggregator component read.
     json: stringifyLosslessJson(body),
   };
@@ -89,6 +93,8 @@ export function encodeSubmission(p: {
   response: WasmResponse;
   envelope: Envelope;
   signature: Hex;
+  /** The workflow's signature_kind.prefix the signature was made with. */
+  prefix: SignaturePrefix;
 }): string {
   return stringifyLosslessJson({
     trigger_action: p.action,
@@ -98,7 +104,7 @@ export function encodeSubmission(p: {
     envelope_signature: {
       algorithm: "secp256k1",
       data: hexToBytes(p.signature),
-      kind: { algorithm: "secp256k1", prefix: "eip191" },
+      kind: { algorithm: "secp256k1", prefix: p.prefix },
     },
   });
 }

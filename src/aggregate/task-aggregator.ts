@@ -8,7 +8,7 @@ import { recordTaskStep } from "../db/tasks";
 import { ExecutionError, runAggregatorComponent } from "../execute/run-component";
 import { describeError, log } from "../log";
 import { findService } from "../service/service-registry";
-import { recoverEnvelopeSigner, type Envelope } from "../sign/envelope";
+import { prefixOrDefault, recoverEnvelopeSigner, type Envelope, type SignaturePrefix } from "../sign/envelope";
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
@@ -30,6 +30,8 @@ export interface SignedSubmission {
   envelope: Envelope;
   signer: Hex;
   signature: Hex;
+  /** The workflow's signature_kind.prefix the signature was made with (absent: "eip191"). */
+  prefix?: SignaturePrefix;
   /** The signer's operator weight in the service manager when it was authenticated. */
   weight: string;
   /** The Submission JSON it came as (handed on to a peer that lacks it; the aggregator component's input). */
@@ -62,7 +64,7 @@ export type AddSubmissionResult =
   | { accepted: false; code: "envelope_mismatch" | "invalid_signature" | "target_mismatch" | "signature_dropped"; message: string };
 
 interface AggregationState {
-  target: Omit<SignedSubmission, "signer" | "signature" | "weight" | "json" | "gasPrice">;
+  target: Omit<SignedSubmission, "signer" | "signature" | "prefix" | "weight" | "json" | "gasPrice">;
   signatures: Record<Hex, { signature: Hex; weight: string; at: number; json?: string }>;
   phase: AggregationPhase;
   /** Submission order among aggregating nodes for this event (0 submits first). */
@@ -174,7 +176,7 @@ export class TaskAggregator extends DurableObject<Env> {
       if (!form.ok) return { accepted: false, code: "invalid_signature", message: `signature rule ${form.rule}: ${form.message}` } as const;
       let recovered: Hex;
       try {
-        recovered = await recoverEnvelopeSigner(submission.envelope, submission.signature);
+        recovered = await recoverEnvelopeSigner(submission.envelope, submission.signature, prefixOrDefault(submission.prefix));
       } catch {
         return { accepted: false, code: "invalid_signature", message: "the signature is malformed" } as const;
       }
@@ -183,7 +185,7 @@ export class TaskAggregator extends DurableObject<Env> {
       }
       let state = await this.load();
       if (!state) {
-        const { signer: _s, signature: _sig, weight: _w, json: _j, gasPrice: _g, ...target } = submission;
+        const { signer: _s, signature: _sig, prefix: _p, weight: _w, json: _j, gasPrice: _g, ...target } = submission;
         state = { target, signatures: {}, phase: "collecting" };
       } else if (!sameEnvelope(state.target.envelope, submission.envelope)) {
         return { accepted: false, code: "envelope_mismatch", message: "the envelope differs from the one this task started with" } as const;

@@ -11,7 +11,7 @@ import { parseLosslessJson } from "../service/lossless-json";
 import { findService, isServiceActive, signingKeyIndex } from "../service/service-registry";
 import { sourceDigest } from "../service/service-json";
 import type { Service, TriggerAction, WasmResponse } from "../service/types";
-import { buildEnvelope, signEnvelope, type Envelope } from "../sign/envelope";
+import { buildEnvelope, signEnvelope, type Envelope, type SignaturePrefix } from "../sign/envelope";
 import { computeEventId, encodeTriggerDataSalt } from "../sign/event-id";
 import { deriveServiceSigner } from "../sign/signing-keys";
 import { logComponentOutput, type ComponentOutputTags } from "./component-output";
@@ -109,6 +109,8 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
   const output = logComponentOutput(run.logs, outputTags(msg, sourceDigest(workflow.component.source)));
 
   const signer = deriveServiceSigner(env.WAVS_SIGNING_MNEMONIC, await signingKeyIndex(db, msg.serviceId));
+  // As WAVS: the workflow's signature_kind decides what is signed (prefix null: the bare envelope hash).
+  const prefix = workflow.submit === "none" ? "eip191" : workflow.submit.aggregator.signature_kind.prefix;
   for (const response of responses) {
     const eventIdBytes = computeEventId(
       msg.serviceId,
@@ -118,7 +120,7 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
     const eventId = bytesToHex(eventIdBytes);
     const task = { eventId, serviceId: msg.serviceId, workflowId: msg.workflowId };
     const envelope = buildEnvelope(eventIdBytes, response.payload, response.ordering);
-    const signature = await signEnvelope(signer, envelope);
+    const signature = await signEnvelope(signer, envelope, prefix);
     await recordTaskStep(db, task, "executed", { status: "signed" }, {
       source: msg.source,
       seen_at: msg.seenAt,
@@ -127,7 +129,7 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
       ...(output.length > 0 ? { output } : {}),
     });
     try {
-      await submitToAggregators(env, service, { action, response, envelope, signature, serviceId: msg.serviceId, workflowId: msg.workflowId });
+      await submitToAggregators(env, service, { action, response, envelope, signature, prefix, serviceId: msg.serviceId, workflowId: msg.workflowId });
     } catch (e) {
       await recordHandoffFailure(db, task, e, finalAttempt);
       throw e;
@@ -200,7 +202,7 @@ function isPermanentFailure(e: unknown): boolean {
 async function submitToAggregators(
   env: Env,
   service: Service,
-  p: { action: TriggerAction; response: WasmResponse; envelope: Envelope; signature: Hex; serviceId: string; workflowId: string },
+  p: { action: TriggerAction; response: WasmResponse; envelope: Envelope; signature: Hex; prefix: SignaturePrefix; serviceId: string; workflowId: string },
 ): Promise<void> {
   if (service.workflows[p.workflowId]!.submit === "none") return;
   const settings = aggregatorSettings(env);

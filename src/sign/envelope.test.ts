@@ -1,4 +1,4 @@
-import { hexToBytes, keccak256 } from "viem";
+import { hashMessage, hexToBytes, keccak256, recoverAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import { buildEnvelope, hashEnvelope, recoverEnvelopeSigner, signEnvelope } from "./envelope";
 import { deriveServiceSigner, parseSubmitterCredential } from "./signing-keys";
@@ -33,6 +33,17 @@ describe("envelope", () => {
     expect(hexToBytes(signature)).toHaveLength(65);
     expect([27, 28]).toContain(hexToBytes(signature)[64]);
     expect(await recoverEnvelopeSigner(envelope, signature)).toBe(signer.address);
+    expect(await recoverAddress({ hash: hashMessage({ raw: hashEnvelope(envelope) }), signature })).toBe(signer.address);
+  });
+
+  it("with prefix null signs the bare keccak256 of the encoded envelope, as WAVS", async () => {
+    const signer = deriveServiceSigner(mnemonic, 1);
+    const envelope = buildEnvelope(eventId, new TextEncoder().encode('{"y":4}'), null);
+    const signature = await signEnvelope(signer, envelope, null);
+    expect([27, 28]).toContain(hexToBytes(signature)[64]);
+    expect(signature).not.toBe(await signEnvelope(signer, envelope, "eip191"));
+    expect(await recoverAddress({ hash: hashEnvelope(envelope), signature })).toBe(signer.address);
+    expect(await recoverEnvelopeSigner(envelope, signature, null)).toBe(signer.address);
   });
 });
 

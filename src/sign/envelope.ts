@@ -7,6 +7,15 @@ import {
   type Hex,
   type LocalAccount,
 } from "viem";
+import type { SignatureKind } from "../service/types";
+
+/** The workflow's `signature_kind.prefix`: "eip191", or null for the bare envelope hash. */
+export type SignaturePrefix = SignatureKind["prefix"];
+
+/** A prefix that may be absent (data stored before it was kept): absent is "eip191", null stays null. */
+export function prefixOrDefault(prefix: SignaturePrefix | undefined): SignaturePrefix {
+  return prefix === undefined ? "eip191" : prefix;
+}
 
 /** The struct WAVS signs and the service handler receives. */
 export interface Envelope {
@@ -34,17 +43,28 @@ export function buildEnvelope(eventId: Uint8Array, payload: Uint8Array, ordering
   return { eventId: bytesToHex(eventId), ordering: bytesToHex(orderingBytes), payload: bytesToHex(payload) };
 }
 
-/** keccak256(abi.encode(envelope)): the message operators sign (with the EIP-191 prefix). */
+/** keccak256(abi.encode(envelope)): the message operators sign (EIP-191-prefixed unless the prefix is null). */
 export function hashEnvelope(envelope: Envelope): Hex {
   return keccak256(encodeAbiParameters([envelopeAbiParameter], [envelope]));
 }
 
-/** EIP-191 signature over the envelope hash: 65 bytes r‖s‖v with v 27/28. */
-export function signEnvelope(account: LocalAccount, envelope: Envelope): Promise<Hex> {
-  return account.signMessage({ message: { raw: hashEnvelope(envelope) } });
+/** The 32 bytes actually signed: EIP-191's hash of the envelope hash, or (prefix null) the envelope hash itself, as WAVS. */
+export function envelopeSigningHash(envelope: Envelope, prefix: SignaturePrefix): Hex {
+  const hash = hashEnvelope(envelope);
+  return prefix === "eip191" ? hashMessage({ raw: hash }) : hash;
 }
 
-/** The address that produced `signature` over `envelope`. @throws when the signature is malformed */
-export function recoverEnvelopeSigner(envelope: Envelope, signature: Hex): Promise<Hex> {
-  return recoverAddress({ hash: hashMessage({ raw: hashEnvelope(envelope) }), signature });
+/**
+ * Signs the envelope as the workflow's signature_kind says: 65 bytes r‖s‖v with v 27/28.
+ * @throws when prefix is null and the account cannot sign a bare hash
+ */
+export async function signEnvelope(account: LocalAccount, envelope: Envelope, prefix: SignaturePrefix = "eip191"): Promise<Hex> {
+  if (prefix === "eip191") return account.signMessage({ message: { raw: hashEnvelope(envelope) } });
+  if (!account.sign) throw new Error("this account cannot sign a bare hash (signature_kind.prefix null)");
+  return account.sign({ hash: hashEnvelope(envelope) });
+}
+
+/** The address that produced `signature` over `envelope` with `prefix`. @throws when the signature is malformed */
+export function recoverEnvelopeSigner(envelope: Envelope, signature: Hex, prefix: SignaturePrefix = "eip191"): Promise<Hex> {
+  return recoverAddress({ hash: envelopeSigningHash(envelope, prefix), signature });
 }

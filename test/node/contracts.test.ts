@@ -91,13 +91,16 @@ function envelopeFor(triggerId: bigint, data: string): Envelope {
   };
 }
 
-/** Signs as a node does: EIP-191 over keccak256(abi.encode(envelope)), signers ascending. */
-async function sign(envelope: Envelope, accounts: HDAccount[]): Promise<SignatureData> {
+/**
+ * Signs as a node does: EIP-191 over keccak256(abi.encode(envelope)) (or, with prefix null, that
+ * hash itself), signers ascending.
+ */
+async function sign(envelope: Envelope, accounts: HDAccount[], prefix: "eip191" | null = "eip191"): Promise<SignatureData> {
   const hash = keccak256(encodeAbiParameters([envelopeParameter], [envelope]));
   const sorted = [...accounts].sort(byAddress);
   return {
     signers: sorted.map((a) => a.address),
-    signatures: await Promise.all(sorted.map((a) => a.signMessage({ message: { raw: hash } }))),
+    signatures: await Promise.all(sorted.map((a) => (prefix === "eip191" ? a.signMessage({ message: { raw: hash } }) : a.sign({ hash })))),
     referenceBlock: Number(await client.getBlockNumber()) - 1,
   };
 }
@@ -351,6 +354,29 @@ describe("WavsServiceManager and SimpleSubmit", () => {
     const [event] = parseEventLogs({ abi: iWavsServiceManagerAbi, eventName: "ServiceURIUpdated", logs: receipt.logs });
     expect(event?.args.serviceURI).toBe("ipfs://new");
     expect(await client.readContract({ ...at, functionName: "getServiceURI" })).toBe("ipfs://new");
+  });
+});
+
+describe("WavsServiceManager for signature_kind.prefix null", () => {
+  it("verifies signatures over the bare envelope hash and refuses EIP-191 ones; the default manager the reverse", async () => {
+    const unprefixed = await deployContracts({
+      rpcUrl: anvil.rpcUrl,
+      deployer,
+      operators: signingKeys.map((key) => ({ signingAddress: key.address, weight: 1 })),
+      threshold: { numerator: 3, denominator: 4 },
+      signaturePrefix: null,
+    });
+    const read = (address: Address) => client.readContract({ address, abi: wavsServiceManagerAbi, functionName: "unprefixedSignatures" });
+    expect(await read(unprefixed.serviceManager)).toBe(true);
+    expect(await read(contracts.serviceManager)).toBe(false);
+
+    const envelope = envelopeFor(9n, "bare");
+    const bare = await sign(envelope, signingKeys, null);
+    const eip191 = await sign(envelope, signingKeys, "eip191");
+    await validate(unprefixed.serviceManager, envelope, bare);
+    expect(await errorNameOf(validate(unprefixed.serviceManager, envelope, eip191))).toBe("InvalidSignature");
+    expect(await errorNameOf(validate(contracts.serviceManager, envelope, bare))).toBe("InvalidSignature");
+    await validate(contracts.serviceManager, envelope, eip191);
   });
 });
 
