@@ -6,6 +6,9 @@
  *   a body that never ends), `/silent` (never answers), `/status/{n}`, `/redirect?to=URL` (302).
  * - `ipfsGatewayUrl`: a trustless IPFS gateway serving real CARs (test/support/ipfs-gateway.ts).
  * - `anvilRpcUrl`: anvil on chain id ANVIL_CHAIN_ID, for chains added with POST /dev/chains.
+ * - `ociRegistryHost`: a real OCI registry (Debian's docker-registry); the source server is the
+ *   wasm-pkg domain pointing to it: `/.well-known/wasm-pkg/registry.json` names it with the
+ *   namespace prefix `wavs-edge-test/`.
  */
 import { readFileSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
@@ -14,6 +17,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startAnvil } from "../../scripts/lib/anvil";
 import { startIpfsGateway } from "../support/ipfs-gateway";
+import { startOciRegistry } from "../support/oci-registry";
 
 /** The id of the chain the tests' anvil runs. */
 export const ANVIL_CHAIN_ID = 4242;
@@ -23,13 +27,19 @@ declare module "vitest" {
     sourceServerUrl: string;
     ipfsGatewayUrl: string;
     anvilRpcUrl: string;
+    ociRegistryHost: string;
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const registry = await startOciRegistry();
   const hanging = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://source");
+    if (url.pathname === "/.well-known/wasm-pkg/registry.json") {
+      const metadata = { preferredProtocol: "oci", oci: { registry: registry.host, namespacePrefix: "wavs-edge-test/" } };
+      return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(metadata));
+    }
     const [, kind, arg] = url.pathname.split("/");
     if (kind === "file") {
       return void res.writeHead(200, { "content-type": "application/wasm" }).end(readFileSync(join("build", "components", arg!)));
@@ -68,6 +78,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const gateway = await startIpfsGateway();
   const anvil = await startAnvil({ chainId: ANVIL_CHAIN_ID });
   project.provide("anvilRpcUrl", anvil.rpcUrl);
+  project.provide("ociRegistryHost", registry.host);
   project.provide("sourceServerUrl", `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   project.provide("ipfsGatewayUrl", gateway.url);
   return async () => {
@@ -75,5 +86,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await gateway.close();
     await anvil.stop();
+    await registry.stop();
   };
 }

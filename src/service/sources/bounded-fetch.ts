@@ -26,6 +26,11 @@ export type BoundedFetchParameters = {
   headers?: Record<string, string>;
   /** POSTs this body instead of a GET (redirects are then not followed). */
   body?: string;
+  /**
+   * On a 401, called with its WWW-Authenticate header; headers it returns are added and the
+   * request is sent once more (OCI registries hand out anonymous pull tokens this way).
+   */
+  onUnauthorized?: (challenge: string) => Promise<Record<string, string> | undefined>;
 };
 
 /** Redirects followed at most (each checked against the network policy). */
@@ -41,11 +46,19 @@ export async function fetchBounded(url: string, params: BoundedFetchParameters):
   const timer = setTimeout(() => controller.abort(), params.timeoutMs);
   const timedOut = () => new ApiError(502, `${code}_unreachable`, `${what} did not answer within ${params.timeoutMs} ms`);
   try {
-    const res = await followRedirects(url, params, controller.signal).catch((e: unknown) => {
-      if (e instanceof ApiError) throw e;
-      if (controller.signal.aborted) throw timedOut();
-      throw new ApiError(502, `${code}_unreachable`, `could not fetch ${what}`);
-    });
+    const send = (headers: Record<string, string> | undefined) =>
+      followRedirects(url, { ...params, headers }, controller.signal).catch((e: unknown) => {
+        if (e instanceof ApiError) throw e;
+        if (controller.signal.aborted) throw timedOut();
+        throw new ApiError(502, `${code}_unreachable`, `could not fetch ${what}`);
+      });
+    let res = await send(params.headers);
+    const challenge = res.status === 401 ? res.headers.get("www-authenticate") : null;
+    if (challenge && params.onUnauthorized) {
+      await res.body?.cancel().catch(() => {});
+      const extra = await params.onUnauthorized(challenge);
+      if (extra) res = await send({ ...params.headers, ...extra });
+    }
     if (!res.ok) {
       await res.body?.cancel().catch(() => {});
       throw new ApiError(502, `${code}_unreachable`, `${what} answered ${res.status}`);
@@ -65,7 +78,8 @@ export async function fetchBounded(url: string, params: BoundedFetchParameters):
   }
 }
 
-async function followRedirects(start: string, params: BoundedFetchParameters, signal: AbortSignal): Promise<Response> {
+async function followRedirects(start: string, initial: BoundedFetchParameters, signal: AbortSignal): Promise<Response> {
+  let params = initial;
   let url = parseUrl(start, params);
   for (let hop = 0; ; hop++) {
     const init: RequestInit = params.body === undefined ? { method: "GET" } : { method: "POST", body: params.body };
@@ -76,7 +90,13 @@ async function followRedirects(start: string, params: BoundedFetchParameters, si
     if (hop === MAX_REDIRECTS) {
       throw new ApiError(502, `${params.code}_unreachable`, `${params.what} redirected more than ${MAX_REDIRECTS} times`);
     }
-    url = parseUrl(new URL(location, url).href, params);
+    const next = parseUrl(new URL(location, url).href, params);
+    // Credentials are for the host they were meant for, not wherever it redirects (blob storage).
+    if (next.origin !== url.origin && params.headers?.authorization) {
+      const { authorization: _dropped, ...rest } = params.headers;
+      params = { ...params, headers: rest };
+    }
+    url = next;
   }
 }
 

@@ -12,6 +12,7 @@ import type { Component, ComponentSource, Service } from "../types";
 import { fetchBounded } from "./bounded-fetch";
 import { fetchIpfsFile, parseIpfsUri } from "./ipfs-source";
 import { refuseOutboundUrl } from "./network-policy";
+import { fetchRegistryComponent } from "./registry-source";
 import { sourceSettings, type SourceSettings } from "./source-settings";
 
 /** Deadline for one component download over http(s). */
@@ -70,6 +71,13 @@ async function fetchComponentBytes(env: Env, source: ComponentSource, digest: st
       code: "component",
       what,
       allowPrivate: settings.allowPrivate,
+    });
+  }
+  if ("registry" in source) {
+    return fetchRegistryComponent(source.registry, {
+      allowPrivate: settings.allowPrivate,
+      httpHosts: settings.registryHttpHosts,
+      maxBytes: MAX_COMPONENT_BYTES,
     });
   }
   throw new ApiError(422, "component_missing", `component ${digest} is not uploaded to this node`);
