@@ -13,7 +13,7 @@ import { ComponentHost } from "./host/component-host";
 import { outboundPolicyKey, toOutboundPolicy, type OutboundPolicy } from "./outbound-policy";
 import { loadComponent } from "./load-component";
 import { createSecretMasker } from "./mask-secrets";
-import { DEFAULT_TIME_LIMIT_SECONDS } from "./runtime-config";
+import { applyRunLimits, runLimitCeilings, type CappedLimit, type RunLimits } from "./run-limits";
 import {
   fromWitAggregatorActions,
   fromWitWasmResponses,
@@ -57,6 +57,8 @@ export interface RunOperatorComponentReturnType {
   /** wall clock of the whole call, load included */
   durationMs: number;
   debug: RunDebug;
+  /** limits the workflow asked for above the operator's ceilings, run at the ceiling instead */
+  capped: CappedLimit[];
 }
 
 export type RunOperatorComponentErrorType = ExecutionError;
@@ -64,7 +66,8 @@ export type RunOperatorComponentErrorType = ExecutionError;
 /**
  * Runs `service.workflows[workflowId].component` on `action`.
  * @throws ExecutionError: component-missing (unknown workflow, no digest, bytes not stored),
- *   instantiate, trap, out-of-time (the workflow's time_limit_seconds, default 30 s) or
+ *   instantiate, trap, out-of-time (the component's time_limit_seconds capped at MAX_TIME_LIMIT_SECONDS, which
+ *   is also the limit when it sets none; see run-limits.ts) or
  *   component-error (the component returned `err`; the message is the component's)
  */
 export async function runOperatorComponent(
@@ -86,7 +89,7 @@ export async function runOperatorComponent(
   } catch (e) {
     throw new ExecutionError("trap", errorText(e), { digest: result.digest });
   }
-  return { responses, logs: result.logs, durationMs: result.durationMs, debug: result.debug };
+  return { responses, logs: result.logs, durationMs: result.durationMs, debug: result.debug, capped: result.capped };
 }
 
 export interface RunAggregatorComponentParameters {
@@ -153,6 +156,8 @@ interface InvokeParameters {
 }
 
 interface InvokeResult {
+  /** limits the component asked for above the operator's ceilings (applied: the ceiling) */
+  capped: CappedLimit[];
   value: unknown;
   logs: string[];
   digest: string;
@@ -169,11 +174,12 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
     throw new ExecutionError("component-missing", `workflow ${params.workflowId} names no valid component digest`);
   }
 
-  const limitSeconds = component.time_limit_seconds ?? DEFAULT_TIME_LIMIT_SECONDS;
-  const limitMs = Number(limitSeconds) * 1000;
+  const limits = applyRunLimits(component, runLimitCeilings(env));
+  const limitSeconds = limits.timeLimitSeconds;
+  const limitMs = limitSeconds * 1000;
   const policy = toOutboundPolicy(component.permissions.allowed_http_hosts);
   const outbound = { key: outboundPolicyKey(policy), gate: policy ? gateExports().OutboundGate({ props: policy }) : null };
-  const { guest, report, markWarm } = await loadComponent(env, digest, { cpuLimitMs: limitMs, outbound });
+  const { guest, report, markWarm } = await loadComponent(env, digest, { cpuLimitMs: Math.min(limitMs, MAX_CPU_LIMIT_MS), outbound });
   const prepareMs = Date.now() - started;
 
   let outcome: GuestOutcome;
@@ -197,7 +203,7 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
       }, new ComponentHost(env, params.serviceId, { fileSystem: component.permissions.file_system })) as Promise<GuestOutcome>,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new ExecutionError("out-of-time", `component ran longer than ${limitSeconds} s`, { digest })),
+          () => reject(new ExecutionError("out-of-time", outOfTime(limits), { digest })),
           limitMs,
         );
       }),
@@ -218,13 +224,14 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
   // A run that held the thread past its limit (the timer could not fire meanwhile) is out of
   // time whatever it returned, as if it had been interrupted at the deadline.
   if (callMs > limitMs) {
-    throw new ExecutionError("out-of-time", `component ran longer than ${limitSeconds} s`, { digest, logs });
+    throw new ExecutionError("out-of-time", outOfTime(limits), { digest, logs });
   }
   if (!outcome.ok) throw new ExecutionError(outcome.kind, mask(outcome.message), { digest, logs });
   return {
     value: outcome.value,
     logs,
     digest,
+    capped: limits.capped,
     durationMs: Date.now() - started,
     debug: {
       coldLoad: report.loaded,
@@ -240,6 +247,14 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
       },
     },
   };
+}
+
+/** Workers' longest CPU limit for a (dynamic) worker. */
+const MAX_CPU_LIMIT_MS = 300_000;
+
+function outOfTime(limits: RunLimits): string {
+  const cap = limits.capped.find((c) => c.field === "time_limit_seconds");
+  return `component ran longer than ${limits.timeLimitSeconds} s${cap ? ` (it asked for ${cap.asked} s; MAX_TIME_LIMIT_SECONDS caps it)` : ""}`;
 }
 
 function componentDigest(source: Component["source"]): string | undefined {

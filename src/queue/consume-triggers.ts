@@ -121,6 +121,8 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
     const task = { eventId, serviceId: msg.serviceId, workflowId: msg.workflowId };
     const envelope = buildEnvelope(eventIdBytes, response.payload, response.ordering);
     const signature = await signEnvelope(signer, envelope, prefix);
+    // A limit above the operator's ceiling was capped, not refused: say so where the task is read.
+    if (run.capped.length > 0) await recordTaskStep(db, task, "limits_capped", {}, { capped: run.capped });
     await recordTaskStep(db, task, "executed", { status: "signed" }, {
       source: msg.source,
       seen_at: msg.seenAt,

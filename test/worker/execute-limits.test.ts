@@ -1,14 +1,22 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { bytesToHex } from "viem";
 import { describe, expect, it } from "vitest";
+import { openDb } from "../../src/db/client";
+import { getTaskWithSteps } from "../../src/db/tasks";
 import { storeComponent } from "../../src/execute/component-store";
 import { runOperatorComponent } from "../../src/execute/run-component";
-import { SERVICE_ID, actionFor, builtComponent, raw, serviceFor, utf8 } from "./component-fixtures";
+import worker from "../../src/index";
+import type { TriggerMessage } from "../../src/queue/messages";
+import { ensureSigningKey, insertService } from "../../src/service/service-registry";
+import type { Service, TriggerData } from "../../src/service/types";
+import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/sign/event-id";
+import { SERVICE_ID, actionFor, builtComponent, componentFor, raw, serviceFor, utf8 } from "./component-fixtures";
 
-async function run(name: string, input: string, timeLimitSeconds: bigint | null = null) {
+async function run(name: string, input: string, timeLimitSeconds: bigint | null = null, vars: Record<string, string> = {}) {
   const { digest } = await storeComponent(env, builtComponent(name));
   const service = serviceFor(digest);
   service.workflows.default!.component.time_limit_seconds = timeLimitSeconds;
-  return runOperatorComponent(env, {
+  return runOperatorComponent({ ...env, ...vars }, {
     service,
     serviceId: SERVICE_ID,
     workflowId: "default",
@@ -46,5 +54,65 @@ describe("a failing component fails only its own run", () => {
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     await expectSquareStillRuns();
+  });
+});
+
+describe("time limits as WAVS means them, under MAX_TIME_LIMIT_SECONDS", () => {
+  it("a component without time_limit_seconds runs until the operator's ceiling", async () => {
+    const started = Date.now();
+    await expect(run("long-loop", "x", null, { MAX_TIME_LIMIT_SECONDS: "2" })).rejects.toMatchObject({
+      kind: "out-of-time",
+      message: "component ran longer than 2 s",
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+  });
+
+  it("a u64 of 2^64-1 is capped to the ceiling (no timer overflow), and the error says so", async () => {
+    const started = Date.now();
+    await expect(run("long-loop", "x", (1n << 64n) - 1n, { MAX_TIME_LIMIT_SECONDS: "2" })).rejects.toMatchObject({
+      kind: "out-of-time",
+      message: "component ran longer than 2 s (it asked for 18446744073709551615 s; MAX_TIME_LIMIT_SECONDS caps it)",
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+  });
+
+  it("a run asking for more than the ceiling still runs, and reports the cap", async () => {
+    const result = await run("square", '{"x":3}', (1n << 64n) - 1n);
+    expect(utf8(result.responses[0]!.payload)).toBe('{"y":9}');
+    expect(result.capped).toEqual([
+      { field: "time_limit_seconds", asked: "18446744073709551615", applied: "300", ceiling: "MAX_TIME_LIMIT_SECONDS" },
+    ]);
+  });
+});
+
+describe("a capped limit in the task's timeline", () => {
+  it("notes limits_capped before executed, and the task goes on", async () => {
+    const manager = { evm: { chain: "evm:31337", address: "0x00000000000000000000000000000000000000d7" as const } };
+    const serviceId = computeServiceId(manager);
+    const { digest } = await storeComponent(env, builtComponent("square"));
+    const service: Service = {
+      name: "greedy",
+      status: "active",
+      manager,
+      workflows: { default: { trigger: "manual", component: { ...componentFor(digest), time_limit_seconds: 100_000n }, submit: "none" } },
+    };
+    const db = openDb(env.DB);
+    await insertService(db, service);
+    await ensureSigningKey(db, env.WAVS_SIGNING_MNEMONIC, manager);
+
+    const data: TriggerData = { Raw: new TextEncoder().encode('{"x":5}') };
+    const body: TriggerMessage = {
+      type: "trigger", version: 1, serviceId, workflowId: "default", eventKey: `manual:${crypto.randomUUID()}`, data, source: "manual", seenAt: Date.now(),
+    };
+    const batch = createMessageBatch<TriggerMessage>("wavs-edge-triggers", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body }]);
+    const ctx = createExecutionContext();
+    await (worker as ExportedHandler<Env, TriggerMessage>).queue!(batch, env, ctx);
+    await getQueueResult(batch, ctx);
+
+    const task = await getTaskWithSteps(db, bytesToHex(computeEventId(serviceId, "default", encodeTriggerDataSalt(data))));
+    expect(task!.steps.map((s) => s.step)).toEqual(["limits_capped", "executed"]);
+    expect(task!.steps[0]!.detail).toEqual({
+      capped: [{ field: "time_limit_seconds", asked: "100000", applied: "300", ceiling: "MAX_TIME_LIMIT_SECONDS" }],
+    });
   });
 });
