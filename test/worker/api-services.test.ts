@@ -111,6 +111,11 @@ describe("service JSON as WAVS writes it now", () => {
       const one = await call("GET", `/services/evm:31337/0x${"71".repeat(20)}`);
       expect(one.status).toBe(200);
       expect(one.text).not.toContain('"url"');
+      // The dashboard's submit column says the same.
+      const page = await SELF.fetch("http://node/", { headers: { accept: "text/html" } });
+      const html = await page.text();
+      expect(html).toContain("aggregated by this node alone (PEERS is empty)");
+      expect(html).not.toContain("old-aggregator.example");
     } finally {
       await deleteService(openDb(env.DB), id);
     }
