@@ -4,6 +4,7 @@ import { ServiceJsonError } from "../service/service-json";
 import { ApiError } from "./errors";
 import { componentRoutes } from "./component-routes";
 import { serviceRoutes } from "./service-routes";
+import { upgradeRoutes } from "./upgrade-routes";
 import { taskRoutes } from "./task-routes";
 import { healthRoutes } from "./health-routes";
 import { configRoutes } from "./config-routes";
@@ -32,6 +33,7 @@ export function createApp() {
   app.route("/", dashboardRoutes);
   app.route("/", healthRoutes);
   app.route("/", componentRoutes);
+  app.route("/", upgradeRoutes);
   app.route("/", serviceRoutes);
   app.route("/", taskRoutes);
   app.route("/", configRoutes);

@@ -10,6 +10,7 @@ import { CliError, parseArgv } from "./args";
 import { deployServiceCommand, tasksCommand, uploadComponentCommand } from "./commands/node-commands";
 import { SERVICE_HELP, serviceCommand } from "./commands/service";
 import { TRIGGER_HELP, triggerCommand } from "./commands/trigger";
+import { upgradesCommand } from "./commands/upgrades";
 import { createOutput } from "./output";
 
 export const HELP = `wavs-edge — a WAVS operator node on Cloudflare Workers
@@ -29,6 +30,9 @@ Talk to a node (--node URL --token T, or WAVS_EDGE_NODE/WAVS_EDGE_TOKEN, or ./de
                                   writes the URI to the manager, key in WAVS_CLI_EVM_CREDENTIAL)
   tasks [EVENT_ID] [--status S --service-id ID --workflow-id W --limit N]
                                   recent tasks, or one task's timeline
+  upgrades [--status awaiting_approval --service-id ID] | upgrades approve ID | upgrades reject ID
+                                  service upgrades seen on chain; approve or reject one that
+                                  changes components, env_keys or permissions
   trigger --service-id ID [--workflow-id W] [--input TEXT | --data JSON] [--count N] [--wait]
                                   fire a workflow by hand (POST /dev/triggers)
 Run components and networks (provided by the execute and aggregate modules when present):
@@ -84,6 +88,9 @@ export async function runCli(argv: string[]): Promise<number> {
         return 0;
       case "trigger":
         await triggerCommand(args, out);
+        return 0;
+      case "upgrades":
+        await upgradesCommand(args, out);
         return 0;
     }
     const delegated = DELEGATED[command];

@@ -1,6 +1,6 @@
 import { desc, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { chainCursors, tasks, taskSteps } from "../db/schema";
+import { chainCursors, serviceUpgrades, tasks, taskSteps } from "../db/schema";
 import { listServices } from "../service/service-registry";
 import { sourceDigest } from "../service/service-json";
 import { describeSubmit } from "../service/describe-submit";
@@ -14,10 +14,13 @@ export type DashboardData = {
   errors: { step: string; count: number }[];
   statusCounts: { status: string; count: number }[];
   chains: { chain: string; head: number | null; nextBlock: number | null }[];
+  /** Upgrades waiting for the operator or a retry, and recent refusals. */
+  upgrades: { id: number; serviceId: string; status: string; changes: string[]; error: string | null; at: number }[];
 };
 
 const RECENT_TASKS = 25;
 const LATENCY_WINDOW = 200;
+const RECENT_UPGRADES = 10;
 
 /** Everything the dashboard shows, read from D1; chain heads and the node's PEERS come from the caller. */
 export async function collectDashboard(
@@ -25,13 +28,19 @@ export async function collectDashboard(
   heads: { chain: string; head: bigint | null }[],
   aggregation: Pick<AggregatorSettings, "peers">,
 ): Promise<DashboardData> {
-  const [registered, recent, window, errorRows, statusRows, cursors] = await Promise.all([
+  const [registered, recent, window, errorRows, statusRows, cursors, upgradeRows] = await Promise.all([
     listServices(db),
     db.select().from(tasks).orderBy(desc(tasks.createdAt)).limit(RECENT_TASKS),
     db.select({ eventId: tasks.eventId }).from(tasks).orderBy(desc(tasks.createdAt)).limit(LATENCY_WINDOW),
     db.all<{ step: string; n: number }>(sql`SELECT step, count(*) AS n FROM task_steps WHERE step LIKE '%failed' GROUP BY step ORDER BY step`),
     db.all<{ status: string; n: number }>(sql`SELECT status, count(*) AS n FROM tasks GROUP BY status ORDER BY status`),
     db.select().from(chainCursors),
+    db
+      .select()
+      .from(serviceUpgrades)
+      .where(inArray(serviceUpgrades.status, ["awaiting_approval", "retrying", "refused", "gave_up"]))
+      .orderBy(desc(serviceUpgrades.id))
+      .limit(RECENT_UPGRADES),
   ]);
   const windowIds = window.map((t) => t.eventId);
   const steps = windowIds.length
@@ -70,5 +79,13 @@ export async function collectDashboard(
       const head = headOf.get(chain);
       return { chain, head: head == null ? null : Number(head), nextBlock: cursorOf.get(chain) ?? null };
     }),
+    upgrades: upgradeRows.map((u) => ({
+      id: u.id,
+      serviceId: u.serviceId,
+      status: u.status,
+      changes: u.changes ? (JSON.parse(u.changes) as string[]) : [],
+      error: u.error,
+      at: u.updatedAt,
+    })),
   };
 }

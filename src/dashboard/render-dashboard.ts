@@ -51,6 +51,18 @@ export function renderDashboard(d: DashboardData, now = Date.now()): string {
         .join("")}</table>`
     : `<p class="muted">No chains configured.</p>`;
 
+  const upgrades = d.upgrades.length
+    ? `<table id="upgrades"><tr><th>upgrade</th><th>service</th><th>status</th><th>what</th><th>age</th></tr>${d.upgrades
+        .map(
+          (u) =>
+            `<tr><td>${u.id}</td><td><code>${e(short(u.serviceId, 12))}</code></td><td><span class="status ${u.status === "refused" || u.status === "gave_up" ? "failed" : ""}">${e(u.status)}</span></td>` +
+            `<td>${u.changes.map((c) => e(c)).join("<br>")}${u.error ? `<span class="bad">${e(short(u.error, 120))}</span>` : ""}` +
+            `${u.status === "awaiting_approval" ? `<br><span class="muted">approve: <code>wavs-edge upgrades approve ${u.id}</code> or <code>POST /services/upgrades/${u.id}/approve</code></span>` : ""}</td>` +
+            `<td class="muted">${e(formatAge(now - u.at))}</td></tr>`,
+        )
+        .join("")}</table>`
+    : `<p class="muted">No service upgrade is pending or refused.</p>`;
+
   const latency = renderBarChart(
     "Per-stage latency, p50 (ms)",
     d.latencies.map((l) => ({ label: l.stage, value: l.p50, note: `${l.stage}: p50 ${l.p50} ms, p95 ${l.p95} ms, max ${l.max} ms over ${l.count} tasks` })),
@@ -70,6 +82,7 @@ export function renderDashboard(d: DashboardData, now = Date.now()): string {
 <section id="latency"><h2>Latency</h2>${latency}<p class="muted">${e(d.latencies.map((l) => `${l.stage} p95 ${l.p95} ms`).join(" · "))}</p></section>
 <section id="errors"><h2>Errors</h2>${errors}${statuses}</section>
 <section class="wide"><h2>Chains and cursors</h2>${chains}</section>
+<section class="wide"><h2>Service upgrades</h2>${upgrades}</section>
 <section class="wide"><h2>Recent tasks</h2>${taskRows}</section>
 </main></body></html>`;
 }

@@ -141,3 +141,33 @@ export const cronCursors = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.serviceId, t.workflowId] })],
 );
+
+/**
+ * Service upgrades seen on chain (ServiceURIUpdated) and what became of each. A failed upgrade never
+ * holds the poller: a transient failure waits here for a retry with backoff (`retrying`), a change
+ * the operator must approve waits with its fetched JSON (`awaiting_approval`), a newer upgrade of the
+ * same service supersedes both. One row per log.
+ */
+export const serviceUpgrades = sqliteTable(
+  "service_upgrades",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    serviceId: text("service_id").notNull(),
+    chain: text("chain").notNull(),
+    managerAddress: text("manager_address").notNull(), // lowercase 0x…
+    uri: text("uri").notNull(),
+    eventKey: text("event_key").notNull().unique(), // the ServiceURIUpdated log
+    status: text("status", { enum: ["retrying", "awaiting_approval", "applied", "refused", "superseded", "gave_up"] }).notNull(),
+    /** The fetched service JSON, kept while it awaits approval. */
+    json: text("json"),
+    /** JSON list of the changes that need approval. */
+    changes: text("changes"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at"),
+    /** Why the last attempt failed or the upgrade was refused (never a secret). */
+    error: text("error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("service_upgrades_by_status").on(t.status, t.nextAttemptAt), index("service_upgrades_by_service").on(t.serviceId)],
+);

@@ -11,13 +11,17 @@ import { buildLogMessages, pausedServiceIds, sendTriggerMessages } from "./enque
 import type { ChainLog } from "./log-to-trigger-data";
 import { DEFAULT_POLL_MAX_MESSAGES, lastBlockWithinBudget, pollMaxMessages } from "./poll-budget";
 import { getLogsSplitting, parseRpcLog } from "./get-logs";
-import { createServiceUriUpdateHandler, readServiceUriUpdated, SERVICE_URI_UPDATED_TOPIC, type ServiceUriUpdateHandler } from "./service-upgrades";
+import { createServiceUriUpdateHandler, readServiceUriUpdated, retryPendingUpgrades, SERVICE_URI_UPDATED_TOPIC, type ServiceUriUpdateHandler } from "./service-upgrades";
 import { buildBlockIntervalMessages, listTimerWorkflows } from "./timer-triggers";
 
 /** Ranges read per chain in one run, so a long backfill spreads over several runs. */
 const MAX_RANGES_PER_RUN = 20;
 
-/** Polls every configured chain once; a failing chain does not stop the others. */
+/**
+ * Polls every configured chain once (a failing chain does not stop the others), then retries the
+ * service upgrades whose delay has passed: after the polls, never beside them, so a retry and the
+ * upgrade log that supersedes it are never handled at the same time.
+ */
 export async function pollChains(env: Env): Promise<void> {
   const db = openDb(env.DB);
   const onServiceUriUpdated = createServiceUriUpdateHandler(env);
@@ -35,6 +39,7 @@ export async function pollChains(env: Env): Promise<void> {
       ),
     ),
   );
+  await retryPendingUpgrades(env).catch((e: unknown) => log("warn", "service upgrade retries failed", { subsys: "ingest", error: describeError(e) }));
 }
 
 export interface PollResult {
@@ -65,7 +70,9 @@ function byChainPosition(a: ChainLog, b: ChainLog): number {
  * The same eth_getLogs also fetches ServiceURIUpdated from the registered service managers. Logs are
  * taken in chain order (block, log index): those before an upgrade log go to the workflows as they
  * were, the upgrade is applied, and reading goes on right after the upgrade log, in the same block,
- * with the upgraded workflows (the block read again with the new filter).
+ * with the upgraded workflows (the block read again with the new filter). An upgrade that fails or
+ * waits for approval does not hold the cursor: the handler records it and reading goes on with the
+ * service as it was.
  */
 export async function pollChain(
   db: Db,
@@ -145,7 +152,8 @@ export async function pollChain(
     if (upgrade && upgrade.entry.blockNumber <= to) {
       // Everything before the upgrade log is on the queue. The cursor keeps the log index, so a run
       // that fails after this point resumes right here, never re-reading the block's earlier logs
-      // with the upgraded workflows; the upgrade itself is read again until it has been applied.
+      // with the upgraded workflows. The handler settles the upgrade one way or another (applied,
+      // refused, left to retry or for approval) in bounded time; it throws only when D1 does.
       await setCursor(db, chain.key, upgrade.entry.blockNumber, upgrade.entry.logIndex - 1);
       await onServiceUriUpdated!(chain.key, upgrade.entry, upgrade.uri);
       await setCursor(db, chain.key, upgrade.entry.blockNumber, upgrade.entry.logIndex);

@@ -14,7 +14,7 @@ export type ChainHead = { chain: string; head: bigint | null };
  * numbers survive restarts and agree across isolates. Chain heads come from the caller (RPC).
  */
 export async function collectMetrics(db: Db, heads: ChainHead[]): Promise<MetricFamily[]> {
-  const [stepCounts, statusCounts, triggers, services, cursors, execution, quorum] = await Promise.all([
+  const [stepCounts, statusCounts, triggers, services, cursors, execution, quorum, upgrades] = await Promise.all([
     db.all<{ step: string; n: number }>(sql`SELECT step, count(*) AS n FROM task_steps GROUP BY step`),
     db.all<{ status: string; n: number }>(sql`SELECT status, count(*) AS n FROM tasks GROUP BY status`),
     db.get<{ n: number }>(sql`SELECT count(*) AS n FROM seen_events`),
@@ -33,6 +33,7 @@ export async function collectMetrics(db: Db, heads: ChainHead[]): Promise<Metric
           AND EXISTS (SELECT 1 FROM task_steps e WHERE e.event_id = q.event_id AND e.step = 'executed')`,
       QUORUM_BUCKETS,
     ),
+    db.all<{ status: string; n: number }>(sql`SELECT status, count(*) AS n FROM service_upgrades GROUP BY status`),
   ]);
   const steps = new Map(stepCounts.map((r) => [r.step, Number(r.n)]));
   const step = (name: string) => steps.get(name) ?? 0;
@@ -62,6 +63,14 @@ export async function collectMetrics(db: Db, heads: ChainHead[]): Promise<Metric
       })),
     ),
     gauge("wavs_services", "Registered services.", [{ value: Number(services?.n ?? 0) }]),
+    gauge(
+      "wavs_service_upgrades",
+      "Service upgrades seen on chain, by status (refused and gave_up: the service kept its version).",
+      ["applied", "awaiting_approval", "retrying", "refused", "superseded", "gave_up"].map((status) => ({
+        labels: { status },
+        value: Number(upgrades.find((r) => r.status === status)?.n ?? 0),
+      })),
+    ),
     gauge("wavs_chain_cursor_block", "Next block the poller reads, per chain.",
       chains.filter((c) => cursorOf.has(c)).map((chain) => ({ labels: { chain }, value: cursorOf.get(chain)! }))),
     gauge("wavs_chain_head_block", "Latest block the chain's RPC reports.",

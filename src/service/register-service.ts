@@ -4,11 +4,12 @@ import { ApiError } from "../api/errors";
 import { publicClientFor } from "../chain/rpc";
 import { chainByKey } from "../config";
 import { openDb } from "../db/client";
-import { savedServices } from "../db/schema";
+import { cronCursors, savedServices } from "../db/schema";
+import { getStoredComponent, InvalidComponentError } from "../execute/component-store";
 import { prepareInBackground } from "../execute/load-component";
 import { computeServiceId } from "../sign/event-id";
 import { parseServiceJson, ServiceJsonError, sourceDigest, stringifyServiceJson } from "./service-json";
-import { ensureSigningKey, findService, insertService, replaceService } from "./service-registry";
+import { ensureSigningKey, findService, insertService, replaceService, type RegisteredService } from "./service-registry";
 import { ensureComponentStored, refuseUnfetchableSources } from "./sources/component-sources";
 import { fetchServiceJson } from "./sources/service-uri";
 import { sourceSettings } from "./sources/source-settings";
@@ -41,35 +42,89 @@ export async function registerSavedService(env: Env, hash: string): Promise<{ se
   return { ...(await registerParsedService(env, service)), service };
 }
 
+/** A service upgrade fetched and checked, not applied yet. */
+export interface PreparedUpgrade {
+  serviceId: string;
+  current: RegisteredService;
+  service: Service;
+  /** false when the JSON at the URI is the service as registered (its own URI read back) */
+  changed: boolean;
+}
+
 /**
- * Applies a service upgrade (the manager emitted ServiceURIUpdated): fetches the service JSON at
- * `uri`, stores any component it does not have yet, and swaps the registered service's workflows
- * and status, keeping its signing key (as WAVS does).
- * @throws ApiError 404 service not registered or component missing, 422 bad service JSON or a
- *   different manager, 502 URI or component download unreachable (worth retrying)
+ * Fetches the service JSON at `uri` (the manager emitted ServiceURIUpdated), checks it names the
+ * same manager, and stores and checks every component it needs, without touching the registered
+ * service: the caller decides whether it applies now, waits for approval, or is retried.
+ * @throws ApiError 404 service not registered or component missing, 422 bad service JSON, a
+ *   different manager or bytes that are not the component the workflow needs, 502 URI or
+ *   component download unreachable (worth retrying)
  */
-export async function upgradeService(env: Env, manager: ServiceManager, uri: string): Promise<{ service: Service; changed: boolean }> {
-  const db = openDb(env.DB);
-  const current = await findService(db, computeServiceId(manager));
+export async function prepareUpgrade(env: Env, manager: ServiceManager, uri: string): Promise<PreparedUpgrade> {
+  const serviceId = computeServiceId(manager);
+  const current = await findService(openDb(env.DB), serviceId);
   if (!current) {
     throw new ApiError(404, "service_not_found", "this service manager is not registered here");
   }
   const service = parseOrReject(await fetchServiceJson(env, uri));
-  if (computeServiceId(service.manager) !== computeServiceId(manager)) {
+  if (computeServiceId(service.manager) !== serviceId) {
     throw new ApiError(422, "manager_mismatch", "the service JSON names a different service manager");
   }
   // The URI a service was registered from is seen again as it is read back from the chain.
-  if (stringifyServiceJson(service) === stringifyServiceJson(current.service)) return { service, changed: false };
+  if (stringifyServiceJson(service) === stringifyServiceJson(current.service)) return { serviceId, current, service, changed: false };
+  refuseUnfetchableSources(service, sourceSettings(env));
   for (const component of componentsOf(service)) await ensureComponentStored(env, component);
-  if (!(await replaceService(db, service))) throw new ApiError(404, "service_not_found", "the service was unregistered meanwhile");
+  await assertComponentRoles(env, service);
+  return { serviceId, current, service, changed: true };
+}
+
+/**
+ * Swaps the registered service's workflows and status for `service`, keeping its signing key (as
+ * WAVS does); new cron workflows count from now, not from the service's first registration.
+ * @throws ApiError 404 when the service was unregistered meanwhile
+ */
+export async function applyUpgrade(env: Env, service: Service, now = Date.now()): Promise<void> {
+  const db = openDb(env.DB);
+  if (!(await replaceService(db, service, now))) throw new ApiError(404, "service_not_found", "the service was unregistered meanwhile");
+  const serviceId = computeServiceId(service.manager);
+  for (const [workflowId, wf] of Object.entries(service.workflows)) {
+    if (typeof wf.trigger === "object" && "cron" in wf.trigger) {
+      await db.insert(cronCursors).values({ serviceId, workflowId, afterNs: (BigInt(now) * 1_000_000n).toString(), updatedAt: now }).onConflictDoNothing();
+    }
+  }
   prepareComponents(env, service, "upgrade");
-  return { service, changed: true };
+}
+
+/**
+ * Every workflow's component must be an operator component and its aggregator an aggregator one:
+ * bytes that match their digest but are no such component are refused before they replace anything.
+ * @throws ApiError 422 `not_a_component` or `wrong_component_kind`, 404 when one is not stored
+ */
+async function assertComponentRoles(env: Env, service: Service): Promise<void> {
+  for (const [workflowId, wf] of Object.entries(service.workflows)) {
+    const roles: [Component, "operator" | "aggregator"][] = [[wf.component, "operator"]];
+    if (wf.submit !== "none") roles.push([wf.submit.aggregator.component, "aggregator"]);
+    for (const [component, world] of roles) {
+      const digest = sourceDigest(component.source);
+      let stored;
+      try {
+        stored = await getStoredComponent(env, digest);
+      } catch (e) {
+        if (e instanceof InvalidComponentError) throw new ApiError(422, "not_a_component", `workflow ${workflowId}: ${digest} is not a component: ${e.message}`);
+        throw e;
+      }
+      if (!stored) throw new ApiError(422, "component_missing", `component ${digest} is not uploaded to this node`);
+      if (stored.world !== world) {
+        throw new ApiError(422, "wrong_component_kind", `workflow ${workflowId}: ${digest} is an ${stored.world} component where an ${world} component is needed`);
+      }
+    }
+  }
 }
 
 /** Stores components, the service, its trigger index and its signing key. */
 async function registerParsedService(env: Env, service: Service): Promise<{ serviceId: string }> {
   refuseUnfetchableSources(service, sourceSettings(env));
   for (const component of componentsOf(service)) await ensureComponentStored(env, component);
+  await assertComponentRoles(env, service);
   const db = openDb(env.DB);
   if (!(await insertService(db, service))) throw alreadyRegistered();
   const { serviceId } = await ensureSigningKey(db, env.WAVS_SIGNING_MNEMONIC, service.manager);

@@ -30,7 +30,7 @@ describe("docs", () => {
     for (const doc of DOCS) {
       for (const [, line] of read(doc).matchAll(/wavs-edge ((?:[a-z-]+ ?){1,3})/g)) {
         const words = line!.trim().split(" ");
-        if (!["service", "upload-component", "deploy-service", "tasks", "trigger", "exec", "exec-aggregator", "devnet"].includes(words[0]!)) continue;
+        if (!["service", "upload-component", "deploy-service", "tasks", "trigger", "upgrades", "exec", "exec-aggregator", "devnet"].includes(words[0]!)) continue;
         seen++;
         expect(inHelp(words[0]!), `${doc}: wavs-edge ${words[0]}`).toBe(true);
         if (words[0] === "service" && words[1] && words[1] !== "validate" && !words[1].startsWith("-")) {

@@ -31,7 +31,8 @@ beforeAll(async () => {
     anvilPort: 0,
     nodePort: 0,
     pollIntervalMs: 0,
-    extraVars: { POLL_MAX_MESSAGES: String(MAX_MESSAGES) },
+    // AUTO_UPGRADE_SERVICES: the upgrade test adds a workflow, which otherwise waits for approval.
+    extraVars: { POLL_MAX_MESSAGES: String(MAX_MESSAGES), AUTO_UPGRADE_SERVICES: "*" },
     onLog: (line) => logs.push(line),
     nodeRpcUrls: (anvilUrl) => {
       proxy.upstream = anvilUrl;

@@ -43,7 +43,8 @@ function cronCandidates(workflowId: string, fromMs: number, toMs: number): Map<s
 }
 
 beforeAll(async () => {
-  running = await startDevnet({ anvilPort: 0, nodePort: 0, pollIntervalMs: 0, onLog: process.env.DEBUG_INGEST ? (line) => console.error(line) : undefined });
+  // The upgrade test adds a workflow, which otherwise waits for the operator's approval.
+  running = await startDevnet({ anvilPort: 0, nodePort: 0, pollIntervalMs: 0, extraVars: { AUTO_UPGRADE_SERVICES: "*" }, onLog: process.env.DEBUG_INGEST ? (line) => console.error(line) : undefined });
   testClient = createTestClient({ mode: "anvil", transport: http(running.devnet.chain.rpc_url) });
   const node = api(running);
   const digest = await node.uploadComponent(new Uint8Array(await readFile("build/components/trigger-echo.wasm")));

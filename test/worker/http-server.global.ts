@@ -15,6 +15,17 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const server = createServer((req, res) => {
+    // /slow… answers after 3 s, as a server that hangs (bounded, so the server can close)
+    if (req.url?.startsWith("/slow")) {
+      setTimeout(() => res.end("slow"), 3_000);
+      return;
+    }
+    // /unavailable… answers 503, as a service URI or download that is down for a while
+    if (req.url?.startsWith("/unavailable")) {
+      res.writeHead(503, { "content-type": "text/plain" });
+      res.end("unavailable");
+      return;
+    }
     // /forbidden answers exactly what the gate's own refusals look like (403 and the header):
     // the gate must strip the header, so the component sees an upstream 403, not a refusal
     const status = req.url?.startsWith("/forbidden") ? 403 : 200;
