@@ -58,6 +58,18 @@ function evmTriggerRows(id: string, service: Service) {
   );
 }
 
+/** Trigger rows per INSERT: D1 binds at most 100 parameters per statement, 5 per row. */
+const TRIGGER_ROWS_PER_STATEMENT = 20;
+
+/** Inserts for the trigger rows, each statement within D1's parameter limit. */
+function insertTriggerRows(db: Db, rows: ReturnType<typeof evmTriggerRows>) {
+  const statements = [];
+  for (let i = 0; i < rows.length; i += TRIGGER_ROWS_PER_STATEMENT) {
+    statements.push(db.insert(evmTriggers).values(rows.slice(i, i + TRIGGER_ROWS_PER_STATEMENT)).onConflictDoNothing());
+  }
+  return statements;
+}
+
 /**
  * Swaps a registered service's JSON (workflows, status, name) for `service` and re-indexes its EVM
  * triggers, in one batch. The service id, hence its signing key, stays the same (WAVS keeps the key
@@ -70,34 +82,38 @@ export async function replaceService(db: Db, service: Service, now = Date.now())
   await db.batch([
     db.update(services).set({ json: stringifyServiceJson(service), status: service.status, updatedAt: now }).where(eq(services.id, id)),
     db.delete(evmTriggers).where(eq(evmTriggers.serviceId, id)),
-    ...evmTriggerRows(id, service).map((row) => db.insert(evmTriggers).values(row).onConflictDoNothing()),
+    ...insertTriggerRows(db, evmTriggerRows(id, service)),
   ]);
   return true;
 }
 
 /**
- * Stores the service and indexes its EVM triggers, in one batch.
+ * Stores the service and indexes its EVM triggers, whole or not at all: one batch (one D1
+ * transaction) of the service row and its trigger rows, cut into statements D1 accepts. A service
+ * already registered adds no row (registration refuses it before; a racing twin's trigger rows are
+ * the same workflows' and are ignored).
  * @returns false when a service with this id is already registered
+ * @throws what D1 throws; then nothing of the service was stored
  */
 export async function insertService(db: Db, service: Service, now = Date.now()): Promise<boolean> {
   const id = computeServiceId(service.manager);
-  const triggerRows = evmTriggerRows(id, service);
-  const inserted = await db
-    .insert(services)
-    .values({
-      id,
-      managerChain: service.manager.evm.chain,
-      managerAddress: service.manager.evm.address.toLowerCase(),
-      json: stringifyServiceJson(service),
-      status: service.status,
-      registeredAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing()
-    .returning({ id: services.id });
-  if (inserted.length === 0) return false;
-  if (triggerRows.length > 0) await db.insert(evmTriggers).values(triggerRows).onConflictDoNothing();
-  return true;
+  const [inserted] = await db.batch([
+    db
+      .insert(services)
+      .values({
+        id,
+        managerChain: service.manager.evm.chain,
+        managerAddress: service.manager.evm.address.toLowerCase(),
+        json: stringifyServiceJson(service),
+        status: service.status,
+        registeredAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing()
+      .returning({ id: services.id }),
+    ...insertTriggerRows(db, evmTriggerRows(id, service)),
+  ]);
+  return inserted.length > 0;
 }
 
 /** Removes a service and its trigger index; its signing key index stays reserved. */
