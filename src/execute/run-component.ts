@@ -14,6 +14,7 @@ import { outboundPolicyKey, toOutboundPolicy, type OutboundPolicy } from "./outb
 import { loadComponent } from "./load-component";
 import { createSecretMasker } from "./mask-secrets";
 import { applyRunLimits, runLimitCeilings, type CappedLimit, type RunLimits } from "./run-limits";
+import { envGrants, isEnvKeyGranted, type EnvGrants } from "../service/env-grants";
 import {
   fromWitAggregatorActions,
   fromWitWasmResponses,
@@ -194,7 +195,7 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
         serviceId: params.serviceId,
         workflowId: params.workflowId,
         config: toConfigEntries(component.config),
-        environment: grantedEnvironment(env, component.env_keys),
+        environment: grantedEnvironment(env, params.serviceId, component.env_keys),
         evmChains: params.chains.map((c) => [c.key, toWitEvmChainConfig(c)]),
         eventId: params.eventId,
         deadline: callStarted + limitMs,
@@ -269,11 +270,21 @@ function gateExports(): { OutboundGate: (options: { props: OutboundPolicy }) => 
   return exports as unknown as ReturnType<typeof gateExports>;
 }
 
-/** The WAVS_ENV_* secrets this component was granted by name; nothing else from env. */
-function grantedEnvironment(env: Env, keys: string[]): [string, string][] {
+/**
+ * The WAVS_ENV_* secrets this component lists that the operator granted its service
+ * (SERVICE_ENV_GRANTS, checked at registration too, and again here: grants can be withdrawn);
+ * nothing else from env. A SERVICE_ENV_GRANTS that does not parse grants nothing.
+ */
+function grantedEnvironment(env: Env, serviceId: string, keys: string[]): [string, string][] {
   const vars = env as unknown as Record<string, unknown>;
+  let grants: EnvGrants;
+  try {
+    grants = envGrants(env);
+  } catch {
+    return [];
+  }
   return keys
-    .filter((k) => k.startsWith("WAVS_ENV_") && typeof vars[k] === "string")
+    .filter((k) => k.startsWith("WAVS_ENV_") && typeof vars[k] === "string" && isEnvKeyGranted(grants, serviceId, k))
     .map((k) => [k, vars[k] as string]);
 }
 

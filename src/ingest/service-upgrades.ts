@@ -3,7 +3,7 @@ import { ApiError } from "../api/errors";
 import { openDb, type Db } from "../db/client";
 import { InvalidComponentError } from "../execute/errors";
 import { describeError, log } from "../log";
-import { applyUpgrade, prepareUpgrade, type PreparedUpgrade } from "../service/register-service";
+import { applyUpgrade, assertEnvKeysGranted, prepareUpgrade, type PreparedUpgrade } from "../service/register-service";
 import { ServiceJsonError, stringifyServiceJson, parseServiceJson } from "../service/service-json";
 import {
   dueUpgradeRetries,
@@ -267,6 +267,8 @@ export async function approveUpgrade(env: Env, id: number): Promise<ServiceUpgra
     throw new ApiError(409, "upgrade_not_pending", `upgrade ${id} is ${row.status}, not awaiting approval`, { status: row.status });
   }
   const service = parseServiceJson(row.json);
+  // The grants may have changed since the upgrade was fetched.
+  assertEnvKeysGranted(env, service);
   const now = Date.now();
   // Claim first: two approvals at once apply it once.
   if (!(await updateUpgrade(db, id, "awaiting_approval", { status: "applied", json: null, updatedAt: now }))) {

@@ -8,6 +8,7 @@ import { cronCursors, savedServices } from "../db/schema";
 import { getStoredComponent, InvalidComponentError } from "../execute/component-store";
 import { prepareInBackground } from "../execute/load-component";
 import { computeServiceId } from "../sign/event-id";
+import { envGrants, ungrantedEnvKeys } from "./env-grants";
 import { parseServiceJson, ServiceJsonError, sourceDigest, stringifyServiceJson } from "./service-json";
 import { ensureSigningKey, findService, insertService, replaceService, type RegisteredService } from "./service-registry";
 import { ensureComponentStored, refuseUnfetchableSources } from "./sources/component-sources";
@@ -72,6 +73,7 @@ export async function prepareUpgrade(env: Env, manager: ServiceManager, uri: str
   // The URI a service was registered from is seen again as it is read back from the chain.
   if (stringifyServiceJson(service) === stringifyServiceJson(current.service)) return { serviceId, current, service, changed: false };
   refuseUnfetchableSources(service, sourceSettings(env));
+  assertEnvKeysGranted(env, service);
   for (const component of componentsOf(service)) await ensureComponentStored(env, component);
   await assertComponentRoles(env, service);
   return { serviceId, current, service, changed: true };
@@ -92,6 +94,30 @@ export async function applyUpgrade(env: Env, service: Service, now = Date.now())
     }
   }
   prepareComponents(env, service, "upgrade");
+}
+
+/**
+ * A service reads only the WAVS_ENV_ secrets the operator granted it (SERVICE_ENV_GRANTS): one
+ * naming another is refused whole, with the names, never a value.
+ * @throws ApiError 422 `env_key_not_granted`, 500 `bad_config` when SERVICE_ENV_GRANTS does not parse
+ */
+export function assertEnvKeysGranted(env: Pick<Env, "SERVICE_ENV_GRANTS">, service: Service): void {
+  let grants;
+  try {
+    grants = envGrants(env);
+  } catch (e) {
+    throw new ApiError(500, "bad_config", (e as Error).message);
+  }
+  const serviceId = computeServiceId(service.manager);
+  const missing = ungrantedEnvKeys(grants, serviceId, service);
+  if (missing.length === 0) return;
+  const first = missing[0]!;
+  throw new ApiError(
+    422,
+    "env_key_not_granted",
+    `workflow ${first.workflow} lists ${first.key} in env_keys, which the operator has not granted to service ${serviceId} (SERVICE_ENV_GRANTS)${missing.length > 1 ? `; ${missing.length - 1} more in details` : ""}`,
+    { service_id: serviceId, not_granted: missing },
+  );
 }
 
 /**
@@ -123,6 +149,7 @@ async function assertComponentRoles(env: Env, service: Service): Promise<void> {
 /** Stores components, the service, its trigger index and its signing key. */
 async function registerParsedService(env: Env, service: Service): Promise<{ serviceId: string }> {
   refuseUnfetchableSources(service, sourceSettings(env));
+  assertEnvKeysGranted(env, service);
   for (const component of componentsOf(service)) await ensureComponentStored(env, component);
   await assertComponentRoles(env, service);
   const db = openDb(env.DB);

@@ -145,7 +145,8 @@ export async function withExecWorker<T>(env: Record<string, string>, fn: (send: 
       // wasi:keyvalue, as on the node (state lives in the temporary directory, gone after the run)
       durable_objects: { bindings: [{ name: "SERVICE_KEY_VALUE", class_name: "ServiceKeyValue" }] },
       migrations: [{ tag: "v1", new_sqlite_classes: ["ServiceKeyValue"] }],
-      vars: env,
+      // --env names are granted to the run's service, as SERVICE_ENV_GRANTS does on a node.
+      vars: { ...env, SERVICE_ENV_GRANTS: JSON.stringify({ "*": Object.keys(env).filter((k) => k.startsWith("WAVS_ENV_")) }) },
     }),
   );
   process.env.WRANGLER_SEND_METRICS = "false";
