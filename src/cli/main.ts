@@ -24,7 +24,7 @@ Build a service (offline, edits ./service.json or --file):
                                   see \`wavs-edge service --help\`
 Talk to a node (--node URL --token T, or WAVS_EDGE_NODE/WAVS_EDGE_TOKEN, or ./devnet.json):
   upload-component FILE           upload a wasm component → its sha256 digest
-  deploy-service --service-uri URI [--set-uri --rpc-url URL]
+  deploy-service --service-uri URI [--set-uri --rpc-url URL] [--ipfs-gateway URL]
   deploy-service --service-file service.json [--set-uri --rpc-url URL]
                                   register the service the manager points to (--set-uri first
                                   writes the URI to the manager, key in WAVS_CLI_EVM_CREDENTIAL)

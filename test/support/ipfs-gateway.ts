@@ -3,7 +3,8 @@
  * ipfs-unixfs-importer and served as real CARs (@ipld/car) at `/ipfs/{cid}[/path]?format=car`,
  * the way https://trustless-gateway.link answers. `tamper` makes it lie: one leaf block of the
  * CAR is altered while its CID stays, which a verifying client must refuse. `POST /add` adds
- * content over HTTP (for tests inside workerd).
+ * content over HTTP (for tests inside workerd). Without `format=car` it answers the file itself,
+ * as a path gateway does.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -36,6 +37,8 @@ export type IpfsGateway = {
 /** Starts the gateway on 127.0.0.1 (a random port). */
 export async function startIpfsGateway(): Promise<IpfsGateway> {
   const cars = new Map<string, Uint8Array>();
+  // The original bytes by path (cid or cid/name), for clients that ask for the file itself.
+  const files = new Map<string, Uint8Array>();
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://gateway");
@@ -61,7 +64,11 @@ export async function startIpfsGateway(): Promise<IpfsGateway> {
     const car = m && cars.get(m[1]!);
     const wantsCar = url.searchParams.get("format") === "car" || req.headers.accept?.includes("application/vnd.ipld.car");
     if (!car) return void res.writeHead(404).end("not found");
-    if (!wantsCar) return void res.writeHead(406).end("this gateway serves CARs only");
+    if (!wantsCar) {
+      // A path gateway's answer (the CLI reads service JSON this way); unverifiable, so the node never asks for it.
+      const file = files.get(url.pathname.slice("/ipfs/".length).replace(/\/$/, ""));
+      return void (file ? res.writeHead(200).end(file) : res.writeHead(404).end("not found"));
+    }
     res.writeHead(200, { "content-type": "application/vnd.ipld.car; version=1" }).end(car);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -99,6 +106,7 @@ export async function startIpfsGateway(): Promise<IpfsGateway> {
       leaf.bytes[leaf.bytes.length >> 1]! ^= 0xff;
     }
     cars.set(root!.toString(), await writeCar(root!, blocks));
+    files.set(`${root!.toString()}${options.name !== undefined ? `/${options.name}` : ""}`, bytes);
     return `ipfs://${root!.toString()}${options.name !== undefined ? `/${options.name}` : ""}`;
   }
 

@@ -3,6 +3,7 @@ import { createPublicClient, createWalletClient, http, parseAbi, type Hex } from
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { parseServiceJson, ServiceJsonError } from "../../service/service-json";
 import { CliError, flagReader, type ParsedArgs } from "../args";
+import { fetchComponentBytes } from "../fetch-component-bytes";
 import { callNode, resolveNode } from "../node-client";
 import type { Output } from "../output";
 
@@ -42,6 +43,7 @@ export async function deployServiceCommand(args: ParsedArgs, out: Output): Promi
   const setUri = flags.bool("set-uri");
   const rpcUrl = flags.str("rpc-url");
   const credential = flags.str("credential") ?? process.env.WAVS_CLI_EVM_CREDENTIAL;
+  const ipfsGateway = flags.str("ipfs-gateway") ?? process.env.WAVS_CLI_IPFS_GATEWAY;
   flags.done();
   if (!!serviceFile === !!uri) throw new CliError("pass exactly one of --service-uri URI and --service-file FILE", 2);
 
@@ -56,11 +58,8 @@ export async function deployServiceCommand(args: ParsedArgs, out: Output): Promi
     uri = `${node.url}/dev/services/${hash}`;
   } else {
     out.progress(`fetching ${uri}`);
-    const res = await fetch(uri!).catch(() => {
-      throw new CliError(`cannot fetch ${uri}`);
-    });
-    if (!res.ok) throw new CliError(`${uri} answered ${res.status}`);
-    text = await res.text();
+    // ipfs:// through a gateway, as set-source-uri reads components; the node verifies the CID itself.
+    text = new TextDecoder().decode(await fetchComponentBytes(uri!, ipfsGateway));
   }
   const service = parseOrFail(text, uri!);
   const manager = service.manager;
