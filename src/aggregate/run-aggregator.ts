@@ -3,9 +3,11 @@
  * asks, as WAVS does: `submit` hands the signature to the TaskAggregator of (event id, that chain
  * and address), with the action's gas price; `timer` asks the event's AggregatorTimers to call
  * handle-timer-callback after the delay (whose actions are carried out the same way); no action
- * means the signature is not counted anywhere.
+ * means the signature is not counted anywhere. A submit target must be a handler of the service's
+ * own manager (submit-target.ts): the operator's key pays for the transaction.
  */
-import { isAddress, type Hex } from "viem";
+import { BaseError, ContractFunctionRevertedError, ContractFunctionZeroDataError, isAddress, type Hex } from "viem";
+import { checkSubmitTarget, readHandlerManager } from "../submit/submit-target";
 import { nodeChains } from "../config";
 import { openDb } from "../db/client";
 import { recordTaskStep } from "../db/tasks";
@@ -104,6 +106,12 @@ export async function runAggregatorStep(
     if (!chains.some((c) => c.key === chain)) throw new AggregatorActionError(`the aggregator asked to submit on ${chain}, which this node does not know`);
     if (!isAddress(address)) throw new AggregatorActionError(`the aggregator asked to submit to ${address}, which is not an address`);
     const target: SubmitTarget = { chain, handler: address.toLowerCase() as Hex };
+    const handlerManager = await readHandlerManager(chains.find((c) => c.key === chain)!, target.handler).catch((e: unknown) => {
+      if (isNotAHandler(e)) throw new AggregatorActionError(`the aggregator asked to submit to ${target.handler}, which does not answer getServiceManager()`);
+      throw e; // RPC trouble: transient
+    });
+    const wrongTarget = checkSubmitTarget(target, handlerManager, service.manager.evm);
+    if (wrongTarget) throw new AggregatorActionError(`the aggregator asked to submit to a handler that is not the service's: ${wrongTarget}`);
     const aggregator = env.TASK_AGGREGATOR.get(env.TASK_AGGREGATOR.idFromName(taskAggregatorName(submission.eventId, target)));
     const result = await aggregator.addSubmission({
       eventId: submission.eventId,
@@ -122,6 +130,11 @@ export async function runAggregatorStep(
     outcome.submitted.push({ target, ...result });
   }
   return outcome;
+}
+
+/** The address answered getServiceManager() with a revert or no data (not a contract, or not a handler). */
+function isNotAHandler(e: unknown): boolean {
+  return e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError || x instanceof ContractFunctionZeroDataError) !== null;
 }
 
 function describeAction(action: AggregatorAction): Record<string, unknown> {

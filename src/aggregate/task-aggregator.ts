@@ -14,6 +14,8 @@ import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
 import { readReceipt } from "../submit/read-receipt";
 import { checkQuorum, findRejectedSigners } from "../submit/submit-envelope";
+import { readHandlerManager } from "../submit/submit-target";
+import { exceedsCeiling, spendingLimits } from "../submit/spending-limits";
 import { readAggregatorInput } from "./aggregator-input";
 import { aggregatorSettings, normalizeNodeUrl, otherPeers, peerRequestHeaders, rankAggregators } from "./peers";
 import { buildSignatureData } from "./signature-data";
@@ -555,10 +557,7 @@ export class TaskAggregator extends DurableObject<Env> {
   private async dropRejectedSignatures(state: AggregationState): Promise<boolean> {
     const chain = await chainByKey(this.env, state.target.chain);
     const client = publicClientFor(chain);
-    const [manager, latest] = await Promise.all([
-      client.readContract({ address: state.target.handler, abi: wavsHandlerAbi, functionName: "getServiceManager" }),
-      client.getBlockNumber(),
-    ]);
+    const [manager, latest] = await Promise.all([readHandlerManager(chain, state.target.handler), client.getBlockNumber()]);
     const signatures = Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])) as Record<Hex, Hex>;
     const rejected = await findRejectedSigners(chain, manager, state.target.envelope, signatures, Number(latest > 0n ? latest - 1n : 0n));
     if (rejected.length === 0) return false;
@@ -696,6 +695,9 @@ export class TaskAggregator extends DurableObject<Env> {
       if (isContractRevert(e)) return this.fail(state, describeRevert(e));
       throw e; // RPC trouble: the alarm set above resumes from "submitting"
     }
+    // The operator's ceilings (spending-limits.ts): a transaction over them is not sent.
+    const over = exceedsCeiling(spendingLimits(this.env), { gas: (gas * 125n) / 100n, ...(state.gasPrice !== undefined ? { gasPrice: BigInt(state.gasPrice) } : {}) });
+    if (over) return this.fail(state, `not sent: ${over}`);
     const submitter = this.env.CHAIN_SUBMITTER.get(this.env.CHAIN_SUBMITTER.idFromName(state.submitterKey));
     const outcome = (await submitter.send({
       requestId: state.requestId,
@@ -706,8 +708,10 @@ export class TaskAggregator extends DurableObject<Env> {
       data: encodeFunctionData({ abi: wavsHandlerAbi, functionName: "handleSignedEnvelope", args }),
       gas: (gas * 125n) / 100n,
       ...(state.gasPrice !== undefined ? { gasPrice: BigInt(state.gasPrice) } : {}),
+      serviceId: target.serviceId,
     })) as SendOutcome;
     if (outcome.state === "refused") return this.fail(state, `the chain refused the transaction: ${outcome.reason}`);
+    if (outcome.state === "held") return this.hold(state, outcome);
     if (outcome.state === "lost" || outcome.state === "withdrawn") return this.reclaim(state, outcome);
     state.txHash = outcome.txHash;
     state.nonce = outcome.nonce;
@@ -723,6 +727,7 @@ export class TaskAggregator extends DurableObject<Env> {
     const outcome = (await submitter.check(state.requestId)) as SendOutcome | undefined;
     if (!outcome) return this.submit(state); // stored intent, never handed over: hand it over now
     if (outcome.state === "refused") return this.fail(state, `the chain refused the transaction: ${outcome.reason}`);
+    if (outcome.state === "held") return this.hold(state, outcome);
     if (outcome.state === "lost" || outcome.state === "withdrawn") return this.reclaim(state, outcome);
     if (outcome.txHash !== state.txHash || outcome.nonce !== state.nonce) {
       state.txHash = outcome.txHash;
@@ -734,6 +739,16 @@ export class TaskAggregator extends DurableObject<Env> {
       });
     }
     await this.settle(state, outcome);
+  }
+
+  /**
+   * The service's spend ceiling for the hour is used up: nothing was sent. The task stays
+   * submitting (its peers keep waiting for it, so no second transaction) and asks again when the
+   * window frees enough; the timeline says why.
+   */
+  private async hold(state: AggregationState, outcome: Extract<SendOutcome, { state: "held" }>): Promise<void> {
+    await this.step(state, "tx_held", {}, { reason: outcome.reason, retry_at: outcome.retryAt });
+    await this.ctx.storage.setAlarm(Math.max(outcome.retryAt, Date.now() + 1_000));
   }
 
   /**

@@ -6,6 +6,7 @@ import { describeError, log } from "../log";
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import { aggregatorSettings } from "../aggregate/peers";
 import { readReceipt } from "./read-receipt";
+import { capFees, checkSpend, SPEND_WINDOW_MS, spendingLimits, type SpendEntry } from "./spending-limits";
 
 /** One transaction to send, named by the caller so that asking twice sends once. */
 export interface SendRequest {
@@ -27,9 +28,13 @@ export interface SendRequest {
   guardedBy?: string;
   /** When the guard decided to send (ms since the epoch): an older decision is confirmed again. */
   claimedAt?: number;
+  /** The service the transaction is for: its spend per hour is held to SUBMIT_MAX_SPEND_WEI_PER_SERVICE_HOUR. */
+  serviceId?: string;
 }
 
 export type SendOutcome =
+  /** Not sent: the service's spend ceiling for the hour would be exceeded; ask again at retryAt. The nonce is free again. */
+  | { state: "held"; reason: string; retryAt: number }
   /** The chain refused the first broadcast (e.g. insufficient funds for the fee): nothing was sent, the nonce is free again. */
   | { state: "refused"; reason: string }
   /** Its nonce went to a transaction this object did not sign (guarded requests): it can never land, and nothing else was sent. */
@@ -111,6 +116,12 @@ export class ChainSubmitter extends DurableObject<Env> {
       try {
         await this.signAndBroadcast(chain, record);
       } catch (e) {
+        if (e instanceof SpendHeldError) {
+          // Nothing was stored or sent: give the nonce back (calls are serialised).
+          if ((await this.ctx.storage.get<number>("next-nonce")) === record.nonce + 1) await this.ctx.storage.put("next-nonce", record.nonce);
+          log("warn", "transaction held: the service's spend ceiling", { subsys: "submit", request_id: request.requestId, service_id: request.serviceId, reason: e.message });
+          return { state: "held", reason: e.message, retryAt: e.retryAt };
+        }
         if (!isNodeRefusal(e)) throw e; // maybe sent (a timeout): the stored record finds out later
         // The node answered no: the transaction is nowhere, so forget it and give the nonce back
         // (calls are serialised, so nobody took a later one meanwhile).
@@ -160,6 +171,7 @@ export class ChainSubmitter extends DurableObject<Env> {
   private async signAndBroadcast(chain: ChainSettings, record: RequestRecord, version: "first" | "bump" | "cancel" = "first"): Promise<void> {
     const client = publicClientFor(chain);
     const { request } = record;
+    const limits = spendingLimits(this.env);
     let maxFeePerGas: bigint;
     let maxPriorityFeePerGas: bigint;
     const last = record.sent.at(-1);
@@ -170,15 +182,28 @@ export class ChainSubmitter extends DurableObject<Env> {
       const first = record.sent[0]!;
       maxFeePerGas = cap(last.maxFeePerGas, first.maxFeePerGas);
       maxPriorityFeePerGas = cap(last.maxPriorityFeePerGas, first.maxPriorityFeePerGas);
-      if (maxFeePerGas === BigInt(last.maxFeePerGas)) return; // at the cap: wait, do not spam
+      // A bump stays under the operator's price ceiling. A cancellation (21,000 gas) does not: it
+      // must outbid the live bytes, or they could land after a standby's transaction.
+      if (version === "bump") ({ maxFeePerGas, maxPriorityFeePerGas } = capFees(limits, { maxFeePerGas, maxPriorityFeePerGas }));
+      if (maxFeePerGas <= BigInt(last.maxFeePerGas)) return; // at the cap: wait, do not spam
     } else if (request.gasPrice !== undefined) {
+      // The caller checked it against the ceiling (exceedsCeiling) before asking.
       maxFeePerGas = maxPriorityFeePerGas = request.gasPrice;
     } else {
-      const fees = await client.estimateFeesPerGas();
-      maxFeePerGas = fees.maxFeePerGas;
-      maxPriorityFeePerGas = fees.maxPriorityFeePerGas;
+      ({ maxFeePerGas, maxPriorityFeePerGas } = capFees(limits, await client.estimateFeesPerGas()));
     }
     const cancel = version === "cancel" || last?.cancel === true;
+    // What this version may cost at the most, beyond what the live one already committed.
+    const committed = cancel ? 0n : request.gas * maxFeePerGas - (last && !last.cancel ? request.gas * BigInt(last.maxFeePerGas) : 0n);
+    const spendKey = request.serviceId ? `spend:${request.serviceId}` : undefined;
+    let spend: SpendEntry[] = [];
+    if (spendKey && committed > 0n) {
+      const now = Date.now();
+      spend = ((await this.ctx.storage.get<SpendEntry[]>(spendKey)) ?? []).filter((e) => now - e.at < SPEND_WINDOW_MS);
+      const verdict = checkSpend(limits, spend, committed, now);
+      if (!verdict.ok && version === "first") throw new SpendHeldError(verdict.reason, verdict.retryAt);
+      if (!verdict.ok) return; // a bump waits for the window, like one at the fee cap
+    }
     const self = this.account().address;
     const raw = await this.account().signTransaction({
       type: "eip1559",
@@ -199,6 +224,7 @@ export class ChainSubmitter extends DurableObject<Env> {
     });
     // Persisted before it leaves: after a restart the hash is known and nothing is signed twice blind.
     await this.ctx.storage.put(`req:${request.requestId}`, record);
+    if (spendKey && committed > 0n) await this.ctx.storage.put(spendKey, [...spend, { at: Date.now(), wei: committed.toString() }]);
     await this.broadcast(chain, raw);
     log("info", version === "cancel" ? "transaction cancelled" : version === "bump" ? "transaction replaced" : "transaction sent", {
       subsys: "submit",
@@ -298,6 +324,17 @@ export class ChainSubmitter extends DurableObject<Env> {
     const raw = (this.env as unknown as Record<string, string | undefined>).TX_STUCK_AFTER_MS;
     const n = Number(raw?.trim() || DEFAULT_STUCK_AFTER_MS);
     return Number.isInteger(n) && n > 0 ? n : DEFAULT_STUCK_AFTER_MS;
+  }
+}
+
+/** The service's spend ceiling would be exceeded: nothing signed, stored or sent. */
+class SpendHeldError extends Error {
+  override name = "SpendHeldError";
+  constructor(
+    message: string,
+    readonly retryAt: number,
+  ) {
+    super(message);
   }
 }
 

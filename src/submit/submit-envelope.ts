@@ -5,6 +5,7 @@ import { wavsHandlerAbi } from "../chain/wavs-abi";
 import type { ChainSettings } from "../config";
 import type { Envelope } from "../sign/envelope";
 import { describeRevert } from "./describe-revert";
+import { readHandlerManager } from "./submit-target";
 
 export type QuorumCheck =
   | { ok: true; signatureData: SignatureData }
@@ -22,10 +23,7 @@ export async function checkQuorum(
   build: (referenceBlock: number) => SignatureData,
 ): Promise<QuorumCheck> {
   const client = publicClientFor(chain);
-  const [manager, latest] = await Promise.all([
-    client.readContract({ address: handler, abi: wavsHandlerAbi, functionName: "getServiceManager" }),
-    client.getBlockNumber(),
-  ]);
+  const [manager, latest] = await Promise.all([readHandlerManager(chain, handler), client.getBlockNumber()]);
   const signatureData = build(Number(latest > 0n ? latest - 1n : 0n));
   try {
     await client.readContract({

@@ -19,7 +19,7 @@ let running: RunningDevnet;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  running = await startDevnet({ anvilPort: 0, nodePort: 0, nodeVars: { TX_STUCK_AFTER_MS: "2000" }, onLog: (l) => logs.push(l) });
+  running = await startDevnet({ anvilPort: 0, nodePort: 0, nodeVars: { TX_STUCK_AFTER_MS: "2000", SUBMIT_MAX_GAS_LIMIT: "1500000" }, onLog: (l) => logs.push(l) });
 }, 180_000);
 afterAll(async () => {
   await running?.stop();
@@ -86,6 +86,17 @@ describe("revert reasons", () => {
     const task = await waitForTask(envelope.eventId, (t) => t.status === "failed");
     expect(task.error).toMatch(/revert/i);
     expect(task.steps.map((s) => s.step)).toContain("submit_failed");
+    expect(await handlerTxs(envelope.eventId)).toHaveLength(0);
+  });
+});
+
+describe("the operator's ceilings", () => {
+  it("does not send a transaction whose gas limit is over SUBMIT_MAX_GAS_LIMIT, and the task says why", async () => {
+    // About a hundred fresh storage slots in SimpleSubmit: some 2M gas, over the node's 1.5M ceiling.
+    const big = `0x${"ab".repeat(3_000)}` as Hex;
+    const envelope = await submit(0xa2, encodeAbiParameters(dataWithId, [{ triggerId: 454545n, data: big }]));
+    const task = await waitForTask(envelope.eventId, (t) => t.status === "failed");
+    expect(task.error).toMatch(/not sent: gas limit \d+ exceeds the operator's ceiling SUBMIT_MAX_GAS_LIMIT=1500000/);
     expect(await handlerTxs(envelope.eventId)).toHaveLength(0);
   });
 });
