@@ -97,6 +97,7 @@ export async function runAggregatorStep(
   const outcome: AggregatorStepOutcome = { actions, submitted: [], timers: 0 };
   for (const action of actions) {
     if ("timer" in action) {
+      checkTimerDelay(action.timer.delay_ms);
       const timers = env.AGGREGATOR_TIMERS.get(env.AGGREGATOR_TIMERS.idFromName(submission.eventId.toLowerCase()));
       await timers.schedule({ ...auth, dueAt: Date.now() + action.timer.delay_ms });
       outcome.timers++;
@@ -135,6 +136,21 @@ export async function runAggregatorStep(
 /** The address answered getServiceManager() with a revert or no data (not a contract, or not a handler). */
 function isNotAHandler(e: unknown): boolean {
   return e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError || x instanceof ContractFunctionZeroDataError) !== null;
+}
+
+/** Bounds on an aggregator timer's delay: at least a second, at most a day. */
+export const MIN_TIMER_DELAY_MS = 1_000;
+export const MAX_TIMER_DELAY_MS = 24 * 3_600_000;
+
+/**
+ * A zero delay would loop the component as fast as the node can go, a year would pin an object.
+ * @throws AggregatorActionError (permanent) outside [MIN_TIMER_DELAY_MS, MAX_TIMER_DELAY_MS]
+ */
+export function checkTimerDelay(delayMs: number | bigint): void {
+  const delay = Number(delayMs);
+  if (!(delay >= MIN_TIMER_DELAY_MS && delay <= MAX_TIMER_DELAY_MS)) {
+    throw new AggregatorActionError(`the aggregator asked for a timer of ${delayMs} ms; timers must be from ${MIN_TIMER_DELAY_MS / 1000} s to ${MAX_TIMER_DELAY_MS / 3_600_000} h`);
+  }
 }
 
 function describeAction(action: AggregatorAction): Record<string, unknown> {

@@ -11,7 +11,7 @@ import { configRoutes } from "./config-routes";
 import { metricsRoutes } from "./metrics-routes";
 import { apiDocsRoutes } from "./api-docs-routes";
 import { dashboardRoutes } from "./dashboard-routes";
-import { limitJsonBodies } from "./body-limits";
+import { limitBodies } from "./body-limits";
 import { corsAllowList, rateLimit, readPeerBucket } from "./limits";
 import { chainRoutes } from "./chain-routes";
 import { webhookRoutes } from "./webhook-routes";
@@ -26,7 +26,7 @@ export function createApp() {
   const app = new Hono<AppEnv>();
 
   app.use("*", corsAllowList());
-  app.use("*", limitJsonBodies());
+  app.use("*", limitBodies());
   app.use("/webhooks/*", rateLimit("WEBHOOK_LIMITER"));
   app.use("/aggregator/*", rateLimit("PEER_LIMITER", { bucketOf: readPeerBucket }));
 

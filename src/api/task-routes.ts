@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { openDb } from "../db/client";
 import { tasks } from "../db/schema";
-import { getTaskWithSteps } from "../db/tasks";
+import { getTaskWithSteps, DEFAULT_STEPS_PAGE, MAX_STEPS_PAGE } from "../db/tasks";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
 import { ApiError, badRequest, notFound } from "./errors";
@@ -16,6 +16,10 @@ const listQuery = z.strictObject({
 });
 
 const eventIdParams = z.object({ eventId: z.string().regex(/^0x[0-9a-fA-F]{40}$/) });
+const stepsQuery = z.strictObject({
+  steps_after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_STEPS_PAGE).default(DEFAULT_STEPS_PAGE),
+});
 
 export const taskRoutes = new Hono<AppEnv>()
   .get(
@@ -47,16 +51,22 @@ export const taskRoutes = new Hono<AppEnv>()
   )
   .get(
     documentRoute({
-      method: "get", path: "/tasks/{eventId}", tag: "tasks", params: eventIdParams,
-      summary: "One task with its timeline of steps",
+      method: "get", path: "/tasks/{eventId}", tag: "tasks", params: eventIdParams, query: stepsQuery,
+      summary: `One task with a page of its timeline (limit steps, default ${DEFAULT_STEPS_PAGE}); next_steps_after, when present, is the steps_after of the next page`,
       responses: { 200: "the task and its steps" },
-      errors: { 400: "malformed event id", 404: "no such task" },
+      errors: { 400: "malformed event id", 404: "no such task", 422: "bad query" },
     }),
     async (c) => {
       const eventId = (c.req.param("eventId") ?? "").toLowerCase();
       if (!/^0x[0-9a-f]{40}$/.test(eventId)) throw badRequest("invalid_event_id", "event ids are 0x and 40 hex digits");
-      const task = await getTaskWithSteps(openDb(c.env.DB), eventId);
+      const parsed = stepsQuery.safeParse(c.req.query());
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new ApiError(422, "invalid_query", `${issue.path.join(".") || "query"}: ${issue.message}`);
+      }
+      const task = await getTaskWithSteps(openDb(c.env.DB), eventId, { stepsAfter: parsed.data.steps_after, limit: parsed.data.limit });
       if (!task) throw notFound("task_not_found", `no task for event ${eventId}`);
-      return c.json(task);
+      const { nextStepsAfter, ...rest } = task;
+      return c.json({ ...rest, ...(nextStepsAfter !== undefined ? { next_steps_after: nextStepsAfter } : {}) });
     },
   );

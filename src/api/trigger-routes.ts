@@ -4,11 +4,12 @@ import { estimateMessageBytes, MAX_MESSAGE_BYTES, sendTriggerMessages } from "..
 import { buildManualMessages, countDoneEvents, simulatedTriggerRequestSchema } from "../ingest/manual-triggers";
 import { log } from "../log";
 import { findService, isServiceActive } from "../service/service-registry";
-import { parseLosslessJson } from "../service/lossless-json";
+import { ForbiddenKeyError, parseLosslessJson } from "../service/lossless-json";
 import { documentRoute } from "./api-docs";
 import type { AppEnv } from "./app";
 import { ApiError, badRequest, notFound } from "./errors";
 import { requireBearer } from "./require-bearer";
+import { forbiddenKey } from "./validate";
 
 /** How long `wait_for_completion` holds the request before answering 504. */
 export const MANUAL_TRIGGER_WAIT_MS = 30_000;
@@ -27,7 +28,8 @@ export const triggerRoutes = new Hono<AppEnv>().post(
     let body: unknown;
     try {
       body = parseLosslessJson(await c.req.text());
-    } catch {
+    } catch (e) {
+      if (e instanceof ForbiddenKeyError) throw forbiddenKey(e);
       throw badRequest("invalid_json", "the request body is not valid JSON");
     }
     const parsed = simulatedTriggerRequestSchema.safeParse(body);

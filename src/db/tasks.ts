@@ -1,4 +1,4 @@
-import { eq, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
 import { seenEvents, tasks, taskSteps } from "./schema";
@@ -45,14 +45,35 @@ function unlessLanded(column: SQLiteColumn): SQL {
   return sql`CASE WHEN ${tasks.status} = 'landed' THEN ${column} ELSE excluded.${sql.identifier(column.name)} END`;
 }
 
-export async function getTaskWithSteps(db: Db, eventId: string) {
+/** Steps one GET /tasks/{id} answers when not told (at most MAX_STEPS_PAGE). */
+export const DEFAULT_STEPS_PAGE = 500;
+export const MAX_STEPS_PAGE = 1000;
+
+/**
+ * A task and one page of its timeline, in time order: `limit` steps after the step with id
+ * `stepsAfter` (from the start when absent); `nextStepsAfter` is set when more follow.
+ */
+export async function getTaskWithSteps(db: Db, eventId: string, page: { stepsAfter?: number; limit?: number } = {}) {
   const task = await db.query.tasks.findFirst({ where: eq(tasks.eventId, eventId) });
   if (!task) return undefined;
-  const steps = await db.query.taskSteps.findMany({
-    where: eq(taskSteps.eventId, eventId),
-    orderBy: (s, { asc }) => [asc(s.at), asc(s.id)],
-  });
-  return { ...task, steps: steps.map((s) => ({ step: s.step, at: s.at, detail: s.detail ? JSON.parse(s.detail) : undefined })) };
+  const limit = page.limit ?? DEFAULT_STEPS_PAGE;
+  // Keyset on (at, id): the cursor step's own time, so steps recorded out of order stay in place.
+  const after =
+    page.stepsAfter === undefined
+      ? undefined
+      : sql`(${taskSteps.at}, ${taskSteps.id}) > (SELECT at, id FROM task_steps WHERE id = ${page.stepsAfter})`;
+  const rows = await db
+    .select()
+    .from(taskSteps)
+    .where(after ? and(eq(taskSteps.eventId, eventId), after) : eq(taskSteps.eventId, eventId))
+    .orderBy(asc(taskSteps.at), asc(taskSteps.id))
+    .limit(limit + 1);
+  const steps = rows.slice(0, limit);
+  return {
+    ...task,
+    steps: steps.map((s) => ({ step: s.step, at: s.at, detail: s.detail ? JSON.parse(s.detail) : undefined })),
+    ...(rows.length > limit ? { nextStepsAfter: steps.at(-1)!.id } : {}),
+  };
 }
 
 /**

@@ -2,6 +2,8 @@ import { DurableObject } from "cloudflare:workers";
 import { describeError, log } from "../log";
 import { runCronTriggers } from "./fire-cron-triggers";
 import { pollChains } from "./poll-chains";
+import { openDb } from "../db/client";
+import { pruneExpired, retentionDays } from "../db/prune-expired";
 
 /** Shortest interval the alarm accepts: below it a slow RPC would make runs overlap. */
 export const MIN_POLL_INTERVAL_MS = 1_000;
@@ -65,9 +67,20 @@ export class ChainPoller extends DurableObject<Env> {
  * armed (it does the polling); otherwise poll and fire cron workflows right here.
  */
 export async function runScheduled(env: Env): Promise<void> {
+  const housekeeping = pruneOldRows(env);
   if (pollIntervalMs(env.POLL_INTERVAL_MS) !== undefined) {
-    await env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).ensureAlarm();
+    await Promise.all([env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).ensureAlarm(), housekeeping]);
     return;
   }
-  await Promise.all([pollChains(env), runCronTriggers(env)]);
+  await Promise.all([pollChains(env), runCronTriggers(env), housekeeping]);
+}
+
+/** Housekeeping: history older than RETENTION_DAYS goes, a bounded batch per run; never fails the run. */
+async function pruneOldRows(env: Env): Promise<void> {
+  try {
+    const deleted = await pruneExpired(openDb(env.DB), retentionDays(env.RETENTION_DAYS));
+    if (Object.values(deleted).some((n) => n > 0)) log("info", "old rows pruned", { subsys: "ingest", ...deleted });
+  } catch (e) {
+    log("warn", "pruning old rows failed", { subsys: "ingest", error: describeError(e) });
+  }
 }

@@ -13,7 +13,39 @@ export type LosslessValue =
   | LosslessValue[]
   | { [key: string]: LosslessValue };
 
-/** @throws SyntaxError with the offset of the first bad character */
+/** Keys that would reach an object's prototype when merged or assigned: refused in every JSON input. */
+export const FORBIDDEN_JSON_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+/** JSON naming a key in FORBIDDEN_JSON_KEYS. */
+export class ForbiddenKeyError extends SyntaxError {
+  override name = "ForbiddenKeyError";
+  constructor(readonly key: string, readonly path: string) {
+    super(`the key "${key}" is not allowed in JSON${path ? ` (at ${path})` : ""}`);
+  }
+}
+
+/**
+ * The first key in FORBIDDEN_JSON_KEYS anywhere in a parsed value (e.g. from JSON.parse, which keeps
+ * `__proto__` as an own key), or undefined.
+ */
+export function findForbiddenKey(value: unknown, path = ""): ForbiddenKeyError | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const found = findForbiddenKey(v, `${path}[${i}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_JSON_KEYS.has(key)) return new ForbiddenKeyError(key, path);
+    const found = findForbiddenKey((value as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** @throws SyntaxError with the offset of the first bad character; ForbiddenKeyError for a key that reaches a prototype */
 export function parseLosslessJson(text: string): LosslessValue {
   let i = 0;
   const fail = (what: string): never => {
@@ -34,6 +66,8 @@ export function parseLosslessJson(text: string): LosslessValue {
         ws();
         if (text[i] !== '"') fail("expected a string key");
         const key = string();
+        // Assigning "__proto__" below would replace the object's prototype.
+        if (FORBIDDEN_JSON_KEYS.has(key)) throw new ForbiddenKeyError(key, "");
         ws();
         if (text[i++] !== ":") fail("expected ':'");
         obj[key] = value();

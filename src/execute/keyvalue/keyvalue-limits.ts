@@ -31,3 +31,12 @@ export function checkValue(value: Uint8Array): void {
 export function checkBatch(count: number): void {
   if (count > MAX_BATCH) throw new KeyValueLimitError(`batch of ${count} keys exceeds the ${MAX_BATCH}-key limit`);
 }
+
+/** Per-service key-value quota when KEYVALUE_QUOTA_BYTES is unset or not a positive whole number. */
+export const DEFAULT_KEYVALUE_QUOTA_BYTES = 100 * 1024 * 1024;
+
+/** KEYVALUE_QUOTA_BYTES: bytes of buckets, keys and values (plain and counters) one service may hold. */
+export function keyValueQuotaBytes(raw: string | undefined): number {
+  const n = Number(raw?.trim() || NaN);
+  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_KEYVALUE_QUOTA_BYTES;
+}

@@ -17,7 +17,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { checkFileRows, type FileRow } from "../host/service-files";
-import { KeyValueLimitError, checkBatch, checkKey, checkValue, KEY_PAGE_SIZE } from "./keyvalue-limits";
+import { KeyValueLimitError, checkBatch, checkKey, checkValue, KEY_PAGE_SIZE, keyValueQuotaBytes } from "./keyvalue-limits";
 
 export interface KeyPage {
   keys: string[];
@@ -58,6 +58,8 @@ const FILE_CHUNK_BYTES = 1024 * 1024;
 
 export class ServiceKeyValue extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Bytes held (buckets, keys, values, counters), counted once then kept up to date; undefined: recount. */
+  private used: number | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -87,6 +89,7 @@ export class ServiceKeyValue extends DurableObject<Env> {
   delete(bucket: string, key: string): void {
     checkKey(bucket, key);
     this.sql.exec("DELETE FROM kv_values WHERE bucket = ? AND key = ?", bucket, key);
+    this.used = undefined;
   }
 
   exists(bucket: string, key: string): boolean {
@@ -118,6 +121,7 @@ export class ServiceKeyValue extends DurableObject<Env> {
     const row = this.sql.exec<{ value: string }>("SELECT value FROM kv_counters WHERE bucket = ? AND key = ?", bucket, key).toArray()[0];
     const next = (row ? BigInt(row.value) : 0n) + BigInt(delta);
     if (next < S64_MIN || next > S64_MAX) throw new KeyValueLimitError(`increment of ${key} overflows a signed 64-bit counter`);
+    this.reserve(row ? next.toString().length - row.value.length : bucket.length + key.length + next.toString().length);
     this.sql.exec(
       "INSERT INTO kv_counters (bucket, key, value) VALUES (?, ?, ?) ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value",
       bucket,
@@ -151,9 +155,14 @@ export class ServiceKeyValue extends DurableObject<Env> {
       checkKey(bucket, key);
       checkValue(value);
     }
-    this.ctx.storage.transactionSync(() => {
-      for (const [key, value] of entries) this.write(bucket, key, value);
-    });
+    try {
+      this.ctx.storage.transactionSync(() => {
+        for (const [key, value] of entries) this.write(bucket, key, value);
+      });
+    } catch (e) {
+      this.used = undefined; // rolled back: count again
+      throw e;
+    }
   }
 
   /** Deletes every key, all or nothing; missing keys are skipped. */
@@ -163,6 +172,7 @@ export class ServiceKeyValue extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       for (const key of keys) this.sql.exec("DELETE FROM kv_values WHERE bucket = ? AND key = ?", bucket, key);
     });
+    this.used = undefined;
   }
 
   /**
@@ -282,7 +292,36 @@ export class ServiceKeyValue extends DurableObject<Env> {
     return row ? new Uint8Array(row.value) : null;
   }
 
+  /** Bytes stored now, counted from the tables the first time. */
+  private usedBytes(): number {
+    if (this.used === undefined) {
+      const row = this.sql
+        .exec<{ n: number }>(
+          `SELECT coalesce((SELECT sum(length(bucket) + length(key) + length(value)) FROM kv_values), 0)
+                + coalesce((SELECT sum(length(bucket) + length(key) + length(value)) FROM kv_counters), 0) AS n`,
+        )
+        .toArray()[0];
+      this.used = Number(row?.n ?? 0);
+    }
+    return this.used;
+  }
+
+  /**
+   * Counts `delta` more bytes against the service's quota (KEYVALUE_QUOTA_BYTES).
+   * @throws KeyValueLimitError when the store would grow past it (shrinking is always allowed)
+   */
+  private reserve(delta: number): void {
+    const quota = keyValueQuotaBytes(this.env.KEYVALUE_QUOTA_BYTES);
+    const after = this.usedBytes() + delta;
+    if (delta > 0 && after > quota) {
+      throw new KeyValueLimitError(`the service's key-value store would hold ${after} bytes, over its quota of ${quota} bytes (KEYVALUE_QUOTA_BYTES)`);
+    }
+    this.used = after;
+  }
+
   private write(bucket: string, key: string, value: Uint8Array): void {
+    const old = this.sql.exec<{ n: number }>("SELECT length(value) AS n FROM kv_values WHERE bucket = ? AND key = ?", bucket, key).toArray()[0];
+    this.reserve(old ? value.byteLength - Number(old.n) : bucket.length + key.length + value.byteLength);
     this.sql.exec(
       "INSERT INTO kv_values (bucket, key, value) VALUES (?, ?, ?) ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value",
       bucket,

@@ -1,0 +1,50 @@
+/**
+ * The scheduled handler's housekeeping: history older than the retention goes, in bounded batches,
+ * and nothing younger or still pending is touched. Real D1.
+ */
+import { env } from "cloudflare:test";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { openDb } from "../../src/db/client";
+import { pruneExpired, retentionDays } from "../../src/db/prune-expired";
+import { recordTaskStep } from "../../src/db/tasks";
+
+const DAY = 86_400_000;
+
+describe("pruneExpired", () => {
+  it("deletes old tasks, steps, seen events and settled upgrades, a bounded batch per run", async () => {
+    const db = openDb(env.DB);
+    const now = Date.now();
+    const old = now - 20 * DAY;
+    const task = (id: string) => ({ eventId: id, serviceId: "a".repeat(64), workflowId: "w" });
+    await recordTaskStep(db, task(`0x${"01".repeat(20)}`), "old", { status: "landed" }, undefined, old);
+    await recordTaskStep(db, task(`0x${"02".repeat(20)}`), "fresh", { status: "landed" }, undefined, now);
+    // 2500 old steps: more than one run takes.
+    await db.run(sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+      INSERT INTO task_steps (event_id, step, at) SELECT ${`0x${"01".repeat(20)}`}, 'bulk', ${old} FROM n`);
+    await db.run(sql`INSERT INTO seen_events (event_key, seen_at) VALUES ('old-key', ${old}), ('fresh-key', ${now})`);
+    for (const [key, status] of [["u-applied", "applied"], ["u-waiting", "awaiting_approval"], ["u-retrying", "retrying"]]) {
+      await db.run(sql`INSERT INTO service_upgrades (service_id, chain, manager_address, uri, event_key, status, created_at, updated_at)
+        VALUES (${"b".repeat(64)}, 'evm:1', '0x00', 'https://x', ${key}, ${status}, ${old}, ${old})`);
+    }
+
+    const first = await pruneExpired(db, 14, now);
+    expect(first).toMatchObject({ task_steps: 2000, tasks: 1, seen_events: 1, service_upgrades: 1 });
+    const second = await pruneExpired(db, 14, now);
+    expect(second.task_steps).toBe(501);
+    expect((await pruneExpired(db, 14, now)).task_steps).toBe(0);
+
+    const count = async (q: ReturnType<typeof sql>) => Number((await db.get<{ n: number }>(q))!.n);
+    expect(await count(sql`SELECT count(*) AS n FROM tasks`)).toBe(1);
+    expect(await count(sql`SELECT count(*) AS n FROM task_steps WHERE step = 'fresh'`)).toBe(1);
+    expect(await count(sql`SELECT count(*) AS n FROM seen_events WHERE event_key = 'fresh-key'`)).toBe(1);
+    expect((await db.all<{ status: string }>(sql`SELECT status FROM service_upgrades ORDER BY status`)).map((r) => r.status)).toEqual(["awaiting_approval", "retrying"]);
+  });
+
+  it("reads RETENTION_DAYS, falling back to 14 days", () => {
+    expect(retentionDays("30")).toBe(30);
+    expect(retentionDays(undefined)).toBe(14);
+    expect(retentionDays("0")).toBe(14);
+    expect(retentionDays("two weeks")).toBe(14);
+  });
+});
