@@ -1,5 +1,5 @@
 /** What the aggregation tests share: polling, the operators' devnet keys and hand-made submissions. */
-import { createPublicClient, decodeFunctionData, http, type Hex } from "viem";
+import { createPublicClient, decodeFunctionData, http, type Address, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
 import { buildEnvelope, signEnvelope, type Envelope } from "../../src/sign/envelope";
@@ -50,15 +50,15 @@ export async function postSignedSubmission(devnet: RunningDevnet["devnet"], even
   return { res, envelope };
 }
 
-/** Every transaction sent to the devnet's handler, read from the chain itself, by the envelope's event id (lower case). */
-export async function readHandlerTxsByEvent(devnet: RunningDevnet["devnet"]): Promise<Map<string, Hex[]>> {
+/** Every transaction sent to the devnet's handler (or `handler`), read from the chain itself, by the envelope's event id (lower case). */
+export async function readHandlerTxsByEvent(devnet: RunningDevnet["devnet"], handler: Address = devnet.contracts.submit): Promise<Map<string, Hex[]>> {
   const client = createPublicClient({ transport: http(devnet.chain.rpc_url) });
   const latest = await client.getBlockNumber();
   const byEvent = new Map<string, Hex[]>();
   for (let n = 0n; n <= latest; n++) {
     const block = await client.getBlock({ blockNumber: n, includeTransactions: true });
     for (const tx of block.transactions) {
-      if (tx.to?.toLowerCase() !== devnet.contracts.submit.toLowerCase()) continue;
+      if (tx.to?.toLowerCase() !== handler.toLowerCase()) continue;
       const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
       const eventId = (call.args![0] as { eventId: Hex }).eventId.toLowerCase();
       byEvent.set(eventId, [...(byEvent.get(eventId) ?? []), tx.hash]);

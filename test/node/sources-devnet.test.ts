@@ -1,7 +1,8 @@
 /**
  * Services and components from IPFS and a wasm registry, on a devnet: `wavs-edge deploy-service
  * --service-uri ipfs://…` registers a service whose operator component is itself ipfs-sourced and
- * whose aggregator comes from an OCI registry (resolved as wkg does), and a trigger lands. A local
+ * whose aggregator comes from an OCI registry (resolved as wkg does), on three operators, and a
+ * trigger lands once. A local
  * trustless gateway serves real CARs; Debian's docker-registry holds the aggregator. The project's
  * own components (build/components), under digests the devnet has not stored, so each is fetched.
  */
@@ -19,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { anvilAccount } from "../../scripts/lib/anvil";
 import { addTrigger, deployContracts } from "../../scripts/lib/deploy-contracts";
+import { readHandlerTxsByEvent } from "./aggregation-helpers";
 import { DEVNET_BEARER_TOKEN, NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
 import { waitForResult } from "../../scripts/lib/wait-for-result";
 import { startIpfsGateway, type IpfsGateway } from "../support/ipfs-gateway";
@@ -71,6 +73,7 @@ beforeAll(async () => {
   running = await startDevnet({
     anvilPort: 0,
     nodePort: 0,
+    operators: 3,
     extraVars: { IPFS_GATEWAY: gateway.url, WASM_REGISTRY_HTTP_HOSTS: `${domainHost},${registry.host}` },
   });
 }, 240_000);
@@ -90,20 +93,23 @@ function cli(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-/** A new manager whose only operator is the devnet node, with trigger and submit contracts. */
+/** A new manager whose operators are the devnet's three nodes (two of three sign a quorum), with trigger and submit contracts. */
 async function newService() {
   const { devnet } = running;
-  const contracts = await deployContracts({ rpcUrl: devnet.chain.rpc_url, deployer: anvilAccount(0), operators: [], threshold: { numerator: 1, denominator: 1 } });
+  const contracts = await deployContracts({ rpcUrl: devnet.chain.rpc_url, deployer: anvilAccount(0), operators: [], threshold: { numerator: 2, denominator: 3 } });
   const manager = { evm: { chain: devnet.chain.key, address: contracts.serviceManager.toLowerCase() } };
-  const res = await fetch(`${devnet.nodes[0]!.url}/services/signer`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${DEVNET_BEARER_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ service_manager: manager }),
-  });
-  const signer = ((await res.json()) as { secp256k1: { evm_address: Address } }).secp256k1.evm_address;
   const wallet = createWalletClient({ account: anvilAccount(0), transport: http(devnet.chain.rpc_url) });
-  const hash = await wallet.writeContract({ chain: null, address: contracts.serviceManager, abi: wavsServiceManagerAbi, functionName: "setOperator", args: [signer, signer, 1n] });
-  await createPublicClient({ transport: http(devnet.chain.rpc_url) }).waitForTransactionReceipt({ hash });
+  const client = createPublicClient({ transport: http(devnet.chain.rpc_url) });
+  for (const node of devnet.nodes) {
+    const res = await fetch(`${node.url}/services/signer`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${DEVNET_BEARER_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ service_manager: manager }),
+    });
+    const signer = ((await res.json()) as { secp256k1: { evm_address: Address } }).secp256k1.evm_address;
+    const hash = await wallet.writeContract({ chain: null, address: contracts.serviceManager, abi: wavsServiceManagerAbi, functionName: "setOperator", args: [signer, signer, 1n] });
+    await client.waitForTransactionReceipt({ hash });
+  }
   return { contracts, manager };
 }
 
@@ -136,7 +142,7 @@ function serviceJson(p: { contracts: { trigger: Address; submit: Address }; mana
 const credential = () => ({ WAVS_CLI_EVM_CREDENTIAL: toHex(anvilAccount(0).getHdKey().privateKey!) });
 
 describe("sources on a devnet", () => {
-  it("deploy-service --service-uri ipfs://… registers a service whose components come from IPFS and a registry, and a trigger lands", async () => {
+  it("deploy-service --service-uri ipfs://… registers, on three operators, a service whose components come from IPFS and a registry, and a trigger lands once", async () => {
     const { devnet } = running;
     const { contracts, manager } = await newService();
     // components the devnet has not stored, so both must be fetched
@@ -167,6 +173,16 @@ describe("sources on a devnet", () => {
     expect(operatorRequests.every((r) => r.includes("format=car") && r.includes("application/vnd.ipld.car"))).toBe(true);
     expect(gateway.requests.some((r) => r.startsWith(`/ipfs/${cidOf(serviceUri)}`) && r.includes("format=car"))).toBe(true);
 
+    // the other two operators register the same service from the manager's ipfs:// URI
+    for (const node of devnet.nodes.slice(1)) {
+      const res = await fetch(`${node.url}/services`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${DEVNET_BEARER_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ service_manager: manager }),
+      });
+      expect(res.status, await res.text()).toBeLessThan(300);
+    }
+
     const { triggerId } = await addTrigger({
       rpcUrl: devnet.chain.rpc_url,
       account: privateKeyToAccount(devnet.accounts.trigger_private_key),
@@ -178,6 +194,9 @@ describe("sources on a devnet", () => {
       throw new Error(`${e.message}; the node's latest tasks: ${tasks.slice(0, 3000)}`);
     });
     expect(result.data).toBe('{"y":49}');
+    // landed once: one handler transaction for the event, whichever node sent it
+    const byEvent = await readHandlerTxsByEvent(devnet, contracts.submit);
+    expect([...byEvent.values()].map((txs) => txs.length)).toEqual([1]);
   });
 
   it("refuses a service whose ipfs component arrives tampered: 422, nothing registered", async () => {
