@@ -5,7 +5,7 @@ import { collectDashboard } from "../dashboard/collect-dashboard";
 import { renderDashboard } from "../dashboard/render-dashboard";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
-import { readChainHeads } from "./chain-heads";
+import { readChainHeads } from "../chain/chain-heads";
 
 /** `/`: the dashboard for browsers; `{name, docs}` for clients asking for JSON. */
 const DASHBOARD_PATH = documentRoute({

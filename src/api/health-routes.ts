@@ -1,10 +1,9 @@
 import { count } from "drizzle-orm";
 import { Hono } from "hono";
-import { publicClientFor } from "../chain/rpc";
+import { readChainHead } from "../chain/chain-heads";
 import { nodeChains } from "../config";
 import { openDb } from "../db/client";
 import { droppedEvents } from "../db/schema";
-import { describeError } from "../log";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
 
@@ -29,12 +28,9 @@ export const healthRoutes = new Hono<AppEnv>().get(HEALTH_PATH, async (c) => {
   const results = await Promise.all(
     (await nodeChains(c.env)).map(async (chain) => {
       const poller = { next_block: cursors.get(chain.key) ?? null, confirmations: chain.confirmations, rpc_endpoints: chain.rpc_urls.length };
-      try {
-        const block = await publicClientFor(chain).getBlockNumber();
-        return { key: chain.key, health: "healthy" as ChainHealth, poller: { ...poller, latest_block: Number(block) } };
-      } catch (e) {
-        return { key: chain.key, health: { unhealthy: { error: describeError(e) } } as ChainHealth, poller };
-      }
+      const reading = await readChainHead(chain);
+      if ("error" in reading) return { key: chain.key, health: { unhealthy: { error: reading.error } } as ChainHealth, poller };
+      return { key: chain.key, health: "healthy" as ChainHealth, poller: { ...poller, latest_block: Number(reading.head) } };
     }),
   );
   const [dropped] = await db.select({ n: count() }).from(droppedEvents);

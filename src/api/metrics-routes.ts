@@ -5,7 +5,7 @@ import { readIsolateCounters } from "../metrics/isolate-counters";
 import { renderPrometheus, type MetricFamily } from "../metrics/render-prometheus";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
-import { readChainHeads } from "./chain-heads";
+import { readChainHeads } from "../chain/chain-heads";
 import { requireBearer } from "./require-bearer";
 
 /** `GET /metrics`: Prometheus text, computed from D1 plus each chain's head. */

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Hex } from "viem";
+import { rememberHead } from "../chain/chain-heads";
 import { publicClientFor, redactRpcUrl } from "../chain/rpc";
 import { nodeChains, type ChainSettings } from "../config";
 import { openDb, type Db } from "../db/client";
@@ -85,6 +86,7 @@ export async function pollChain(
   if (!state.watching) return undefined;
   const client = publicClientFor(chain);
   const head = await client.getBlockNumber();
+  rememberHead(chain, head); // /health, /metrics and / reuse it
   const safe = head - BigInt(chain.confirmations);
   if (safe < 0n) return undefined;
   const cursor = await db.query.chainCursors.findFirst({ where: eq(chainCursors.chain, chain.key) });

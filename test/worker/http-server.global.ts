@@ -14,7 +14,23 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  /** JSON-RPC requests per /rpc/{name} endpoint, read back at /rpc-count/{name}. */
+  const rpcCalls = new Map<string, number>();
   const server = createServer((req, res) => {
+    // /rpc/{name}: a chain whose head is always block 16, counting what it is asked
+    const rpc = /^\/rpc\/([\w-]+)$/.exec(req.url ?? "");
+    if (rpc) {
+      rpcCalls.set(rpc[1]!, (rpcCalls.get(rpc[1]!) ?? 0) + 1);
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        const { id } = JSON.parse(body) as { id: number };
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id, result: "0x10" }));
+      });
+      return;
+    }
+    const counted = /^\/rpc-count\/([\w-]+)$/.exec(req.url ?? "");
+    if (counted) return void res.end(String(rpcCalls.get(counted[1]!) ?? 0));
     // /slow… answers after 3 s, as a server that hangs (bounded, so the server can close)
     if (req.url?.startsWith("/slow")) {
       setTimeout(() => res.end("slow"), 3_000);
