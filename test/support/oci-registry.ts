@@ -1,7 +1,7 @@
 /**
  * A real OCI registry for tests (runs in Node): Debian's docker-registry (distribution 2.8) on
  * 127.0.0.1 with its own storage directory and no auth, installed by
- * scripts/ensure-docker-registry.sh when missing.
+ * scripts/ensure-debian-tools.sh when missing.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -24,7 +24,7 @@ async function freePort(): Promise<number> {
 
 /** Starts docker-registry and waits until `GET /v2/` answers. @throws Error when it does not start */
 export async function startOciRegistry(): Promise<OciRegistry> {
-  execFileSync("bash", [join(process.cwd(), "scripts", "ensure-docker-registry.sh")], { stdio: "inherit" });
+  execFileSync("bash", [join(process.cwd(), "scripts", "ensure-debian-tools.sh"), "docker-registry"], { stdio: "inherit" });
   const dir = await mkdtemp(join(tmpdir(), "wavs-edge-oci-"));
   const port = await freePort();
   const config = join(dir, "config.yml");
