@@ -25,4 +25,16 @@ describe("ChainPoller settings", () => {
       expect(await state.storage.getAlarm()).toBeNull();
     });
   });
+
+  it("runs one poll at a time: a poll asked for while one runs joins it, the next one after it starts anew", async () => {
+    const stub = env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all"));
+    await runInDurableObject(stub, async (instance: ChainPoller) => {
+      const first = instance.poll();
+      expect(instance.poll()).toBe(first);
+      await first;
+      const next = instance.poll();
+      expect(next).not.toBe(first);
+      await next;
+    });
+  });
 });

@@ -34,6 +34,19 @@ export function nextAlarmAt(now: number, intervalMs: number, nextCronAtMs: numbe
  * move as in the cron path, only after the events are enqueued.
  */
 export class ChainPoller extends DurableObject<Env> {
+  /** The poll under way, which a poll asked for meanwhile joins rather than reading the same range again. */
+  private polling: Promise<void> | undefined;
+
+  /**
+   * Polls every chain once, one run at a time for the node: the cron path comes here too, so a
+   * scheduled run that fires while the last is still reading (a slow RPC, a frequent trigger of
+   * the scheduled handler) joins it instead of reading and enqueuing the same blocks again.
+   */
+  poll(): Promise<void> {
+    this.polling ??= pollChains(this.env).finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
   /** Arms the alarm unless one is pending; returns when it will fire. */
   async ensureAlarm(): Promise<number | undefined> {
     const interval = pollIntervalMs(this.env.POLL_INTERVAL_MS);
@@ -53,7 +66,7 @@ export class ChainPoller extends DurableObject<Env> {
     if (interval === undefined) return;
     try {
       // Both log and swallow their own failures: the alarm is always re-armed below.
-      const [, cron] = await Promise.all([pollChains(this.env), runCronTriggers(this.env)]);
+      const [, cron] = await Promise.all([this.poll(), runCronTriggers(this.env)]);
       await this.ctx.storage.setAlarm(nextAlarmAt(Date.now(), interval, cron?.nextAtMs));
     } catch (e) {
       log("warn", "poll alarm failed", { subsys: "ingest", error: describeError(e) });
@@ -64,7 +77,7 @@ export class ChainPoller extends DurableObject<Env> {
 
 /**
  * The scheduled handler's work: with POLL_INTERVAL_MS set, make sure the ChainPoller's alarm is
- * armed (it does the polling); otherwise poll and fire cron workflows right here.
+ * armed (it does the polling); otherwise have the ChainPoller poll once and fire cron workflows here.
  */
 export async function runScheduled(env: Env): Promise<void> {
   const housekeeping = pruneOldRows(env);
@@ -72,7 +85,7 @@ export async function runScheduled(env: Env): Promise<void> {
     await Promise.all([env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).ensureAlarm(), housekeeping]);
     return;
   }
-  await Promise.all([pollChains(env), runCronTriggers(env), housekeeping]);
+  await Promise.all([env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).poll(), runCronTriggers(env), housekeeping]);
 }
 
 /** Housekeeping: history older than RETENTION_DAYS goes, a bounded batch per run; never fails the run. */

@@ -11,6 +11,8 @@ export interface RpcLog {
   transactionHash: Hex;
   transactionIndex: Hex;
   logIndex: Hex;
+  /** The block's timestamp: anvil, reth and newer geth include it; older nodes and providers do not. */
+  blockTimestamp?: Hex;
   removed?: boolean;
 }
 
@@ -55,8 +57,9 @@ export async function getLogsSplitting(
   }
 }
 
-export function parseRpcLog(raw: RpcLog): ChainLog & { removed: boolean } {
+export function parseRpcLog(raw: RpcLog): ChainLog & { removed: boolean; blockTimestamp?: bigint } {
   return {
+    ...(raw.blockTimestamp ? { blockTimestamp: BigInt(raw.blockTimestamp) } : {}),
     address: raw.address,
     topics: raw.topics,
     data: raw.data,

@@ -136,9 +136,10 @@ export async function pollChain(
     const messages: TriggerMessage[] = intervals.filter((m) => "BlockInterval" in m.data && m.data.BlockInterval.block_height <= to);
     for (const entry of matched) {
       if (entry.blockNumber > to) break;
-      let ts = timestamps.get(entry.blockHash);
+      // The log's own blockTimestamp where the node gives it (the header's value, so every operator
+      // derives the same event id); else the header by hash: the very block the log came from.
+      let ts = entry.blockTimestamp ?? timestamps.get(entry.blockHash);
       if (ts === undefined) {
-        // By hash: the header of the very block the log came from, whatever happened since.
         ts = (await client.getBlock({ blockHash: entry.blockHash })).timestamp;
         timestamps.set(entry.blockHash, ts);
       }
