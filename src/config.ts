@@ -143,9 +143,14 @@ export async function nodeChains(env: Env): Promise<ChainSettings[]> {
   return [...base, ...(await addedChains(env)).filter((c) => !known.has(c.key))];
 }
 
-/** @throws Error when the node does not know the chain */
+/**
+ * A chain of the node by key. A chain of the CHAINS var needs no D1 read (it wins over an added one
+ * of the same key, as in nodeChains): the aggregate and submit stages ask for their chain several
+ * times per event.
+ * @throws Error when the node does not know the chain
+ */
 export async function chainByKey(env: Env, key: string): Promise<ChainSettings> {
-  const chain = (await nodeChains(env)).find((c) => c.key === key);
+  const chain = configuredChains(env).find((c) => c.key === key) ?? (await addedChains(env)).find((c) => c.key === key);
   if (!chain) throw new Error(`chain ${key} is not configured on this node`);
   return chain;
 }

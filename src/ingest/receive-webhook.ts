@@ -21,13 +21,20 @@ export interface WebhookOutcome {
   dropped: number;
 }
 
+const DELIVERY_SWEEP_MS = 60_000;
+let lastDeliverySweep = 0;
+
 /**
  * Remembers a delivery id for replay protection.
  * @returns false when the id was seen before (a replay)
  */
 export async function rememberDelivery(db: Db, source: string, deliveryId: string, now = Date.now()): Promise<boolean> {
-  // Ids older than twice the window cannot come back: their timestamps are refused as stale.
-  await db.delete(webhookDeliveries).where(lt(webhookDeliveries.receivedAt, now - 10 * 60 * 1000));
+  // Ids older than twice the window cannot come back: their timestamps are refused as stale. Swept
+  // once a minute per isolate rather than on every delivery (a statement saved per event).
+  if (now - lastDeliverySweep >= DELIVERY_SWEEP_MS) {
+    await db.delete(webhookDeliveries).where(lt(webhookDeliveries.receivedAt, now - 10 * 60 * 1000));
+    lastDeliverySweep = now;
+  }
   const inserted = await db
     .insert(webhookDeliveries)
     .values({ source, deliveryId, receivedAt: now })
