@@ -21,7 +21,20 @@ describe("rankAggregators", () => {
 
 describe("parseAggregatorSettings", () => {
   it("defaults to a lone node with a 48 h burn window", () => {
-    expect(parseAggregatorSettings({})).toEqual({ selfUrl: "", peers: [], graceMs: 20_000, burnMs: 172_800_000 });
+    expect(parseAggregatorSettings({})).toEqual({
+      selfUrl: "",
+      peers: [],
+      graceMs: 20_000,
+      burnMs: 172_800_000,
+      peerTimeoutMs: 10_000,
+      retryMs: 2_000,
+      recheckMs: 10_000,
+    });
+  });
+
+  it("takes the timers the fault tests shorten from their vars", () => {
+    const s = parseAggregatorSettings({ AGGREGATOR_PEER_TIMEOUT_MS: "1500", AGGREGATOR_RETRY_MS: "300", AGGREGATOR_RECHECK_MS: "1000" });
+    expect([s.peerTimeoutMs, s.retryMs, s.recheckMs]).toEqual([1_500, 300, 1_000]);
   });
 
   it("normalises URLs and requires NODE_URL among the peers", () => {
@@ -35,6 +48,9 @@ describe("parseAggregatorSettings", () => {
     expect(() => parseAggregatorSettings({ PEERS: '["not a url"]' })).toThrow(/PEERS/);
     expect(() => parseAggregatorSettings({ AGGREGATOR_GRACE_MS: "soon" })).toThrow(/AGGREGATOR_GRACE_MS/);
     expect(() => parseAggregatorSettings({ TASK_BURN_SECONDS: "-1" })).toThrow(/TASK_BURN_SECONDS/);
+    expect(() => parseAggregatorSettings({ AGGREGATOR_PEER_TIMEOUT_MS: "0" })).toThrow(/AGGREGATOR_PEER_TIMEOUT_MS/);
+    expect(() => parseAggregatorSettings({ AGGREGATOR_RETRY_MS: "1.5" })).toThrow(/AGGREGATOR_RETRY_MS/);
+    expect(() => parseAggregatorSettings({ AGGREGATOR_RECHECK_MS: "soon" })).toThrow(/AGGREGATOR_RECHECK_MS/);
   });
 });
 

@@ -15,6 +15,20 @@ export interface AggregatorSettings {
   graceMs: number;
   /** How long a landed task ignores redeliveries. */
   burnMs: number;
+  /** How long a node waits for a peer's answer (a task status, a forwarded submission) before reading it as busy. */
+  peerTimeoutMs: number;
+  /** How soon a step that failed for a transient reason (RPC, peer) is tried again. */
+  retryMs: number;
+  /** How long a task short of quorum waits before it checks again (and later asks its peers whether it landed). */
+  recheckMs: number;
+}
+
+/** One integer setting in [min, max] from a var, or its default when unset. @throws Error naming the var */
+function intVar(vars: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+  const raw = vars[name]?.trim();
+  const n = Number(raw || fallback);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}`);
+  return n;
 }
 
 const urlList = z.array(z.string().url()).max(64);
@@ -24,16 +38,22 @@ export function normalizeNodeUrl(url: string): string {
   return url.trim().replace(/\/+$/, "").toLowerCase();
 }
 
+/** The vars the aggregator settings come from (wrangler.toml [vars], documented there). */
+export const AGGREGATOR_VARS = [
+  "PEERS",
+  "NODE_URL",
+  "AGGREGATOR_GRACE_MS",
+  "TASK_BURN_SECONDS",
+  "AGGREGATOR_PEER_TIMEOUT_MS",
+  "AGGREGATOR_RETRY_MS",
+  "AGGREGATOR_RECHECK_MS",
+] as const;
+
 /**
- * Parses PEERS, NODE_URL, AGGREGATOR_GRACE_MS and TASK_BURN_SECONDS.
+ * Parses the AGGREGATOR_VARS.
  * @throws Error naming the bad variable
  */
-export function parseAggregatorSettings(vars: {
-  PEERS?: string;
-  NODE_URL?: string;
-  AGGREGATOR_GRACE_MS?: string;
-  TASK_BURN_SECONDS?: string;
-}): AggregatorSettings {
+export function parseAggregatorSettings(vars: Partial<Record<(typeof AGGREGATOR_VARS)[number], string>>): AggregatorSettings {
   let raw: unknown;
   try {
     raw = JSON.parse(vars.PEERS?.trim() || "[]");
@@ -49,7 +69,16 @@ export function parseAggregatorSettings(vars: {
   if (!Number.isInteger(graceMs) || graceMs < 100) throw new Error("AGGREGATOR_GRACE_MS must be an integer ≥ 100");
   const burnSeconds = Number(vars.TASK_BURN_SECONDS?.trim() || 48 * 3600);
   if (!Number.isInteger(burnSeconds) || burnSeconds < 0) throw new Error("TASK_BURN_SECONDS must be an integer ≥ 0");
-  return { selfUrl, peers, graceMs, burnMs: burnSeconds * 1000 };
+  const v = vars as Record<string, string | undefined>;
+  return {
+    selfUrl,
+    peers,
+    graceMs,
+    burnMs: burnSeconds * 1000,
+    peerTimeoutMs: intVar(v, "AGGREGATOR_PEER_TIMEOUT_MS", 10_000, 100, 60_000),
+    retryMs: intVar(v, "AGGREGATOR_RETRY_MS", 2_000, 100, 600_000),
+    recheckMs: intVar(v, "AGGREGATOR_RECHECK_MS", 10_000, 100, 600_000),
+  };
 }
 
 /** The aggregating nodes other than this one: the ones it asks about a task. */
@@ -62,7 +91,7 @@ let cached: { key: string; settings: AggregatorSettings } | undefined;
 /** The node's aggregator settings, parsed once per isolate. */
 export function aggregatorSettings(env: Env): AggregatorSettings {
   const vars = env as unknown as Record<string, string | undefined>;
-  const key = [vars.PEERS, vars.NODE_URL, vars.AGGREGATOR_GRACE_MS, vars.TASK_BURN_SECONDS].join("\u0000");
+  const key = AGGREGATOR_VARS.map((name) => vars[name]).join("\u0000");
   if (cached?.key !== key) cached = { key, settings: parseAggregatorSettings(vars) };
   return cached.settings;
 }

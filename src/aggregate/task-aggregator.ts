@@ -210,7 +210,7 @@ export class TaskAggregator extends DurableObject<Env> {
       await this.step(state, "signature_received", {}, { signer: recovered, weight: submission.weight, signers: Object.keys(state.signatures).length });
       if (state.phase === "collecting") {
         // Should the preflight below fail (RPC down), the alarm evaluates again: no signature waits forever.
-        await this.ctx.storage.setAlarm(Date.now() + 10_000);
+        await this.ctx.storage.setAlarm(Date.now() + aggregatorSettings(this.env).recheckMs);
         await this.evaluate(state);
       }
       return { accepted: true, ...this.statusOf(state) };
@@ -258,7 +258,7 @@ export class TaskAggregator extends DurableObject<Env> {
       } catch (e) {
         // Transient (RPC, peer): try again shortly; the state says where we were.
         log("warn", "aggregation step will retry", { subsys: "aggregate", event_id: state.target.eventId, error: describeError(e) });
-        await this.ctx.storage.setAlarm(Date.now() + 2_000);
+        await this.ctx.storage.setAlarm(Date.now() + aggregatorSettings(this.env).retryMs);
       }
     });
   }
@@ -307,7 +307,7 @@ export class TaskAggregator extends DurableObject<Env> {
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     state.collectingPolls = (state.collectingPolls ?? 0) + 1;
     await this.save(state);
-    await this.ctx.storage.setAlarm(Date.now() + Math.min(settings.graceMs * 2 ** state.collectingPolls, COLLECTING_POLL_MAX_MS));
+    await this.ctx.storage.setAlarm(Date.now() + Math.min(settings.recheckMs * 2 ** state.collectingPolls, COLLECTING_POLL_MAX_MS));
   }
 
   /** Preflights validate; on quorum, submits (rank 0) or stands by for its turn. */
@@ -539,7 +539,7 @@ export class TaskAggregator extends DurableObject<Env> {
           method: "POST",
           headers: { "content-type": "application/json", ...peerRequestHeaders(this.env) },
           body: s.json,
-          signal: AbortSignal.timeout(10_000),
+          signal: AbortSignal.timeout(aggregatorSettings(this.env).peerTimeoutMs),
         });
         await res.body?.cancel();
         log("info", "forwarded a submission to a peer", { subsys: "aggregate", event_id: state.target.eventId, peer, signer, status: res.status });
@@ -590,7 +590,7 @@ export class TaskAggregator extends DurableObject<Env> {
     const { eventId, chain, handler } = state.target;
     const url = `${normalizeNodeUrl(peer)}/aggregator/tasks/${eventId}?chain=${encodeURIComponent(chain)}&handler=${handler}`;
     try {
-      const res = await fetch(url, { headers: peerRequestHeaders(this.env), signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url, { headers: peerRequestHeaders(this.env), signal: AbortSignal.timeout(aggregatorSettings(this.env).peerTimeoutMs) });
       if (res.status === 404) {
         const body = (await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
         // Up and answering, without the task yet (its submissions are still on their way): alive.
@@ -837,7 +837,7 @@ export class TaskAggregator extends DurableObject<Env> {
       await this.callSubmitCallback(state, callback.txResult);
     } catch (e) {
       log("warn", "submit callback will retry", { subsys: "aggregate", event_id: state.target.eventId, error: describeError(e) });
-      await this.ctx.storage.setAlarm(Date.now() + 2_000);
+      await this.ctx.storage.setAlarm(Date.now() + aggregatorSettings(this.env).retryMs);
       return;
     }
     callback.done = true;

@@ -7,12 +7,30 @@ function isPermanentRefusal(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
+/** SUBMISSION_RETRY_MAX_SECONDS (1-300, default 30): the longest backoff between deliveries to a peer. */
+export function retryCeilingSeconds(raw: string | undefined): number {
+  const n = Number(raw?.trim() || 30);
+  return Number.isInteger(n) && n >= 1 && n <= 300 ? n : 30;
+}
+
+/**
+ * SUBMISSION_DELIVERY_TIMEOUT_MS (1000-60000, default 30000): how long one delivery waits for the
+ * peer. Locally the queue hands out one batch at a time, so a frozen peer holds every delivery up
+ * this long.
+ */
+export function deliveryTimeoutMs(raw: string | undefined): number {
+  const n = Number(raw?.trim() || 30_000);
+  return Number.isInteger(n) && n >= 1_000 && n <= 60_000 ? n : 30_000;
+}
+
 /**
  * SUBMISSIONS consumer: POSTs each submission to its peer's /aggregator/submissions. A network
  * failure or 5xx retries with backoff (the queue's max_retries, then the dead-letter queue); a 4xx
  * is the peer refusing it for good: acknowledged and logged.
  */
-export async function deliverSubmissions(batch: MessageBatch<SubmissionMessage>, env: Pick<Env, "NODE_URL">): Promise<void> {
+export async function deliverSubmissions(batch: MessageBatch<SubmissionMessage>, env: Pick<Env, "NODE_URL" | "SUBMISSION_RETRY_MAX_SECONDS" | "SUBMISSION_DELIVERY_TIMEOUT_MS">): Promise<void> {
+  const maxDelay = retryCeilingSeconds(env.SUBMISSION_RETRY_MAX_SECONDS);
+  const timeoutMs = deliveryTimeoutMs(env.SUBMISSION_DELIVERY_TIMEOUT_MS);
   const headers = { "content-type": "application/json", ...peerRequestHeaders(env) };
   await Promise.all(
     batch.messages.map(async (message) => {
@@ -24,7 +42,7 @@ export async function deliverSubmissions(batch: MessageBatch<SubmissionMessage>,
           method: "POST",
           headers,
           body,
-          signal: AbortSignal.timeout(30_000),
+          signal: AbortSignal.timeout(timeoutMs),
         });
         status = res.status;
         await res.body?.cancel();
@@ -38,7 +56,7 @@ export async function deliverSubmissions(batch: MessageBatch<SubmissionMessage>,
         message.ack();
       } else {
         log("warn", "submission delivery will retry", { ...fields, ...(status ? { status } : { error: "unreachable" }) });
-        message.retry({ delaySeconds: Math.min(2 ** message.attempts, 30) });
+        message.retry({ delaySeconds: Math.min(2 ** message.attempts, maxDelay) });
       }
     }),
   );
