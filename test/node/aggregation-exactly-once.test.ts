@@ -20,11 +20,25 @@ import { waitForResult } from "../../scripts/lib/wait-for-result";
 import { eventually, readHandlerTxsByEvent } from "./aggregation-helpers";
 
 const GRACE_MS = 2_000;
+/**
+ * The timers these faults wait on, short (wrangler.toml documents each): a frozen peer costs a
+ * standby PEER_TIMEOUT per look instead of 10 s, and a frozen peer holds its peers' submission
+ * queues up 3 s per delivery instead of 30 s.
+ */
+const FAST_TIMERS = {
+  AGGREGATOR_PEER_TIMEOUT_MS: "2000",
+  AGGREGATOR_RETRY_MS: "500",
+  AGGREGATOR_RECHECK_MS: "2000",
+  SUBMISSION_DELIVERY_TIMEOUT_MS: "3000",
+  // Automine is off here on purpose, for minutes: fee bumps (aggregation-chain.test.ts) would
+  // change the hashes these tests follow.
+  TX_STUCK_AFTER_MS: "600000",
+};
 let running: RunningDevnet;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  running = await startDevnet({ anvilPort: 0, nodePort: 0, operators: 3, aggregatorGraceMs: GRACE_MS, pollIntervalMs: 1_000, onLog: (l) => logs.push(l) });
+  running = await startDevnet({ anvilPort: 0, nodePort: 0, operators: 3, aggregatorGraceMs: GRACE_MS, nodeVars: FAST_TIMERS, pollIntervalMs: 1_000, onLog: (l) => logs.push(l) });
 }, 300_000);
 afterAll(async () => {
   for (const n of running?.nodes ?? []) n.pause(false);
@@ -86,11 +100,15 @@ async function latestTriggerEventId(): Promise<Hex> {
 
 /**
  * Keeps the nodes' peer rate limit for requests from `asPeer` (miniflare: a fixed 60 s window per
- * client key: address and claimed peer) used up: at the start of each window, requests until the
- * node answers 429.
+ * client key: address and claimed peer, aligned to the minute) used up: at the start of each
+ * window, requests until the node answers 429. `ready` resolves once the limits are used up with at
+ * least 30 s of the window left: the node under test must find them used up when it first looks,
+ * or it sees its peers' status and yields before the test can watch it defer.
  */
-function floodPeerLimiters(urls: string[], asPeer: string): { stop(): Promise<void> } {
+function floodPeerLimiters(urls: string[], asPeer: string): { ready: Promise<void>; stop(): Promise<void> } {
   let stopped = false;
+  let markReady = () => {};
+  const ready = new Promise<void>((r) => (markReady = r));
   const exhaust = async (url: string) => {
     for (let round = 0; round < 40 && !stopped; round++) {
       const statuses = await Promise.all(
@@ -110,11 +128,13 @@ function floodPeerLimiters(urls: string[], asPeer: string): { stop(): Promise<vo
   const loop = (async () => {
     while (!stopped) {
       await Promise.all(urls.map(exhaust));
+      if (60_000 - (Date.now() % 60_000) >= 30_000) markReady();
       const nextWindow = Math.ceil(Date.now() / 60_000) * 60_000;
       while (!stopped && Date.now() < nextWindow) await new Promise((r) => setTimeout(r, 100));
     }
   })();
   return {
+    ready,
     stop: async () => {
       stopped = true;
       await loop;
@@ -212,6 +232,7 @@ describe("a slow first submitter", () => {
     // reaches quorum and claims, but its peers answer only 429.
     const flood = floodPeerLimiters([nodes[second]!.url, nodes[third]!.url], nodes[first]!.url);
     try {
+      await flood.ready;
       running.nodes[first]!.pause(false);
       const decided = () =>
         logs.some((l) => l.startsWith(`[node${first}]`) && l.includes(eventId) && (l.includes("claim deferred") || l.includes("transaction sent")));

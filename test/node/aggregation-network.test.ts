@@ -17,11 +17,19 @@ import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } f
 import { waitForResult } from "../../scripts/lib/wait-for-result";
 import { eventually, operatorKey, readHandlerTxsByEvent } from "./aggregation-helpers";
 
+/**
+ * Shorter timers than production (wrangler.toml documents each): a task short of quorum rechecks
+ * every 3 s, a transient failure retries after 1 s, and a submission to a node that is down is
+ * re-delivered at least every 8 s, so a node that returns gets it within seconds. The peer status
+ * timeout stays at its default: the burst below saturates the nodes, and a peer that answers late is
+ * what that test is about.
+ */
+const FAST_TIMERS = { AGGREGATOR_RECHECK_MS: "3000", AGGREGATOR_RETRY_MS: "1000", SUBMISSION_RETRY_MAX_SECONDS: "8" };
 let running: RunningDevnet;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  running = await startDevnet({ anvilPort: 0, nodePort: 0, operators: 3, aggregatorGraceMs: 3_000, pollIntervalMs: 1_000, onLog: (l) => logs.push(l) });
+  running = await startDevnet({ anvilPort: 0, nodePort: 0, operators: 3, aggregatorGraceMs: 3_000, nodeVars: FAST_TIMERS, pollIntervalMs: 1_000, onLog: (l) => logs.push(l) });
 }, 300_000);
 afterAll(async () => {
   await running?.stop();
