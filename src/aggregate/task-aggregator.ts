@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { decodeFunctionData, encodeFunctionData, TransactionNotFoundError, type Hex } from "viem";
+import { encodeFunctionData, TransactionNotFoundError, type Hex } from "viem";
 import { publicClientFor } from "../chain/rpc";
 import { wavsHandlerAbi } from "../chain/wavs-abi";
 import { chainByKey, nodeChains } from "../config";
@@ -12,12 +12,14 @@ import { prefixOrDefault, recoverEnvelopeSigner, type Envelope, type SignaturePr
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
+import { findHandlerCalls } from "../submit/handler-calls";
 import { readReceipt } from "../submit/read-receipt";
 import { checkQuorum, findRejectedSigners } from "../submit/submit-envelope";
 import { readHandlerManager } from "../submit/submit-target";
 import { exceedsCeiling, spendingLimits } from "../submit/spending-limits";
 import { readAggregatorInput } from "./aggregator-input";
 import { aggregatorSettings, normalizeNodeUrl, otherPeers, peerRequestHeaders, rankAggregators } from "./peers";
+import { knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-estimate";
 import { buildSignatureData } from "./signature-data";
 import { checkSignatureForm } from "./signature-form";
 import { triggerBlockOn } from "./trigger-block";
@@ -298,7 +300,7 @@ export class TaskAggregator extends DurableObject<Env> {
    * otherwise collect forever. Asked again with a growing interval, up to COLLECTING_POLL_MAX_MS.
    */
   private async evaluateOrAskAround(state: AggregationState): Promise<void> {
-    await this.evaluate(state);
+    await this.evaluate(state, { askManager: true });
     if (state.phase !== "collecting") return;
     const settings = aggregatorSettings(this.env);
     const others = otherPeers(settings);
@@ -310,10 +312,25 @@ export class TaskAggregator extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(Date.now() + Math.min(settings.recheckMs * 2 ** state.collectingPolls, COLLECTING_POLL_MAX_MS));
   }
 
-  /** Preflights validate; on quorum, submits (rank 0) or stands by for its turn. */
-  private async evaluate(state: AggregationState): Promise<void> {
+  /**
+   * Preflights validate; on quorum, submits (rank 0) or stands by for its turn. Unless
+   * `askManager`, a set known short of the threshold the manager last reported is not asked about
+   * (quorum-estimate.ts): the recheck alarm asks.
+   */
+  private async evaluate(state: AggregationState, opts: { askManager?: boolean } = {}): Promise<void> {
     // Every signature dropped: nothing to ask the manager (validate reverts on an empty set).
     if (Object.keys(state.signatures).length === 0) return;
+    const { chain: chainKey, handler } = state.target;
+    const weights = Object.values(state.signatures).map((s) => s.weight);
+    if (!opts.askManager && knownShortOfQuorum(weights, knownThreshold(chainKey, handler))) {
+      await this.step(state, "waiting_for_quorum", { status: "signed" }, {
+        signers: weights.length,
+        signer_weight: weights.reduce((a, w) => a + BigInt(w), 0n),
+        threshold_weight: knownThreshold(chainKey, handler),
+        estimated: true,
+      });
+      return;
+    }
     const chain = await chainByKey(this.env, state.target.chain);
     let quorum: Awaited<ReturnType<typeof checkQuorum>>;
     try {
@@ -329,6 +346,7 @@ export class TaskAggregator extends DurableObject<Env> {
       return this.fail(state, describeRevert(e));
     }
     if (!quorum.ok) {
+      if (quorum.thresholdWeight !== undefined) noteThreshold(chainKey, handler, quorum.thresholdWeight);
       await this.step(state, "waiting_for_quorum", { status: "signed" }, {
         signers: Object.keys(state.signatures).length,
         signer_weight: quorum.signerWeight,
@@ -624,26 +642,9 @@ export class TaskAggregator extends DurableObject<Env> {
     const latest = await client.getBlockNumber();
     // A few blocks of overlap with the last search: the RPC node may have lagged behind then.
     const lowest = [latest - lookback + 1n, BigInt(state.triggerBlock ?? 0), BigInt(state.searchedThrough ?? 0) - 8n].reduce((a, b) => (a > b ? a : b));
-    const handler = state.target.handler.toLowerCase();
-    const eventId = state.target.eventId.toLowerCase();
-    for (let top = latest; top >= lowest; top -= 8n) {
-      const numbers: bigint[] = [];
-      for (let n = top; n > top - 8n && n >= lowest; n--) numbers.push(n);
-      const blocks = await Promise.all(numbers.map((blockNumber) => client.getBlock({ blockNumber, includeTransactions: true })));
-      for (const block of blocks) {
-        for (const tx of block.transactions) {
-          if (tx.to?.toLowerCase() !== handler) continue;
-          let id: string | undefined;
-          try {
-            const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
-            if (call.functionName === "handleSignedEnvelope") id = (call.args[0] as Envelope).eventId.toLowerCase();
-          } catch {
-            continue; // some other call to the handler
-          }
-          if (id === eventId && (await this.landedOnchain(state, tx.hash))) return tx.hash;
-        }
-      }
-    }
+    // Every candidate's receipt is read afresh: a cached block can only add a candidate, never a landing.
+    const candidates = await findHandlerCalls(client, state.target.chain, state.target, lowest, latest);
+    for (const txHash of candidates) if (await this.landedOnchain(state, txHash)) return txHash;
     state.searchedThrough = Number(latest);
     return undefined;
   }

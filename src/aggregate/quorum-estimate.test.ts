@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-estimate";
+
+describe("knownShortOfQuorum", () => {
+  it("is short only when the weights add up to less than a known threshold", () => {
+    expect(knownShortOfQuorum(["1"], 2n)).toBe(true);
+    expect(knownShortOfQuorum(["1", "1"], 2n)).toBe(false);
+    expect(knownShortOfQuorum(["5"], 2n)).toBe(false);
+  });
+
+  it("asks the manager when the threshold or a weight is unknown", () => {
+    expect(knownShortOfQuorum(["1"], undefined)).toBe(false);
+    expect(knownShortOfQuorum(["one"], 2n)).toBe(false);
+    expect(knownShortOfQuorum([], 1n)).toBe(true);
+  });
+});
+
+describe("noteThreshold", () => {
+  it("keeps the latest threshold per submit target, whatever the handler's case", () => {
+    noteThreshold("evm:31337", "0xAbC0000000000000000000000000000000000001", 3n);
+    noteThreshold("evm:31337", "0xabc0000000000000000000000000000000000001", 2n);
+    expect(knownThreshold("evm:31337", "0xABC0000000000000000000000000000000000001")).toBe(2n);
+    expect(knownThreshold("evm:1", "0xabc0000000000000000000000000000000000001")).toBeUndefined();
+  });
+});

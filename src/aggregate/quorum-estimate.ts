@@ -1,0 +1,42 @@
+/**
+ * Offchain quorum estimate: the service manager's `validate` (an eth_call, plus the block number
+ * for the reference block) was asked on every arriving signature, though most arrive short of the
+ * threshold. The threshold the manager last reported (InsufficientQuorum's thresholdWeight) and
+ * the weights read when each signer was authenticated tell when asking cannot succeed yet. Only a
+ * "not yet" is decided offchain: the manager still decides every quorum, and a task short of
+ * quorum asks it again on its recheck alarm, so a threshold that fell meanwhile delays, never loses.
+ */
+
+/** Thresholds last reported per submit target (chain:handler), kept in the isolate. */
+const thresholds = new Map<string, bigint>();
+const MAX_TARGETS = 10_000;
+
+function targetKey(chain: string, handler: string): string {
+  return `${chain}:${handler.toLowerCase()}`;
+}
+
+/** Remembers the threshold weight a manager reported for this submit target. */
+export function noteThreshold(chain: string, handler: string, thresholdWeight: bigint): void {
+  if (thresholds.size >= MAX_TARGETS) thresholds.clear();
+  thresholds.set(targetKey(chain, handler), thresholdWeight);
+}
+
+/** The threshold weight last reported for this submit target, if any. */
+export function knownThreshold(chain: string, handler: string): bigint | undefined {
+  return thresholds.get(targetKey(chain, handler));
+}
+
+/**
+ * Whether the signatures' weights (decimal strings, as authenticated) are known to fall short of
+ * `threshold`, so that asking the manager now would only hear InsufficientQuorum. Unknown
+ * threshold or unreadable weight: not known short (ask the manager).
+ */
+export function knownShortOfQuorum(weights: readonly string[], threshold: bigint | undefined): boolean {
+  if (threshold === undefined) return false;
+  let total = 0n;
+  for (const w of weights) {
+    if (!/^\d{1,78}$/.test(w)) return false;
+    total += BigInt(w);
+  }
+  return total < threshold;
+}
