@@ -66,7 +66,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/node/**/*.test.ts", "scripts/**/*.test.ts"],
+          include: ["test/node/**/*.test.ts", "cli/**/*.test.ts", "devnet/**/*.test.ts", "scripts/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

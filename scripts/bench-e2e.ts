@@ -16,12 +16,12 @@ import { createHmac, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { createPublicClient, createWalletClient, decodeAbiParameters, decodeFunctionData, getAbiItem, http, parseEventLogs, toHex, type Hex, type TransactionReceipt } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { simpleSubmitAbi } from "../src/chain/abi/simple-submit";
-import { simpleTriggerAbi } from "../src/chain/abi/simple-trigger";
+import { simpleSubmitAbi } from "../devnet";
+import { simpleTriggerAbi } from "../devnet";
 import { wavsHandlerAbi } from "../src/chain/wavs-abi";
-import { triggerInfoParameters } from "./lib/deploy-contracts";
-import { DEVNET_BEARER_TOKEN, startDevnet } from "./lib/devnet";
-import { toJsonRpcLog } from "./lib/json-rpc-log";
+import { triggerInfoParameters } from "../devnet";
+import { DEVNET_BEARER_TOKEN, startDevnet } from "../devnet";
+import { toJsonRpcLog } from "../devnet";
 import { startRpcCountingProxy } from "./lib/rpc-counting-proxy";
 
 function option(name: string, fallback: number): number {

@@ -1,6 +1,6 @@
 /**
  * npm run bench:exec — component execution through the node's runtime, inside local workerd (the
- * exec Worker, src/execute/exec-worker.ts), beside the same component's bare `run` in plain Node,
+ * exec Worker, cli/exec-worker/exec-worker.ts), beside the same component's bare `run` in plain Node,
  * measured in the same run. Prints one JSON line per figure:
  *
  * - for the component (default build/components/square.wasm; `-- FILE` for another): cold start
@@ -20,8 +20,8 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { withExecWorker } from "../src/cli/commands/exec";
-import type { BenchRequest, BenchResponse } from "../src/execute/exec-worker";
+import { withExecWorker } from "../cli/commands/exec";
+import type { BenchRequest, BenchResponse } from "../cli/exec-worker/exec-protocol";
 import { buildSizedComponent } from "./lib/sized-component";
 
 const file = process.argv[2] ?? "build/components/square.wasm";

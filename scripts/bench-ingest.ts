@@ -15,9 +15,9 @@ import { createHmac, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createPublicClient, createTestClient, createWalletClient, http, keccak256, toBytes, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { anvilAccount } from "./lib/anvil";
-import { addTrigger } from "./lib/deploy-contracts";
-import { nodeApi, startDevnet, type RunningDevnet } from "./lib/devnet";
+import { anvilAccount } from "../devnet";
+import { addTrigger } from "../devnet";
+import { nodeApi, startDevnet, type RunningDevnet } from "../devnet";
 
 const SECRET = "bench-secret";
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 300);

@@ -4,9 +4,9 @@
  * Exits non-zero with a one-line reason on failure.
  */
 import { privateKeyToAccount } from "viem/accounts";
-import { addTrigger } from "./lib/deploy-contracts";
-import { nodeApi, startDevnet, writeDevnetJson, type RunningDevnet } from "./lib/devnet";
-import { waitForResult } from "./lib/wait-for-result";
+import { addTrigger } from "../devnet";
+import { nodeApi, startDevnet, writeDevnetJson, type RunningDevnet } from "../devnet";
+import { waitForResult } from "../devnet";
 
 const X = 12;
 const began = performance.now();

@@ -35,7 +35,7 @@ export async function readChainHead(chain: ChainSettings): Promise<HeadReading> 
     new Promise<HeadReading>((r) => {
       timer = setTimeout(() => r({ error: `the RPC did not answer within ${HEAD_TIMEOUT_MS / 1000} s`, at: Date.now() }), HEAD_TIMEOUT_MS);
     }),
-  ]).finally(() => clearTimeout(timer));
+  ]).finally(() => timer !== undefined && clearTimeout(timer));
   readings.set(readingKey(chain), reading);
   return reading;
 }

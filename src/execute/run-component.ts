@@ -215,7 +215,7 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
     if (report.error) throw report.error;
     throw new ExecutionError("instantiate", `component worker failed: ${errorText(e)}`, { digest, cause: e });
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     await report.pendingWrite;
   }
 

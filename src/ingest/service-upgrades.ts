@@ -112,7 +112,7 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   try {
     return await Promise.race([work, deadline]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 

@@ -7,12 +7,12 @@ import { writeFile } from "node:fs/promises";
 import { createPublicClient, createTestClient, createWalletClient, encodeAbiParameters, getAbiItem, http, type Hex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { simpleSubmitAbi } from "../../src/chain/abi/simple-submit";
+import { simpleSubmitAbi } from "../../devnet";
 import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
 import { buildSignatureData } from "../../src/aggregate/signature-data";
 import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
 import { describeRevert } from "../../src/submit/describe-revert";
-import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
+import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../devnet";
 import { postSignedSubmission, readHandlerTxs } from "./aggregation-helpers";
 
 let running: RunningDevnet;

@@ -7,14 +7,14 @@ import { writeFile } from "node:fs/promises";
 import { createPublicClient, createWalletClient, encodeAbiParameters, getAbiItem, http, type Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { simpleSubmitAbi } from "../../src/chain/abi/simple-submit";
+import { simpleSubmitAbi } from "../../devnet";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { malleate } from "../../src/aggregate/signature-form";
 import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
-import { anvilAccount } from "../../scripts/lib/anvil";
-import { addTrigger } from "../../scripts/lib/deploy-contracts";
-import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
-import { waitForResult } from "../../scripts/lib/wait-for-result";
+import { anvilAccount } from "../../devnet";
+import { addTrigger } from "../../devnet";
+import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../devnet";
+import { waitForResult } from "../../devnet";
 import { eventually, operatorKey, readHandlerTxsByEvent } from "./aggregation-helpers";
 
 /**

@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addTrigger } from "../../scripts/lib/deploy-contracts";
-import { DEVNET_BEARER_TOKEN, DEVNET_OPERATOR_MNEMONIC, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
-import { startNode } from "../../scripts/lib/node-process";
-import { waitForResult } from "../../scripts/lib/wait-for-result";
+import { addTrigger } from "../../devnet";
+import { DEVNET_BEARER_TOKEN, DEVNET_OPERATOR_MNEMONIC, startDevnet, type RunningDevnet } from "../../devnet";
+import { startNode } from "../../devnet";
+import { waitForResult } from "../../devnet";
 
 let stateDir: string;
 let running: RunningDevnet | undefined;

@@ -14,10 +14,10 @@ import { join } from "node:path";
 import { createPublicClient, http, parseAbi, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { anvilAccount } from "../../scripts/lib/anvil";
-import { addTrigger, deployContracts } from "../../scripts/lib/deploy-contracts";
-import { DEVNET_BEARER_TOKEN, NEW_TRIGGER_EVENT_HASH, startDevnet, writeDevnetJson, type RunningDevnet } from "../../scripts/lib/devnet";
-import { waitForResult } from "../../scripts/lib/wait-for-result";
+import { anvilAccount } from "../../devnet";
+import { addTrigger, deployContracts } from "../../devnet";
+import { DEVNET_BEARER_TOKEN, NEW_TRIGGER_EVENT_HASH, startDevnet, writeDevnetJson, type RunningDevnet } from "../../devnet";
+import { waitForResult } from "../../devnet";
 
 const BIN = join(process.cwd(), "bin", "wavs-edge.mjs");
 const COMPONENTS = join(process.cwd(), "build", "components");

@@ -12,9 +12,9 @@ import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliError, parseArgv } from "../../src/cli/args";
-import { serviceCommand } from "../../src/cli/commands/service";
-import { createOutput } from "../../src/cli/output";
+import { CliError, parseArgv } from "../../cli/args";
+import { serviceCommand } from "../../cli/commands/service";
+import { createOutput } from "../../cli/output";
 import { parseServiceJson } from "../../src/service/service-json";
 
 const bytes = new TextEncoder().encode("\0asm pretend component bytes");

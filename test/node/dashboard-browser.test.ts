@@ -7,9 +7,9 @@ import { existsSync, writeFileSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addTrigger } from "../../scripts/lib/deploy-contracts";
-import { startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
-import { waitForResult } from "../../scripts/lib/wait-for-result";
+import { addTrigger } from "../../devnet";
+import { startDevnet, type RunningDevnet } from "../../devnet";
+import { waitForResult } from "../../devnet";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { HELP } from "../../src/cli/main";
-import { SERVICE_HELP } from "../../src/cli/commands/service";
+import { HELP } from "../../cli/main";
+import { SERVICE_HELP } from "../../cli/commands/service";
 
 const read = (path: string) => readFileSync(path, "utf8");
 const DOCS = ["README.md", "docs/operator-quickstart.md", "docs/builder-quickstart.md", "docs/indexer-quickstart.md", "docs/wavs-users.md"];

@@ -4,9 +4,9 @@
  */
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addTrigger } from "../../scripts/lib/deploy-contracts";
-import { nodeApi, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
-import { waitForResult } from "../../scripts/lib/wait-for-result";
+import { addTrigger } from "../../devnet";
+import { nodeApi, startDevnet, type RunningDevnet } from "../../devnet";
+import { waitForResult } from "../../devnet";
 
 let running: RunningDevnet;
 const logs: string[] = [];

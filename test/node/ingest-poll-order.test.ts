@@ -8,9 +8,9 @@
 import { readFile } from "node:fs/promises";
 import { bytesToHex, createPublicClient, createTestClient, createWalletClient, http, toHex, type Hash } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { anvilAccount } from "../../scripts/lib/anvil";
-import { NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
-import { simpleTriggerAbi } from "../../src/chain/abi/simple-trigger";
+import { anvilAccount } from "../../devnet";
+import { NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../devnet";
+import { simpleTriggerAbi } from "../../devnet";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { logToTriggerData, type ChainLog } from "../../src/ingest/log-to-trigger-data";
 import { computeEventId, encodeTriggerDataSalt } from "../../src/sign/event-id";

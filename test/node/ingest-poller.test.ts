@@ -5,8 +5,8 @@
  */
 import { createTestClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
-import { freePort } from "../../scripts/lib/node-process";
+import { startDevnet, type RunningDevnet } from "../../devnet";
+import { freePort } from "../../devnet";
 import { api, fireTrigger, pollOnce, settledTasks, startRpcProxy, type RpcProxy } from "./ingest-helpers";
 
 const CONFIRMATIONS = 2;

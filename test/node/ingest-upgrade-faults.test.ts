@@ -8,10 +8,10 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { createPublicClient, createWalletClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { anvilAccount } from "../../scripts/lib/anvil";
-import { NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
+import { anvilAccount } from "../../devnet";
+import { NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../devnet";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
-import { runCli } from "../../src/cli/main";
+import { runCli } from "../../cli/main";
 import { computeServiceId } from "../../src/sign/event-id";
 import { api, fireTrigger, pollOnce, settledTaskIds, sleep } from "./ingest-helpers";
 

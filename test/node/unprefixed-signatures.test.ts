@@ -6,10 +6,10 @@
 import { privateKeyToAccount } from "viem/accounts";
 import { createPublicClient, http, recoverAddress, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addTrigger } from "../../scripts/lib/deploy-contracts";
-import { startDevnet, type RunningDevnet } from "../../scripts/lib/devnet";
-import { waitForResult } from "../../scripts/lib/wait-for-result";
-import { simpleSubmitAbi } from "../../src/chain/abi/simple-submit";
+import { addTrigger } from "../../devnet";
+import { startDevnet, type RunningDevnet } from "../../devnet";
+import { waitForResult } from "../../devnet";
+import { simpleSubmitAbi } from "../../devnet";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { hashEnvelope } from "../../src/sign/envelope";
 

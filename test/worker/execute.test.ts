@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { decodeAbiParameters, encodeAbiParameters, toHex } from "viem";
+import { decodeAbiParameters, encodeAbiParameters, hexToString, toHex } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ExecutionError, InvalidComponentError } from "../../src/execute/errors";
 import { runOperatorComponent } from "../../src/execute/run-component";
@@ -42,7 +42,7 @@ function decodeDataWithId(payload: Uint8Array): { triggerId: bigint; data: strin
     [{ type: "tuple", components: [{ name: "triggerId", type: "uint64" }, { name: "data", type: "bytes" }] }],
     toHex(payload),
   );
-  return { triggerId: value.triggerId, data: new TextDecoder().decode(Buffer.from(value.data.slice(2), "hex")) };
+  return { triggerId: value.triggerId, data: hexToString(value.data) };
 }
 
 

@@ -7,12 +7,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    httpServerPort: number;
-  }
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   /** JSON-RPC requests per /rpc/{name} endpoint, read back at /rpc-count/{name}. */
   const rpcCalls = new Map<string, number>();

@@ -15,21 +15,13 @@ import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { startAnvil } from "../../scripts/lib/anvil";
+import { startAnvil } from "../../devnet";
 import { startIpfsGateway } from "../support/ipfs-gateway";
 import { startOciRegistry } from "../support/oci-registry";
 
 /** The id of the chain the tests' anvil runs. */
 export const ANVIL_CHAIN_ID = 4242;
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    sourceServerUrl: string;
-    ipfsGatewayUrl: string;
-    anvilRpcUrl: string;
-    ociRegistryHost: string;
-  }
-}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const registry = await startOciRegistry();

@@ -3,9 +3,7 @@
  * stdout (JSON with --json), progress on stderr, and on failure one line `error: …` and exit 1
  * (2 for usage errors).
  */
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { CliError, parseArgv } from "./args";
 import { deployServiceCommand, tasksCommand, uploadComponentCommand } from "./commands/node-commands";
 import { SERVICE_HELP, serviceCommand } from "./commands/service";
@@ -35,8 +33,9 @@ Talk to a node (--node URL --token T, or WAVS_EDGE_NODE/WAVS_EDGE_TOKEN, or ./de
                                   changes components, env_keys or permissions
   trigger --service-id ID [--workflow-id W] [--input TEXT | --data JSON] [--count N] [--wait]
                                   fire a workflow by hand (POST /dev/triggers)
-Run components and networks (provided by the execute and aggregate modules when present):
-  exec | exec-aggregator | devnet
+Run components and networks:
+  exec | exec-aggregator          run one component once in local workerd (see \`wavs-edge exec --help\`)
+  devnet [--operators N]          anvil, the contracts and N local nodes (what \`npm start\` runs)
 
 Flags everywhere: --json (machine-readable result on stdout), --help
 
@@ -49,14 +48,12 @@ Examples:
   wavs-edge deploy-service --service-file service.json --set-uri --rpc-url http://127.0.0.1:8545
   wavs-edge tasks --status landed --json`;
 
-/** Commands other modules provide; wired when their file exists. */
-const DELEGATED: Record<string, { file: string; exportName: string }> = {
-  exec: { file: "src/cli/commands/exec.ts", exportName: "execCommand" },
-  "exec-aggregator": { file: "src/cli/commands/exec.ts", exportName: "execAggregatorCommand" },
-  devnet: { file: "scripts/devnet.ts", exportName: "devnetCommand" },
+/** Commands loaded on demand: they pull in wrangler and the devnet, which the others never need. */
+const LAZY: Record<string, () => Promise<(argv: string[]) => Promise<number | void>>> = {
+  exec: async () => (await import("./commands/exec")).execCommand,
+  "exec-aggregator": async () => (await import("./commands/exec")).execAggregatorCommand,
+  devnet: async () => (await import("./commands/devnet")).devnetCommand,
 };
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** Runs one command line; resolves to the exit code. Never throws. */
 export async function runCli(argv: string[]): Promise<number> {
@@ -68,8 +65,8 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(HELP + "\n");
       return command ? 0 : args.flags.has("help") ? 0 : 2;
     }
-    // Delegated commands answer their own --help.
-    if (args.flags.has("help") && !DELEGATED[command]) {
+    // Lazy commands answer their own --help.
+    if (args.flags.has("help") && !LAZY[command]) {
       process.stdout.write((command === "service" ? SERVICE_HELP : command === "trigger" ? TRIGGER_HELP : HELP) + "\n");
       return 0;
     }
@@ -93,12 +90,9 @@ export async function runCli(argv: string[]): Promise<number> {
         await upgradesCommand(args, out);
         return 0;
     }
-    const delegated = DELEGATED[command];
-    if (delegated) {
-      const path = join(ROOT, delegated.file);
-      const fn = existsSync(path) ? ((await import(pathToFileURL(path).href)) as Record<string, unknown>)[delegated.exportName] : undefined;
-      if (typeof fn !== "function") throw new CliError(`\`${command}\` is not available in this build yet`);
-      const code = await (fn as (argv: string[]) => Promise<number | void>)(argv.slice(1));
+    const load = LAZY[command];
+    if (load) {
+      const code = await (await load())(argv.slice(1));
       return typeof code === "number" ? code : 0;
     }
     throw new CliError(`unknown command "${command}"; see wavs-edge --help`, 2);

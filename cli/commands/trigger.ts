@@ -1,4 +1,4 @@
-import { parseLosslessJson } from "../../service/lossless-json";
+import { parseLosslessJson } from "../../src/service/lossless-json";
 import { CliError, flagReader, type ParsedArgs } from "../args";
 import { callNode, resolveNode } from "../node-client";
 import type { Output } from "../output";

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { parseLosslessJson, stringifyLosslessJson } from "../../service/lossless-json";
-import { parseServiceJson, ServiceJsonError, sourceDigest } from "../../service/service-json";
+import { parseLosslessJson, stringifyLosslessJson } from "../../src/service/lossless-json";
+import { parseServiceJson, ServiceJsonError, sourceDigest } from "../../src/service/service-json";
 import { sha256 } from "viem";
 import { CliError, flagReader, type ParsedArgs } from "../args";
 import { componentFetchUrl, fetchComponentBytes } from "../fetch-component-bytes";

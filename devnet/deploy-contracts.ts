@@ -20,9 +20,9 @@ import {
   type PublicClient,
   type TransactionReceipt,
 } from "viem";
-import { simpleSubmitAbi, simpleSubmitBytecode } from "../../src/chain/abi/simple-submit";
-import { simpleTriggerAbi, simpleTriggerBytecode } from "../../src/chain/abi/simple-trigger";
-import { wavsServiceManagerAbi, wavsServiceManagerBytecode } from "../../src/chain/abi/wavs-service-manager";
+import { simpleSubmitAbi, simpleSubmitBytecode } from "./contracts/simple-submit";
+import { simpleTriggerAbi, simpleTriggerBytecode } from "./contracts/simple-trigger";
+import { wavsServiceManagerAbi, wavsServiceManagerBytecode } from "./contracts/wavs-service-manager";
 
 export type DeployContractsParameters = {
   rpcUrl: string;

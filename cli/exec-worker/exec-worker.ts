@@ -1,45 +1,23 @@
 /**
  * The Worker behind `wavs-edge exec`: runs one component once through the node's own runtime
  * (storeComponent, the in-Worker transpiler, the Worker Loader, the same host imports) inside
- * local workerd, started by src/cli/commands/exec.ts. Not part of the deployed node.
+ * local workerd, started by cli/commands/exec.ts. Not part of the deployed node.
  */
 import { bytesToHex, type Hex } from "viem";
-import type { AllowedHttpHosts, Service, TriggerData } from "../service/types";
-import { encodeTriggerDataSalt } from "../sign/event-id";
-import { storeComponent } from "./component-store";
-import { ExecutionError } from "./errors";
-import type { GuestCall, GuestOutcome } from "./guest/protocol";
-import { ComponentHost } from "./host/component-host";
-import { loadComponent, prepareComponent } from "./load-component";
-import { toWitComponent, toWitService, toWitTriggerAction } from "./wit-values";
-import { runAggregatorComponent, runOperatorComponent } from "./run-component";
+import type { Service, TriggerData } from "../../src/service/types";
+import { encodeTriggerDataSalt } from "../../src/sign/event-id";
+import { storeComponent } from "../../src/execute/component-store";
+import { ExecutionError } from "../../src/execute/errors";
+import type { GuestCall, GuestOutcome } from "../../src/execute/guest/protocol";
+import { ComponentHost } from "../../src/execute/host/component-host";
+import { loadComponent, prepareComponent } from "../../src/execute/load-component";
+import { toWitComponent, toWitService, toWitTriggerAction } from "../../src/execute/wit-values";
+import { runAggregatorComponent, runOperatorComponent } from "../../src/execute/run-component";
+import type { BenchRequest, BenchResponse, ExecRequest, ExecResponse } from "./exec-protocol";
 
-export { ServiceKeyValue } from "./keyvalue/service-key-value";
-export { OutboundGate } from "./outbound-gate";
+export { ServiceKeyValue } from "../../src/execute/keyvalue/service-key-value";
+export { OutboundGate } from "../../src/execute/outbound-gate";
 
-/** One exec request (JSON; bytes as 0x hex). */
-export interface ExecRequest {
-  world: "operator" | "aggregator";
-  component: Hex;
-  data: { raw: Hex } | { cron: string } | { block_interval: string } | { evm_event: Hex };
-  config: Record<string, string>;
-  envKeys: string[];
-  timeLimitSeconds: number | null;
-  /** narrowed by `--allowed-http-hosts` / `--file-system`; absent: every permission (as `wavs-cli exec`) */
-  permissions?: { allowedHttpHosts?: AllowedHttpHosts; fileSystem?: boolean };
-}
-
-export type ExecResponse =
-  | {
-      ok: true;
-      digest: string;
-      responses?: { payload: Hex; ordering: string | null; event_id_salt: Hex | null }[];
-      actions?: unknown[];
-      logs: string[];
-      durationMs: number;
-      transpileMs?: number;
-    }
-  | { ok: false; kind: string; message: string; logs: string[] };
 
 const SERVICE_ID = "0".repeat(64);
 const CHAIN = "evm:31337";
@@ -126,42 +104,6 @@ async function exec(env: Env, req: ExecRequest): Promise<ExecResponse> {
   };
 }
 
-/** scripts/bench-exec.ts: timings of one component inside this Worker. */
-export interface BenchRequest {
-  bench: true;
-  component: Hex;
-  input: Hex;
-  /** warm runs measured, in batches of `batch` */
-  iterations: number;
-  batch: number;
-  concurrency: number;
-}
-
-export interface BenchResponse {
-  size: number;
-  digest: string;
-  /** upload (validate, digest, R2) → first result, transpile and new isolate included */
-  coldMs: number;
-  uploadMs: number;
-  transpileMs: number | null;
-  /** stage times of the cold run (see RunDebug.stagesMs) */
-  coldStagesMs: Record<string, number>;
-  /** the same component under another digest, its artifacts prepared beforehand (as an upload
-   * that transpiles in the background would leave them): first run in a new isolate */
-  preparedColdMs: number;
-  preparedStagesMs: Record<string, number>;
-  /** per-run mean of each batch of `batch` sequential warm runs */
-  batchMeansMs: number[];
-  warmTotalMs: number;
-  /** the export itself inside the dynamic worker, summed over the warm runs */
-  guestRunTotalMs: number;
-  /** per-run means of batches of warm calls that skip parts of the path (see bench()) */
-  breakdownBatchMeansMs: Record<string, number[]>;
-  /** warm runs that created an instance (0 when every call reused it) */
-  instantiations: number;
-  concurrentMs: number;
-  payload: string;
-}
 
 async function bench(env: Env, req: BenchRequest): Promise<BenchResponse> {
   const bytes = hexBytes(req.component);

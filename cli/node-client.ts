@@ -37,7 +37,7 @@ export async function callNode(
 ): Promise<string> {
   const headers: Record<string, string> = {};
   if (node.token) headers.authorization = `Bearer ${node.token}`;
-  let payload: BodyInit | undefined;
+  let payload: RequestInit["body"];
   if (body?.bytes) {
     headers["content-type"] = "application/wasm";
     payload = body.bytes;

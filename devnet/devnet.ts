@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPublicClient, createWalletClient, http, keccak256, toBytes, toHex, type Address } from "viem";
-import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
+import { wavsServiceManagerAbi } from "./contracts/wavs-service-manager";
 import { anvilAccount, startAnvil } from "./anvil";
 import { deployContracts } from "./deploy-contracts";
 import { freePort, startNode, type RunningNode } from "./node-process";

@@ -1,5 +1,5 @@
 import { createPublicClient, hexToString, http, type Address, type Hex } from "viem";
-import { simpleSubmitAbi } from "../../src/chain/abi/simple-submit";
+import { simpleSubmitAbi } from "./contracts/simple-submit";
 
 /**
  * Waits until SimpleSubmit holds a signed result for `triggerId`, then returns it with the event id

@@ -1,16 +1,16 @@
 /**
  * `wavs-edge exec` and `wavs-edge exec-aggregator`: run a component once, locally, through the
- * node's own runtime inside workerd (src/execute/exec-worker.ts started with wrangler's
+ * node's own runtime inside workerd (cli/exec-worker/exec-worker.ts started with wrangler's
  * programmatic API, with the Worker Loader), not through a separate Node path.
  */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ExecRequest, ExecResponse } from "../../execute/exec-worker";
-import type { AllowedHttpHosts } from "../../service/types";
+import type { ExecRequest, ExecResponse } from "../exec-worker/exec-protocol";
+import type { AllowedHttpHosts } from "../../src/service/types";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 export const EXEC_HELP = `Usage: wavs-edge exec --component FILE --input STR|0xHEX|@FILE [flags]
        wavs-edge exec-aggregator --component FILE --input STR|0xHEX|@FILE [flags]
@@ -127,7 +127,7 @@ async function runInWorkerd(request: ExecRequest, env: Record<string, string>): 
 }
 
 /**
- * Starts the exec Worker (src/execute/exec-worker.ts) in local workerd with `env` as its vars,
+ * Starts the exec Worker (cli/exec-worker/exec-worker.ts) in local workerd with `env` as its vars,
  * gives `fn` a function that POSTs a JSON body to it and reads the JSON answer, and stops it.
  */
 export async function withExecWorker<T>(env: Record<string, string>, fn: (send: (body: unknown) => Promise<unknown>) => Promise<T>): Promise<T> {
@@ -137,7 +137,7 @@ export async function withExecWorker<T>(env: Record<string, string>, fn: (send: 
     config,
     JSON.stringify({
       name: "wavs-edge-exec",
-      main: join(ROOT, "src/execute/exec-worker.ts"),
+      main: join(ROOT, "cli/exec-worker/exec-worker.ts"),
       compatibility_date: "2026-04-01",
       compatibility_flags: ["nodejs_compat"],
       r2_buckets: [{ binding: "COMPONENTS", bucket_name: "exec" }],

@@ -4,7 +4,7 @@
  * on all. Writes devnet.json (every node listed) and stops everything on Ctrl-C.
  */
 import { pathToFileURL } from "node:url";
-import { startDevnet, writeDevnetJson } from "./lib/devnet";
+import { startDevnet, writeDevnetJson } from "../../devnet";
 
 export type DevnetOptions = { operators: number; verbose: boolean };
 

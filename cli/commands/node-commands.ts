@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createPublicClient, createWalletClient, http, parseAbi, type Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
-import { parseServiceJson, ServiceJsonError } from "../../service/service-json";
+import { parseServiceJson, ServiceJsonError } from "../../src/service/service-json";
 import { CliError, flagReader, type ParsedArgs } from "../args";
 import { fetchComponentBytes } from "../fetch-component-bytes";
 import { callNode, resolveNode } from "../node-client";
