@@ -3,16 +3,16 @@ import { chainByKey } from "../config";
 import { openDb } from "../db/client";
 import { taskSteps } from "../db/schema";
 import { recordTaskStep } from "../db/tasks";
-import { ExecutionError } from "../execute/run-component";
 import { describeError, log } from "../log";
 import { findService } from "../service/service-registry";
 import { prefixOrDefault, recoverEnvelopeSigner } from "../sign/envelope";
 import { checkSignatureForm } from "./signature-form";
 import { countIn } from "../metrics/isolate-counters";
 import { readSignerStanding } from "./authenticate-signer";
-import { AggregatorActionError, runAggregatorStep, type AggregatorStepOutcome } from "./run-aggregator";
+import { runAggregatorStep, type AggregatorStepOutcome } from "./run-aggregator";
 import { SubmissionError, type ParsedSubmission } from "./submission";
 import type { AggregationStatus } from "./task-aggregator";
+import { isRetryable, WavsError } from "../util/errors";
 
 /** What a node answers for an accepted submission: the state of the task it went to, if any. */
 export type AcceptedSubmission =
@@ -23,14 +23,11 @@ export type AcceptedSubmission =
   | { status: "no_action"; signers: Hex[] };
 
 /** A submission this node will never count; `status` is the HTTP status it answers with. */
-export class SubmissionRefusedError extends Error {
+export class SubmissionRefusedError extends WavsError {
   override name = "SubmissionRefusedError";
-  constructor(
-    readonly status: 403 | 404 | 409 | 422,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+  declare readonly status: 403 | 404 | 409 | 422;
+  constructor(status: 403 | 404 | 409 | 422, code: string, message: string) {
+    super(code, message, { status });
   }
 }
 
@@ -94,7 +91,8 @@ export async function acceptSubmission(env: Env, submission: ParsedSubmission, v
     outcome = await runAggregatorStep(env, service, "process-input", { submission, signer, weight: standing.weight.toString() });
   } catch (e) {
     if (e instanceof SubmissionError) return refuse(422, "invalid_body", e.message, signer);
-    if (e instanceof AggregatorActionError || (e instanceof ExecutionError && e.kind !== "out-of-time")) {
+    // a component that fails or asks for the impossible will do so again: refused, not retried
+    if (!isRetryable(e)) {
       const task = { eventId: submission.eventId, serviceId: submission.serviceId, workflowId: submission.workflowId };
       await recordTaskStep(db, task, "aggregator_failed", {}, { fn: "process-input", signer, error: describeError(e) });
       return refuse(422, "aggregator_failed", `the aggregator component failed: ${describeError(e)}`, signer);

@@ -1,11 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { openDb } from "../db/client";
 import { recordTaskStep } from "../db/tasks";
-import { ExecutionError } from "../execute/run-component";
 import { describeError, log } from "../log";
 import { findService } from "../service/service-registry";
-import { AggregatorActionError, runAggregatorStep, type AuthenticatedSubmission } from "./run-aggregator";
-import { SubmissionError } from "./submission";
+import { runAggregatorStep, type AuthenticatedSubmission } from "./run-aggregator";
+import { isRetryable } from "../util/errors";
 
 interface TimerEntry extends AuthenticatedSubmission {
   /** Unique per scheduling, so a firing timer never deletes the one that replaced it. */
@@ -65,8 +64,7 @@ export class AggregatorTimers extends DurableObject<Env> {
     try {
       await runAggregatorStep(this.env, registered.service, "handle-timer-callback", entry);
     } catch (e) {
-      const permanent = e instanceof SubmissionError || e instanceof AggregatorActionError || (e instanceof ExecutionError && e.kind !== "out-of-time");
-      if (!permanent) throw e;
+      if (isRetryable(e)) throw e;
       const task = { eventId: submission.eventId, serviceId: submission.serviceId, workflowId: submission.workflowId };
       await recordTaskStep(db, task, "aggregator_failed", {}, { fn: "handle-timer-callback", signer: entry.signer, error: describeError(e) });
       log("error", "aggregator timer callback failed", { subsys: "aggregate", event_id: submission.eventId, error: describeError(e) });

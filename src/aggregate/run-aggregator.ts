@@ -18,10 +18,14 @@ import { prefixOrDefault } from "../sign/envelope";
 import { readAggregatorInput } from "./aggregator-input";
 import type { ParsedSubmission } from "./submission";
 import type { AddSubmissionResult } from "./task-aggregator";
+import { WavsError } from "../util/errors";
 
 /** The component asked for something this node cannot do; asking again gives the same answer. */
-export class AggregatorActionError extends Error {
+export class AggregatorActionError extends WavsError {
   override name = "AggregatorActionError";
+  constructor(message: string) {
+    super("aggregator_action_refused", message);
+  }
 }
 
 /** Where a workflow's results land. */

@@ -11,6 +11,7 @@ import { stringifyLosslessJson } from "../service/lossless-json";
 import { u64 } from "../service/service-json";
 import type { TriggerAction, WasmResponse } from "../service/types";
 import type { Envelope, SignaturePrefix } from "../sign/envelope";
+import { WavsError } from "../util/errors";
 
 const byteArray = z.array(z.number().int().min(0).max(255)).max(1 << 20);
 const hex = (bytes?: number) =>
@@ -58,8 +59,12 @@ export interface ParsedSubmission {
   json: string;
 }
 
-export class SubmissionError extends Error {
+/** A submission body that contradicts itself or does not parse: refused for good (422). */
+export class SubmissionError extends WavsError {
   override name = "SubmissionError";
+  constructor(message: string) {
+    super("invalid_body", message, { status: 422 });
+  }
 }
 
 /**

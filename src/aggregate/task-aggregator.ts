@@ -5,7 +5,8 @@ import { wavsHandlerAbi } from "../chain/wavs-abi";
 import { chainByKey, nodeChains } from "../config";
 import { openDb } from "../db/client";
 import { recordTaskStep } from "../db/tasks";
-import { ExecutionError, runAggregatorComponent } from "../execute/run-component";
+import { runAggregatorComponent } from "../execute/run-component";
+import { isRetryable } from "../util/errors";
 import { describeError, log } from "../log";
 import { findService } from "../service/service-registry";
 import { prefixOrDefault, recoverEnvelopeSigner, type Envelope, type SignaturePrefix } from "../sign/envelope";
@@ -866,7 +867,7 @@ export class TaskAggregator extends DurableObject<Env> {
       // Silent callbacks (simple-aggregator's) add nothing to the timeline.
       if (logs.length > 0) await this.step(state, "submit_callback", {}, { ...detail, logs: logs.slice(0, 20) });
     } catch (e) {
-      if (!(e instanceof ExecutionError) || e.kind === "out-of-time") throw e;
+      if (isRetryable(e)) throw e;
       await this.step(state, "submit_callback_failed", {}, { ...detail, callback_error: describeError(e) });
     }
   }

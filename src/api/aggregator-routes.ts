@@ -1,12 +1,12 @@
 import { Hono } from "hono";
 import { isAddress, type Hex } from "viem";
-import { acceptSubmission, SubmissionRefusedError } from "../aggregate/accept-submission";
+import { acceptSubmission } from "../aggregate/accept-submission";
 import { taskAggregatorName } from "../aggregate/run-aggregator";
-import { readSubmission, submissionSchema, SubmissionError } from "../aggregate/submission";
+import { readSubmission, submissionSchema } from "../aggregate/submission";
 import type { AppEnv } from "./app";
 import { z } from "zod";
 import { documentRoute } from "./api-docs";
-import { ApiError, badRequest, notFound } from "./errors";
+import { badRequest, notFound } from "./errors";
 import { readJsonBody } from "./validate";
 import { countIn } from "../metrics/isolate-counters";
 
@@ -36,20 +36,10 @@ export const aggregatorRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const body = await readJsonBody(c, submissionSchema, { lossless: true });
-      let submission;
-      try {
-        submission = readSubmission(body);
-      } catch (e) {
-        if (e instanceof SubmissionError) throw new ApiError(422, "invalid_body", e.message);
-        throw e;
-      }
-      try {
-        const status = await acceptSubmission(c.env, submission, "peer");
-        return c.json({ event_id: submission.eventId, ...status }, 202);
-      } catch (e) {
-        if (e instanceof SubmissionRefusedError) throw new ApiError(e.status, e.code, e.message);
-        throw e;
-      }
+      // SubmissionError (422 invalid_body) and SubmissionRefusedError carry their own answers.
+      const submission = readSubmission(body);
+      const status = await acceptSubmission(c.env, submission, "peer");
+      return c.json({ event_id: submission.eventId, ...status }, 202);
     },
   )
   .get(

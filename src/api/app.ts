@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { describeError, log } from "../log";
-import { ServiceJsonError } from "../service/service-json";
-import { ApiError } from "./errors";
+import { toErrorResponse } from "./errors";
 import { componentRoutes } from "./component-routes";
 import { serviceRoutes } from "./service-routes";
 import { upgradeRoutes } from "./upgrade-routes";
@@ -51,18 +50,9 @@ export function createApp() {
   );
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) {
-      return c.json(
-        { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } },
-        err.status,
-        err.headers,
-      );
-    }
-    if (err instanceof ServiceJsonError) {
-      return c.json({ error: { code: err.code, message: err.message, details: err.issues } }, 422);
-    }
-    log("error", "unhandled error", { subsys: "api", path: new URL(c.req.url).pathname, error: describeError(err) });
-    return c.json({ error: { code: "internal", message: "internal error; see the node's logs" } }, 500);
+    const answer = toErrorResponse(err);
+    if (answer.internal) log("error", "unhandled error", { subsys: "api", path: new URL(c.req.url).pathname, error: describeError(err) });
+    return c.json(answer.body, answer.status, answer.headers);
   });
 
   return app;

@@ -2,7 +2,6 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { bodyLimit } from "hono/body-limit";
 import {
-  InvalidComponentError,
   componentKey,
   getStoredComponent,
   listComponents,
@@ -33,17 +32,11 @@ function limitComponentBody() {
 /**
  * Stores the raw wasm body, and transpiles it in the background (after the answer), so that the
  * component's first run only loads its artifacts.
- * @throws ApiError 400 invalid_component with the reason in details
+ * @throws InvalidComponentError (400 invalid_component, the reason in details)
  */
 async function storeBody(c: Context<AppEnv>): Promise<StoreComponentResult> {
   const bytes = new Uint8Array(await c.req.arrayBuffer());
-  let stored: StoreComponentResult;
-  try {
-    stored = await storeComponent(c.env, bytes);
-  } catch (e) {
-    if (e instanceof InvalidComponentError) throw badRequest("invalid_component", e.message, { reason: e.reason });
-    throw e;
-  }
+  const stored = await storeComponent(c.env, bytes);
   // not the uploader's problem when it fails: the first run transpiles again and reports it
   prepareInBackground(c.env, [stored.digest], "upload");
   return stored;

@@ -3,8 +3,8 @@ import { chainByKey } from "../config";
 import { openDb } from "../db/client";
 import { forgetDelivery, ingestWebhookLogs, rememberDelivery } from "../ingest/receive-webhook";
 import { verifyWebhookSignature, WEBHOOK_WINDOW_MS, webhookSecretName } from "../ingest/webhook-auth";
-import { parseWebhookBody, WebhookPayloadError } from "../ingest/webhook-payloads";
-import { BodyEncodingError, decodeContentEncoding } from "../ingest/decode-body";
+import { parseWebhookBody } from "../ingest/webhook-payloads";
+import { decodeContentEncoding } from "../ingest/decode-body";
 import { describeError, log } from "../log";
 import type { AppEnv } from "./app";
 import { z } from "zod";
@@ -58,10 +58,7 @@ export const webhookRoutes = new Hono<AppEnv>().post(WEBHOOK_PATH, async (c) => 
   const received = new Uint8Array(await c.req.arrayBuffer());
   if (received.length > MAX_WEBHOOK_BODY) throw new ApiError(413, "body_too_large", `webhook bodies are limited to ${MAX_WEBHOOK_BODY} bytes`);
   // Signatures cover the decoded JSON (QuickNode signs before it gzips).
-  const raw = await decodeContentEncoding(received, c.req.header("content-encoding"), MAX_DECODED_WEBHOOK_BODY).catch((e: unknown) => {
-    if (e instanceof BodyEncodingError) throw new ApiError(e.status, e.status === 415 ? "unsupported_encoding" : e.status === 413 ? "body_too_large" : "invalid_encoding", e.message);
-    throw e;
-  });
+  const raw = await decodeContentEncoding(received, c.req.header("content-encoding"), MAX_DECODED_WEBHOOK_BODY);
 
   const auth = await verifyWebhookSignature(c.req.raw.headers, raw, secret);
   if (!auth.ok) throw new ApiError(auth.status, auth.code, auth.message, undefined, WEBHOOK_CHALLENGE);
@@ -72,13 +69,7 @@ export const webhookRoutes = new Hono<AppEnv>().post(WEBHOOK_PATH, async (c) => 
   } catch {
     throw badRequest("invalid_json", "the request body is not valid JSON");
   }
-  let parsed;
-  try {
-    parsed = parseWebhookBody(auth.format, body);
-  } catch (e) {
-    if (e instanceof WebhookPayloadError) throw new ApiError(422, "invalid_payload", e.message);
-    throw e;
-  }
+  const parsed = parseWebhookBody(auth.format, body);
   if (parsed.createdAt !== undefined && Math.abs(Date.now() - parsed.createdAt) > WEBHOOK_WINDOW_MS) {
     throw new ApiError(401, "stale_delivery", "the delivery's timestamp is outside the accepted window", undefined, WEBHOOK_CHALLENGE);
   }

@@ -3,8 +3,8 @@
  * and answer `eth_chainId` with the id its key names: a typo or a hostile endpoint would otherwise
  * feed the poller another chain's logs.
  */
-import { ApiError } from "../api/errors";
 import { fetchBounded } from "../service/sources/bounded-fetch";
+import { WavsError } from "../util/errors";
 import { redactRpcUrl } from "./rpc";
 
 /** Deadline for one endpoint's eth_chainId answer. */
@@ -12,8 +12,8 @@ export const CHAIN_ID_TIMEOUT_MS = 10_000;
 const MAX_RPC_ANSWER_BYTES = 64 * 1024;
 
 /**
- * @throws ApiError 422 `chain_not_allowed` (scheme or private address), `chain_id_mismatch`;
- *   502 `chain_unreachable` (no answer, an error, or not a chain id)
+ * @throws WavsError 422 `chain_id_mismatch`, 502 `chain_unreachable` (not a chain id); ServiceError
+ *   422 `chain_not_allowed` (scheme or private address), 502 `chain_unreachable` (no answer, an error)
  */
 export async function checkRpcChainId(rpcUrl: string, expectedChainId: string, allowPrivate: boolean): Promise<void> {
   const what = `RPC endpoint ${redactRpcUrl(rpcUrl)}`;
@@ -39,10 +39,10 @@ export async function checkRpcChainId(rpcUrl: string, expectedChainId: string, a
     result = (JSON.parse(new TextDecoder().decode(bytes)) as { result?: unknown }).result;
   } catch {}
   if (typeof result !== "string" || !/^0x[0-9a-fA-F]{1,64}$/.test(result)) {
-    throw new ApiError(502, "chain_unreachable", `${what} did not answer eth_chainId with a chain id`);
+    throw new WavsError("chain_unreachable", `${what} did not answer eth_chainId with a chain id`, { status: 502, retryable: true });
   }
   const actual = BigInt(result).toString();
   if (actual !== expectedChainId) {
-    throw new ApiError(422, "chain_id_mismatch", `${what} is chain ${actual}, not ${expectedChainId}`);
+    throw new WavsError("chain_id_mismatch", `${what} is chain ${actual}, not ${expectedChainId}`, { status: 422 });
   }
 }

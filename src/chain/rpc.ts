@@ -1,4 +1,4 @@
-import { createPublicClient, createWalletClient, fallback, http, type LocalAccount } from "viem";
+import { createPublicClient, fallback, http } from "viem";
 import type { ChainSettings } from "../config";
 
 /** Strips credentials and API keys from an RPC URL before it reaches a message or a log. */
@@ -37,8 +37,4 @@ function transportFor(settings: ChainSettings) {
 
 export function publicClientFor(settings: ChainSettings) {
   return createPublicClient({ chain: chainFor(settings), transport: transportFor(settings) });
-}
-
-export function walletClientFor(settings: ChainSettings, account: LocalAccount) {
-  return createWalletClient({ account, chain: chainFor(settings), transport: transportFor(settings) });
 }

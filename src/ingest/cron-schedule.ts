@@ -7,6 +7,8 @@
  * `@yearly`, `@monthly`, `@weekly`, `@daily` and `@hourly` are shorthands.
  */
 
+import { WavsError } from "../util/errors";
+
 export interface CronSchedule {
   readonly expression: string;
   readonly seconds: ReadonlySet<number>;
@@ -19,8 +21,11 @@ export interface CronSchedule {
   readonly years: ReadonlySet<number>;
 }
 
-export class CronSyntaxError extends Error {
+export class CronSyntaxError extends WavsError {
   override name = "CronSyntaxError";
+  constructor(message: string) {
+    super("invalid_cron", message);
+  }
 }
 
 interface FieldSpec {

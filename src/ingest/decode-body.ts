@@ -1,11 +1,11 @@
+import { WavsError } from "../util/errors";
+
 /** A body whose Content-Encoding the node cannot or will not undo. */
-export class BodyEncodingError extends Error {
+export class BodyEncodingError extends WavsError {
   override name = "BodyEncodingError";
-  constructor(
-    message: string,
-    readonly status: 413 | 415 | 400,
-  ) {
-    super(message);
+  declare readonly status: 413 | 415 | 400;
+  constructor(message: string, status: 413 | 415 | 400) {
+    super(status === 415 ? "unsupported_encoding" : status === 413 ? "body_too_large" : "invalid_encoding", message, { status });
   }
 }
 

@@ -1,10 +1,10 @@
 import { decodeEventLog, keccak256, parseAbi, toBytes, type Hex } from "viem";
-import { ApiError } from "../api/errors";
+import { ServiceError } from "../service/service-error";
 import { openDb, type Db } from "../db/client";
 import { InvalidComponentError } from "../execute/errors";
 import { describeError, log } from "../log";
 import { applyUpgrade, assertEnvKeysGranted, prepareUpgrade, type PreparedUpgrade } from "../service/register-service";
-import { ServiceJsonError, stringifyServiceJson, parseServiceJson } from "../service/service-json";
+import { stringifyServiceJson, parseServiceJson } from "../service/service-json";
 import {
   dueUpgradeRetries,
   findUpgrade,
@@ -19,6 +19,7 @@ import type { ServiceManager } from "../service/types";
 import { computeServiceId } from "../sign/event-id";
 import type { ChainLog } from "./log-to-trigger-data";
 import { logEventKey } from "./log-to-trigger-data";
+import { isRetryable, WavsError } from "../util/errors";
 import { recordDroppedEvents } from "./record-dropped-events";
 
 const serviceUriUpdatedAbi = parseAbi(["event ServiceURIUpdated(string serviceURI)"]);
@@ -63,16 +64,17 @@ export type UpgradeOutcome =
   | { kind: "retry"; reason: string };
 
 /**
- * Whether a failed attempt is worth retrying: the service owner's own mistakes (bad JSON, another
- * manager, a digest that does not match, bytes that are no component, too large) are refused for
- * good; the network's (unreachable, 5xx, a timeout) and anything unexpected are retried.
+ * Whether a failed attempt is worth retrying, as the error says (isRetryable): the service owner's
+ * own mistakes (bad JSON, another manager, a digest that does not match, bytes that are no
+ * component, too large) are refused for good; the network's (unreachable, a timeout) and anything
+ * unexpected are retried. The reason starts with the error's code.
  */
 export function classifyUpgradeFailure(e: unknown): { kind: "refused" | "retry"; reason: string } {
-  if (e instanceof ApiError) return { kind: e.status < 500 ? "refused" : "retry", reason: `${e.code}: ${e.message}` };
-  if (e instanceof InvalidComponentError) return { kind: "refused", reason: `not_a_component: ${e.message}` };
-  if (e instanceof ServiceJsonError) return { kind: "refused", reason: `invalid_service: ${e.message}` };
-  if (e instanceof UpgradeTimeoutError) return { kind: "retry", reason: `upgrade_timeout: ${e.message}` };
-  return { kind: "retry", reason: `upgrade_failed: ${describeError(e)}` };
+  const kind = isRetryable(e) ? "retry" : "refused";
+  // Bytes refused on upload are `invalid_component`; here they came from the service owner's URI.
+  if (e instanceof InvalidComponentError) return { kind, reason: `not_a_component: ${e.message}` };
+  if (e instanceof WavsError) return { kind, reason: `${e.code}: ${e.message}` };
+  return { kind, reason: `upgrade_failed: ${describeError(e)}` };
 }
 
 /** Delay before retry number `attempts` (1-based): base, 2×base, 4×base, … capped at an hour. */
@@ -98,8 +100,12 @@ export function autoUpgrades(env: Pick<Env, "AUTO_UPGRADE_SERVICES">, serviceId:
   }
 }
 
-class UpgradeTimeoutError extends Error {
+/** One attempt ran out of time: the network may be quicker next time. */
+class UpgradeTimeoutError extends WavsError {
   override name = "UpgradeTimeoutError";
+  constructor(message: string) {
+    super("upgrade_timeout", message, { retryable: true });
+  }
 }
 
 async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -257,14 +263,14 @@ export async function retryPendingUpgrades(env: Env, options: UpgradeOptions = {
 /**
  * Applies an upgrade the operator approves (`POST /services/upgrades/{id}/approve`): the JSON
  * fetched and checked when the log was read, its components already stored.
- * @throws ApiError 404 no such upgrade or service gone, 409 not awaiting approval
+ * @throws ServiceError 404 no such upgrade or service gone, 409 not awaiting approval
  */
 export async function approveUpgrade(env: Env, id: number): Promise<ServiceUpgradeRow> {
   const db = openDb(env.DB);
   const row = await findUpgrade(db, id);
-  if (!row) throw new ApiError(404, "upgrade_not_found", `no service upgrade ${id}`);
+  if (!row) throw new ServiceError(404, "upgrade_not_found", `no service upgrade ${id}`);
   if (row.status !== "awaiting_approval" || !row.json) {
-    throw new ApiError(409, "upgrade_not_pending", `upgrade ${id} is ${row.status}, not awaiting approval`, { status: row.status });
+    throw new ServiceError(409, "upgrade_not_pending", `upgrade ${id} is ${row.status}, not awaiting approval`, { details: { status: row.status } });
   }
   const service = parseServiceJson(row.json);
   // The grants may have changed since the upgrade was fetched.
@@ -272,7 +278,7 @@ export async function approveUpgrade(env: Env, id: number): Promise<ServiceUpgra
   const now = Date.now();
   // Claim first: two approvals at once apply it once.
   if (!(await updateUpgrade(db, id, "awaiting_approval", { status: "applied", json: null, updatedAt: now }))) {
-    throw new ApiError(409, "upgrade_not_pending", `upgrade ${id} changed meanwhile`);
+    throw new ServiceError(409, "upgrade_not_pending", `upgrade ${id} changed meanwhile`);
   }
   try {
     await applyUpgrade(env, service, now);
@@ -286,16 +292,16 @@ export async function approveUpgrade(env: Env, id: number): Promise<ServiceUpgra
 
 /**
  * Refuses a pending upgrade for good (`POST /services/upgrades/{id}/reject`).
- * @throws ApiError 404 no such upgrade, 409 not pending
+ * @throws ServiceError 404 no such upgrade, 409 not pending
  */
 export async function rejectUpgrade(env: Env, id: number): Promise<ServiceUpgradeRow> {
   const db = openDb(env.DB);
   const row = await findUpgrade(db, id);
-  if (!row) throw new ApiError(404, "upgrade_not_found", `no service upgrade ${id}`);
+  if (!row) throw new ServiceError(404, "upgrade_not_found", `no service upgrade ${id}`);
   const now = Date.now();
   const reason = "rejected_by_operator: the operator rejected this upgrade";
   if (!(row.status === "awaiting_approval" || row.status === "retrying") || !(await updateUpgrade(db, id, row.status, { status: "refused", json: null, nextAttemptAt: null, error: reason, updatedAt: now }))) {
-    throw new ApiError(409, "upgrade_not_pending", `upgrade ${id} is ${row.status}, not pending`, { status: row.status });
+    throw new ServiceError(409, "upgrade_not_pending", `upgrade ${id} is ${row.status}, not pending`, { details: { status: row.status } });
   }
   await refuse(db, row, reason, now);
   return (await findUpgrade(db, id))!;

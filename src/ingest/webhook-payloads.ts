@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Hex } from "viem";
+import { WavsError } from "../util/errors";
 
 /** What a webhook claims happened: a log and where. Verified against the node's RPC before use. */
 export interface ClaimedLog {
@@ -14,8 +15,11 @@ export interface ClaimedLog {
 
 export type WebhookFormat = "generic" | "alchemy" | "quicknode";
 
-export class WebhookPayloadError extends Error {
+export class WebhookPayloadError extends WavsError {
   override name = "WebhookPayloadError";
+  constructor(message: string) {
+    super("invalid_payload", message, { status: 422 });
+  }
 }
 
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/, "must be 0x hex");

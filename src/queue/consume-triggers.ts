@@ -16,10 +16,14 @@ import { computeEventId, encodeTriggerDataSalt } from "../sign/event-id";
 import { deriveServiceSigner } from "../sign/signing-keys";
 import { logComponentOutput, type ComponentOutputTags } from "./component-output";
 import type { SubmissionMessage, TriggerMessage } from "./messages";
+import { isRetryable, WavsError } from "../util/errors";
 
 /** A failure that will fail again however often it is retried: acknowledge and record it. */
-export class PermanentTaskError extends Error {
+export class PermanentTaskError extends WavsError {
   override name = "PermanentTaskError";
+  constructor(message: string) {
+    super("task_refused", message);
+  }
 }
 
 /**
@@ -47,7 +51,7 @@ export async function consumeTriggers(batch: MessageBatch<TriggerMessage>, env: 
       await processTrigger(env, db, message.body, message.attempts > 1, final);
       message.ack();
     } catch (e) {
-      const permanent = isPermanentFailure(e);
+      const permanent = !isRetryable(e);
       log(permanent || final ? "error" : "warn", permanent ? "task failed" : final ? "task failed: retries used up, to the dead-letter queue" : "task will retry", {
         subsys: "queue",
         service_id: message.body.serviceId,
@@ -146,7 +150,7 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
  * failure that will not be retried (a permanent one, or any on the queue's last attempt) fails the task.
  */
 async function recordExecutionFailure(db: Db, msg: TriggerMessage, e: unknown, durationMs: number, finalAttempt: boolean): Promise<void> {
-  const failsTask = isPermanentFailure(e) || finalAttempt;
+  const failsTask = !isRetryable(e) || finalAttempt;
   const eventId = bytesToHex(computeEventId(msg.serviceId, msg.workflowId, encodeTriggerDataSalt(msg.data)));
   const error = describeError(e);
   const output = e instanceof ExecutionError ? logComponentOutput(e.logs, outputTags(msg, e.digest)) : [];
@@ -161,7 +165,7 @@ async function recordExecutionFailure(db: Db, msg: TriggerMessage, e: unknown, d
         seen_at: msg.seenAt,
         duration_ms: durationMs,
         kind: e instanceof ExecutionError ? e.kind : "task",
-        retried: !isPermanentFailure(e),
+        retried: isRetryable(e),
         ...(output.length > 0 ? { output } : {}),
       },
     );
@@ -177,7 +181,7 @@ async function recordExecutionFailure(db: Db, msg: TriggerMessage, e: unknown, d
  * otherwise it would stay `signed` for good while its message sits in the dead-letter queue.
  */
 async function recordHandoffFailure(db: Db, task: { eventId: string; serviceId: string; workflowId: string }, e: unknown, finalAttempt: boolean): Promise<void> {
-  const failsTask = isPermanentFailure(e) || finalAttempt;
+  const failsTask = !isRetryable(e) || finalAttempt;
   const error = `signed, but not handed to the aggregators: ${describeError(e)}`;
   try {
     await recordTaskStep(db, task, "handoff_failed", failsTask ? { status: "failed", error } : {}, { error, retried: !failsTask });
@@ -189,11 +193,6 @@ async function recordHandoffFailure(db: Db, task: { eventId: string; serviceId: 
 
 function outputTags(msg: TriggerMessage, digest: string | undefined): ComponentOutputTags {
   return { service_id: msg.serviceId, workflow_id: msg.workflowId, digest, event_key: msg.eventKey };
-}
-
-/** Whether retrying cannot help: every execution error but running out of time, and our own refusals. */
-function isPermanentFailure(e: unknown): boolean {
-  return e instanceof PermanentTaskError || (e instanceof ExecutionError && e.kind !== "out-of-time");
 }
 
 /**

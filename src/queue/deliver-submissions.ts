@@ -1,10 +1,16 @@
 import { peerRequestHeaders } from "../aggregate/peers";
 import { log } from "../log";
+import { isRetryable, WavsError } from "../util/errors";
 import type { SubmissionMessage } from "./messages";
 
-/** A peer's answer that will not change on retry: it refused the submission. */
-function isPermanentRefusal(status: number): boolean {
-  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+/**
+ * A delivery that did not land: no answer or a 5xx may pass later; a 4xx (but 408 and 429) is the
+ * peer refusing the submission for good.
+ */
+export function peerDeliveryError(status: number | undefined): WavsError {
+  if (status === undefined) return new WavsError("peer_unreachable", "the peer did not answer", { retryable: true });
+  const refused = status >= 400 && status < 500 && status !== 408 && status !== 429;
+  return new WavsError(refused ? "peer_refused" : "peer_failed", `the peer answered ${status}`, { retryable: !refused });
 }
 
 /** SUBMISSION_RETRY_MAX_SECONDS (1-300, default 30): the longest backoff between deliveries to a peer. */
@@ -51,7 +57,7 @@ export async function deliverSubmissions(batch: MessageBatch<SubmissionMessage>,
       }
       if (status !== undefined && status >= 200 && status < 300) {
         message.ack();
-      } else if (status !== undefined && isPermanentRefusal(status)) {
+      } else if (!isRetryable(peerDeliveryError(status))) {
         log("warn", "peer refused the submission", { ...fields, status });
         message.ack();
       } else {

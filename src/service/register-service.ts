@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { BaseError, ContractFunctionRevertedError, ContractFunctionZeroDataError, parseAbi, sha256 } from "viem";
-import { ApiError } from "../api/errors";
+import { ServiceError, unreachable } from "./service-error";
 import { publicClientFor } from "../chain/rpc";
 import { chainByKey } from "../config";
 import { openDb } from "../db/client";
@@ -9,7 +9,7 @@ import { getStoredComponent, InvalidComponentError } from "../execute/component-
 import { prepareInBackground } from "../execute/load-component";
 import { computeServiceId } from "../sign/event-id";
 import { envGrants, ungrantedEnvKeys } from "./env-grants";
-import { parseServiceJson, ServiceJsonError, sourceDigest, stringifyServiceJson } from "./service-json";
+import { parseServiceJson, sourceDigest, stringifyServiceJson } from "./service-json";
 import { ensureSigningKey, findService, insertService, replaceService, type RegisteredService } from "./service-registry";
 import { ensureComponentStored, refuseUnfetchableSources } from "./sources/component-sources";
 import { fetchServiceJson } from "./sources/service-uri";
@@ -22,7 +22,7 @@ const managerAbi = parseAbi(["function getServiceURI() view returns (string)"]);
  * Registers the service a manager contract points to, as WAVS's `POST /services`: reads the URI
  * from the manager, fetches the service JSON, makes sure every component is stored (downloading and
  * checking its digest when needed), indexes its triggers and reserves its signing key.
- * @throws ApiError 404 unknown chain or manager, 422 bad service JSON or mismatched manager, 409
+ * @throws ServiceError 404 unknown chain or manager, 422 bad service JSON or mismatched manager, 409
  *   already registered, 502 unreachable chain or URI
  */
 export async function registerService(env: Env, manager: ServiceManager): Promise<{ serviceId: string }> {
@@ -33,12 +33,12 @@ export async function registerService(env: Env, manager: ServiceManager): Promis
 
 /**
  * Registers service JSON saved with `POST /dev/services`, without a manager contract in between.
- * @throws ApiError 404 no such saved JSON, 409 already registered, 422/502 as registerService
+ * @throws ServiceError 404 no such saved JSON, 409 already registered, 422/502 as registerService
  */
 export async function registerSavedService(env: Env, hash: string): Promise<{ serviceId: string; service: Service }> {
   const row = await openDb(env.DB).query.savedServices.findFirst({ where: eq(savedServices.hash, hash) });
-  if (!row) throw new ApiError(404, "service_not_found", `no saved service with hash ${hash}`);
-  const service = parseOrReject(row.json);
+  if (!row) throw new ServiceError(404, "service_not_found", `no saved service with hash ${hash}`);
+  const service = parseServiceJson(row.json);
   await refuseRegistered(env, service.manager);
   return { ...(await registerParsedService(env, service)), service };
 }
@@ -56,7 +56,7 @@ export interface PreparedUpgrade {
  * Fetches the service JSON at `uri` (the manager emitted ServiceURIUpdated), checks it names the
  * same manager, and stores and checks every component it needs, without touching the registered
  * service: the caller decides whether it applies now, waits for approval, or is retried.
- * @throws ApiError 404 service not registered or component missing, 422 bad service JSON, a
+ * @throws ServiceError 404 service not registered or component missing, 422 bad service JSON, a
  *   different manager or bytes that are not the component the workflow needs, 502 URI or
  *   component download unreachable (worth retrying)
  */
@@ -64,11 +64,11 @@ export async function prepareUpgrade(env: Env, manager: ServiceManager, uri: str
   const serviceId = computeServiceId(manager);
   const current = await findService(openDb(env.DB), serviceId);
   if (!current) {
-    throw new ApiError(404, "service_not_found", "this service manager is not registered here");
+    throw new ServiceError(404, "service_not_found", "this service manager is not registered here");
   }
-  const service = parseOrReject(await fetchServiceJson(env, uri));
+  const service = parseServiceJson(await fetchServiceJson(env, uri));
   if (computeServiceId(service.manager) !== serviceId) {
-    throw new ApiError(422, "manager_mismatch", "the service JSON names a different service manager");
+    throw new ServiceError(422, "manager_mismatch", "the service JSON names a different service manager");
   }
   // The URI a service was registered from is seen again as it is read back from the chain.
   if (stringifyServiceJson(service) === stringifyServiceJson(current.service)) return { serviceId, current, service, changed: false };
@@ -82,11 +82,11 @@ export async function prepareUpgrade(env: Env, manager: ServiceManager, uri: str
 /**
  * Swaps the registered service's workflows and status for `service`, keeping its signing key (as
  * WAVS does); new cron workflows count from now, not from the service's first registration.
- * @throws ApiError 404 when the service was unregistered meanwhile
+ * @throws ServiceError 404 when the service was unregistered meanwhile
  */
 export async function applyUpgrade(env: Env, service: Service, now = Date.now()): Promise<void> {
   const db = openDb(env.DB);
-  if (!(await replaceService(db, service, now))) throw new ApiError(404, "service_not_found", "the service was unregistered meanwhile");
+  if (!(await replaceService(db, service, now))) throw new ServiceError(404, "service_not_found", "the service was unregistered meanwhile");
   const serviceId = computeServiceId(service.manager);
   for (const [workflowId, wf] of Object.entries(service.workflows)) {
     if (typeof wf.trigger === "object" && "cron" in wf.trigger) {
@@ -99,31 +99,32 @@ export async function applyUpgrade(env: Env, service: Service, now = Date.now())
 /**
  * A service reads only the WAVS_ENV_ secrets the operator granted it (SERVICE_ENV_GRANTS): one
  * naming another is refused whole, with the names, never a value.
- * @throws ApiError 422 `env_key_not_granted`, 500 `bad_config` when SERVICE_ENV_GRANTS does not parse
+ * @throws ServiceError 422 `env_key_not_granted`, 500 `bad_config` when SERVICE_ENV_GRANTS does not parse
  */
 export function assertEnvKeysGranted(env: Pick<Env, "SERVICE_ENV_GRANTS">, service: Service): void {
   let grants;
   try {
     grants = envGrants(env);
   } catch (e) {
-    throw new ApiError(500, "bad_config", (e as Error).message);
+    // retried: the operator may fix the var meanwhile
+    throw new ServiceError(500, "bad_config", (e as Error).message, { retryable: true });
   }
   const serviceId = computeServiceId(service.manager);
   const missing = ungrantedEnvKeys(grants, serviceId, service);
   if (missing.length === 0) return;
   const first = missing[0]!;
-  throw new ApiError(
+  throw new ServiceError(
     422,
     "env_key_not_granted",
     `workflow ${first.workflow} lists ${first.key} in env_keys, which the operator has not granted to service ${serviceId} (SERVICE_ENV_GRANTS)${missing.length > 1 ? `; ${missing.length - 1} more in details` : ""}`,
-    { service_id: serviceId, not_granted: missing },
+    { details: { service_id: serviceId, not_granted: missing } },
   );
 }
 
 /**
  * Every workflow's component must be an operator component and its aggregator an aggregator one:
  * bytes that match their digest but are no such component are refused before they replace anything.
- * @throws ApiError 422 `not_a_component` or `wrong_component_kind`, 404 when one is not stored
+ * @throws ServiceError 422 `not_a_component` or `wrong_component_kind`, 404 when one is not stored
  */
 async function assertComponentRoles(env: Env, service: Service): Promise<void> {
   for (const [workflowId, wf] of Object.entries(service.workflows)) {
@@ -135,12 +136,12 @@ async function assertComponentRoles(env: Env, service: Service): Promise<void> {
       try {
         stored = await getStoredComponent(env, digest);
       } catch (e) {
-        if (e instanceof InvalidComponentError) throw new ApiError(422, "not_a_component", `workflow ${workflowId}: ${digest} is not a component: ${e.message}`);
+        if (e instanceof InvalidComponentError) throw new ServiceError(422, "not_a_component", `workflow ${workflowId}: ${digest} is not a component: ${e.message}`);
         throw e;
       }
-      if (!stored) throw new ApiError(422, "component_missing", `component ${digest} is not uploaded to this node`);
+      if (!stored) throw new ServiceError(422, "component_missing", `component ${digest} is not uploaded to this node`);
       if (stored.world !== world) {
-        throw new ApiError(422, "wrong_component_kind", `workflow ${workflowId}: ${digest} is an ${stored.world} component where an ${world} component is needed`);
+        throw new ServiceError(422, "wrong_component_kind", `workflow ${workflowId}: ${digest} is an ${stored.world} component where an ${world} component is needed`);
       }
     }
   }
@@ -170,21 +171,12 @@ async function refuseRegistered(env: Env, manager: ServiceManager): Promise<void
   if (await findService(openDb(env.DB), computeServiceId(manager))) throw alreadyRegistered();
 }
 
-const alreadyRegistered = () => new ApiError(409, "service_exists", "this service manager is already registered");
-
-function parseOrReject(text: string): Service {
-  try {
-    return parseServiceJson(text);
-  } catch (e) {
-    if (e instanceof ServiceJsonError) throw new ApiError(422, e.code, e.message, e.issues);
-    throw e;
-  }
-}
+const alreadyRegistered = () => new ServiceError(409, "service_exists", "this service manager is already registered");
 
 /** The service JSON the manager's URI points to, validated against the manager it came from. */
 async function fetchServiceFromManager(env: Env, manager: ServiceManager): Promise<Service> {
   const chain = await chainByKey(env, manager.evm.chain).catch((e: unknown) => {
-    throw new ApiError(404, "unknown_chain", (e as Error).message);
+    throw new ServiceError(404, "unknown_chain", (e as Error).message);
   });
 
   let uri: string;
@@ -198,19 +190,15 @@ async function fetchServiceFromManager(env: Env, manager: ServiceManager): Promi
     // No code at the address, or code that is not a service manager: the caller named the wrong
     // contract. Anything else (transport, timeouts) is the chain's fault.
     if (isNotAManager(e)) {
-      throw new ApiError(404, "unknown_manager", `${manager.evm.address} on ${manager.evm.chain} is not a service manager`);
+      throw new ServiceError(404, "unknown_manager", `${manager.evm.address} on ${manager.evm.chain} is not a service manager`);
     }
-    throw new ApiError(
-      502,
-      "manager_unreachable",
-      `could not read getServiceURI() from ${manager.evm.address} on ${manager.evm.chain}`,
-    );
+    throw unreachable("manager_unreachable", `could not read getServiceURI() from ${manager.evm.address} on ${manager.evm.chain}`);
   }
-  if (!uri) throw new ApiError(404, "no_service_uri", "the service manager has no service URI set");
+  if (!uri) throw new ServiceError(404, "no_service_uri", "the service manager has no service URI set");
 
-  const service = parseOrReject(await fetchServiceJson(env, uri));
+  const service = parseServiceJson(await fetchServiceJson(env, uri));
   if (computeServiceId(service.manager) !== computeServiceId(manager)) {
-    throw new ApiError(422, "manager_mismatch", "the service JSON names a different service manager");
+    throw new ServiceError(422, "manager_mismatch", "the service JSON names a different service manager");
   }
   return service;
 }
@@ -231,7 +219,7 @@ function componentsOf(service: Service): Component[] {
 
 /** Saves service JSON for `/dev/services/{hash}` and returns its hash (sha256 of the bytes). */
 export async function saveServiceJson(env: Env, text: string): Promise<string> {
-  // refuse what could never be registered; throws ServiceJsonError, or ApiError for a source URI
+  // refuse what could never be registered; throws ServiceJsonError, or ServiceError for a source URI
   refuseUnfetchableSources(parseServiceJson(text), sourceSettings(env));
   const hash = sha256(new TextEncoder().encode(text)).slice(2);
   await openDb(env.DB)

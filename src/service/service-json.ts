@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { WavsError } from "../util/errors";
 import { CronSyntaxError, parseCronSchedule } from "../ingest/cron-schedule";
 import { parseLosslessJson, stringifyLosslessJson } from "./lossless-json";
 import type { Service } from "./types";
@@ -165,14 +166,15 @@ export function serviceJsonSchema(): Record<string, unknown> {
  * Service JSON that cannot be registered: `invalid_service` when it is malformed,
  * `unsupported_trigger` when it is valid WAVS but names a trigger kind this node cannot run.
  */
-export class ServiceJsonError extends Error {
+export class ServiceJsonError extends WavsError {
   override name = "ServiceJsonError";
+  declare readonly code: "invalid_service" | "unsupported_trigger";
   constructor(
     message: string,
     readonly issues: { path: string; message: string }[] = [],
-    readonly code: "invalid_service" | "unsupported_trigger" = "invalid_service",
+    code: "invalid_service" | "unsupported_trigger" = "invalid_service",
   ) {
-    super(message);
+    super(code, message, { status: 422, details: issues });
   }
 }
 

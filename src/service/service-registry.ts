@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { evmTriggers, services, signingKeys } from "../db/schema";
 import { deriveServiceSigner } from "../sign/signing-keys";
@@ -168,18 +168,4 @@ export async function managersOnChain(db: Db, chain: string): Promise<string[]> 
 /** Workflows listening on `chain`, for the poller. */
 export function evmTriggersOnChain(db: Db, chain: string) {
   return db.select().from(evmTriggers).where(eq(evmTriggers.chain, chain));
-}
-
-/** Workflows listening to one contract event. */
-export function evmTriggersFor(db: Db, chain: string, address: string, eventHash: string) {
-  return db
-    .select()
-    .from(evmTriggers)
-    .where(
-      and(
-        eq(evmTriggers.chain, chain),
-        eq(evmTriggers.address, address.toLowerCase()),
-        eq(evmTriggers.eventHash, eventHash.toLowerCase()),
-      ),
-    );
 }

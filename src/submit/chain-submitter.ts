@@ -7,6 +7,7 @@ import { parseSubmitterCredential } from "../sign/signing-keys";
 import { aggregatorSettings } from "../aggregate/peers";
 import { readReceipt } from "./read-receipt";
 import { capFees, checkSpend, SPEND_WINDOW_MS, spendingLimits, type SpendEntry } from "./spending-limits";
+import { WavsError } from "../util/errors";
 
 /** One transaction to send, named by the caller so that asking twice sends once. */
 export interface SendRequest {
@@ -328,13 +329,13 @@ export class ChainSubmitter extends DurableObject<Env> {
 }
 
 /** The service's spend ceiling would be exceeded: nothing signed, stored or sent. */
-class SpendHeldError extends Error {
+class SpendHeldError extends WavsError {
   override name = "SpendHeldError";
   constructor(
     message: string,
     readonly retryAt: number,
   ) {
-    super(message);
+    super("spend_held", message, { retryable: true });
   }
 }
 

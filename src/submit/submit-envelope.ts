@@ -1,6 +1,6 @@
-import { BaseError, ContractFunctionRevertedError, type Hex, type LocalAccount } from "viem";
+import { BaseError, ContractFunctionRevertedError, type Hex } from "viem";
 import type { SignatureData } from "../aggregate/signature-data";
-import { publicClientFor, walletClientFor } from "../chain/rpc";
+import { publicClientFor } from "../chain/rpc";
 import { wavsHandlerAbi } from "../chain/wavs-abi";
 import type { ChainSettings } from "../config";
 import type { Envelope } from "../sign/envelope";
@@ -83,34 +83,4 @@ export async function findRejectedSigners(
     }),
   );
   return verdicts.filter((v): v is RejectedSigner => v !== undefined);
-}
-
-/**
- * Sends `handleSignedEnvelope` from the submitter account, gas limit = estimate × 1.25, and waits
- * for the receipt.
- * @throws with the decoded revert reason when the handler or its manager rejects the envelope
- */
-export async function submitSignedEnvelope(params: {
-  chain: ChainSettings;
-  account: LocalAccount;
-  handler: Hex;
-  envelope: Envelope;
-  signatureData: SignatureData;
-  onSent?: (txHash: Hex) => Promise<void>;
-}): Promise<{ txHash: Hex; blockNumber: bigint; gasUsed: bigint }> {
-  const { chain, account, handler, envelope, signatureData } = params;
-  const client = publicClientFor(chain);
-  const { request } = await client.simulateContract({
-    account,
-    address: handler,
-    abi: wavsHandlerAbi,
-    functionName: "handleSignedEnvelope",
-    args: [envelope, signatureData],
-  });
-  const gas = await client.estimateContractGas(request);
-  const txHash = await walletClientFor(chain, account).writeContract({ ...request, gas: (gas * 125n) / 100n });
-  await params.onSent?.(txHash);
-  const receipt = await client.waitForTransactionReceipt({ hash: txHash, timeout: 60_000 });
-  if (receipt.status !== "success") throw new Error(`transaction ${txHash} reverted`);
-  return { txHash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed };
 }

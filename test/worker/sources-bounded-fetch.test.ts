@@ -12,9 +12,9 @@ const base = inject("sourceServerUrl");
 const json = { authorization: "Bearer test-token", "content-type": "application/json" };
 const params = { maxBytes: 1000, timeoutMs: 500, code: "thing", what: "the thing", allowPrivate: true };
 
-async function expectApiError(promise: Promise<unknown>, status: number, code: string, message?: RegExp) {
+async function expectServiceError(promise: Promise<unknown>, status: number, code: string, message?: RegExp) {
   const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error, "expected an ApiError").toMatchObject({ status, code });
+  expect(error, "expected a ServiceError").toMatchObject({ status, code });
   if (message) expect((error as Error).message).toMatch(message);
 }
 
@@ -24,37 +24,37 @@ describe("fetchBounded", () => {
   });
 
   it("stops reading a body that passes the cap (422 too_large), chunked or declared", async () => {
-    await expectApiError(fetchBounded(`${base}/big/5000000`, params), 422, "thing_too_large", /over 1000 bytes/);
+    await expectServiceError(fetchBounded(`${base}/big/5000000`, params), 422, "thing_too_large", /over 1000 bytes/);
     // A Content-Length over the cap is refused at once, without waiting for a body that never comes.
     const started = Date.now();
-    await expectApiError(fetchBounded(`${base}/declared/1000000`, { ...params, timeoutMs: 10_000 }), 422, "thing_too_large");
+    await expectServiceError(fetchBounded(`${base}/declared/1000000`, { ...params, timeoutMs: 10_000 }), 422, "thing_too_large");
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("gives up on a server that never answers, or never finishes its body (502 within the deadline)", async () => {
     for (const path of ["/silent", "/stall"]) {
       const started = Date.now();
-      await expectApiError(fetchBounded(`${base}${path}`, params), 502, "thing_unreachable", /did not answer within 500 ms/);
+      await expectServiceError(fetchBounded(`${base}${path}`, params), 502, "thing_unreachable", /did not answer within 500 ms/);
       expect(Date.now() - started, path).toBeLessThan(5_000);
     }
   });
 
   it("502s an error status and a closed port", async () => {
-    await expectApiError(fetchBounded(`${base}/status/500`, params), 502, "thing_unreachable", /answered 500/);
-    await expectApiError(fetchBounded("http://127.0.0.1:9/x", params), 502, "thing_unreachable");
+    await expectServiceError(fetchBounded(`${base}/status/500`, params), 502, "thing_unreachable", /answered 500/);
+    await expectServiceError(fetchBounded("http://127.0.0.1:9/x", params), 502, "thing_unreachable");
   });
 
   it("checks every redirect hop: a redirect to file: is refused, a redirect loop ends", async () => {
     const to = (target: string) => `${base}/redirect?to=${encodeURIComponent(target)}`;
     expect(await fetchBounded(to(`${base}/big/10`), params)).toHaveLength(10);
-    await expectApiError(fetchBounded(to("file:///etc/passwd"), params), 422, "thing_not_allowed", /file URLs are not fetched/);
+    await expectServiceError(fetchBounded(to("file:///etc/passwd"), params), 422, "thing_not_allowed", /file URLs are not fetched/);
     let loop = `${base}/big/10`;
     for (let i = 0; i < 7; i++) loop = to(loop);
-    await expectApiError(fetchBounded(loop, params), 502, "thing_unreachable", /redirected more than 5 times/);
+    await expectServiceError(fetchBounded(loop, params), 502, "thing_unreachable", /redirected more than 5 times/);
   });
 
   it("refuses private addresses unless allowed", async () => {
-    await expectApiError(fetchBounded(`${base}/big/10`, { ...params, allowPrivate: false }), 422, "thing_not_allowed", /loopback.*ALLOW_PRIVATE_NETWORK_URIS/);
+    await expectServiceError(fetchBounded(`${base}/big/10`, { ...params, allowPrivate: false }), 422, "thing_not_allowed", /loopback.*ALLOW_PRIVATE_NETWORK_URIS/);
   });
 });
 
@@ -62,9 +62,9 @@ describe("service URIs", () => {
   it("are bounded and refused on private addresses when the operator has not allowed them", async () => {
     const text = await fetchServiceJson(env, `${base}/json?body=${encodeURIComponent('{"a":1}')}`);
     expect(text).toBe('{"a":1}');
-    await expectApiError(fetchServiceJson(env, `${base}/big/2000000`), 422, "service_uri_too_large");
-    await expectApiError(fetchServiceJson({ ...env, ALLOW_PRIVATE_NETWORK_URIS: "false" }, `${base}/json`), 422, "service_uri_not_allowed");
-    await expectApiError(fetchServiceJson(env, "file:///etc/passwd"), 422, "unsupported_uri");
+    await expectServiceError(fetchServiceJson(env, `${base}/big/2000000`), 422, "service_uri_too_large");
+    await expectServiceError(fetchServiceJson({ ...env, ALLOW_PRIVATE_NETWORK_URIS: "false" }, `${base}/json`), 422, "service_uri_not_allowed");
+    await expectServiceError(fetchServiceJson(env, "file:///etc/passwd"), 422, "unsupported_uri");
   });
 });
 
@@ -108,10 +108,10 @@ describe("component downloads at registration", () => {
 
   it("a component too large or on a refused address registers nothing", async () => {
     const big = (await (await save(serviceWith(`${base}/big/20000000`, "ab".repeat(32), "73"))).json()) as { hash: string };
-    await expectApiError(registerSavedService(env, big.hash), 422, "component_too_large");
+    await expectServiceError(registerSavedService(env, big.hash), 422, "component_too_large");
 
     const local = (await (await save(serviceWith(`${base}/file/trap.wasm`, "ab".repeat(32), "74"))).json()) as { hash: string };
-    await expectApiError(registerSavedService({ ...env, ALLOW_PRIVATE_NETWORK_URIS: "false" }, local.hash), 422, "component_not_allowed", /loopback/);
+    await expectServiceError(registerSavedService({ ...env, ALLOW_PRIVATE_NETWORK_URIS: "false" }, local.hash), 422, "component_not_allowed", /loopback/);
     expect(await services()).toEqual([]);
   });
 });

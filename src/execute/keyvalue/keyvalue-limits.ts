@@ -1,5 +1,7 @@
 /** Bounds on what a component may store, so one service cannot exhaust its Durable Object. */
 
+import { WavsError } from "../../util/errors";
+
 /** Keys per list-keys page (WAVS pages only when configured to; one unbounded page could not cross RPC). */
 export const KEY_PAGE_SIZE = 1000;
 /** Largest value (SQLite rows in a Durable Object hold at most 2 MB). */
@@ -10,8 +12,11 @@ export const MAX_KEY_LENGTH = 1024;
 export const MAX_BATCH = 1000;
 
 /** A keyvalue call outside the limits; the component sees it as `error::other(message)`. */
-export class KeyValueLimitError extends Error {
+export class KeyValueLimitError extends WavsError {
   override readonly name = "KeyValueLimitError";
+  constructor(message: string) {
+    super("keyvalue_limit", message);
+  }
 }
 
 /** @throws KeyValueLimitError when the bucket name or key is too long */

@@ -4,13 +4,13 @@
  * each hop passes the network policy, and a size cap enforced while streaming (at most cap + 1
  * bytes are read; a Content-Length over the cap is refused before reading).
  *
- * Errors (ApiError, mapped to JSON by the app's error handler):
+ * Errors (ServiceError, mapped to JSON by the API's error handler):
  * - 422 `{code}_not_allowed`: the URL's scheme or address is refused (network-policy.ts);
  * - 502 `{code}_unreachable`: network error, timeout, or a non-2xx answer (worth retrying later);
  * - 422 `{code}_too_large`: the body is over the cap. 422 rather than 413, because 413 is about the
  *   request the client sent, while here the resource the service points to is at fault.
  */
-import { ApiError } from "../../api/errors";
+import { ServiceError, unreachable } from "../service-error";
 import { refuseOutboundUrl } from "./network-policy";
 
 export type BoundedFetchParameters = {
@@ -38,19 +38,19 @@ export const MAX_REDIRECTS = 5;
 
 /**
  * GETs (or POSTs `body` to) `url` and returns the body, bounded in time and size.
- * @throws ApiError 422 `{code}_not_allowed` / `{code}_too_large`, 502 `{code}_unreachable`
+ * @throws ServiceError 422 `{code}_not_allowed` / `{code}_too_large`, 502 `{code}_unreachable`
  */
 export async function fetchBounded(url: string, params: BoundedFetchParameters): Promise<Uint8Array> {
   const { code, what } = params;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), params.timeoutMs);
-  const timedOut = () => new ApiError(502, `${code}_unreachable`, `${what} did not answer within ${params.timeoutMs} ms`);
+  const timedOut = () => unreachable(`${code}_unreachable`, `${what} did not answer within ${params.timeoutMs} ms`);
   try {
     const send = (headers: Record<string, string> | undefined) =>
       followRedirects(url, { ...params, headers }, controller.signal).catch((e: unknown) => {
-        if (e instanceof ApiError) throw e;
+        if (e instanceof ServiceError) throw e;
         if (controller.signal.aborted) throw timedOut();
-        throw new ApiError(502, `${code}_unreachable`, `could not fetch ${what}`);
+        throw unreachable(`${code}_unreachable`, `could not fetch ${what}`);
       });
     let res = await send(params.headers);
     const challenge = res.status === 401 ? res.headers.get("www-authenticate") : null;
@@ -61,7 +61,7 @@ export async function fetchBounded(url: string, params: BoundedFetchParameters):
     }
     if (!res.ok) {
       await res.body?.cancel().catch(() => {});
-      throw new ApiError(502, `${code}_unreachable`, `${what} answered ${res.status}`);
+      throw unreachable(`${code}_unreachable`, `${what} answered ${res.status}`);
     }
     const declared = Number(res.headers.get("content-length"));
     if (Number.isFinite(declared) && declared > params.maxBytes) {
@@ -69,9 +69,9 @@ export async function fetchBounded(url: string, params: BoundedFetchParameters):
       throw tooLarge(params);
     }
     return await readCapped(res, params).catch((e: unknown) => {
-      if (e instanceof ApiError) throw e;
+      if (e instanceof ServiceError) throw e;
       if (controller.signal.aborted) throw timedOut();
-      throw new ApiError(502, `${code}_unreachable`, `the connection to ${what} broke while reading`);
+      throw unreachable(`${code}_unreachable`, `the connection to ${what} broke while reading`);
     });
   } finally {
     clearTimeout(timer);
@@ -88,7 +88,7 @@ async function followRedirects(start: string, initial: BoundedFetchParameters, s
     if (res.status < 300 || res.status > 399 || !location || params.body !== undefined) return res;
     await res.body?.cancel().catch(() => {});
     if (hop === MAX_REDIRECTS) {
-      throw new ApiError(502, `${params.code}_unreachable`, `${params.what} redirected more than ${MAX_REDIRECTS} times`);
+      throw unreachable(`${params.code}_unreachable`, `${params.what} redirected more than ${MAX_REDIRECTS} times`);
     }
     const next = parseUrl(new URL(location, url).href, params);
     // Credentials are for the host they were meant for, not wherever it redirects (blob storage).
@@ -105,10 +105,10 @@ function parseUrl(text: string, params: BoundedFetchParameters): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new ApiError(422, `${params.code}_not_allowed`, `${params.what} is not a valid URL`);
+    throw new ServiceError(422, `${params.code}_not_allowed`, `${params.what} is not a valid URL`);
   }
   const refused = refuseOutboundUrl(url, params.allowPrivate);
-  if (refused) throw new ApiError(422, `${params.code}_not_allowed`, `${params.what}: ${refused}`);
+  if (refused) throw new ServiceError(422, `${params.code}_not_allowed`, `${params.what}: ${refused}`);
   return url;
 }
 
@@ -138,4 +138,4 @@ async function readCapped(res: Response, params: BoundedFetchParameters): Promis
 }
 
 const tooLarge = (params: BoundedFetchParameters) =>
-  new ApiError(422, `${params.code}_too_large`, `${params.what} is over ${params.maxBytes} bytes`);
+  new ServiceError(422, `${params.code}_too_large`, `${params.what} is over ${params.maxBytes} bytes`);

@@ -4,7 +4,7 @@
  * Whatever arrives must hash to the declared digest before it is stored.
  */
 import { sha256 } from "viem";
-import { ApiError } from "../../api/errors";
+import { ServiceError } from "../service-error";
 import { MAX_COMPONENT_BYTES } from "../../api/component-routes";
 import { componentExists, storeComponent } from "../../execute/component-store";
 import { sourceDigest } from "../service-json";
@@ -21,7 +21,7 @@ export const COMPONENT_DOWNLOAD_TIMEOUT_MS = 30_000;
 /**
  * Refuses sources the node would never fetch (a `file:` or other scheme, a malformed ipfs URI, a
  * private address when not allowed), so such a service is not even saved.
- * @throws ApiError 422 `component_not_allowed` / `invalid_ipfs_uri` naming the workflow
+ * @throws ServiceError 422 `component_not_allowed` / `invalid_ipfs_uri` naming the workflow
  */
 export function refuseUnfetchableSources(service: Service, settings: Pick<SourceSettings, "allowPrivate">): void {
   for (const [id, workflow] of Object.entries(service.workflows)) {
@@ -36,7 +36,7 @@ export function refuseUnfetchableSources(service: Service, settings: Pick<Source
       } catch {}
       const refused = url ? refuseOutboundUrl(url, settings.allowPrivate) : "not a URL";
       if (refused) {
-        throw new ApiError(422, "component_not_allowed", `workflow ${id}: the component's download URI is refused: ${refused}`);
+        throw new ServiceError(422, "component_not_allowed", `workflow ${id}: the component's download URI is refused: ${refused}`);
       }
     }
   }
@@ -45,7 +45,7 @@ export function refuseUnfetchableSources(service: Service, settings: Pick<Source
 /**
  * Stores the component unless it is already stored. Operator and aggregator components alike
  * (WAVS forgets the latter).
- * @throws ApiError 422 `component_missing` (a bare digest not uploaded), `digest_mismatch`,
+ * @throws ServiceError 422 `component_missing` (a bare digest not uploaded), `digest_mismatch`,
  *   `component_too_large`, `component_not_allowed`, `ipfs_verification_failed`; 502 `component_unreachable`
  */
 export async function ensureComponentStored(env: Env, component: Component): Promise<void> {
@@ -54,7 +54,7 @@ export async function ensureComponentStored(env: Env, component: Component): Pro
   const bytes = await fetchComponentBytes(env, component.source, digest);
   // The declared digest only: echoing the hash of what arrived would help an attacker probe.
   if (sha256(bytes).slice(2) !== digest) {
-    throw new ApiError(422, "digest_mismatch", `the bytes fetched for component ${digest} do not match its digest`);
+    throw new ServiceError(422, "digest_mismatch", `the bytes fetched for component ${digest} do not match its digest`);
   }
   await storeComponent(env, bytes);
 }
@@ -80,5 +80,5 @@ async function fetchComponentBytes(env: Env, source: ComponentSource, digest: st
       maxBytes: MAX_COMPONENT_BYTES,
     });
   }
-  throw new ApiError(422, "component_missing", `component ${digest} is not uploaded to this node`);
+  throw new ServiceError(422, "component_missing", `component ${digest} is not uploaded to this node`);
 }

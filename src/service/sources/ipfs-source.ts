@@ -10,7 +10,7 @@ import { equals } from "multiformats/bytes";
 import { CID } from "multiformats/cid";
 import { identity } from "multiformats/hashes/identity";
 import { sha256, sha512 } from "multiformats/hashes/sha2";
-import { ApiError } from "../../api/errors";
+import { ServiceError } from "../service-error";
 import { fetchBounded } from "./bounded-fetch";
 
 /** Blocks accepted in one CAR (a 15 MiB file in 256 KiB chunks is ~60 leaves and a few parents). */
@@ -31,22 +31,22 @@ export type IpfsUri = { cid: CID; path: string };
 
 /**
  * Parses `ipfs://CID[/path]`; undefined when the URI is not ipfs.
- * @throws ApiError 422 `invalid_ipfs_uri` when it is ipfs but the CID or path is malformed
+ * @throws ServiceError 422 `invalid_ipfs_uri` when it is ipfs but the CID or path is malformed
  */
 export function parseIpfsUri(uri: string): IpfsUri | undefined {
   if (!/^ipfs:/i.test(uri)) return undefined;
   // Not through URL: an ipfs: host is opaque and CIDv0 is case-sensitive base58.
   const m = /^ipfs:\/\/([^/?#]+)((?:\/[^/?#]+)*)\/?$/i.exec(uri);
-  if (!m) throw new ApiError(422, "invalid_ipfs_uri", "an IPFS URI is ipfs://CID or ipfs://CID/path");
+  if (!m) throw new ServiceError(422, "invalid_ipfs_uri", "an IPFS URI is ipfs://CID or ipfs://CID/path");
   let cid: CID;
   try {
     cid = CID.parse(m[1]!);
   } catch {
-    throw new ApiError(422, "invalid_ipfs_uri", `${m[1]} is not a CID`);
+    throw new ServiceError(422, "invalid_ipfs_uri", `${m[1]} is not a CID`);
   }
   const path = m[2] ?? "";
   if (path.split("/").some((seg) => seg === "." || seg === "..")) {
-    throw new ApiError(422, "invalid_ipfs_uri", "an IPFS path must not contain . or ..");
+    throw new ServiceError(422, "invalid_ipfs_uri", "an IPFS path must not contain . or ..");
   }
   return { cid, path };
 }
@@ -62,7 +62,7 @@ export type FetchIpfsParameters = {
 
 /**
  * The file at `ipfs://CID/path`, each block checked against its CID.
- * @throws ApiError 502 gateway unreachable, 422 `ipfs_verification_failed` (a block that does not
+ * @throws ServiceError 502 gateway unreachable, 422 `ipfs_verification_failed` (a block that does not
  *   match its CID, a missing block, not a file) or `{code}_too_large`
  */
 export async function fetchIpfsFile(uri: IpfsUri, params: FetchIpfsParameters): Promise<Uint8Array> {
@@ -84,11 +84,11 @@ function encodePath(path: string): string {
   return path.split("/").map(encodeURIComponent).join("/");
 }
 
-const invalid = (message: string) => new ApiError(422, "ipfs_verification_failed", message);
+const invalid = (message: string) => new ServiceError(422, "ipfs_verification_failed", message);
 
 /**
  * Every block of the CAR, keyed by its CID's multihash, after checking that its bytes hash to it.
- * @throws ApiError 422 `ipfs_verification_failed`
+ * @throws ServiceError 422 `ipfs_verification_failed`
  */
 export async function readVerifiedBlocks(car: Uint8Array): Promise<Map<string, Uint8Array>> {
   let iterator: CarBlockIterator;
@@ -108,7 +108,7 @@ export async function readVerifiedBlocks(car: Uint8Array): Promise<Map<string, U
       blocks.set(blockKey(cid), bytes);
     }
   } catch (e) {
-    if (e instanceof ApiError) throw e;
+    if (e instanceof ServiceError) throw e;
     throw invalid(`the CAR is malformed: ${(e as Error).message}`);
   }
   return blocks;
@@ -133,7 +133,7 @@ async function exportFile(path: string, blocks: Map<string, Uint8Array>, params:
       throw invalid(`${path} is a ${entry.type}, not a file`);
     }
     if (entry.size > BigInt(params.maxBytes)) {
-      throw new ApiError(422, `${params.code}_too_large`, `${params.what} is over ${params.maxBytes} bytes`);
+      throw new ServiceError(422, `${params.code}_too_large`, `${params.what} is over ${params.maxBytes} bytes`);
     }
     const out = new Uint8Array(Number(entry.size));
     let offset = 0;
@@ -145,7 +145,7 @@ async function exportFile(path: string, blocks: Map<string, Uint8Array>, params:
     if (offset !== out.length) throw invalid(`${path} holds fewer bytes than its size says`);
     return out;
   } catch (e) {
-    if (e instanceof ApiError) throw e;
+    if (e instanceof ServiceError) throw e;
     throw invalid(`could not read ${path} from the CAR: ${(e as Error).message}`);
   }
 }

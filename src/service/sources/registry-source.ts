@@ -8,7 +8,7 @@
  * fetched when the registry asks for one. Every request is bounded and policy-checked.
  */
 import { z } from "zod";
-import { ApiError } from "../../api/errors";
+import { ServiceError } from "../service-error";
 import { fetchBounded } from "./bounded-fetch";
 
 /** WAVS's default registry domain. */
@@ -44,41 +44,41 @@ export type OciLocation = { registry: string; repository: string; tag: string };
 
 /**
  * The OCI image a package names, given the domain's registry.json.
- * @throws ApiError 422 `registry_unsupported` (no OCI backend) or `invalid_registry_source`
+ * @throws ServiceError 422 `registry_unsupported` (no OCI backend) or `invalid_registry_source`
  */
 export function resolveOciLocation(domain: string, metadata: unknown, pkg: string, version: string | null): OciLocation {
   const parsed = metadataSchema.safeParse(metadata);
-  if (!parsed.success) throw new ApiError(422, "registry_unsupported", `${domain}'s registry.json is not wasm-pkg registry metadata`);
+  if (!parsed.success) throw new ServiceError(422, "registry_unsupported", `${domain}'s registry.json is not wasm-pkg registry metadata`);
   const m = parsed.data;
   const hasOci = m.oci !== undefined || m.ociRegistry !== undefined || m.ociNamespacePrefix !== undefined;
   if (!hasOci || (m.preferredProtocol !== undefined && m.preferredProtocol !== "oci" && !m.oci)) {
-    throw new ApiError(422, "registry_unsupported", `${domain} serves packages over ${m.preferredProtocol ?? "a protocol"} other than OCI, which this node does not speak`);
+    throw new ServiceError(422, "registry_unsupported", `${domain} serves packages over ${m.preferredProtocol ?? "a protocol"} other than OCI, which this node does not speak`);
   }
   const [namespace, name] = splitPackage(pkg);
   const registry = m.oci?.registry ?? m.ociRegistry ?? domain;
   const prefix = m.oci?.namespacePrefix ?? m.ociNamespacePrefix ?? "";
-  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(registry)) throw new ApiError(422, "registry_unsupported", `${domain} names an OCI registry that is not a host`);
-  if (!/^([a-z0-9._-]+\/)*$/.test(prefix)) throw new ApiError(422, "registry_unsupported", `${domain} names an invalid OCI namespace prefix`);
+  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(registry)) throw new ServiceError(422, "registry_unsupported", `${domain} names an OCI registry that is not a host`);
+  if (!/^([a-z0-9._-]+\/)*$/.test(prefix)) throw new ServiceError(422, "registry_unsupported", `${domain} names an invalid OCI namespace prefix`);
   return { registry, repository: `${prefix}${namespace}/${name}`, tag: version ?? "latest" };
 }
 
 function splitPackage(pkg: string): [string, string] {
   const m = /^([a-z][a-z0-9]*(?:-[a-z0-9]+)*):([a-z][a-z0-9]*(?:-[a-z0-9]+)*)$/.exec(pkg);
-  if (!m) throw new ApiError(422, "invalid_registry_source", `package ${pkg} is not namespace:name (lowercase kebab-case)`);
+  if (!m) throw new ServiceError(422, "invalid_registry_source", `package ${pkg} is not namespace:name (lowercase kebab-case)`);
   return [m[1]!, m[2]!];
 }
 
 /**
  * The component bytes of a registry source. The layer's own digest must match the declared one
  * before anything is downloaded; the caller checks the bytes again.
- * @throws ApiError 422 `invalid_registry_source`, `registry_unsupported`, `digest_mismatch`,
+ * @throws ServiceError 422 `invalid_registry_source`, `registry_unsupported`, `digest_mismatch`,
  *   `registry_not_allowed`, `registry_too_large`; 502 `registry_unreachable`
  */
 export async function fetchRegistryComponent(source: RegistrySource, settings: RegistryFetchSettings): Promise<Uint8Array> {
   const domain = source.domain ?? DEFAULT_REGISTRY_DOMAIN;
-  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(domain)) throw new ApiError(422, "invalid_registry_source", `registry domain ${domain} is not a host`);
+  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(domain)) throw new ServiceError(422, "invalid_registry_source", `registry domain ${domain} is not a host`);
   if (source.version !== null && !/^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$/.test(source.version)) {
-    throw new ApiError(422, "invalid_registry_source", `version ${source.version} is not a valid OCI tag`);
+    throw new ServiceError(422, "invalid_registry_source", `version ${source.version} is not a valid OCI tag`);
   }
   const origin = (host: string) => `${settings.httpHosts.includes(host) ? "http" : "https"}://${host}`;
   const common = { timeoutMs: REGISTRY_TIMEOUT_MS, code: "registry", allowPrivate: settings.allowPrivate };
@@ -107,13 +107,13 @@ export async function fetchRegistryComponent(source: RegistrySource, settings: R
       `the manifest of ${what}`,
     ),
   );
-  if (!manifest.success) throw new ApiError(422, "registry_unsupported", `the manifest of ${what} is not an OCI image manifest with layers`);
+  if (!manifest.success) throw new ServiceError(422, "registry_unsupported", `the manifest of ${what} is not an OCI image manifest with layers`);
   const layers = manifest.data.layers;
   const layer = layers.find((l) => l.mediaType === WASM_LAYER_TYPE) ?? layers[0]!;
   if (layer.digest !== `sha256:${source.digest}`) {
-    throw new ApiError(422, "digest_mismatch", `${what} is not component ${source.digest}`);
+    throw new ServiceError(422, "digest_mismatch", `${what} is not component ${source.digest}`);
   }
-  if (layer.size > settings.maxBytes) throw new ApiError(422, "registry_too_large", `${what} is over ${settings.maxBytes} bytes`);
+  if (layer.size > settings.maxBytes) throw new ServiceError(422, "registry_too_large", `${what} is over ${settings.maxBytes} bytes`);
   return fetchBounded(`${base}/blobs/${layer.digest}`, {
     ...common,
     maxBytes: settings.maxBytes,
@@ -127,7 +127,7 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    throw new ApiError(422, "registry_unsupported", `${what} is not JSON`);
+    throw new ServiceError(422, "registry_unsupported", `${what} is not JSON`);
   }
 }
 

@@ -3,7 +3,7 @@
  * `ipfs://` (verified CAR through the gateway), or JSON this node saved itself.
  */
 import { eq } from "drizzle-orm";
-import { ApiError } from "../../api/errors";
+import { ServiceError } from "../service-error";
 import { openDb } from "../../db/client";
 import { savedServices } from "../../db/schema";
 import { fetchBounded } from "./bounded-fetch";
@@ -18,7 +18,7 @@ export const SERVICE_URI_TIMEOUT_MS = 10_000;
 /**
  * Service JSON by URI. A URI ending in `/dev/services/{hash}` that this node saved is read from D1
  * (a Worker cannot always fetch its own hostname); `ipfs://` through the gateway; else http(s).
- * @throws ApiError 422 `unsupported_uri` / `service_uri_not_allowed` / `service_uri_too_large` /
+ * @throws ServiceError 422 `unsupported_uri` / `service_uri_not_allowed` / `service_uri_too_large` /
  *   `ipfs_verification_failed` / `invalid_ipfs_uri` / `invalid_service` (not UTF-8),
  *   502 `service_uri_unreachable`
  */
@@ -44,11 +44,11 @@ export async function fetchServiceJson(env: Env, uri: string): Promise<string> {
       headers: { accept: "application/json" },
     });
   } else {
-    throw new ApiError(422, "unsupported_uri", "the service URI must be http(s) or ipfs://");
+    throw new ServiceError(422, "unsupported_uri", "the service URI must be http(s) or ipfs://");
   }
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new ApiError(422, "invalid_service", "the service JSON is not UTF-8");
+    throw new ServiceError(422, "invalid_service", "the service JSON is not UTF-8");
   }
 }
