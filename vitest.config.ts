@@ -1,17 +1,95 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 // Built components (npm run build:components) as base64, by name: vite cannot import binary
 // .wasm into the test isolate, so tests get them through this binding.
+// Read once per run: the pool starts a runtime per isolated file and would read them again each time.
+let builtComponents: Record<string, string> | undefined;
 function readBuiltComponents(): Record<string, string> {
+  if (builtComponents) return builtComponents;
   const dir = "./build/components";
   if (!existsSync(dir)) return {};
-  return Object.fromEntries(
+  builtComponents = Object.fromEntries(
     readdirSync(dir)
       .filter((f) => f.endsWith(".wasm"))
       .map((f) => [f.slice(0, -".wasm".length), readFileSync(`${dir}/${f}`).toString("base64")]),
   );
+  return builtComponents;
+}
+
+// The Worker and its local bindings, the same for both workerd projects.
+const workersPool = () =>
+  cloudflareTest(async () => ({
+    main: "./src/index.ts",
+    wrangler: { configPath: "./wrangler.toml" },
+    miniflare: {
+      bindings: {
+        TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+        TEST_COMPONENTS: readBuiltComponents(),
+        WAVS_SIGNING_MNEMONIC: "test test test test test test test test test test test junk",
+        WAVS_AGGREGATOR_EVM_CREDENTIAL: "test test test test test test test test test test test junk",
+        WAVS_BEARER_TOKEN: "test-token",
+        WEBHOOK_SECRET_TEST_SOURCE: "whsec-test",
+        WAVS_BUILDER_TOKEN: "builder-token",
+        WAVS_ENV_TEST_API_KEY: "component-secret",
+        WAVS_ENV_VISIT_API_KEY: "visit-secret",
+        WAVS_ENV_ORACLE_API_KEY: "oracle-secret",
+        // Granted to every test service; test/worker/service-env-grants.test.ts narrows it.
+        SERVICE_ENV_GRANTS: JSON.stringify({ "*": ["WAVS_ENV_TEST_API_KEY", "WAVS_ENV_VISIT_API_KEY", "WAVS_ENV_ORACLE_API_KEY"] }),
+        CORS_ORIGINS: "https://app.example",
+        // the tests' servers (downloads, gateways, registries, RPCs) listen on 127.0.0.1
+        ALLOW_PRIVATE_NETWORK_URIS: "true",
+      },
+      // Small limits so the rate-limit test stays quick (only requests with CF-Connecting-IP count).
+      ratelimits: {
+        WEBHOOK_LIMITER: { simple: { limit: 5, period: 60 } },
+        PEER_LIMITER: { simple: { limit: 5, period: 60 } },
+      },
+    },
+  }));
+
+// Files that need a node nobody else touched (fixed service ids and digests, "nothing stored",
+// counters from zero, settings read once per isolate): each runs in a workerd of its own.
+const FRESH_RUNTIME_FILES = [
+  "src/db/tasks.test.ts",
+  "test/worker/api-hostile-bodies.test.ts",
+  "test/worker/api-metrics.test.ts",
+  "test/worker/api-services.test.ts",
+  "test/worker/api.test.ts",
+  "test/worker/execute-responses.test.ts",
+  "test/worker/keyvalue-quota.test.ts",
+  "test/worker/prune-expired.test.ts",
+  "test/worker/service-env-grants.test.ts",
+  "test/worker/sources-bounded-fetch.test.ts",
+  "test/worker/sources-ipfs.test.ts",
+  "test/worker/sources-registry.test.ts",
+];
+
+/** What both workerd projects share but their name, files and isolation. */
+const workersTest = {
+  // a component's first run transpiles it (seconds on a busy 2-core machine)
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  setupFiles: ["./test/worker/apply-migrations.ts"],
+  // HTTP servers on 127.0.0.1: for the component HTTP tests; downloads, IPFS gateway, registry
+  globalSetup: ["./test/worker/http-server.global.ts", "./test/worker/source-servers.global.ts"],
+};
+
+/**
+ * Vitest's order (its cache: failed and slow files first), except that the files sharing one
+ * workerd run in path order, the same on every machine: a file that leaves state behind for the
+ * next one then fails everywhere, not only where the cache happened to put it first.
+ */
+class SharedRuntimeSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const isShared = (f: TestSpecification) => f.project.config.isolate === false;
+    const shared = sorted.filter(isShared).sort((a, b) => (a.moduleId < b.moduleId ? -1 : 1));
+    let next = 0;
+    return sorted.map((f) => (isShared(f) ? shared[next++]! : f));
+  }
 }
 
 // Two worlds: code that runs in the Worker is tested inside workerd (vitest-pool-workers, with
@@ -19,47 +97,26 @@ function readBuiltComponents(): Record<string, string> {
 // from Node.
 export default defineConfig({
   test: {
+    sequence: { sequencer: SharedRuntimeSequencer },
     projects: [
       {
-        plugins: [
-          cloudflareTest(async () => ({
-            main: "./src/index.ts",
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                TEST_MIGRATIONS: await readD1Migrations("./migrations"),
-                TEST_COMPONENTS: readBuiltComponents(),
-                WAVS_SIGNING_MNEMONIC: "test test test test test test test test test test test junk",
-                WAVS_AGGREGATOR_EVM_CREDENTIAL: "test test test test test test test test test test test junk",
-                WAVS_BEARER_TOKEN: "test-token",
-                WEBHOOK_SECRET_TEST_SOURCE: "whsec-test",
-                WAVS_BUILDER_TOKEN: "builder-token",
-                WAVS_ENV_TEST_API_KEY: "component-secret",
-                WAVS_ENV_VISIT_API_KEY: "visit-secret",
-                WAVS_ENV_ORACLE_API_KEY: "oracle-secret",
-                // Granted to every test service; test/worker/service-env-grants.test.ts narrows it.
-                SERVICE_ENV_GRANTS: JSON.stringify({ "*": ["WAVS_ENV_TEST_API_KEY", "WAVS_ENV_VISIT_API_KEY", "WAVS_ENV_ORACLE_API_KEY"] }),
-                CORS_ORIGINS: "https://app.example",
-                // the tests' servers (downloads, gateways, registries, RPCs) listen on 127.0.0.1
-                ALLOW_PRIVATE_NETWORK_URIS: "true",
-              },
-              // Small limits so the rate-limit test stays quick (only requests with CF-Connecting-IP count).
-              ratelimits: {
-                WEBHOOK_LIMITER: { simple: { limit: 5, period: 60 } },
-                PEER_LIMITER: { simple: { limit: 5, period: 60 } },
-              },
-            },
-          })),
-        ],
+        plugins: [workersPool()],
         test: {
+          ...workersTest,
           name: "workers",
-          // a component's first run transpiles it (seconds on a busy 2-core machine)
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
           include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"],
-          setupFiles: ["./test/worker/apply-migrations.ts"],
-          // HTTP servers on 127.0.0.1: for the component HTTP tests; downloads, IPFS gateway, registry
-          globalSetup: ["./test/worker/http-server.global.ts", "./test/worker/source-servers.global.ts"],
+          exclude: FRESH_RUNTIME_FILES,
+          // One workerd for all these files: a fresh one per file cost ~15 s each (60+ files) for
+          // ~2 s of tests. They share D1/R2/DO storage and per-isolate caches, so each uses its own ids.
+          isolate: false,
+        },
+      },
+      {
+        plugins: [workersPool()],
+        test: {
+          ...workersTest,
+          name: "workers-fresh",
+          include: FRESH_RUNTIME_FILES,
         },
       },
       {
