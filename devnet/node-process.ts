@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { prepareMigratedState } from "./migrated-state";
 
 const WRANGLER = join(process.cwd(), "node_modules", "wrangler", "bin", "wrangler.js");
 const QUIET = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
@@ -56,8 +57,8 @@ export async function freePort(preferred = 0): Promise<number> {
 }
 
 /**
- * Applies the D1 migrations to the node's local state, then starts `wrangler dev` and waits until
- * the node answers.
+ * Applies the D1 migrations to the node's local state (a copy of migrated state when it is new),
+ * then starts `wrangler dev` and waits until the node answers.
  * @throws Error with wrangler's last output when it exits or does not answer in time
  */
 export async function startNode(params: StartNodeParameters): Promise<RunningNode> {
@@ -75,7 +76,7 @@ export async function startNode(params: StartNodeParameters): Promise<RunningNod
     { mode: 0o600 },
   );
   const persist = join(stateDir, "state");
-  await run(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], onLog);
+  await prepareMigratedState(persist, (dir) => run(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], onLog));
 
   const port = params.port ?? (await freePort());
   const child = spawn(
