@@ -1,4 +1,5 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
 
 /** Registered services, the service JSON kept verbatim (lossless) as WAVS serialises it. */
 export const services = sqliteTable("services", {
@@ -171,3 +172,79 @@ export const serviceUpgrades = sqliteTable(
   },
   (t) => [index("service_upgrades_by_status").on(t.status, t.nextAttemptAt), index("service_upgrades_by_service").on(t.serviceId)],
 );
+
+/**
+ * The paying key's balance per chain, as the poller last read it (at most once per poll): /metrics
+ * and the alert rules read it from here, so a scrape never costs an RPC call.
+ */
+export const payerBalances = sqliteTable("payer_balances", {
+  chain: text("chain").primaryKey(),
+  address: text("address").notNull(), // lowercase 0x…
+  balanceWei: text("balance_wei").notNull(), // decimal: wei exceed JS numbers
+  readAt: integer("read_at").notNull(),
+});
+
+/**
+ * Alerts the node raised (src/alerts/): one row per firing, resolved in place. At most one open row
+ * per key (the partial unique index), so isolates racing to raise the same alert raise it once.
+ */
+export const alerts = sqliteTable(
+  "alerts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** The condition's identity, e.g. `low_balance:evm:1` or `failure_rate:<service id>`. */
+    key: text("key").notNull(),
+    rule: text("rule").notNull(),
+    severity: text("severity", { enum: ["warning", "critical"] }).notNull(),
+    summary: text("summary").notNull(),
+    labels: text("labels").notNull(), // JSON object of strings
+    startedAt: integer("started_at").notNull(),
+    /** Last evaluation that still saw the condition. */
+    seenAt: integer("seen_at").notNull(),
+    resolvedAt: integer("resolved_at"),
+  },
+  (t) => [
+    uniqueIndex("alerts_open_key").on(t.key).where(sql`resolved_at IS NULL`),
+    index("alerts_by_start").on(t.startedAt),
+  ],
+);
+
+/** One message per alert transition (firing, resolved) and configured sink, delivered with retries. */
+export const alertNotifications = sqliteTable(
+  "alert_notifications",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    alertId: integer("alert_id").notNull(),
+    kind: text("kind", { enum: ["firing", "resolved"] }).notNull(),
+    sink: text("sink", { enum: ["webhook", "slack", "discord"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** A sender holds the row until then (a crashed sender's claim lapses). */
+    claimedUntil: integer("claimed_until"),
+    attempts: integer("attempts").notNull().default(0),
+    deliveredAt: integer("delivered_at"),
+    /** Set when the attempts ran out. */
+    gaveUpAt: integer("gave_up_at"),
+    /** Why the last attempt failed (status or error kind; never the sink's URL). */
+    lastError: text("last_error"),
+  },
+  (t) => [index("alert_notifications_pending").on(t.deliveredAt, t.gaveUpAt, t.id)],
+);
+
+/** Messages that ran out of retries, recorded by the dead-letter queues' consumer. */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    queue: text("queue").notNull(),
+    /** What the message was about (service, workflow, event), JSON; never its payload bytes. */
+    summary: text("summary").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("dead_letters_by_time").on(t.at)],
+);
+
+/** A lease per periodic job, so overlapping scheduled runs in several isolates run it one at a time. */
+export const leases = sqliteTable("leases", {
+  name: text("name").primaryKey(),
+  heldUntil: integer("held_until").notNull(),
+});
