@@ -3,6 +3,7 @@ import { runScheduled } from "./ingest/chain-poller";
 import type { SubmissionMessage, TriggerMessage } from "./queue/messages";
 import { consumeTriggers } from "./queue/consume-triggers";
 import { deliverSubmissions } from "./queue/deliver-submissions";
+import { recordDeadLetters } from "./queue/record-dead-letters";
 
 export { AggregatorTimers } from "./aggregate/aggregator-timers";
 export { TaskAggregator } from "./aggregate/task-aggregator";
@@ -24,9 +25,13 @@ export default {
     ctx.waitUntil(runScheduled(env));
   },
 
-  /** TRIGGERS: execute, sign, aggregate. SUBMISSIONS: deliver signed submissions to peers. */
+  /**
+   * TRIGGERS: execute, sign, aggregate. SUBMISSIONS: deliver signed submissions to peers. The
+   * dead-letter queues: record what ran out of retries (the dead-letter alert counts them).
+   */
   async queue(batch, env) {
-    if (batch.queue.startsWith("wavs-edge-submissions")) await deliverSubmissions(batch as MessageBatch<SubmissionMessage>, env);
+    if (batch.queue.endsWith("-dlq")) await recordDeadLetters(batch, env);
+    else if (batch.queue.startsWith("wavs-edge-submissions")) await deliverSubmissions(batch as MessageBatch<SubmissionMessage>, env);
     else await consumeTriggers(batch as MessageBatch<TriggerMessage>, env);
   },
 } satisfies ExportedHandler<Env, TriggerMessage | SubmissionMessage>;

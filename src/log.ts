@@ -1,6 +1,6 @@
 /** Structured logs: one JSON line per event. Callers never pass keys, tokens or mnemonics. */
 export type LogFields = {
-  subsys: "api" | "ingest" | "queue" | "execute" | "sign" | "aggregate" | "submit" | "chain";
+  subsys: "api" | "ingest" | "queue" | "execute" | "sign" | "aggregate" | "submit" | "chain" | "alerts";
   service_id?: string;
   workflow_id?: string;
   event_id?: string;

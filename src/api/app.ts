@@ -8,6 +8,7 @@ import { taskRoutes } from "./task-routes";
 import { healthRoutes } from "./health-routes";
 import { configRoutes } from "./config-routes";
 import { metricsRoutes } from "./metrics-routes";
+import { alertsRoutes } from "./alerts-routes";
 import { apiDocsRoutes } from "./api-docs-routes";
 import { dashboardRoutes } from "./dashboard-routes";
 import { limitBodies } from "./body-limits";
@@ -37,6 +38,7 @@ export function createApp() {
   app.route("/", taskRoutes);
   app.route("/", configRoutes);
   app.route("/", metricsRoutes);
+  app.route("/", alertsRoutes);
   app.route("/", apiDocsRoutes);
   app.route("/", chainRoutes);
   app.route("/", webhookRoutes);

@@ -7,6 +7,10 @@ import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
 import { readChainHeads } from "../chain/chain-heads";
 import { requireBearer } from "./require-bearer";
+import { nodeChains } from "../config";
+import { collectAlertSnapshot } from "../alerts/collect-alert-snapshot";
+import { alertWindowMs } from "../alerts/run-alerts";
+import { alertMetricFamilies, readAlertMetricInputs } from "../metrics/collect-alert-metrics";
 
 /** `GET /metrics`: Prometheus text, computed from D1 plus each chain's head. */
 const METRICS_PATH = documentRoute({
@@ -31,8 +35,17 @@ function refusedSubmissions(): MetricFamily {
 
 export const metricsRoutes = new Hono<AppEnv>()
   .get(METRICS_PATH, async (c) => {
-    const families = await collectMetrics(openDb(c.env.DB), await readChainHeads(c.env));
-    const body = renderPrometheus([...families, refusedSubmissions()]);
+    const db = openDb(c.env.DB);
+    const [chains, heads] = await Promise.all([nodeChains(c.env), readChainHeads(c.env)]);
+    const headOf = new Map(heads.map((h) => [h.chain, h.head]));
+    const windowMs = alertWindowMs(c.env);
+    const snapshot = await collectAlertSnapshot(
+      db,
+      chains.map((ch) => ({ key: ch.key, confirmations: ch.confirmations, head: headOf.get(ch.key) ?? null })),
+      windowMs,
+    );
+    const [families, alertInputs] = await Promise.all([collectMetrics(db, heads), readAlertMetricInputs(db, snapshot, windowMs)]);
+    const body = renderPrometheus([...families, refusedSubmissions(), ...alertMetricFamilies(alertInputs)]);
     return c.body(body, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   })
   .get(COUNTERS_PATH, requireBearer(), (c) => c.json({ counters: readIsolateCounters() }));

@@ -23,12 +23,15 @@ const PRUNES = [
   { table: "seen_events", where: (cutoff: number) => sql`seen_at < ${cutoff}` },
   { table: "dropped_events", where: (cutoff: number) => sql`at < ${cutoff}` },
   { table: "service_upgrades", where: (cutoff: number) => sql`updated_at < ${cutoff} AND status NOT IN ('retrying', 'awaiting_approval')` },
+  { table: "dead_letters", where: (cutoff: number) => sql`at < ${cutoff}` },
+  { table: "alert_notifications", where: (cutoff: number) => sql`created_at < ${cutoff} AND (delivered_at IS NOT NULL OR gave_up_at IS NOT NULL)` },
+  { table: "alerts", where: (cutoff: number) => sql`resolved_at < ${cutoff}` },
 ] as const;
 
 /**
- * Deletes tasks, their steps, seen events, dropped events and settled upgrades older than the
- * retention, in bounded batches (at most ROWS_PER_STATEMENT × STATEMENTS_PER_TABLE rows per table
- * per run; the next run goes on). Rows are found in rowid order, which is insertion order, so the
+ * Deletes tasks, their steps, seen events, dropped events, settled upgrades, dead letters, resolved
+ * alerts and their sent notifications older than the retention, in bounded batches (at most
+ * ROWS_PER_STATEMENT × STATEMENTS_PER_TABLE rows per table per run; the next run goes on). Rows are found in rowid order, which is insertion order, so the
  * oldest go first and no full scan is needed to fill a batch.
  * @returns rows deleted per table
  * @throws what D1 throws

@@ -4,6 +4,7 @@ import { runCronTriggers } from "./fire-cron-triggers";
 import { pollChains } from "./poll-chains";
 import { openDb } from "../db/client";
 import { pruneExpired, retentionDays } from "../db/prune-expired";
+import { runAlerts } from "../alerts/run-alerts";
 
 /** Shortest interval the alarm accepts: below it a slow RPC would make runs overlap. */
 export const MIN_POLL_INTERVAL_MS = 1_000;
@@ -78,14 +79,17 @@ export class ChainPoller extends DurableObject<Env> {
 /**
  * The scheduled handler's work: with POLL_INTERVAL_MS set, make sure the ChainPoller's alarm is
  * armed (it does the polling); otherwise have the ChainPoller poll once and fire cron workflows here.
+ * Then the alerts (src/alerts/run-alerts.ts) are evaluated and sent.
  */
 export async function runScheduled(env: Env): Promise<void> {
   const housekeeping = pruneOldRows(env);
   if (pollIntervalMs(env.POLL_INTERVAL_MS) !== undefined) {
-    await Promise.all([env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).ensureAlarm(), housekeeping]);
+    await Promise.all([env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).ensureAlarm(), housekeeping, runAlerts(env)]);
     return;
   }
   await Promise.all([env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).poll(), runCronTriggers(env), housekeeping]);
+  // After the poll, so the rules see its heads and balances; bounded, and it never throws.
+  await runAlerts(env);
 }
 
 /** Housekeeping: history older than RETENTION_DAYS goes, a bounded batch per run; never fails the run. */

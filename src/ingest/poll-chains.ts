@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Hex } from "viem";
 import { rememberHead } from "../chain/chain-heads";
+import { payerAddress, recordPayerBalance } from "../chain/payer-balance";
 import { publicClientFor, redactRpcUrl } from "../chain/rpc";
 import { nodeChains, type ChainSettings } from "../config";
 import { openDb, type Db } from "../db/client";
@@ -19,9 +20,9 @@ import { buildBlockIntervalMessages, listTimerWorkflows } from "./timer-triggers
 const MAX_RANGES_PER_RUN = 20;
 
 /**
- * Polls every configured chain once (a failing chain does not stop the others), then retries the
- * service upgrades whose delay has passed: after the polls, never beside them, so a retry and the
- * upgrade log that supersedes it are never handled at the same time.
+ * Polls every configured chain once (a failing chain does not stop the others) and reads the paying
+ * key's balance on each, then retries the service upgrades whose delay has passed: after the polls,
+ * never beside them, so a retry and the upgrade log that supersedes it are never handled at the same time.
  */
 export async function pollChains(env: Env): Promise<void> {
   const db = openDb(env.DB);
@@ -33,12 +34,19 @@ export async function pollChains(env: Env): Promise<void> {
     // A typo in the setting should not stop polling: say so and go on with the default.
     log("error", "bad POLL_MAX_MESSAGES, using the default", { subsys: "ingest", default: DEFAULT_POLL_MAX_MESSAGES, error: describeError(e) });
   }
+  const payer = payerAddress(env);
   await Promise.all(
-    (await nodeChains(env)).map((chain) =>
+    (await nodeChains(env)).flatMap((chain) => [
       pollChain(db, env.TRIGGERS, chain, onServiceUriUpdated, maxMessages).catch((e: unknown) =>
         log("warn", "poll failed", { subsys: "ingest", chain: chain.key, rpc: chain.rpc_urls.map(redactRpcUrl), error: describeError(e) }),
       ),
-    ),
+      // Once per poll, beside it (never holding it up): the balance /metrics and the alerts read.
+      payer
+        ? recordPayerBalance(db, chain, payer).catch((e: unknown) =>
+            log("warn", "reading the paying key's balance failed", { subsys: "ingest", chain: chain.key, error: describeError(e) }),
+          )
+        : undefined,
+    ]),
   );
   await retryPendingUpgrades(env).catch((e: unknown) => log("warn", "service upgrade retries failed", { subsys: "ingest", error: describeError(e) }));
 }

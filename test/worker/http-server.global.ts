@@ -10,6 +10,7 @@ import type { TestProject } from "vitest/node";
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   /** JSON-RPC requests per /rpc/{name} endpoint, read back at /rpc-count/{name}. */
   const rpcCalls = new Map<string, number>();
+  const alertDeliveries = new Map<string, { headers: Record<string, string>; body: string }[]>();
   const server = createServer((req, res) => {
     // /rpc/{name}: a chain whose head is always block 16, counting what it is asked
     const rpc = /^\/rpc\/([\w-]+)$/.exec(req.url ?? "");
@@ -23,6 +24,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
       });
       return;
     }
+    // /alert-sink/{name}: an alert receiver keeping each delivery (headers, body), read back as JSON
+    // at /alert-sink-received/{name}
+    const sink = /^\/alert-sink\/([\w-]+)$/.exec(req.url ?? "");
+    if (sink && req.method === "POST") {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        alertDeliveries.set(sink[1]!, [...(alertDeliveries.get(sink[1]!) ?? []), { headers: req.headers as Record<string, string>, body }]);
+        res.writeHead(204).end();
+      });
+      return;
+    }
+    const received = /^\/alert-sink-received\/([\w-]+)$/.exec(req.url ?? "");
+    if (received) return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(alertDeliveries.get(received[1]!) ?? []));
     const counted = /^\/rpc-count\/([\w-]+)$/.exec(req.url ?? "");
     if (counted) return void res.end(String(rpcCalls.get(counted[1]!) ?? 0));
     // /slow… answers after 3 s, as a server that hangs (bounded, so the server can close)

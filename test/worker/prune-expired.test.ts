@@ -12,7 +12,7 @@ import { recordTaskStep } from "../../src/db/tasks";
 const DAY = 86_400_000;
 
 describe("pruneExpired", () => {
-  it("deletes old tasks, steps, seen events and settled upgrades, a bounded batch per run", async () => {
+  it("deletes old tasks, steps, seen events, settled upgrades, dead letters and resolved alerts, a bounded batch per run", async () => {
     const db = openDb(env.DB);
     const now = Date.now();
     const old = now - 20 * DAY;
@@ -28,8 +28,15 @@ describe("pruneExpired", () => {
         VALUES (${"b".repeat(64)}, 'evm:1', '0x00', 'https://x', ${key}, ${status}, ${old}, ${old})`);
     }
 
+    await db.run(sql`INSERT INTO dead_letters (queue, summary, at) VALUES ('triggers', '{}', ${old}), ('triggers', '{}', ${now})`);
+    // An old resolved alert with its sent notification goes; an old alert still open and its pending notification stay.
+    await db.run(sql`INSERT INTO alerts (id, key, rule, severity, summary, labels, started_at, seen_at, resolved_at) VALUES
+      (1, 'a', 'dead_letters', 'warning', 's', '{}', ${old}, ${old}, ${old}), (2, 'b', 'dead_letters', 'warning', 's', '{}', ${old}, ${now}, NULL)`);
+    await db.run(sql`INSERT INTO alert_notifications (alert_id, kind, sink, created_at, delivered_at) VALUES
+      (1, 'firing', 'slack', ${old}, ${old}), (2, 'firing', 'slack', ${old}, NULL)`);
+
     const first = await pruneExpired(db, 14, now);
-    expect(first).toMatchObject({ task_steps: 2000, tasks: 1, seen_events: 1, service_upgrades: 1 });
+    expect(first).toMatchObject({ task_steps: 2000, tasks: 1, seen_events: 1, service_upgrades: 1, dead_letters: 1, alerts: 1, alert_notifications: 1 });
     const second = await pruneExpired(db, 14, now);
     expect(second.task_steps).toBe(501);
     expect((await pruneExpired(db, 14, now)).task_steps).toBe(0);
@@ -39,6 +46,8 @@ describe("pruneExpired", () => {
     expect(await count(sql`SELECT count(*) AS n FROM task_steps WHERE step = 'fresh'`)).toBe(1);
     expect(await count(sql`SELECT count(*) AS n FROM seen_events WHERE event_key = 'fresh-key'`)).toBe(1);
     expect((await db.all<{ status: string }>(sql`SELECT status FROM service_upgrades ORDER BY status`)).map((r) => r.status)).toEqual(["awaiting_approval", "retrying"]);
+    expect(await count(sql`SELECT count(*) AS n FROM alerts WHERE id = 2`)).toBe(1);
+    expect(await count(sql`SELECT count(*) AS n FROM alert_notifications WHERE alert_id = 2`)).toBe(1);
   });
 
   it("reads RETENTION_DAYS, falling back to 14 days", () => {
