@@ -44,7 +44,7 @@ export async function recordPayerBalance(db: Db, chain: ChainSettings, address: 
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`the RPC did not answer within ${BALANCE_TIMEOUT_MS / 1000} s`)), BALANCE_TIMEOUT_MS);
     }),
-  ]).finally(() => clearTimeout(timer));
+  ]).finally(() => timer !== undefined && clearTimeout(timer));
   const last = written.get(chain.key);
   const lower = address.toLowerCase();
   if (last && last.address === lower && last.wei === wei && now - last.at < UNCHANGED_REWRITE_MS) return wei;
