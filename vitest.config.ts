@@ -53,13 +53,10 @@ const workersPool = () =>
 // Files that need a node nobody else touched (fixed service ids and digests, "nothing stored",
 // counters from zero, settings read once per isolate): each runs in a workerd of its own.
 const FRESH_RUNTIME_FILES = [
-  "src/db/tasks.test.ts",
   "test/worker/api-hostile-bodies.test.ts",
   "test/worker/api-metrics.test.ts",
   "test/worker/api-services.test.ts",
   "test/worker/api.test.ts",
-  "test/worker/execute-responses.test.ts",
-  "test/worker/keyvalue-quota.test.ts",
   "test/worker/prune-expired.test.ts",
   "test/worker/service-env-grants.test.ts",
   "test/worker/sources-bounded-fetch.test.ts",

@@ -4,8 +4,10 @@ import { openDb } from "./client";
 import { getTaskWithSteps, recordTaskStep } from "./tasks";
 
 const HASH = `0x${"cd".repeat(32)}`;
+// event ids of this run only: other files share the runtime and its D1
+const RUN = crypto.randomUUID().replaceAll("-", "").slice(0, 8);
 let n = 0;
-const newTask = () => ({ eventId: `0x${(++n).toString(16).padStart(40, "0")}`, serviceId: "s", workflowId: "w" });
+const newTask = () => ({ eventId: `0x${RUN}${(++n).toString(16).padStart(32, "0")}`, serviceId: "s", workflowId: "w" });
 
 describe("recordTaskStep", () => {
   it("records a peer's landing with its transaction hash, on a new task and on one this node signed", async () => {

@@ -11,7 +11,8 @@ import type { Service, TriggerData } from "../../src/service/types";
 import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/sign/event-id";
 import { builtComponent, componentFor } from "./component-fixtures";
 
-const manager = { evm: { chain: "evm:31337", address: "0x00000000000000000000000000000000000000c9" as const } };
+// a manager of this run only: other files share the runtime and its D1
+const manager = { evm: { chain: "evm:31337", address: `0x${crypto.randomUUID().replaceAll("-", "").padEnd(40, "c")}` as `0x${string}` } };
 const serviceId = computeServiceId(manager);
 
 beforeAll(async () => {

@@ -6,7 +6,8 @@ const bytes = (n: number) => new Uint8Array(n).fill(0x61);
 
 describe("wasi:keyvalue per-service quota (KEYVALUE_QUOTA_BYTES)", () => {
   it("refuses a write that would grow the store past the quota, names the setting, and keeps what it holds", async () => {
-    const stub = env.SERVICE_KEY_VALUE.get(env.SERVICE_KEY_VALUE.idFromName("b".repeat(64)));
+    // a store no other file touches: they share the runtime
+    const stub = env.SERVICE_KEY_VALUE.get(env.SERVICE_KEY_VALUE.idFromName(crypto.randomUUID()));
     await runInDurableObject(stub, (kv: ServiceKeyValue) => {
       // this object's own env, with a 100-byte quota (bucket + key + value bytes count)
       (kv as unknown as { env: Env }).env = { ...env, KEYVALUE_QUOTA_BYTES: "100" };
