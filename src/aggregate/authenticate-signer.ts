@@ -2,29 +2,18 @@ import { zeroAddress, type Hex } from "viem";
 import { publicClientFor } from "../chain/rpc";
 import { wavsServiceManagerAbi } from "../chain/abi/wavs-service-manager";
 import type { ChainSettings } from "../config";
+import { recentHead } from "../submit/recent-head";
 
 export type SignerStanding = { registered: true; operator: Hex; weight: bigint } | { registered: false; reason: string };
 
 /**
- * How old the block a standing is read at may be. A standing read at block B never goes stale (it
- * is B's state); only which block counts as recent ages, by at most this plus one block. Three
+ * A standing is read at a recent block (recentHead: at most 1 s old). A standing read at block B
+ * never goes stale (it is B's state); only which block counts as recent ages. Three
  * signers' submissions per event each cost two eth_calls per node otherwise (18 per event on three
  * nodes); at 20 events per second they now cost two per signer per second.
  */
-const HEAD_MAX_AGE_MS = 1_000;
 const MAX_ENTRIES = 10_000;
-const heads = new Map<string, { at: number; block: Promise<bigint> }>();
 const standings = new Map<string, Promise<SignerStanding>>();
-
-/** The chain's head as read at most HEAD_MAX_AGE_MS ago (one read in flight per chain). */
-function recentHead(chain: ChainSettings): Promise<bigint> {
-  const hit = heads.get(chain.key);
-  if (hit && Date.now() - hit.at < HEAD_MAX_AGE_MS) return hit.block;
-  const block = publicClientFor(chain).getBlockNumber();
-  heads.set(chain.key, { at: Date.now(), block });
-  block.catch(() => heads.delete(chain.key));
-  return block;
-}
 
 /**
  * Looks the signing key up in the service manager: its latest operator and that operator's weight,

@@ -5,6 +5,7 @@ import { wavsHandlerAbi } from "../chain/wavs-abi";
 import type { ChainSettings } from "../config";
 import type { Envelope } from "../sign/envelope";
 import { describeRevert } from "./describe-revert";
+import { recentHead } from "./recent-head";
 import { readHandlerManager } from "./submit-target";
 
 export type QuorumCheck =
@@ -13,7 +14,7 @@ export type QuorumCheck =
 
 /**
  * Preflights the envelope with the handler's service manager (`validate`, an eth_call) at
- * referenceBlock = latest − 1. InsufficientQuorum is an answer, not an error: wait for signatures.
+ * referenceBlock = head − 1 (the head read at most 1 s ago). InsufficientQuorum is an answer, not an error: wait for signatures.
  * @throws on any other revert or RPC failure
  */
 export async function checkQuorum(
@@ -23,7 +24,8 @@ export async function checkQuorum(
   build: (referenceBlock: number) => SignatureData,
 ): Promise<QuorumCheck> {
   const client = publicClientFor(chain);
-  const [manager, latest] = await Promise.all([readHandlerManager(chain, handler), client.getBlockNumber()]);
+  // The reference block need only be past: a head read within the last second serves.
+  const [manager, latest] = await Promise.all([readHandlerManager(chain, handler), recentHead(chain)]);
   const signatureData = build(Number(latest > 0n ? latest - 1n : 0n));
   try {
     await client.readContract({
