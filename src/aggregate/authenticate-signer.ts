@@ -4,7 +4,9 @@ import { wavsServiceManagerAbi } from "../chain/abi/wavs-service-manager";
 import type { ChainSettings } from "../config";
 import { recentHead } from "../submit/recent-head";
 
-export type SignerStanding = { registered: true; operator: Hex; weight: bigint } | { registered: false; reason: string };
+export type SignerStanding =
+  | { registered: true; operator: Hex; weight: bigint }
+  | { registered: false; reason: string };
 
 /**
  * A standing is read at a recent block (recentHead: at most 1 s old). A standing read at block B
@@ -36,7 +38,12 @@ export async function readSignerStanding(chain: ChainSettings, manager: Hex, sig
   return found.registered ? found : readStandingAt(chain, manager, signer, undefined);
 }
 
-async function readStandingAt(chain: ChainSettings, manager: Hex, signer: Hex, blockNumber: bigint | undefined): Promise<SignerStanding> {
+async function readStandingAt(
+  chain: ChainSettings,
+  manager: Hex,
+  signer: Hex,
+  blockNumber: bigint | undefined,
+): Promise<SignerStanding> {
   const client = publicClientFor(chain);
   const at = blockNumber === undefined ? {} : { blockNumber };
   const operator = await client.readContract({

@@ -9,13 +9,25 @@ const call = (id: Hex) =>
   encodeFunctionData({
     abi: wavsHandlerAbi,
     functionName: "handleSignedEnvelope",
-    args: [{ eventId: id, ordering: `0x${"00".repeat(12)}`, payload: "0x01" }, { signers: [], signatures: [], referenceBlock: 1 }],
+    args: [
+      { eventId: id, ordering: `0x${"00".repeat(12)}`, payload: "0x01" },
+      { signers: [], signatures: [], referenceBlock: 1 },
+    ],
   });
-const tx = (n: number, input: Hex, to: Hex | null = handler) => ({ to, input, hash: `0x${n.toString(16).padStart(64, "0")}` as Hex });
+const tx = (n: number, input: Hex, to: Hex | null = handler) => ({
+  to,
+  input,
+  hash: `0x${n.toString(16).padStart(64, "0")}` as Hex,
+});
 
 describe("readHandlerCalls", () => {
   it("decodes handleSignedEnvelope calls and skips transfers, other calls and contract creations", () => {
-    const calls = readHandlerCalls([tx(1, call(eventId)), tx(2, "0x"), tx(3, "0x12345678"), tx(4, call(eventId), null)]);
+    const calls = readHandlerCalls([
+      tx(1, call(eventId)),
+      tx(2, "0x"),
+      tx(3, "0x12345678"),
+      tx(4, call(eventId), null),
+    ]);
     expect(calls).toEqual([{ handler, eventId, txHash: tx(1, "0x").hash }]);
   });
 });

@@ -30,7 +30,11 @@ export function readHandlerCalls(transactions: readonly { to: Hex | null; input:
     try {
       const call = decodeFunctionData({ abi: wavsHandlerAbi, data: tx.input });
       if (call.functionName !== "handleSignedEnvelope") continue;
-      calls.push({ handler: tx.to.toLowerCase(), eventId: (call.args[0] as Envelope).eventId.toLowerCase(), txHash: tx.hash });
+      calls.push({
+        handler: tx.to.toLowerCase(),
+        eventId: (call.args[0] as Envelope).eventId.toLowerCase(),
+        txHash: tx.hash,
+      });
     } catch {
       // some other call
     }
@@ -51,8 +55,8 @@ export async function findHandlerCalls(
   from: bigint,
   latest: bigint,
 ): Promise<Hex[]> {
-  let blocks = cache.get(chainKey);
-  if (!blocks) cache.set(chainKey, (blocks = new Map()));
+  const blocks = cache.get(chainKey) ?? new Map<bigint, HandlerCall[]>();
+  cache.set(chainKey, blocks);
   const handler = target.handler.toLowerCase();
   const eventId = target.eventId.toLowerCase();
   const found: Hex[] = [];
