@@ -104,5 +104,7 @@ export async function runCli(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await runCli(process.argv.slice(2));
+  const { installLifecycle } = await import("./lifecycle");
+  installLifecycle();
+  process.exit(await runCli(process.argv.slice(2)));
 }

@@ -1,10 +1,12 @@
 /**
- * `npm start` (one operator) and `npm run devnet -- --operators N`: anvil, the contracts with N operators (weight 1 each, quorum
- * 2/3), N nodes under `wrangler dev` that know each other as peers, and the demo service registered
- * on all. Writes devnet.json (every node listed) and stops everything on Ctrl-C.
+ * `wavs-edge devnet [--operators N]` (`npm start` runs it with one): builds what changed, then starts
+ * anvil, the contracts with N operators (weight 1 each, quorum 2/3), N nodes under `wrangler dev`
+ * that know each other as peers, and the demo service registered on all. Writes devnet.json (every
+ * node listed) and stops everything on Ctrl-C, SIGTERM or when its parent dies.
  */
-import { pathToFileURL } from "node:url";
 import { startDevnet, writeDevnetJson } from "../../devnet";
+import { BuildError, ensureBuilt } from "../../scripts/lib/cached-build";
+import { onShutdown } from "../lifecycle";
 
 export type DevnetOptions = { operators: number; verbose: boolean };
 
@@ -27,27 +29,39 @@ export function parseDevnetArgs(argv: readonly string[]): DevnetOptions {
   return options;
 }
 
-/** Runs the devnet until SIGINT/SIGTERM; what `wavs-edge devnet` calls. */
-export async function devnetCommand(argv: readonly string[]): Promise<void> {
+/** Runs the devnet until SIGINT/SIGTERM (or the parent's death); what `wavs-edge devnet` calls. */
+export async function devnetCommand(argv: readonly string[]): Promise<number> {
   let options: DevnetOptions;
   try {
     options = parseDevnetArgs(argv);
   } catch (e) {
-    console.error(`✗ ${(e as Error).message}`);
-    process.exit(2);
+    console.error(`error: ${(e as Error).message}`);
+    return 2;
   }
-  const running = await startDevnet({
-    operators: options.operators,
-    onStep: (step) => console.log(`• ${step}`),
-    onLog: (line) => (options.verbose || line.includes("{")) && console.log(`  ${line}`),
-  }).catch((e: Error) => {
-    console.error(`✗ ${e.message}`);
-    process.exit(1);
-  });
+  const started = Date.now();
+  try {
+    const { built } = await ensureBuilt(undefined, { onStep: (step) => console.log(`• ${step}`) });
+    console.log(`• build: ${built.length > 0 ? `built ${built.join(", ")}` : "up to date"} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    console.error(`error: ${e instanceof BuildError ? e.message : (e as Error).message}`);
+    return 1;
+  }
+  let running: Awaited<ReturnType<typeof startDevnet>>;
+  try {
+    running = await startDevnet({
+      operators: options.operators,
+      onStep: (step) => console.log(`• ${step}`),
+      onLog: (line) => (options.verbose || line.includes("{")) && console.log(`  ${line}`),
+    });
+  } catch (e) {
+    console.error(`error: ${(e as Error).message.split("\n")[0]}`);
+    return 1;
+  }
+  onShutdown(() => running.stop());
   const { devnet } = running;
   await writeDevnetJson(devnet);
   console.log(`
-wavs-edge devnet with ${devnet.nodes.length} operator(s) is up (devnet.json written):
+wavs-edge devnet with ${devnet.nodes.length} operator(s) is up in ${((Date.now() - started) / 1000).toFixed(1)} s (devnet.json written):
   chain            ${devnet.chain.key} at ${devnet.chain.rpc_url}
 ${devnet.nodes.map((n, i) => `  node ${i}           ${n.url}  signing ${n.signing_address}`).join("\n")}
   bearer token     ${devnet.nodes[0]!.bearer_token}
@@ -59,17 +73,6 @@ ${devnet.nodes.map((n, i) => `  node ${i}           ${n.url}  signing ${n.signin
 Fire a trigger (squares x onchain):   npm run trigger -- 7
 Look at a task:                       curl ${devnet.nodes[0]!.url}/tasks/<event id>
 Ctrl-C stops everything.`);
-
-  let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, async () => {
-      if (stopping) return;
-      stopping = true;
-      console.log("\nstopping…");
-      await running.stop();
-      process.exit(0);
-    });
-  }
+  // Runs until a signal or the parent's death: cli/lifecycle.ts stops the devnet and exits.
+  return new Promise<number>(() => {});
 }
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await devnetCommand(process.argv.slice(2));

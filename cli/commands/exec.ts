@@ -8,9 +8,13 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ExecRequest, ExecResponse } from "../exec-worker/exec-protocol";
+import { BuildError, ensureBuilt } from "../../scripts/lib/cached-build";
 import type { AllowedHttpHosts } from "../../src/service/types";
+import { onShutdown } from "../lifecycle";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** How long local workerd may take to start the exec Worker (seconds on a busy machine). */
+const READY_TIMEOUT_MS = 120_000;
 
 export const EXEC_HELP = `Usage: wavs-edge exec --component FILE --input STR|0xHEX|@FILE [flags]
        wavs-edge exec-aggregator --component FILE --input STR|0xHEX|@FILE [flags]
@@ -157,8 +161,19 @@ export async function withExecWorker<T>(env: Record<string, string>, fn: (send: 
     config,
     dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, persist: join(dir, "state"), watch: false, logLevel: "error" },
   });
+  const offShutdown = onShutdown(async () => {
+    await worker.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
   try {
-    await worker.ready;
+    // A Worker that fails to bundle never becomes ready: give up rather than wait forever.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      worker.ready,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the exec Worker did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+      }),
+    ]).finally(() => clearTimeout(timer));
     return await fn(async (body) => {
       const res = await worker.fetch("http://exec/", {
         method: "POST",
@@ -168,6 +183,7 @@ export async function withExecWorker<T>(env: Record<string, string>, fn: (send: 
       return res.json();
     });
   } finally {
+    offShutdown();
     await worker.dispose();
     await rm(dir, { recursive: true, force: true });
   }
@@ -203,12 +219,19 @@ async function execWorld(world: ExecRequest["world"], argv: string[]): Promise<n
     return e instanceof UsageError ? 2 : 1;
   }
   const json = flags.single.has("json");
+  try {
+    // A fresh clone has no runtime yet (src/execute/generated/): build it, or skip in a blink.
+    await ensureBuilt(["runtime"], { onStep: (line) => process.stderr.write(`${line}\n`) });
+  } catch (e) {
+    process.stderr.write(`error: ${e instanceof BuildError ? e.message : String(e)}\n`);
+    return 1;
+  }
   const started = Date.now();
   let result: ExecResponse;
   try {
     result = await runInWorkerd(request, Object.fromEntries(pairs(flags.repeated.get("env") ?? [], "env")));
   } catch (e) {
-    process.stderr.write(`error: could not run workerd: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`error: could not run workerd: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}\n`);
     return 1;
   }
   const elapsedMs = Date.now() - started;
