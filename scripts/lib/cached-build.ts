@@ -34,7 +34,14 @@ export const BUILD_STEPS: readonly BuildStep[] = [
   {
     name: "components",
     script: "scripts/build-components.ts",
-    inputs: ["components", "test/fixtures/components", "test/fixtures/wat", "wit", "scripts/build-components.ts", "package-lock.json"],
+    inputs: [
+      "components",
+      "test/fixtures/components",
+      "test/fixtures/wat",
+      "wit",
+      "scripts/build-components.ts",
+      "package-lock.json",
+    ],
     outputs: ["build/components/square.wasm"],
   },
   {
@@ -104,7 +111,8 @@ export async function ensureBuilt(
     onStep(`building ${step.name} (${step.script})`);
     await runScript(root, step);
     const missing = step.outputs.filter((o) => !existsSync(join(root, o)));
-    if (missing.length > 0) throw new BuildError(`build of ${step.name} wrote no ${missing.join(", ")}; run npm run build:${step.name}`);
+    if (missing.length > 0)
+      throw new BuildError(`build of ${step.name} wrote no ${missing.join(", ")}; run npm run build:${step.name}`);
     await mkdir(dirname(hashFile(root, step)), { recursive: true });
     await writeFile(hashFile(root, step), `${hash}\n`);
     built.push(step.name);
@@ -133,7 +141,11 @@ function runScript(root: string, step: BuildStep): Promise<void> {
       process.off("exit", kill);
       if (code === 0) return resolvePromise();
       const last = stderr.trim().split("\n").filter(Boolean).pop() ?? `exit ${code ?? signal}`;
-      reject(new BuildError(`building ${step.name} failed (${last.slice(0, 300)}); run npm run build:${step.name} for the details`));
+      reject(
+        new BuildError(
+          `building ${step.name} failed (${last.slice(0, 300)}); run npm run build:${step.name} for the details`,
+        ),
+      );
     });
   });
 }

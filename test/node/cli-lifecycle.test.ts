@@ -5,7 +5,17 @@
  * build it started.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -82,15 +92,20 @@ afterAll(() => {
 
 describe("wavs-edge after npm ci", () => {
   it("exec stops on SIGTERM while building the runtime, and takes the build with it", async () => {
-    const child = spawn(process.execPath, ["bin/wavs-edge.mjs", "exec", "--component", component, "--input", '{"x":3}'], {
-      cwd: copy,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["bin/wavs-edge.mjs", "exec", "--component", component, "--input", '{"x":3}'],
+      {
+        cwd: copy,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
-    let builds: number[] = [];
-    await waitFor("the runtime build to start", () => (builds = pidsRunning(join(copy, "scripts/build-runtime.ts"))).length > 0, 60_000);
+    const buildScript = join(copy, "scripts/build-runtime.ts");
+    await waitFor("the runtime build to start", () => pidsRunning(buildScript).length > 0, 60_000);
+    const builds = pidsRunning(buildScript);
     expect(stderr).toContain("building runtime");
     child.kill("SIGTERM");
     expect(await exited).toBe(143);
@@ -100,12 +115,25 @@ describe("wavs-edge after npm ci", () => {
 
   it("exec dies with its parent: a killed parent leaves no CLI behind", async () => {
     // sh starts the CLI in the background and is then killed with SIGKILL, so it can pass nothing on.
-    const sh = spawn("sh", ["-c", `"${process.execPath}" bin/wavs-edge.mjs exec --component "${component}" --input '{"x":3}' >/dev/null 2>&1 & echo $!; wait`], {
-      cwd: copy,
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    const cliPid = await new Promise<number>((r) => sh.stdout.once("data", (d: Buffer) => r(Number(d.toString().trim()))));
-    await waitFor("the CLI to start building", () => pidsRunning(join(copy, "scripts/build-runtime.ts")).length > 0, 60_000);
+    const sh = spawn(
+      "sh",
+      [
+        "-c",
+        `"${process.execPath}" bin/wavs-edge.mjs exec --component "${component}" --input '{"x":3}' >/dev/null 2>&1 & echo $!; wait`,
+      ],
+      {
+        cwd: copy,
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
+    const cliPid = await new Promise<number>((r) =>
+      sh.stdout.once("data", (d: Buffer) => r(Number(d.toString().trim()))),
+    );
+    await waitFor(
+      "the CLI to start building",
+      () => pidsRunning(join(copy, "scripts/build-runtime.ts")).length > 0,
+      60_000,
+    );
     sh.kill("SIGKILL");
     await waitFor("the orphaned CLI to exit", () => !isAlive(cliPid), 15_000);
     await waitFor("its build to end", () => pidsRunning(join(copy, "scripts/build-runtime.ts")).length === 0, 10_000);
@@ -133,7 +161,9 @@ describe("wavs-edge after npm ci", () => {
       expect(r.signal).toBeNull();
       expect(r.code).toBe(1);
       expect(errorLines(r.stderr)).toHaveLength(1);
-      expect(errorLines(r.stderr)[0]).toMatch(/^error: building runtime failed .*; run npm run build:runtime for the details$/);
+      expect(errorLines(r.stderr)[0]).toMatch(
+        /^error: building runtime failed .*; run npm run build:runtime for the details$/,
+      );
     } finally {
       writeFileSync(guest, original);
     }

@@ -26,14 +26,24 @@ const ALLOWED = new Map<string, string>([
   // The queue consumers drive the stages after them (run, sign, hand to the aggregator): a dispatcher
   // above the stages would straighten these.
   ...arrows("the queue consumer dispatches", "src/queue/consume-triggers", [
-    "src/aggregate/accept-submission", "src/aggregate/peers", "src/aggregate/submission", "src/execute/run-component",
-    "src/sign/envelope", "src/sign/event-id", "src/sign/signing-keys",
+    "src/aggregate/accept-submission",
+    "src/aggregate/peers",
+    "src/aggregate/submission",
+    "src/execute/run-component",
+    "src/sign/envelope",
+    "src/sign/event-id",
+    "src/sign/signing-keys",
   ]),
   ...arrows("the queue consumer dispatches", "src/queue/deliver-submissions", ["src/aggregate/peers"]),
   // The trigger message contract lives in queue/ although ingest writes it.
-  ...["enqueue-events", "fire-cron-triggers", "manual-triggers", "poll-chains", "receive-webhook", "timer-triggers"].flatMap((f) =>
-    arrows("message contract in queue/", `src/ingest/${f}`, ["src/queue/messages"]),
-  ),
+  ...[
+    "enqueue-events",
+    "fire-cron-triggers",
+    "manual-triggers",
+    "poll-chains",
+    "receive-webhook",
+    "timer-triggers",
+  ].flatMap((f) => arrows("message contract in queue/", `src/ingest/${f}`, ["src/queue/messages"])),
   // Service and event ids (sign/event-id) are needed before signing: they belong in the shared layer.
   ...arrows("ids in sign/", "src/execute/guest/main", ["src/sign/event-id"]),
   ...arrows("ids in sign/", "src/execute/run-component", ["src/sign/event-id"]),
@@ -41,8 +51,14 @@ const ALLOWED = new Map<string, string>([
   ...arrows("ids in sign/", "src/service/register-service", ["src/sign/event-id"]),
   ...arrows("ids in sign/", "src/service/service-registry", ["src/sign/event-id"]),
   // Registration checks, stores and prepares components and derives the service's key.
-  ...arrows("registration reaches into stages", "src/service/register-service", ["src/execute/component-store", "src/execute/load-component"]),
-  ...arrows("registration reaches into stages", "src/service/sources/component-sources", ["src/execute/component-store", "src/api/component-routes"]),
+  ...arrows("registration reaches into stages", "src/service/register-service", [
+    "src/execute/component-store",
+    "src/execute/load-component",
+  ]),
+  ...arrows("registration reaches into stages", "src/service/sources/component-sources", [
+    "src/execute/component-store",
+    "src/api/component-routes",
+  ]),
   ...arrows("registration reaches into stages", "src/service/service-registry", ["src/sign/signing-keys"]),
   ...arrows("the payer's address", "src/chain/payer-balance", ["src/sign/signing-keys"]),
   ...arrows("cron syntax parsed in ingest/", "src/service/service-json", ["src/ingest/cron-schedule"]),
@@ -94,7 +110,10 @@ function srcImports(): Import[] {
     const from = relative(ROOT, file).split(sep).join("/");
     return importSpecifiers(readFileSync(file, "utf8")).map((spec) => ({
       from,
-      to: relative(ROOT, normalize(join(dirname(file), spec))).split(sep).join("/").replace(/\.ts$/, ""),
+      to: relative(ROOT, normalize(join(dirname(file), spec)))
+        .split(sep)
+        .join("/")
+        .replace(/\.ts$/, ""),
     }));
   });
 }
@@ -116,7 +135,8 @@ function layerViolation({ from, to }: Import): string | null {
   if (SHARED.includes(a)) return SHARED.includes(b) ? null : `the shared ${a} imports ${b}`;
   if (STAGES.includes(a)) {
     if (TOP.includes(b)) return `the stage ${a} imports the top (${b})`;
-    if (STAGES.includes(b) && STAGES.indexOf(b) > STAGES.indexOf(a)) return `the stage ${a} imports a later stage (${b})`;
+    if (STAGES.includes(b) && STAGES.indexOf(b) > STAGES.indexOf(a))
+      return `the stage ${a} imports a later stage (${b})`;
     return null;
   }
   if (TOP.includes(a)) return null;
@@ -141,16 +161,21 @@ describe("layers of src/", () => {
   });
 
   it("flags the arrows it is there to catch", () => {
-    expect(layerViolation({ from: "src/ingest/poll-chains.ts", to: "src/submit/submit-envelope" })).toMatch(/later stage/);
+    expect(layerViolation({ from: "src/ingest/poll-chains.ts", to: "src/submit/submit-envelope" })).toMatch(
+      /later stage/,
+    );
     expect(layerViolation({ from: "src/service/register-service.ts", to: "src/api/errors" })).toMatch(/api/);
     expect(layerViolation({ from: "src/service/service-json.ts", to: "src/ingest/cron-schedule" })).toMatch(/shared/);
-    expect(layerViolation({ from: "src/execute/run-component.ts", to: "cli/exec-worker/exec-protocol" })).toMatch(/tool/);
+    expect(layerViolation({ from: "src/execute/run-component.ts", to: "cli/exec-worker/exec-protocol" })).toMatch(
+      /tool/,
+    );
     expect(layerViolation({ from: "src/submit/chain-submitter.ts", to: "src/aggregate/peers" })).toBeNull();
     expect(layerViolation({ from: "src/api/app.ts", to: "src/dashboard/render-dashboard" })).toBeNull();
   });
 
   it("reads multi-line, type-only, re-export and dynamic imports", () => {
-    const source = 'import {\n  a,\n  b,\n} from "./x";\nimport type { T } from "../y";\nexport { c } from "./z";\nconst m = await import("./lazy");\nimport "vitest";';
+    const source =
+      'import {\n  a,\n  b,\n} from "./x";\nimport type { T } from "../y";\nexport { c } from "./z";\nconst m = await import("./lazy");\nimport "vitest";';
     expect(importSpecifiers(source)).toEqual(["./x", "../y", "./z", "./lazy"]);
   });
 });
