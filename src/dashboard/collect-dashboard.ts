@@ -6,6 +6,8 @@ import { sourceDigest } from "../service/service-json";
 import { describeSubmit } from "../service/describe-submit";
 import type { AggregatorSettings } from "../aggregate/peers";
 import { computeStageLatencies, type StageLatency } from "./stage-latency";
+import { listAlerts } from "../alerts/alert-store";
+import { viewAlert, type AlertView } from "../alerts/alert-view";
 
 export type DashboardData = {
   services: { id: string; name: string; status: string; manager: string; workflows: { id: string; trigger: string; component: string; submit: string }[] }[];
@@ -16,7 +18,14 @@ export type DashboardData = {
   chains: { chain: string; head: number | null; nextBlock: number | null }[];
   /** Upgrades waiting for the operator or a retry, and recent refusals. */
   upgrades: { id: number; serviceId: string; status: string; changes: string[]; error: string | null; at: number }[];
+  /** The node's own alerts: open ones, and the last few resolved. */
+  alerts: { active: AlertView[]; recent: AlertView[] };
+  /** Tasks landed and failed per minute over the last hour, oldest minute first (60 entries). */
+  perMinute: { minute: number; landed: number; failed: number }[];
 };
+
+const MINUTE = 60_000;
+const RECENT_ALERTS = 5;
 
 const RECENT_TASKS = 25;
 const LATENCY_WINDOW = 200;
@@ -28,7 +37,9 @@ export async function collectDashboard(
   heads: { chain: string; head: bigint | null }[],
   aggregation: Pick<AggregatorSettings, "peers">,
 ): Promise<DashboardData> {
-  const [registered, recent, window, errorRows, statusRows, cursors, upgradeRows] = await Promise.all([
+  const now = Date.now();
+  const firstMinute = Math.floor(now / MINUTE) * MINUTE - 59 * MINUTE;
+  const [registered, recent, window, errorRows, statusRows, cursors, upgradeRows, alertRows, minuteRows] = await Promise.all([
     listServices(db),
     db.select().from(tasks).orderBy(desc(tasks.createdAt)).limit(RECENT_TASKS),
     db.select({ eventId: tasks.eventId }).from(tasks).orderBy(desc(tasks.createdAt)).limit(LATENCY_WINDOW),
@@ -41,6 +52,12 @@ export async function collectDashboard(
       .where(inArray(serviceUpgrades.status, ["awaiting_approval", "retrying", "refused", "gave_up"]))
       .orderBy(desc(serviceUpgrades.id))
       .limit(RECENT_UPGRADES),
+    listAlerts(db, RECENT_ALERTS),
+    // A task's last update is when it landed or failed (both are final).
+    db.all<{ m: number; status: string; n: number }>(
+      sql`SELECT (updated_at / ${MINUTE}) * ${MINUTE} AS m, status, count(*) AS n FROM tasks
+          WHERE updated_at >= ${firstMinute} AND status IN ('landed', 'failed') GROUP BY m, status`,
+    ),
   ]);
   const windowIds = window.map((t) => t.eventId);
   const steps = windowIds.length
@@ -87,5 +104,11 @@ export async function collectDashboard(
       error: u.error,
       at: u.updatedAt,
     })),
+    alerts: { active: alertRows.active.map(viewAlert), recent: alertRows.recent.map(viewAlert) },
+    perMinute: Array.from({ length: 60 }, (_, i) => {
+      const minute = firstMinute + i * MINUTE;
+      const count = (status: string) => Number(minuteRows.find((r) => Number(r.m) === minute && r.status === status)?.n ?? 0);
+      return { minute, landed: count("landed"), failed: count("failed") };
+    }),
   };
 }

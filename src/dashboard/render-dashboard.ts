@@ -1,5 +1,5 @@
 import type { DashboardData } from "./collect-dashboard";
-import { escapeHtml as e, renderBarChart, renderTimeline } from "./svg-charts";
+import { escapeHtml as e, renderBarChart, renderPerMinuteChart, renderTimeline } from "./svg-charts";
 
 const STYLE = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1c1e21}
@@ -12,12 +12,25 @@ code{font-size:12px}.muted{color:#667}.ok{color:#17803d}.bad{color:#b42318}
 .status{padding:1px 6px;border-radius:8px;font-size:12px;background:#eef}.status.landed{background:#dcfce7}.status.failed{background:#fee2e2}
 svg .bar{fill:#3b82f6}svg .lbl,svg .val{font-size:12px;fill:#333}svg .ttl{font-size:13px;font-weight:600;fill:#111}
 svg .axis{stroke:#ccd}svg .dot{fill:#3b82f6}svg .dot.fail{fill:#dc2626}
+svg .landed{fill:#16a34a}svg .failed{fill:#dc2626}
+.alert{border-left:4px solid #d97706;padding:4px 8px;margin:4px 0;background:#fffbeb}.alert.critical{border-color:#b42318;background:#fef2f2}
+.alert.resolved{border-color:#17803d;background:#f0fdf4}
 `;
+
+/**
+ * Refreshes the page's parts in place from /dashboard.json (no reload, no flicker): a part is
+ * replaced only when its HTML changed. No framework, no CDN.
+ */
+const REFRESH_SCRIPT = `(()=>{const ms=Number(document.body.dataset.refreshMs)||5000;const last={};
+async function tick(){try{const r=await fetch("/dashboard.json",{headers:{accept:"application/json"}});
+if(r.ok){const d=await r.json();for(const[k,html]of Object.entries(d.sections)){const el=document.querySelector('[data-part="'+k+'"]');
+if(el&&last[k]!==html){el.innerHTML=html;last[k]=html;}}document.body.dataset.updatedAt=d.generated_at;}}catch(e){}
+setTimeout(tick,ms);}tick();})();`;
 
 const short = (s: string, n = 10) => (s.length > n + 2 ? `${s.slice(0, n)}…` : s);
 
-/** The dashboard page: plain HTML and inline SVG, refreshed every 10 s, no scripts. */
-export function renderDashboard(d: DashboardData, now = Date.now()): string {
+/** The dashboard's parts by name (each a `[data-part]` element's inner HTML), for the page and for /dashboard.json. */
+export function renderDashboardParts(d: DashboardData, now = Date.now()): Record<string, string> {
   const services = d.services.length
     ? `<table id="services"><tr><th>service</th><th>workflow</th><th>trigger</th><th>component</th><th>submit</th></tr>${d.services
         .flatMap((s) =>
@@ -74,17 +87,47 @@ export function renderDashboard(d: DashboardData, now = Date.now()): string {
   );
   const statuses = renderBarChart("Tasks by status", d.statusCounts.map((s) => ({ label: s.status, value: s.count })));
 
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
+  const alertLine = (a: DashboardData["alerts"]["active"][number]) =>
+    `<div class="alert ${a.status === "resolved" ? "resolved" : e(a.severity)}" data-key="${e(a.key)}"><b>${e(a.rule)}</b> <span class="status">${e(a.status === "resolved" ? "resolved" : a.severity)}</span> ${e(a.summary)} ` +
+    `<span class="muted">since ${e(formatAge(now - a.started_at))}${a.resolved_at !== null ? `, resolved ${e(formatAge(now - a.resolved_at))}` : ""}</span></div>`;
+  const alerts =
+    (d.alerts.active.length ? d.alerts.active.map(alertLine).join("") : `<p class="ok">No alert is firing.</p>`) +
+    (d.alerts.recent.length ? `<details><summary class="muted">recently resolved (${d.alerts.recent.length})</summary>${d.alerts.recent.map(alertLine).join("")}</details>` : "");
+  const activity = renderPerMinuteChart("Tasks landed (green) and failed (red) per minute, last hour", d.perMinute);
+
+  return {
+    header: `${d.services.length} service(s) · ${d.tasks.length} recent task(s) · ${d.alerts.active.length} alert(s) firing`,
+    alerts: `<h2>Alerts</h2>${alerts}`,
+    services: `<h2>Services and workflows</h2>${services}`,
+    activity: `<h2>Activity</h2>${activity}`,
+    latency: `<h2>Latency</h2>${latency}<p class="muted">${e(d.latencies.map((l) => `${l.stage} p95 ${l.p95} ms`).join(" · "))}</p>`,
+    errors: `<h2>Errors</h2>${errors}${statuses}`,
+    chains: `<h2>Chains and cursors</h2>${chains}`,
+    upgrades: `<h2>Service upgrades</h2>${upgrades}`,
+    tasks: `<h2>Recent tasks</h2>${taskRows}`,
+  };
+}
+
+/**
+ * The dashboard page: plain HTML and inline SVG, active alerts at the top; a small inline script
+ * refreshes its parts every `refreshMs` from /dashboard.json.
+ */
+export function renderDashboard(d: DashboardData, refreshMs: number, now = Date.now()): string {
+  const p = renderDashboardParts(d, now);
+  const part = (name: string, cls = "wide") => `<section id="${name}" class="${cls}" data-part="${name}">${p[name]}</section>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>wavs-edge node</title><style>${STYLE}</style></head>
-<body><header><h1>wavs-edge node</h1><span class="muted" style="color:#c9d3ea">${d.services.length} service(s) · ${d.tasks.length} recent task(s) · <a style="color:#c9d3ea" href="/metrics">metrics</a> · <a style="color:#c9d3ea" href="/config">config</a></span></header>
+<body data-refresh-ms="${refreshMs}"><header><h1>wavs-edge node</h1><span class="muted" style="color:#c9d3ea"><span data-part="header">${p.header}</span> · <a style="color:#c9d3ea" href="/alerts">alerts</a> · <a style="color:#c9d3ea" href="/metrics">metrics</a> · <a style="color:#c9d3ea" href="/config">config</a></span></header>
 <main>
-<section class="wide"><h2>Services and workflows</h2>${services}</section>
-<section id="latency"><h2>Latency</h2>${latency}<p class="muted">${e(d.latencies.map((l) => `${l.stage} p95 ${l.p95} ms`).join(" · "))}</p></section>
-<section id="errors"><h2>Errors</h2>${errors}${statuses}</section>
-<section class="wide"><h2>Chains and cursors</h2>${chains}</section>
-<section class="wide"><h2>Service upgrades</h2>${upgrades}</section>
-<section class="wide"><h2>Recent tasks</h2>${taskRows}</section>
-</main></body></html>`;
+${part("alerts")}
+${part("services")}
+${part("activity")}
+${part("latency", "")}
+${part("errors", "")}
+${part("chains")}
+${part("upgrades")}
+${part("tasks")}
+</main><script>${REFRESH_SCRIPT}</script></body></html>`;
 }
 
 function formatAge(ms: number): string {

@@ -42,3 +42,33 @@ export function renderTimeline(steps: { step: string; at: number }[], width = 36
 function formatNumber(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(1);
 }
+
+/**
+ * Columns per minute, landed (green) under failed (red), scaled to the busiest minute; each column
+ * carries its counts in data attributes and a tooltip.
+ */
+export function renderPerMinuteChart(title: string, minutes: { minute: number; landed: number; failed: number }[]): string {
+  const width = 620;
+  const plotH = 100;
+  const colW = Math.floor((width - 40) / Math.max(1, minutes.length));
+  const max = Math.max(1, ...minutes.map((m) => m.landed + m.failed));
+  const cols = minutes
+    .map((m, i) => {
+      const x = 30 + i * colW;
+      const hl = Math.round((plotH * m.landed) / max);
+      const hf = Math.round((plotH * m.failed) / max);
+      const time = new Date(m.minute).toISOString().slice(11, 16);
+      return (
+        `<g class="minute" data-landed="${m.landed}" data-failed="${m.failed}"><title>${time} UTC: ${m.landed} landed, ${m.failed} failed</title>` +
+        `<rect x="${x}" y="${20 + plotH - hl}" width="${colW - 1}" height="${hl}" class="landed"/>` +
+        `<rect x="${x}" y="${20 + plotH - hl - hf}" width="${colW - 1}" height="${hf}" class="failed"/></g>`
+      );
+    })
+    .join("");
+  const first = minutes[0] ? new Date(minutes[0].minute).toISOString().slice(11, 16) : "";
+  const axis =
+    `<line x1="30" y1="${20 + plotH}" x2="${width - 10}" y2="${20 + plotH}" class="axis"/>` +
+    `<text x="0" y="28" class="lbl">${max}</text><text x="0" y="${20 + plotH}" class="lbl">0</text>` +
+    `<text x="30" y="${plotH + 36}" class="lbl">${first} UTC</text><text x="${width - 40}" y="${plotH + 36}" class="lbl">now</text>`;
+  return `<svg role="img" aria-label="${escapeHtml(title)}" class="per-minute" viewBox="0 0 ${width} ${plotH + 42}" width="${width}" height="${plotH + 42}"><text x="0" y="14" class="ttl">${escapeHtml(title)}</text>${axis}${cols}</svg>`;
+}

@@ -5,6 +5,7 @@
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
+import { createTestClient, http, parseEther, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addTrigger } from "../../devnet";
@@ -23,7 +24,12 @@ let failedEventId: string;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-  running = await startDevnet({ anvilPort: 0, nodePort: 0 }); // random ports: other test files run devnets at once
+  running = await startDevnet({
+    anvilPort: 0,
+    nodePort: 0, // random ports: other test files run devnets at once
+    // The page refreshes every second; the paying key alerts below 1 ETH (the test drains it).
+    extraVars: { DASHBOARD_REFRESH_SECONDS: "1", ALERT_LOW_BALANCE_WEI: "1000000000000000000" },
+  });
   const { devnet } = running;
   const { triggerId } = await addTrigger({
     rpcUrl: devnet.chain.rpc_url,
@@ -58,7 +64,7 @@ afterAll(async () => {
 });
 
 describe("dashboard at /", () => {
-  it("shows services, the landed task with its timeline, latency and error charts, chains", async () => {
+  it("shows alerts on top, services, the landed task with its timeline, latency, error and per-minute charts, chains; refreshes in place", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
@@ -96,6 +102,25 @@ describe("dashboard at /", () => {
 
     const chain = page.locator("#chains tr", { hasText: running.devnet.chain.key });
     expect(await chain.locator("td.ok").textContent()).toBe("up");
+
+    // Activity: the landed and the failed task in the last hour's per-minute columns.
+    const minutes = page.locator("#activity svg.per-minute g.minute");
+    expect(await minutes.count()).toBe(60);
+    const sum = async (attr: string) => (await minutes.evaluateAll((gs, a) => gs.map((g) => Number(g.getAttribute(a))), attr)).reduce((x, y) => x + y, 0);
+    expect(await sum("data-landed")).toBe(1);
+    expect(await sum("data-failed")).toBe(1);
+
+    // Alerts at the top, refreshed in place: drain the paying key and the low-balance alert appears
+    // without a reload (a marker set on the page survives).
+    expect(await page.locator("main > section").first().getAttribute("id")).toBe("alerts");
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    const anvil = createTestClient({ mode: "anvil", transport: http(running.devnet.chain.rpc_url) });
+    await anvil.setBalance({ address: running.nodes[0]!.submitter as Address, value: parseEther("0.5") });
+    const alert = page.locator(`#alerts .alert[data-key="low_balance:${running.devnet.chain.key}"]`);
+    await alert.waitFor({ timeout: 30_000 });
+    expect(await alert.textContent()).toContain("holds 0.5 ETH, below 1");
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await page.locator("header").textContent()).toContain("1 alert(s) firing");
 
     // Screenshot check: a full-size PNG with real content (a blank page compresses to a few KB).
     const png = await page.screenshot({ fullPage: true });
