@@ -55,7 +55,8 @@ export async function collectDashboard(
     listAlerts(db, RECENT_ALERTS),
     // A task's last update is when it landed or failed (both are final).
     db.all<{ m: number; status: string; n: number }>(
-      sql`SELECT (updated_at / ${MINUTE}) * ${MINUTE} AS m, status, count(*) AS n FROM tasks
+      // The minute inline: D1 binds JS numbers as REAL, which would make the division fractional.
+      sql`SELECT (updated_at / ${sql.raw(String(MINUTE))}) * ${sql.raw(String(MINUTE))} AS m, status, count(*) AS n FROM tasks
           WHERE updated_at >= ${firstMinute} AND status IN ('landed', 'failed') GROUP BY m, status`,
     ),
   ]);

@@ -114,7 +114,9 @@ export function renderDashboardParts(d: DashboardData, now = Date.now()): Record
  */
 export function renderDashboard(d: DashboardData, refreshMs: number, now = Date.now()): string {
   const p = renderDashboardParts(d, now);
-  const part = (name: string, cls = "wide") => `<section id="${name}" class="${cls}" data-part="${name}">${p[name]}</section>`;
+  // Parts holding a table of the same name get a prefixed id (the table keeps its own).
+  const part = (name: string, cls = "wide") =>
+    `<section id="${["services", "chains", "upgrades", "tasks"].includes(name) ? `part-${name}` : name}" class="${cls}" data-part="${name}">${p[name]}</section>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>wavs-edge node</title><style>${STYLE}</style></head>
 <body data-refresh-ms="${refreshMs}"><header><h1>wavs-edge node</h1><span class="muted" style="color:#c9d3ea"><span data-part="header">${p.header}</span> · <a style="color:#c9d3ea" href="/alerts">alerts</a> · <a style="color:#c9d3ea" href="/metrics">metrics</a> · <a style="color:#c9d3ea" href="/config">config</a></span></header>
