@@ -9,6 +9,7 @@ import { deployServiceCommand, tasksCommand, uploadComponentCommand } from "./co
 import { SERVICE_HELP, serviceCommand } from "./commands/service";
 import { TRIGGER_HELP, triggerCommand } from "./commands/trigger";
 import { upgradesCommand } from "./commands/upgrades";
+import { alertsCommand } from "./commands/alerts";
 import { createOutput } from "./output";
 
 export const HELP = `wavs-edge — a WAVS operator node on Cloudflare Workers
@@ -31,6 +32,7 @@ Talk to a node (--node URL --token T, or WAVS_EDGE_NODE/WAVS_EDGE_TOKEN, or ./de
   upgrades [--status awaiting_approval --service-id ID] | upgrades approve ID | upgrades reject ID
                                   service upgrades seen on chain; approve or reject one that
                                   changes components, env_keys or permissions
+  alerts [--limit N]              the node's active and recently resolved alerts, and its sinks
   trigger --service-id ID [--workflow-id W] [--input TEXT | --data JSON] [--count N] [--wait]
                                   fire a workflow by hand (POST /dev/triggers)
 Run components and networks:
@@ -88,6 +90,9 @@ export async function runCli(argv: string[]): Promise<number> {
         return 0;
       case "upgrades":
         await upgradesCommand(args, out);
+        return 0;
+      case "alerts":
+        await alertsCommand(args, out);
         return 0;
     }
     const load = LAZY[command];

@@ -4,9 +4,11 @@
  * "firing"; funded again → one "resolved"; a service whose component fails every run → one
  * failure-rate alert. Thresholds are small so the test stays quick.
  */
+import { execFile } from "node:child_process";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { createTestClient, http, parseEther, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -109,5 +111,16 @@ describe("alerts on a devnet", () => {
     expect(of("alert.firing", key)).toHaveLength(1);
     expect(of("alert.firing", key)[0]!.signed).toBe(true);
     expect(of("alert.firing", key)[0]!.alert.summary).toContain("tasks failed");
+
+    // The CLI shows it, and the resolved low-balance alert, and the webhook sink's deliveries.
+    const node = devnet.nodes[0]!;
+    const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
+      execFile(process.execPath, [join(process.cwd(), "bin", "wavs-edge.mjs"), "alerts", "--node", node.url, "--token", node.bearer_token],
+        (err, out) => (err ? reject(err) : resolve({ stdout: out }))),
+    );
+    expect(stdout).toMatch(/^FIRING {2}.*failure_rate/m);
+    expect(stdout).toMatch(/^resolved.*low_balance/m);
+    expect(stdout).toMatch(/sinks: webhook [1-9]\d* delivered/);
+    expect(stdout).not.toContain("127.0.0.1:"); // the sink's URL is a secret
   });
 });
