@@ -2,8 +2,28 @@ import { CliError, flagReader, type ParsedArgs } from "../args";
 import { callNode, resolveNode } from "../node-client";
 import type { Output } from "../output";
 
-type AlertView = { id: number; key: string; rule: string; severity: string; status: string; summary: string; started_at: number; resolved_at: number | null };
-type AlertsBody = { active: AlertView[]; recent: AlertView[]; sinks: { sink: string; configured: boolean; delivered: number; pending: number; given_up: number; failed_attempts: number }[] };
+type AlertView = {
+  id: number;
+  key: string;
+  rule: string;
+  severity: string;
+  status: string;
+  summary: string;
+  started_at: number;
+  resolved_at: number | null;
+};
+type AlertsBody = {
+  active: AlertView[];
+  recent: AlertView[];
+  sinks: {
+    sink: string;
+    configured: boolean;
+    delivered: number;
+    pending: number;
+    given_up: number;
+    failed_attempts: number;
+  }[];
+};
 
 const line = (a: AlertView) =>
   `${a.status === "firing" ? "FIRING  " : "resolved"}  ${a.severity.padEnd(8)}  ${a.rule.padEnd(15)}  since ${new Date(a.started_at).toISOString()}` +
@@ -13,11 +33,14 @@ const line = (a: AlertView) =>
 export async function alertsCommand(args: ParsedArgs, out: Output): Promise<void> {
   const flags = flagReader(args);
   const node = await resolveNode(flags);
-  if (args.positionals[1] !== undefined) throw new CliError(`alerts takes no action ("${args.positionals[1]}"); flags: --limit N`, 2);
+  if (args.positionals[1] !== undefined)
+    throw new CliError(`alerts takes no action ("${args.positionals[1]}"); flags: --limit N`, 2);
   const limit = flags.str("limit");
   flags.done();
   if (limit !== undefined && !/^\d{1,3}$/.test(limit)) throw new CliError("--limit must be a number from 0 to 200", 2);
-  const body = JSON.parse(await callNode(node, "GET", `/alerts${limit !== undefined ? `?limit=${limit}` : ""}`)) as AlertsBody;
+  const body = JSON.parse(
+    await callNode(node, "GET", `/alerts${limit !== undefined ? `?limit=${limit}` : ""}`),
+  ) as AlertsBody;
   const text = [
     body.active.length ? body.active.map(line).join("\n") : "no alert is firing",
     ...(body.recent.length ? ["", "recently resolved:", ...body.recent.map(line)] : []),

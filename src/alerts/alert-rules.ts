@@ -16,7 +16,14 @@ export type AlertSnapshot = {
   refusedUpgrades: { serviceId: string; upgradeId: number; status: string }[];
 };
 
-export type AlertRule = "low_balance" | "tx_stuck" | "chain_down" | "chain_lagging" | "failure_rate" | "dead_letters" | "upgrade_refused";
+export type AlertRule =
+  | "low_balance"
+  | "tx_stuck"
+  | "chain_down"
+  | "chain_lagging"
+  | "failure_rate"
+  | "dead_letters"
+  | "upgrade_refused";
 
 /** A condition that holds now; the key says which alert it is (one open alert per key). */
 export type AlertCondition = {
@@ -65,7 +72,13 @@ export function evaluateAlertRules(s: AlertSnapshot, settings: AlertSettings): A
 
   for (const c of s.chains) {
     if (c.head === null) {
-      out.push({ key: `chain_down:${c.chain}`, rule: "chain_down", severity: "critical", summary: `no RPC of ${c.chain} answers`, labels: { chain: c.chain } });
+      out.push({
+        key: `chain_down:${c.chain}`,
+        rule: "chain_down",
+        severity: "critical",
+        summary: `no RPC of ${c.chain} answers`,
+        labels: { chain: c.chain },
+      });
       continue;
     }
     if (c.nextBlock === null) continue;
@@ -100,7 +113,10 @@ export function evaluateAlertRules(s: AlertSnapshot, settings: AlertSettings): A
       key: "dead_letters",
       rule: "dead_letters",
       severity: "warning",
-      summary: `${dead} message(s) dead-lettered in the last ${Math.round(settings.windowMs / 60_000)} min (${s.deadLetters.filter((d) => d.count > 0).map((d) => `${d.queue} ${d.count}`).join(", ")})`,
+      summary: `${dead} message(s) dead-lettered in the last ${Math.round(settings.windowMs / 60_000)} min (${s.deadLetters
+        .filter((d) => d.count > 0)
+        .map((d) => `${d.queue} ${d.count}`)
+        .join(", ")})`,
       labels: { count: String(dead) },
     });
   }
@@ -118,7 +134,10 @@ export function evaluateAlertRules(s: AlertSnapshot, settings: AlertSettings): A
 }
 
 /** Which open alerts clear and which conditions start: the diff between the two, by key. */
-export function planAlertTransitions<A extends { key: string }>(open: A[], holding: AlertCondition[]): { start: AlertCondition[]; clear: A[] } {
+export function planAlertTransitions<A extends { key: string }>(
+  open: A[],
+  holding: AlertCondition[],
+): { start: AlertCondition[]; clear: A[] } {
   const openKeys = new Set(open.map((a) => a.key));
   const holdingKeys = new Set(holding.map((c) => c.key));
   return { start: holding.filter((c) => !openKeys.has(c.key)), clear: open.filter((a) => !holdingKeys.has(a.key)) };

@@ -61,12 +61,25 @@ export function parseAlertSettings(vars: AlertVars): { settings: AlertSettings; 
   const whole = (n: number) => Number.isInteger(n) && n >= 0;
   const settings: AlertSettings = Object.freeze({
     lowBalanceWei: parseLowBalance(vars.ALERT_LOW_BALANCE_WEI, problems),
-    txStuckMs: number("ALERT_TX_STUCK_SECONDS", d.txStuckMs / 1000, (n) => whole(n) && n >= 1, "a whole number of seconds ≥ 1") * 1000,
+    txStuckMs:
+      number("ALERT_TX_STUCK_SECONDS", d.txStuckMs / 1000, (n) => whole(n) && n >= 1, "a whole number of seconds ≥ 1") *
+      1000,
     chainLagBlocks: number("ALERT_CHAIN_LAG_BLOCKS", d.chainLagBlocks, whole, "a whole number of blocks"),
     failureRate: number("ALERT_FAILURE_RATE", d.failureRate, (n) => n >= 0 && n <= 1, "a number from 0 to 1"),
-    failureMinTasks: number("ALERT_FAILURE_MIN_TASKS", d.failureMinTasks, (n) => whole(n) && n >= 1, "a whole number ≥ 1"),
+    failureMinTasks: number(
+      "ALERT_FAILURE_MIN_TASKS",
+      d.failureMinTasks,
+      (n) => whole(n) && n >= 1,
+      "a whole number ≥ 1",
+    ),
     deadLettersMax: number("ALERT_DEAD_LETTERS_MAX", d.deadLettersMax, whole, "a whole number"),
-    windowMs: number("ALERT_WINDOW_SECONDS", d.windowMs / 1000, (n) => whole(n) && n >= 10 && n <= 86_400, "whole seconds from 10 to 86400") * 1000,
+    windowMs:
+      number(
+        "ALERT_WINDOW_SECONDS",
+        d.windowMs / 1000,
+        (n) => whole(n) && n >= 10 && n <= 86_400,
+        "whole seconds from 10 to 86400",
+      ) * 1000,
   });
   return { settings, problems };
 }
@@ -76,7 +89,8 @@ function parseLowBalance(raw: string | undefined, problems: SettingProblem[]): R
   const text = raw?.trim();
   if (text === undefined) return DEFAULT_ALERT_SETTINGS.lowBalanceWei;
   if (text === "" || text === "0") return new Map();
-  const wei = (v: unknown) => (typeof v === "string" || typeof v === "number") && /^\d{1,78}$/.test(String(v)) ? BigInt(v) : undefined;
+  const wei = (v: unknown) =>
+    (typeof v === "string" || typeof v === "number") && /^\d{1,78}$/.test(String(v)) ? BigInt(v) : undefined;
   if (/^\d+$/.test(text)) {
     const all = wei(text);
     if (all !== undefined) return new Map([["*", all]]);
@@ -85,12 +99,16 @@ function parseLowBalance(raw: string | undefined, problems: SettingProblem[]): R
       const parsed = JSON.parse(text) as unknown;
       if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
         const entries = Object.entries(parsed).map(([k, v]) => [k, wei(v)] as const);
-        if (entries.every(([k, v]) => v !== undefined && (k === "*" || /^evm:\d+$/.test(k)))) return new Map(entries as [string, bigint][]);
+        if (entries.every(([k, v]) => v !== undefined && (k === "*" || /^evm:\d+$/.test(k))))
+          return new Map(entries as [string, bigint][]);
       }
     } catch {
       // reported below
     }
   }
-  problems.push({ name: "ALERT_LOW_BALANCE_WEI", message: 'must be wei as a decimal, or a JSON object {"evm:<id>"|"*": wei}' });
+  problems.push({
+    name: "ALERT_LOW_BALANCE_WEI",
+    message: 'must be wei as a decimal, or a JSON object {"evm:<id>"|"*": wei}',
+  });
   return DEFAULT_ALERT_SETTINGS.lowBalanceWei;
 }

@@ -36,7 +36,10 @@ export function configuredSinks(env: AlertSinkSecrets): { sinks: Sink[]; problem
   if (webhook) {
     const secret = env.ALERT_WEBHOOK_SECRET?.trim();
     if (secret) sinks.push({ kind: "webhook", url: webhook, secret });
-    else problems.push("ALERT_WEBHOOK_URL is set without ALERT_WEBHOOK_SECRET: the webhook sink is off (alerts are always signed)");
+    else
+      problems.push(
+        "ALERT_WEBHOOK_URL is set without ALERT_WEBHOOK_SECRET: the webhook sink is off (alerts are always signed)",
+      );
   }
   const slack = url("ALERT_SLACK_WEBHOOK_URL");
   if (slack) sinks.push({ kind: "slack", url: slack });
@@ -88,7 +91,11 @@ export function formatAlertBody(kind: SinkKind, m: AlertMessage, sentAt: number)
         sent_at: new Date(sentAt).toISOString(),
       });
     case "slack":
-      return JSON.stringify({ text: clip(`${m.kind === "firing" ? ":rotating_light:" : ":white_check_mark:"} *${head}*${where}\n${m.summary}`) });
+      return JSON.stringify({
+        text: clip(
+          `${m.kind === "firing" ? ":rotating_light:" : ":white_check_mark:"} *${head}*${where}\n${m.summary}`,
+        ),
+      });
     case "discord":
       return JSON.stringify({
         content: clip(`${m.kind === "firing" ? "🚨" : "✅"} **${head}**${where}\n${m.summary}`),
@@ -98,7 +105,12 @@ export function formatAlertBody(kind: SinkKind, m: AlertMessage, sentAt: number)
 }
 
 /** Headers of a delivery: the generic webhook's are signed as docs/webhooks.md describes (X-Wavs-*). */
-export async function alertHeaders(sink: Sink, body: string, deliveryId: string, sentAt: number): Promise<Record<string, string>> {
+export async function alertHeaders(
+  sink: Sink,
+  body: string,
+  deliveryId: string,
+  sentAt: number,
+): Promise<Record<string, string>> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (sink.kind !== "webhook" || !sink.secret) return headers;
   const ts = String(Math.floor(sentAt / 1000));
@@ -115,13 +127,31 @@ export async function alertHeaders(sink: Sink, body: string, deliveryId: string,
  * @returns ok, or why not in words that never hold the sink's URL (it is a secret: Slack and Discord
  * put the credential in the path)
  */
-export async function sendAlert(sink: Sink, body: string, headers: Record<string, string>, timeoutMs: number): Promise<{ ok: true } | { ok: false; error: string }> {
+export async function sendAlert(
+  sink: Sink,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ ok: true } | { ok: false; error: string }> {
   try {
-    const res = await fetch(sink.url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
+    const res = await fetch(sink.url, {
+      method: "POST",
+      headers,
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: "manual",
+    });
     await res.body?.cancel();
-    return res.status >= 200 && res.status < 300 ? { ok: true } : { ok: false, error: `the ${sink.kind} sink answered HTTP ${res.status}` };
+    return res.status >= 200 && res.status < 300
+      ? { ok: true }
+      : { ok: false, error: `the ${sink.kind} sink answered HTTP ${res.status}` };
   } catch (e) {
     const timedOut = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError");
-    return { ok: false, error: timedOut ? `the ${sink.kind} sink did not answer within ${timeoutMs} ms` : `the ${sink.kind} sink is unreachable` };
+    return {
+      ok: false,
+      error: timedOut
+        ? `the ${sink.kind} sink did not answer within ${timeoutMs} ms`
+        : `the ${sink.kind} sink is unreachable`,
+    };
   }
 }

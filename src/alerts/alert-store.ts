@@ -16,14 +16,21 @@ export async function acquireLease(db: Db, name: string, ms: number, now = Date.
   const rows = await db
     .insert(leases)
     .values({ name, heldUntil: now + ms })
-    .onConflictDoUpdate({ target: leases.name, set: { heldUntil: now + ms }, setWhere: sql`${leases.heldUntil} < ${now}` })
+    .onConflictDoUpdate({
+      target: leases.name,
+      set: { heldUntil: now + ms },
+      setWhere: sql`${leases.heldUntil} < ${now}`,
+    })
     .returning({ name: leases.name });
   return rows.length > 0;
 }
 
 /** Gives the lease back (only when it still ends when this holder set it to). */
 export async function releaseLease(db: Db, name: string, heldUntil: number): Promise<void> {
-  await db.update(leases).set({ heldUntil: 0 }).where(and(eq(leases.name, name), eq(leases.heldUntil, heldUntil)));
+  await db
+    .update(leases)
+    .set({ heldUntil: 0 })
+    .where(and(eq(leases.name, name), eq(leases.heldUntil, heldUntil)));
 }
 
 export async function listOpenAlerts(db: Db): Promise<AlertRow[]> {
@@ -34,13 +41,25 @@ export async function listOpenAlerts(db: Db): Promise<AlertRow[]> {
 export async function listAlerts(db: Db, recent: number): Promise<{ active: AlertRow[]; recent: AlertRow[] }> {
   const [active, resolved] = await Promise.all([
     listOpenAlerts(db),
-    db.select().from(alerts).where(isNotNull(alerts.resolvedAt)).orderBy(desc(alerts.resolvedAt), desc(alerts.id)).limit(recent),
+    db
+      .select()
+      .from(alerts)
+      .where(isNotNull(alerts.resolvedAt))
+      .orderBy(desc(alerts.resolvedAt), desc(alerts.id))
+      .limit(recent),
   ]);
   return { active, recent: resolved };
 }
 
 /** A notification row per sink for the alert's transition, inserted only if the transition just happened. */
-function notificationsFor(d1: D1Database, alertFilter: string, filterArgs: unknown[], kind: "firing" | "resolved", sinks: SinkKind[], now: number) {
+function notificationsFor(
+  d1: D1Database,
+  alertFilter: string,
+  filterArgs: unknown[],
+  kind: "firing" | "resolved",
+  sinks: SinkKind[],
+  now: number,
+) {
   return sinks.map((sink) =>
     d1
       .prepare(
@@ -60,7 +79,9 @@ function notificationsFor(d1: D1Database, alertFilter: string, filterArgs: unkno
 export async function openAlert(db: Db, c: AlertCondition, sinks: SinkKind[], now = Date.now()): Promise<boolean> {
   const d1 = db.$client;
   const insert = d1
-    .prepare(`INSERT INTO alerts (key, rule, severity, summary, labels, started_at, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+    .prepare(
+      `INSERT INTO alerts (key, rule, severity, summary, labels, started_at, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    )
     .bind(c.key, c.rule, c.severity, c.summary, JSON.stringify(c.labels), now, now);
   const justOpened = "key = ? AND resolved_at IS NULL AND started_at = ?";
   const [inserted] = await d1.batch([insert, ...notificationsFor(d1, justOpened, [c.key, now], "firing", sinks, now)]);
@@ -70,16 +91,23 @@ export async function openAlert(db: Db, c: AlertCondition, sinks: SinkKind[], no
 /** Resolves an open alert and queues its "resolved" notifications, in one transaction. @returns whether this call resolved it */
 export async function resolveAlert(db: Db, alertId: number, sinks: SinkKind[], now = Date.now()): Promise<boolean> {
   const d1 = db.$client;
-  const update = d1.prepare(`UPDATE alerts SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL`).bind(now, alertId);
+  const update = d1
+    .prepare(`UPDATE alerts SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL`)
+    .bind(now, alertId);
   const justResolved = "id = ? AND resolved_at = ?";
-  const [updated] = await d1.batch([update, ...notificationsFor(d1, justResolved, [alertId, now], "resolved", sinks, now)]);
+  const [updated] = await d1.batch([
+    update,
+    ...notificationsFor(d1, justResolved, [alertId, now], "resolved", sinks, now),
+  ]);
   return (updated?.meta.changes ?? 0) > 0;
 }
 
 /** Marks open alerts as seen now, with the summary the latest evaluation gave (e.g. the balance now). */
 export async function touchAlerts(db: Db, seen: { id: number; summary: string }[], now = Date.now()): Promise<void> {
   if (seen.length === 0) return;
-  const [first, ...rest] = seen.map((a) => db.update(alerts).set({ seenAt: now, summary: a.summary }).where(eq(alerts.id, a.id)));
+  const [first, ...rest] = seen.map((a) =>
+    db.update(alerts).set({ seenAt: now, summary: a.summary }).where(eq(alerts.id, a.id)),
+  );
   await db.batch([first!, ...rest]);
 }
 
@@ -87,7 +115,12 @@ export async function touchAlerts(db: Db, seen: { id: number; summary: string }[
  * Claims up to `limit` undelivered notifications (oldest first, none another sender holds) until
  * `now + holdMs`, counting the attempt, with their alerts.
  */
-export async function claimNotifications(db: Db, limit: number, holdMs: number, now = Date.now()): Promise<(NotificationRow & { alert: AlertRow })[]> {
+export async function claimNotifications(
+  db: Db,
+  limit: number,
+  holdMs: number,
+  now = Date.now(),
+): Promise<(NotificationRow & { alert: AlertRow })[]> {
   const claimed = await db.all<Record<string, unknown>>(
     sql`UPDATE alert_notifications SET claimed_until = ${now + holdMs}, attempts = attempts + 1
         WHERE id IN (SELECT id FROM alert_notifications WHERE delivered_at IS NULL AND gave_up_at IS NULL
@@ -95,7 +128,10 @@ export async function claimNotifications(db: Db, limit: number, holdMs: number, 
         RETURNING id, alert_id, kind, sink, created_at, claimed_until, attempts, delivered_at, gave_up_at, last_error`,
   );
   if (claimed.length === 0) return [];
-  const rows = await db.select().from(alerts).where(inArray(alerts.id, [...new Set(claimed.map((n) => Number(n.alert_id)))]));
+  const rows = await db
+    .select()
+    .from(alerts)
+    .where(inArray(alerts.id, [...new Set(claimed.map((n) => Number(n.alert_id)))]));
   const alertOf = new Map(rows.map((a) => [a.id, a]));
   return claimed
     .map((n) => ({
@@ -124,7 +160,10 @@ export async function recordDelivery(
 ): Promise<void> {
   if ("skipped" in outcome) {
     // Claimed but not tried (an earlier one to the same sink failed): the attempt does not count.
-    await db.update(alertNotifications).set({ claimedUntil: null, attempts: sql`${alertNotifications.attempts} - 1` }).where(eq(alertNotifications.id, id));
+    await db
+      .update(alertNotifications)
+      .set({ claimedUntil: null, attempts: sql`${alertNotifications.attempts} - 1` })
+      .where(eq(alertNotifications.id, id));
     return;
   }
   const set = outcome.ok
@@ -134,7 +173,9 @@ export async function recordDelivery(
 }
 
 /** Per sink: notifications delivered, pending, given up, and failed attempts (for /metrics and GET /alerts). */
-export async function countNotifications(db: Db): Promise<{ sink: string; delivered: number; pending: number; gaveUp: number; failedAttempts: number }[]> {
+export async function countNotifications(
+  db: Db,
+): Promise<{ sink: string; delivered: number; pending: number; gaveUp: number; failedAttempts: number }[]> {
   const rows = await db.all<{ sink: string; delivered: number; pending: number; gave_up: number; attempts: number }>(
     sql`SELECT sink,
           sum(CASE WHEN delivered_at IS NOT NULL THEN 1 ELSE 0 END) AS delivered,

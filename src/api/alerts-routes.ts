@@ -18,7 +18,10 @@ const alertsQuery = z.strictObject({
  * how their notifications fared per sink. Public like /metrics: it names sinks by kind, never by URL.
  */
 const ALERTS_PATH = documentRoute({
-  method: "get", path: "/alerts", tag: "node", query: alertsQuery,
+  method: "get",
+  path: "/alerts",
+  tag: "node",
+  query: alertsQuery,
   summary: "Active alerts and recently resolved ones (limit, default 50), with per-sink delivery counts",
   responses: { 200: "{active, recent, sinks: [{sink, configured, delivered, pending, given_up, failed_attempts}]}" },
   errors: { 422: "bad query" },

@@ -14,14 +14,20 @@ import { alertMetricFamilies, readAlertMetricInputs } from "../metrics/collect-a
 
 /** `GET /metrics`: Prometheus text, computed from D1 plus each chain's head. */
 const METRICS_PATH = documentRoute({
-  method: "get", path: "/metrics", tag: "node",
+  method: "get",
+  path: "/metrics",
+  tag: "node",
   summary: "Prometheus metrics, computed from D1 (and counters since the isolate started)",
   responses: { 200: { description: "Prometheus text format 0.0.4", contentType: "text/plain" } },
 });
 
 const COUNTERS_PATH = documentRoute({
-  method: "get", path: "/dev/counters", tag: "node", auth: "bearer",
-  summary: "Counters since the isolate started (D1 statements, requests between nodes, refused submissions); read by bench:e2e",
+  method: "get",
+  path: "/dev/counters",
+  tag: "node",
+  auth: "bearer",
+  summary:
+    "Counters since the isolate started (D1 statements, requests between nodes, refused submissions); read by bench:e2e",
   responses: { 200: "{counters: {name: count}}" },
 });
 
@@ -30,7 +36,12 @@ function refusedSubmissions(): MetricFamily {
   const samples = Object.entries(readIsolateCounters())
     .filter(([name]) => name.startsWith("submissions_refused:"))
     .map(([name, value]) => ({ labels: { code: name.slice("submissions_refused:".length) }, value }));
-  return { name: "wavs_submissions_refused_total", help: "Signed submissions refused (since the isolate started), by code.", type: "counter", samples };
+  return {
+    name: "wavs_submissions_refused_total",
+    help: "Signed submissions refused (since the isolate started), by code.",
+    type: "counter",
+    samples,
+  };
 }
 
 export const metricsRoutes = new Hono<AppEnv>()
@@ -44,7 +55,10 @@ export const metricsRoutes = new Hono<AppEnv>()
       chains.map((ch) => ({ key: ch.key, confirmations: ch.confirmations, head: headOf.get(ch.key) ?? null })),
       windowMs,
     );
-    const [families, alertInputs] = await Promise.all([collectMetrics(db, heads), readAlertMetricInputs(db, snapshot, windowMs)]);
+    const [families, alertInputs] = await Promise.all([
+      collectMetrics(db, heads),
+      readAlertMetricInputs(db, snapshot, windowMs),
+    ]);
     const body = renderPrometheus([...families, refusedSubmissions(), ...alertMetricFamilies(alertInputs)]);
     return c.body(body, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   })

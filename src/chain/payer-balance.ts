@@ -37,12 +37,20 @@ const written = new Map<string, { address: string; wei: bigint; at: number }>();
  * @returns the balance in wei
  * @throws when the RPC fails or times out, or D1 does (the caller logs it; polling goes on)
  */
-export async function recordPayerBalance(db: Db, chain: ChainSettings, address: Address, now = Date.now()): Promise<bigint> {
+export async function recordPayerBalance(
+  db: Db,
+  chain: ChainSettings,
+  address: Address,
+  now = Date.now(),
+): Promise<bigint> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const wei = await Promise.race([
     publicClientFor(chain).getBalance({ address }),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the RPC did not answer within ${BALANCE_TIMEOUT_MS / 1000} s`)), BALANCE_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`the RPC did not answer within ${BALANCE_TIMEOUT_MS / 1000} s`)),
+        BALANCE_TIMEOUT_MS,
+      );
     }),
   ]).finally(() => timer !== undefined && clearTimeout(timer));
   const last = written.get(chain.key);

@@ -10,8 +10,22 @@ import { listAlerts } from "../alerts/alert-store";
 import { viewAlert, type AlertView } from "../alerts/alert-view";
 
 export type DashboardData = {
-  services: { id: string; name: string; status: string; manager: string; workflows: { id: string; trigger: string; component: string; submit: string }[] }[];
-  tasks: { eventId: string; workflowId: string; serviceId: string; status: string; error: string | null; createdAt: number; steps: { step: string; at: number }[] }[];
+  services: {
+    id: string;
+    name: string;
+    status: string;
+    manager: string;
+    workflows: { id: string; trigger: string; component: string; submit: string }[];
+  }[];
+  tasks: {
+    eventId: string;
+    workflowId: string;
+    serviceId: string;
+    status: string;
+    error: string | null;
+    createdAt: number;
+    steps: { step: string; at: number }[];
+  }[];
   latencies: StageLatency[];
   errors: { step: string; count: number }[];
   statusCounts: { status: string; count: number }[];
@@ -39,27 +53,32 @@ export async function collectDashboard(
 ): Promise<DashboardData> {
   const now = Date.now();
   const firstMinute = Math.floor(now / MINUTE) * MINUTE - 59 * MINUTE;
-  const [registered, recent, window, errorRows, statusRows, cursors, upgradeRows, alertRows, minuteRows] = await Promise.all([
-    listServices(db),
-    db.select().from(tasks).orderBy(desc(tasks.createdAt)).limit(RECENT_TASKS),
-    db.select({ eventId: tasks.eventId }).from(tasks).orderBy(desc(tasks.createdAt)).limit(LATENCY_WINDOW),
-    db.all<{ step: string; n: number }>(sql`SELECT step, count(*) AS n FROM task_steps WHERE step LIKE '%failed' GROUP BY step ORDER BY step`),
-    db.all<{ status: string; n: number }>(sql`SELECT status, count(*) AS n FROM tasks GROUP BY status ORDER BY status`),
-    db.select().from(chainCursors),
-    db
-      .select()
-      .from(serviceUpgrades)
-      .where(inArray(serviceUpgrades.status, ["awaiting_approval", "retrying", "refused", "gave_up"]))
-      .orderBy(desc(serviceUpgrades.id))
-      .limit(RECENT_UPGRADES),
-    listAlerts(db, RECENT_ALERTS),
-    // A task's last update is when it landed or failed (both are final).
-    db.all<{ m: number; status: string; n: number }>(
-      // The minute inline: D1 binds JS numbers as REAL, which would make the division fractional.
-      sql`SELECT (updated_at / ${sql.raw(String(MINUTE))}) * ${sql.raw(String(MINUTE))} AS m, status, count(*) AS n FROM tasks
+  const [registered, recent, window, errorRows, statusRows, cursors, upgradeRows, alertRows, minuteRows] =
+    await Promise.all([
+      listServices(db),
+      db.select().from(tasks).orderBy(desc(tasks.createdAt)).limit(RECENT_TASKS),
+      db.select({ eventId: tasks.eventId }).from(tasks).orderBy(desc(tasks.createdAt)).limit(LATENCY_WINDOW),
+      db.all<{ step: string; n: number }>(
+        sql`SELECT step, count(*) AS n FROM task_steps WHERE step LIKE '%failed' GROUP BY step ORDER BY step`,
+      ),
+      db.all<{ status: string; n: number }>(
+        sql`SELECT status, count(*) AS n FROM tasks GROUP BY status ORDER BY status`,
+      ),
+      db.select().from(chainCursors),
+      db
+        .select()
+        .from(serviceUpgrades)
+        .where(inArray(serviceUpgrades.status, ["awaiting_approval", "retrying", "refused", "gave_up"]))
+        .orderBy(desc(serviceUpgrades.id))
+        .limit(RECENT_UPGRADES),
+      listAlerts(db, RECENT_ALERTS),
+      // A task's last update is when it landed or failed (both are final).
+      db.all<{ m: number; status: string; n: number }>(
+        // The minute inline: D1 binds JS numbers as REAL, which would make the division fractional.
+        sql`SELECT (updated_at / ${sql.raw(String(MINUTE))}) * ${sql.raw(String(MINUTE))} AS m, status, count(*) AS n FROM tasks
           WHERE updated_at >= ${firstMinute} AND status IN ('landed', 'failed') GROUP BY m, status`,
-    ),
-  ]);
+      ),
+    ]);
   const windowIds = window.map((t) => t.eventId);
   const steps = windowIds.length
     ? await db.select().from(taskSteps).where(inArray(taskSteps.eventId, windowIds)).orderBy(taskSteps.at, taskSteps.id)
@@ -108,7 +127,8 @@ export async function collectDashboard(
     alerts: { active: alertRows.active.map(viewAlert), recent: alertRows.recent.map(viewAlert) },
     perMinute: Array.from({ length: 60 }, (_, i) => {
       const minute = firstMinute + i * MINUTE;
-      const count = (status: string) => Number(minuteRows.find((r) => Number(r.m) === minute && r.status === status)?.n ?? 0);
+      const count = (status: string) =>
+        Number(minuteRows.find((r) => Number(r.m) === minute && r.status === status)?.n ?? 0);
       return { minute, landed: count("landed"), failed: count("failed") };
     }),
   };

@@ -78,21 +78,30 @@ export function renderDashboardParts(d: DashboardData, now = Date.now()): Record
 
   const latency = renderBarChart(
     "Per-stage latency, p50 (ms)",
-    d.latencies.map((l) => ({ label: l.stage, value: l.p50, note: `${l.stage}: p50 ${l.p50} ms, p95 ${l.p95} ms, max ${l.max} ms over ${l.count} tasks` })),
+    d.latencies.map((l) => ({
+      label: l.stage,
+      value: l.p50,
+      note: `${l.stage}: p50 ${l.p50} ms, p95 ${l.p95} ms, max ${l.max} ms over ${l.count} tasks`,
+    })),
     " ms",
   );
   const errors = renderBarChart(
     "Errors by stage",
     d.errors.length ? d.errors.map((x) => ({ label: x.step, value: x.count })) : [{ label: "none", value: 0 }],
   );
-  const statuses = renderBarChart("Tasks by status", d.statusCounts.map((s) => ({ label: s.status, value: s.count })));
+  const statuses = renderBarChart(
+    "Tasks by status",
+    d.statusCounts.map((s) => ({ label: s.status, value: s.count })),
+  );
 
   const alertLine = (a: DashboardData["alerts"]["active"][number]) =>
     `<div class="alert ${a.status === "resolved" ? "resolved" : e(a.severity)}" data-key="${e(a.key)}"><b>${e(a.rule)}</b> <span class="status">${e(a.status === "resolved" ? "resolved" : a.severity)}</span> ${e(a.summary)} ` +
     `<span class="muted">since ${e(formatAge(now - a.started_at))}${a.resolved_at !== null ? `, resolved ${e(formatAge(now - a.resolved_at))}` : ""}</span></div>`;
   const alerts =
     (d.alerts.active.length ? d.alerts.active.map(alertLine).join("") : `<p class="ok">No alert is firing.</p>`) +
-    (d.alerts.recent.length ? `<details><summary class="muted">recently resolved (${d.alerts.recent.length})</summary>${d.alerts.recent.map(alertLine).join("")}</details>` : "");
+    (d.alerts.recent.length
+      ? `<details><summary class="muted">recently resolved (${d.alerts.recent.length})</summary>${d.alerts.recent.map(alertLine).join("")}</details>`
+      : "");
   const activity = renderPerMinuteChart("Tasks landed (green) and failed (red) per minute, last hour", d.perMinute);
 
   return {

@@ -30,7 +30,8 @@ export function computeStageLatencies(rows: StepRow[]): StageLatency[] {
       }
     }
     samples.sort((a, b) => a - b);
-    const pick = (q: number) => (samples.length ? samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]! : 0);
+    const pick = (q: number) =>
+      samples.length ? samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]! : 0;
     return { stage, count: samples.length, p50: pick(0.5), p95: pick(0.95), max: samples.at(-1) ?? 0 };
   });
 }

@@ -4,7 +4,11 @@ export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 /** Horizontal bars, one per label; values drawn to scale with the largest. */
-export function renderBarChart(title: string, bars: { label: string; value: number; note?: string }[], unit = ""): string {
+export function renderBarChart(
+  title: string,
+  bars: { label: string; value: number; note?: string }[],
+  unit = "",
+): string {
   const width = 420;
   const rowH = 26;
   const labelW = 110;
@@ -47,7 +51,10 @@ function formatNumber(v: number): string {
  * Columns per minute, landed (green) under failed (red), scaled to the busiest minute; each column
  * carries its counts in data attributes and a tooltip.
  */
-export function renderPerMinuteChart(title: string, minutes: { minute: number; landed: number; failed: number }[]): string {
+export function renderPerMinuteChart(
+  title: string,
+  minutes: { minute: number; landed: number; failed: number }[],
+): string {
   const width = 620;
   const plotH = 100;
   const colW = Math.floor((width - 40) / Math.max(1, minutes.length));

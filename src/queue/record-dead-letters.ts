@@ -5,9 +5,18 @@ import type { SubmissionMessage, TriggerMessage } from "./messages";
 
 /** What is kept of a dead letter: which task it was for, never its payload (trigger data, signatures). */
 export function summariseDeadLetter(body: unknown): Record<string, string> {
-  const m = (body && typeof body === "object" ? body : {}) as Partial<Record<keyof TriggerMessage | keyof SubmissionMessage, unknown>>;
+  const m = (body && typeof body === "object" ? body : {}) as Partial<
+    Record<keyof TriggerMessage | keyof SubmissionMessage, unknown>
+  >;
   const pick = (v: unknown) => (typeof v === "string" ? v.slice(0, 200) : undefined);
-  const fields = { type: pick(m.type), service_id: pick(m.serviceId), workflow_id: pick(m.workflowId), event_key: pick(m.eventKey), event_id: pick(m.eventId), peer: pick(m.peer) };
+  const fields = {
+    type: pick(m.type),
+    service_id: pick(m.serviceId),
+    workflow_id: pick(m.workflowId),
+    event_key: pick(m.eventKey),
+    event_id: pick(m.eventId),
+    peer: pick(m.peer),
+  };
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Record<string, string>;
 }
 
@@ -16,10 +25,19 @@ export function summariseDeadLetter(body: unknown): Record<string, string> {
  * dead-letter alert and /metrics count), logs it, and acknowledges it.
  * @throws what D1 throws (the batch is then redelivered)
  */
-export async function recordDeadLetters(batch: MessageBatch<unknown>, env: Pick<Env, "DB">, now = Date.now()): Promise<void> {
+export async function recordDeadLetters(
+  batch: MessageBatch<unknown>,
+  env: Pick<Env, "DB">,
+  now = Date.now(),
+): Promise<void> {
   const queue = batch.queue.replace(/-dlq$/, "").replace(/^wavs-edge-/, "");
   const rows = batch.messages.map((m) => ({ queue, summary: JSON.stringify(summariseDeadLetter(m.body)), at: now }));
   if (rows.length > 0) await openDb(env.DB).insert(deadLetters).values(rows);
-  for (const row of rows) log("error", "message dead-lettered", { subsys: "queue", queue, ...(JSON.parse(row.summary) as Record<string, string>) });
+  for (const row of rows)
+    log("error", "message dead-lettered", {
+      subsys: "queue",
+      queue,
+      ...(JSON.parse(row.summary) as Record<string, string>),
+    });
   batch.ackAll();
 }

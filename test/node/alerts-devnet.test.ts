@@ -15,7 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addTrigger, startDevnet, type RunningDevnet } from "../../devnet";
 
 const SECRET = "alerts-devnet-secret";
-type Delivery = { type: string; alert: { key: string; rule: string; summary: string; labels: Record<string, string> }; signed: boolean };
+type Delivery = {
+  type: string;
+  alert: { key: string; rule: string; summary: string; labels: Record<string, string> };
+  signed: boolean;
+};
 
 let running: RunningDevnet;
 let receiver: Server;
@@ -26,7 +30,11 @@ function verify(headers: Record<string, string | string[] | undefined>, body: st
   const ts = String(headers["x-wavs-timestamp"] ?? "");
   const given = String(headers["x-wavs-signature"] ?? "").replace(/^sha256=/, "");
   const expected = createHmac("sha256", SECRET).update(`${ts}.${body}`).digest("hex");
-  return given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected)) && Boolean(headers["x-wavs-delivery"]);
+  return (
+    given.length === expected.length &&
+    timingSafeEqual(Buffer.from(given), Buffer.from(expected)) &&
+    Boolean(headers["x-wavs-delivery"])
+  );
 }
 
 beforeAll(async () => {
@@ -60,7 +68,10 @@ afterAll(async () => {
 const of = (type: string, key: string) => deliveries.filter((d) => d.type === type && d.alert.key === key);
 async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
   for (const end = Date.now() + ms; !ok(); ) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(deliveries.map((d) => [d.type, d.alert.key]))}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}; got ${JSON.stringify(deliveries.map((d) => [d.type, d.alert.key]))}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -79,12 +90,18 @@ describe("alerts on a devnet", () => {
     expect(of("alert.firing", key)).toHaveLength(1);
     const [firing] = of("alert.firing", key);
     expect(firing!.signed).toBe(true);
-    expect(firing!.alert.labels).toMatchObject({ chain: devnet.chain.key, address: payer.toLowerCase(), balance_wei: parseEther("0.25").toString() });
+    expect(firing!.alert.labels).toMatchObject({
+      chain: devnet.chain.key,
+      address: payer.toLowerCase(),
+      balance_wei: parseEther("0.25").toString(),
+    });
 
     const listed = (await (await fetch(`${devnet.nodes[0]!.url}/alerts`)).json()) as { active: { key: string }[] };
     expect(listed.active.map((a) => a.key)).toContain(key);
     const metrics = await (await fetch(`${devnet.nodes[0]!.url}/metrics`)).text();
-    expect(metrics).toContain(`wavs_payer_balance_wei{chain="${devnet.chain.key}",address="${payer.toLowerCase()}"} ${parseEther("0.25")}`);
+    expect(metrics).toContain(
+      `wavs_payer_balance_wei{chain="${devnet.chain.key}",address="${payer.toLowerCase()}"} ${parseEther("0.25")}`,
+    );
 
     await anvil.setBalance({ address: payer, value: parseEther("100") });
     await until("the resolved low-balance alert", () => of("alert.resolved", key).length > 0);
@@ -115,8 +132,11 @@ describe("alerts on a devnet", () => {
     // The CLI shows it, and the resolved low-balance alert, and the webhook sink's deliveries.
     const node = devnet.nodes[0]!;
     const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
-      execFile(process.execPath, [join(process.cwd(), "bin", "wavs-edge.mjs"), "alerts", "--node", node.url, "--token", node.bearer_token],
-        (err, out) => (err ? reject(err) : resolve({ stdout: out }))),
+      execFile(
+        process.execPath,
+        [join(process.cwd(), "bin", "wavs-edge.mjs"), "alerts", "--node", node.url, "--token", node.bearer_token],
+        (err, out) => (err ? reject(err) : resolve({ stdout: out })),
+      ),
     );
     expect(stdout).toMatch(/^FIRING {2}.*failure_rate/m);
     expect(stdout).toMatch(/^resolved.*low_balance/m);

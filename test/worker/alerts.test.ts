@@ -12,7 +12,10 @@ import { addChainWithoutCheck } from "./chain-fixtures";
 
 const base = () => `http://127.0.0.1:${inject("httpServerPort")}`;
 const received = async (name: string) =>
-  (await (await fetch(`${base()}/alert-sink-received/${name}`)).json()) as { headers: Record<string, string>; body: string }[];
+  (await (await fetch(`${base()}/alert-sink-received/${name}`)).json()) as {
+    headers: Record<string, string>;
+    body: string;
+  }[];
 type AlertsBody = {
   active: { key: string; rule: string; status: string; summary: string }[];
   recent: { key: string; status: string; resolved_at: number | null }[];
@@ -27,7 +30,12 @@ async function serviceWithTasks(failed: number, landed: number): Promise<string>
   const db = openDb(env.DB);
   for (let i = 0; i < failed + landed; i++) {
     const eventId = `0x${serviceId.slice(-20)}${String(i).padStart(20, "0")}`;
-    await recordTaskStep(db, { eventId, serviceId, workflowId: "default" }, i < failed ? "execution_failed" : "landed", { status: i < failed ? "failed" : "landed" });
+    await recordTaskStep(
+      db,
+      { eventId, serviceId, workflowId: "default" },
+      i < failed ? "execution_failed" : "landed",
+      { status: i < failed ? "failed" : "landed" },
+    );
   }
   return serviceId;
 }
@@ -54,18 +62,32 @@ describe("the node's own alerts", () => {
 
     const hooks = await received("failing-webhook");
     expect(hooks).toHaveLength(1);
-    const auth = await verifyWebhookSignature(new Headers(hooks[0]!.headers), new TextEncoder().encode(hooks[0]!.body), SECRET);
+    const auth = await verifyWebhookSignature(
+      new Headers(hooks[0]!.headers),
+      new TextEncoder().encode(hooks[0]!.body),
+      SECRET,
+    );
     expect(auth).toMatchObject({ ok: true, format: "generic" });
-    const alert = JSON.parse(hooks[0]!.body) as { type: string; alert: { key: string; rule: string; labels: Record<string, string> } };
-    expect(alert).toMatchObject({ type: "alert.firing", alert: { key: `failure_rate:${serviceId}`, rule: "failure_rate", labels: { failed: "2", total: "2" } } });
+    const alert = JSON.parse(hooks[0]!.body) as {
+      type: string;
+      alert: { key: string; rule: string; labels: Record<string, string> };
+    };
+    expect(alert).toMatchObject({
+      type: "alert.firing",
+      alert: { key: `failure_rate:${serviceId}`, rule: "failure_rate", labels: { failed: "2", total: "2" } },
+    });
     expect(JSON.parse((await received("failing-slack"))[0]!.body).text).toContain("FIRING [critical] failure_rate");
-    expect(JSON.parse((await received("failing-discord"))[0]!.body).content).toContain(`service ${serviceId}: 2 of 2 tasks failed`);
+    expect(JSON.parse((await received("failing-discord"))[0]!.body).content).toContain(
+      `service ${serviceId}: 2 of 2 tasks failed`,
+    );
     expect((await getAlerts()).active.map((a) => a.key)).toContain(`failure_rate:${serviceId}`);
 
     // Three landed tasks bring the rate to 40%, under the 50% threshold: one "resolved" per sink.
     const db = openDb(env.DB);
     for (let i = 0; i < 3; i++) {
-      await recordTaskStep(db, { eventId: `0x${"e".repeat(39)}${i}`, serviceId, workflowId: "default" }, "landed", { status: "landed" });
+      await recordTaskStep(db, { eventId: `0x${"e".repeat(39)}${i}`, serviceId, workflowId: "default" }, "landed", {
+        status: "landed",
+      });
     }
     await runAlerts(e);
     await runAlerts(e);
@@ -103,7 +125,9 @@ describe("the node's own alerts", () => {
     );
     // Next run: the same notifications are tried again (attempt 2), and delivered once the sink is back.
     await runAlerts(broken, { sinkTimeoutMs: 500 });
-    const retried = (await db.select().from(alertNotifications)).filter((n) => n.deliveredAt === null && n.sink === "webhook");
+    const retried = (await db.select().from(alertNotifications)).filter(
+      (n) => n.deliveredAt === null && n.sink === "webhook",
+    );
     expect(retried.every((n) => n.attempts === 2)).toBe(true);
     const fixed = sinkEnv("fixed", { ALERT_SLACK_WEBHOOK_URL: "", ALERT_DISCORD_WEBHOOK_URL: "" });
     await runAlerts(fixed);
@@ -119,14 +143,27 @@ describe("the node's own alerts", () => {
 
   it("records dead letters from the dead-letter queue and raises dead_letters", async () => {
     const batch = createMessageBatch("wavs-edge-triggers-dlq", [
-      { id: "m1", timestamp: new Date(), attempts: 1, body: { type: "trigger", serviceId: "ab".repeat(32), workflowId: "default", eventKey: "k1", data: { Raw: new Uint8Array([1]) } } },
+      {
+        id: "m1",
+        timestamp: new Date(),
+        attempts: 1,
+        body: {
+          type: "trigger",
+          serviceId: "ab".repeat(32),
+          workflowId: "default",
+          eventKey: "k1",
+          data: { Raw: new Uint8Array([1]) },
+        },
+      },
     ]);
     const ctx = createExecutionContext();
     await (worker as ExportedHandler<Env, unknown>).queue!(batch, env, ctx);
     expect((await getQueueResult(batch, ctx)).ackAll).toBe(true);
     await runAlerts(env);
     expect((await getAlerts()).active.find((a) => a.rule === "dead_letters")?.summary).toContain("triggers 1");
-    expect(await (await SELF.fetch("http://node/metrics")).text()).toContain('wavs_dead_letters_total{queue="triggers"} 1\n');
+    expect(await (await SELF.fetch("http://node/metrics")).text()).toContain(
+      'wavs_dead_letters_total{queue="triggers"} 1\n',
+    );
   });
 
   it("reads the paying key's balance for /metrics and raises low_balance under the threshold", async () => {
@@ -138,7 +175,9 @@ describe("the node's own alerts", () => {
     expect(metrics).toContain(`wavs_payer_balance_wei{chain="evm:16",address="${payer}"} 16\n`);
     expect(metrics).toContain("# TYPE wavs_transactions_pending gauge");
     await runAlerts({ ...env, ALERT_LOW_BALANCE_WEI: '{"evm:16":"17"}' } as Env);
-    expect((await getAlerts()).active.find((a) => a.key === "low_balance:evm:16")?.summary).toBe(`paying key ${payer} on evm:16 holds 0 ETH, below 0`);
+    expect((await getAlerts()).active.find((a) => a.key === "low_balance:evm:16")?.summary).toBe(
+      `paying key ${payer} on evm:16 holds 0 ETH, below 0`,
+    );
   });
 
   it("refuses a bad query with a JSON error", async () => {
