@@ -52,7 +52,9 @@ export async function startRpcCountingProxy(): Promise<RpcCountingProxy> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    setTarget: (url) => void (target = url),
+    setTarget: (url) => {
+      target = url;
+    },
     counts: () => Object.fromEntries(counts),
     stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };

@@ -32,8 +32,8 @@ export function renderPrometheus(families: MetricFamily[]): string {
 function labels(l: Record<string, string> | undefined): string {
   const entries = Object.entries(l ?? {});
   if (entries.length === 0) return "";
-  const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-  return `{${entries.map(([k, v]) => `${k}="${escape(v)}"`).join(",")}}`;
+  const escapeValue = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+  return `{${entries.map(([k, v]) => `${k}="${escapeValue(v)}"`).join(",")}}`;
 }
 
 function num(v: number): string {

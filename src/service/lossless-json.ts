@@ -92,7 +92,10 @@ export function parseLosslessJson(text: string): LosslessValue {
     }
     if (c === '"') return string();
     for (const [word, v] of [["true", true], ["false", false], ["null", null]] as const) {
-      if (text.startsWith(word, i)) return (i += word.length), v;
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return v;
+      }
     }
     const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
     if (!m) return fail("unexpected character");

@@ -102,7 +102,7 @@ export async function applyUpgrade(env: Env, service: Service, now = Date.now())
  * @throws ServiceError 422 `env_key_not_granted`, 500 `bad_config` when SERVICE_ENV_GRANTS does not parse
  */
 export function assertEnvKeysGranted(env: Pick<Env, "SERVICE_ENV_GRANTS">, service: Service): void {
-  let grants;
+  let grants: ReturnType<typeof envGrants>;
   try {
     grants = envGrants(env);
   } catch (e) {
@@ -132,7 +132,7 @@ async function assertComponentRoles(env: Env, service: Service): Promise<void> {
     if (wf.submit !== "none") roles.push([wf.submit.aggregator.component, "aggregator"]);
     for (const [component, world] of roles) {
       const digest = sourceDigest(component.source);
-      let stored;
+      let stored: Awaited<ReturnType<typeof getStoredComponent>>;
       try {
         stored = await getStoredComponent(env, digest);
       } catch (e) {

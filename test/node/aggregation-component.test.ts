@@ -107,7 +107,7 @@ describe("an aggregator component with a timer and its own gas price", () => {
     expect(task.status).toBe("failed");
     const callback = task.steps.find((s) => s.step === "submit_callback")!;
     expect(String(callback.detail?.error)).toMatch(/revert|Revert/);
-    expect((callback.detail?.logs as string[])[0]).toMatch(/^warn: submission failed: /);
+    expect((callback.detail?.logs as string[] | undefined)?.[0]).toMatch(/^warn: submission failed: /);
     expect(await handlerTxs(envelope.eventId)).toHaveLength(0);
   });
 

@@ -33,7 +33,8 @@ export async function openServiceDirectory(directory: ServiceDirectory, host: Co
   const tree = directory.tree;
   if (!tree) return async () => {};
   const stored = buildFileTree(await host.fsRead());
-  const dir = (tree.dir ??= {});
+  tree.dir ??= {};
+  const dir = tree.dir;
   for (const name of Object.keys(dir)) delete dir[name];
   Object.assign(dir, stored.dir);
   // the shim reports every mutation of any in-memory tree (other instances of this isolate may

@@ -70,7 +70,7 @@ export function createKeyValueImports(host: ComponentHostApi) {
       Cas,
       increment: (bucket: Bucket, key: string, delta: bigint) => attempt(() => host.kvIncrement(bucket.name, key, delta)),
       async swap(cas: Cas, value: Uint8Array): Promise<void> {
-        let outcome;
+        let outcome: Awaited<ReturnType<typeof host.kvSwap>>;
         try {
           outcome = await host.kvSwap(cas.bucket, cas.key, cas.expected, value);
         } catch (e) {

@@ -49,7 +49,10 @@ export function buildFileTree(rows: FileRow[]): FileTree {
     const parts = row.path.split("/");
     const name = parts.pop()!;
     let dir = root.dir!;
-    for (const part of parts) dir = (dir[part] ??= { dir: {} }).dir ?? {};
+    for (const part of parts) {
+      dir[part] ??= { dir: {} };
+      dir = dir[part].dir ?? {};
+    }
     dir[name] = row.kind === "dir" ? { dir: dir[name]?.dir ?? {} } : row.kind === "symlink" ? { symlink: row.target } : { source: row.data };
   }
   return root;
