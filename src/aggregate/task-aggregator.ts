@@ -513,7 +513,8 @@ export class TaskAggregator extends DurableObject<Env> {
     const now = Date.now();
     const silenceMs = PEER_SILENCE_GRACE_PERIODS * aggregatorSettings(this.env).graceMs;
     state.watchingSince ??= now;
-    const heardFrom = (state.heardFrom ??= {});
+    state.heardFrom ??= {};
+    const heardFrom = state.heardFrom;
     let alive = false;
     let absent = false;
     const unsettled: string[] = [];

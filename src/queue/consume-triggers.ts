@@ -93,7 +93,7 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
     data: msg.data,
   };
   const started = Date.now();
-  let run;
+  let run: Awaited<ReturnType<typeof runOperatorComponent>>;
   try {
     run = await runOperatorComponent(env, {
       service,

@@ -260,7 +260,8 @@ export class ChainSubmitter extends DurableObject<Env> {
     const mined = await client.getTransactionCount({ address: this.account().address, blockTag: "latest" });
     // Our transaction may have been mined between the receipt lookups and the count: look again.
     if (mined > record.nonce && (await this.findReceipt(client, record))) return record.outcome!;
-    if (mined > record.nonce && Date.now() - (record.nonceGoneAt ??= Date.now()) < NONCE_GONE_CONFIRM_MS) {
+    if (mined > record.nonce) record.nonceGoneAt ??= Date.now();
+    if (mined > record.nonce && Date.now() - record.nonceGoneAt! < NONCE_GONE_CONFIRM_MS) {
       await this.ctx.storage.put(`req:${record.request.requestId}`, record); // pending: look again later
     } else if (mined > record.nonce && record.request.guardedBy) {
       log("warn", "nonce consumed elsewhere; reported as lost", { subsys: "submit", request_id: record.request.requestId, nonce: record.nonce });
