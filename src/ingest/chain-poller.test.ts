@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ChainPoller, nextAlarmAt, pollIntervalMs } from "./chain-poller";
+import { type ChainPoller, nextAlarmAt, pollIntervalMs } from "./chain-poller";
 
 describe("ChainPoller settings", () => {
   it("reads POLL_INTERVAL_MS: unset or 0 is off, at least a second otherwise", () => {

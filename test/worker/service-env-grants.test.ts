@@ -4,7 +4,7 @@
  * component never reads one its service was not granted.
  */
 import { env } from "cloudflare:test";
-import { type Hex } from "viem";
+import type { Hex } from "viem";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../src/db/client";
 import { storeComponent } from "../../src/execute/component-store";
