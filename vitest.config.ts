@@ -37,7 +37,9 @@ const workersPool = () =>
         WAVS_ENV_VISIT_API_KEY: "visit-secret",
         WAVS_ENV_ORACLE_API_KEY: "oracle-secret",
         // Granted to every test service; test/worker/service-env-grants.test.ts narrows it.
-        SERVICE_ENV_GRANTS: JSON.stringify({ "*": ["WAVS_ENV_TEST_API_KEY", "WAVS_ENV_VISIT_API_KEY", "WAVS_ENV_ORACLE_API_KEY"] }),
+        SERVICE_ENV_GRANTS: JSON.stringify({
+          "*": ["WAVS_ENV_TEST_API_KEY", "WAVS_ENV_VISIT_API_KEY", "WAVS_ENV_ORACLE_API_KEY"],
+        }),
         CORS_ORIGINS: "https://app.example",
         // the tests' servers (downloads, gateways, registries, RPCs) listen on 127.0.0.1
         ALLOW_PRIVATE_NETWORK_URIS: "true",

@@ -63,7 +63,7 @@ export async function runCli(argv: string[]): Promise<number> {
   const out = createOutput(args.flags.get("json") === true || args.flags.get("json") === "true");
   const command = args.positionals[0];
   try {
-    if (!command || (command === "help")) {
+    if (!command || command === "help") {
       process.stdout.write(HELP + "\n");
       return command ? 0 : args.flags.has("help") ? 0 : 2;
     }

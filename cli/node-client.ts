@@ -21,7 +21,10 @@ export async function resolveNode(flags: FlagReader, cwd = process.cwd()): Promi
     const node = devnet.nodes[0]!;
     return { url: node.url, token: token ?? node.bearer_token };
   } catch {
-    throw new CliError("no node: pass --node URL (and --token), set WAVS_EDGE_NODE, or run `npm start` for devnet.json", 2);
+    throw new CliError(
+      "no node: pass --node URL (and --token), set WAVS_EDGE_NODE, or run `npm start` for devnet.json",
+      2,
+    );
   }
 }
 

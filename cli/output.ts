@@ -12,7 +12,11 @@ export type Output = {
   raw(json: string, text: string): void;
 };
 
-export function createOutput(json: boolean, write = (s: string) => process.stdout.write(s), note = (s: string) => process.stderr.write(s)): Output {
+export function createOutput(
+  json: boolean,
+  write = (s: string) => process.stdout.write(s),
+  note = (s: string) => process.stderr.write(s),
+): Output {
   return {
     json,
     progress: (m) => note(`… ${m}\n`),

@@ -8,7 +8,12 @@ import { CliError } from "./args";
 type Json = Record<string, unknown>;
 export type DraftService = Json & { name: string; workflows: Record<string, Json> };
 
-const DEFAULT_PERMISSIONS = { allowed_http_hosts: "none", file_system: false, raw_sockets: false, dns_resolution: false };
+const DEFAULT_PERMISSIONS = {
+  allowed_http_hosts: "none",
+  file_system: false,
+  raw_sockets: false,
+  dns_resolution: false,
+};
 
 /** A new service with no workflows yet. */
 export function initService(name: string, manager?: { chain: string; address: string }): DraftService {
@@ -22,14 +27,23 @@ export function initService(name: string, manager?: { chain: string; address: st
 
 /** A skeleton component: no source yet, WAVS's default permissions and limits. */
 function newComponent(): Json {
-  return { permissions: { ...DEFAULT_PERMISSIONS }, fuel_limit: null, time_limit_seconds: null, config: {}, env_keys: [] };
+  return {
+    permissions: { ...DEFAULT_PERMISSIONS },
+    fuel_limit: null,
+    time_limit_seconds: null,
+    config: {},
+    env_keys: [],
+  };
 }
 
 /** Adds a workflow with a manual trigger and no submit. @throws CliError on a bad or taken id */
 export function addWorkflow(s: DraftService, id: string): DraftService {
   if (!/^[a-z0-9_-]{3,36}$/.test(id)) throw new CliError("workflow ids are 3-36 characters of a-z, 0-9, _ and -", 2);
   if (s.workflows[id]) throw new CliError(`workflow ${id} already exists`, 2);
-  return { ...s, workflows: { ...s.workflows, [id]: { trigger: "manual", component: newComponent(), submit: "none" } } };
+  return {
+    ...s,
+    workflows: { ...s.workflows, [id]: { trigger: "manual", component: newComponent(), submit: "none" } },
+  };
 }
 
 function workflowOf(s: DraftService, id: string): Json {
@@ -39,7 +53,12 @@ function workflowOf(s: DraftService, id: string): Json {
 }
 
 /** Replaces one workflow's field. */
-export function setWorkflowField(s: DraftService, id: string, field: "trigger" | "submit", value: unknown): DraftService {
+export function setWorkflowField(
+  s: DraftService,
+  id: string,
+  field: "trigger" | "submit",
+  value: unknown,
+): DraftService {
   const wf = workflowOf(s, id);
   return { ...s, workflows: { ...s.workflows, [id]: { ...wf, [field]: value } } };
 }
@@ -47,7 +66,8 @@ export function setWorkflowField(s: DraftService, id: string, field: "trigger" |
 /** Edits the workflow's operator component, or its aggregator component with `aggregator`. */
 export function editComponent(s: DraftService, id: string, aggregator: boolean, edit: (c: Json) => Json): DraftService {
   const wf = workflowOf(s, id);
-  if (!aggregator) return { ...s, workflows: { ...s.workflows, [id]: { ...wf, component: edit(wf.component as Json) } } };
+  if (!aggregator)
+    return { ...s, workflows: { ...s.workflows, [id]: { ...wf, component: edit(wf.component as Json) } } };
   const submit = wf.submit as { aggregator?: Json } | string;
   if (typeof submit !== "object" || !submit.aggregator) {
     throw new CliError(`workflow ${id} has no aggregator; run \`service submit set-aggregator\` first`, 2);
@@ -60,17 +80,25 @@ export function editComponent(s: DraftService, id: string, aggregator: boolean, 
 export function parseHttpHosts(v: string): unknown {
   if (v === "*") return "all";
   if (v.trim() === "") return "none";
-  return { only: v.split(",").map((h) => h.trim()).filter(Boolean) };
+  return {
+    only: v
+      .split(",")
+      .map((h) => h.trim())
+      .filter(Boolean),
+  };
 }
 
 /** `k=v,k2=v2` into a record. @throws CliError on an entry without `=` */
 export function parseKeyValues(v: string): Record<string, string> {
   return Object.fromEntries(
-    v.split(",").filter(Boolean).map((kv) => {
-      const eq = kv.indexOf("=");
-      if (eq <= 0) throw new CliError(`"${kv}" is not key=value`, 2);
-      return [kv.slice(0, eq).trim(), kv.slice(eq + 1)];
-    }),
+    v
+      .split(",")
+      .filter(Boolean)
+      .map((kv) => {
+        const eq = kv.indexOf("=");
+        if (eq <= 0) throw new CliError(`"${kv}" is not key=value`, 2);
+        return [kv.slice(0, eq).trim(), kv.slice(eq + 1)];
+      }),
   );
 }
 

@@ -57,7 +57,12 @@ export async function deployContracts(params: DeployContractsParameters): Promis
     await wallet.deployContract({
       abi: wavsServiceManagerAbi,
       bytecode: wavsServiceManagerBytecode,
-      args: [deployer.address, BigInt(threshold.numerator), BigInt(threshold.denominator), params.signaturePrefix === null],
+      args: [
+        deployer.address,
+        BigInt(threshold.numerator),
+        BigInt(threshold.denominator),
+        params.signaturePrefix === null,
+      ],
     }),
   );
 

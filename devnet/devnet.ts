@@ -17,8 +17,7 @@ import { freePort, startNode, type RunningNode } from "./node-process";
  * The demo node's operator mnemonic. Public, for local networks only: never use it on a real chain.
  * Deliberately not anvil's, so the node's signing keys and the funded anvil accounts stay apart.
  */
-export const DEVNET_OPERATOR_MNEMONIC =
-  "lesson impose canal major quiz slush collect execute supply analyst ten rapid";
+export const DEVNET_OPERATOR_MNEMONIC = "lesson impose canal major quiz slush collect execute supply analyst ten rapid";
 
 /**
  * One public mnemonic per devnet operator (the first is DEVNET_OPERATOR_MNEMONIC; the others are
@@ -163,7 +162,9 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
             // Everything on a devnet lives on 127.0.0.1: service URIs and downloads included.
             ALLOW_PRIVATE_NETWORK_URIS: "true",
             ...(operators > 1 ? { NODE_URL: urls[i]!, PEERS: JSON.stringify(urls) } : {}),
-            ...(params.aggregatorGraceMs !== undefined ? { AGGREGATOR_GRACE_MS: String(params.aggregatorGraceMs) } : {}),
+            ...(params.aggregatorGraceMs !== undefined
+              ? { AGGREGATOR_GRACE_MS: String(params.aggregatorGraceMs) }
+              : {}),
             ...params.extraVars,
             ...params.nodeVars,
           },
@@ -244,7 +245,11 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
     const devnet: Devnet = {
       chain: { key: chainKey, chain_id: anvil.chainId, rpc_url: anvil.rpcUrl },
       contracts: { service_manager: contracts.serviceManager, trigger: contracts.trigger, submit: contracts.submit },
-      nodes: nodes.map((n, i) => ({ url: n.url, signing_address: signingAddresses[i]!, bearer_token: DEVNET_BEARER_TOKEN })),
+      nodes: nodes.map((n, i) => ({
+        url: n.url,
+        signing_address: signingAddresses[i]!,
+        bearer_token: DEVNET_BEARER_TOKEN,
+      })),
       service: { id: serviceId, workflow_id: WORKFLOW_ID },
       accounts: { trigger_private_key: toHex(anvilAccount(1).getHdKey().privateKey!) },
     };
@@ -325,7 +330,11 @@ export function nodeApi(url: string, token: string) {
       method,
       headers: {
         authorization: `Bearer ${token}`,
-        ...(raw ? { "content-type": "application/wasm" } : body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(raw
+          ? { "content-type": "application/wasm" }
+          : body !== undefined
+            ? { "content-type": "application/json" }
+            : {}),
       },
       body: raw ?? (body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body)),
     });
@@ -360,7 +369,9 @@ export function nodeApi(url: string, token: string) {
 async function managerAdmin(
   rpcUrl: string,
   address: Address,
-  fn: (write: (functionName: "setOperator" | "setServiceURI", args: readonly unknown[]) => Promise<void>) => Promise<void>,
+  fn: (
+    write: (functionName: "setOperator" | "setServiceURI", args: readonly unknown[]) => Promise<void>,
+  ) => Promise<void>,
 ) {
   const account = anvilAccount(0);
   const wallet = createWalletClient({ account, transport: http(rpcUrl) });
@@ -376,4 +387,3 @@ async function managerAdmin(
     await client.waitForTransactionReceipt({ hash });
   });
 }
-

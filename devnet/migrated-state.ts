@@ -23,13 +23,21 @@ async function templateKey(root: string): Promise<string> {
   return hash.digest("hex").slice(0, 16);
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Fills `persistDir` with migrated state: a copy of the template when the directory is new, else
  * `apply` on the state already there (a node restarted on its own state keeps it).
  */
-export async function prepareMigratedState(persistDir: string, apply: ApplyMigrations, root = process.cwd()): Promise<void> {
+export async function prepareMigratedState(
+  persistDir: string,
+  apply: ApplyMigrations,
+  root = process.cwd(),
+): Promise<void> {
   if (await exists(persistDir)) return apply(persistDir);
   const template = join(tmpdir(), `wavs-edge-migrated-state-${await templateKey(root)}`);
   if (!(await exists(join(template, "ready")))) {
@@ -40,7 +48,8 @@ export async function prepareMigratedState(persistDir: string, apply: ApplyMigra
       await apply(join(partial, "state"));
       await writeFile(join(partial, "ready"), "");
       await rename(partial, template).catch(async () => {
-        if (!(await exists(join(template, "ready")))) throw new Error(`could not store the migrated state at ${template}`);
+        if (!(await exists(join(template, "ready"))))
+          throw new Error(`could not store the migrated state at ${template}`);
       });
     } finally {
       await rm(partial, { recursive: true, force: true });

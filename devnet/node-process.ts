@@ -76,15 +76,31 @@ export async function startNode(params: StartNodeParameters): Promise<RunningNod
     { mode: 0o600 },
   );
   const persist = join(stateDir, "state");
-  await prepareMigratedState(persist, (dir) => run(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], onLog));
+  await prepareMigratedState(persist, (dir) =>
+    run(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], onLog),
+  );
 
   const port = params.port ?? (await freePort());
   const child = spawn(
     process.execPath,
-    [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist,
-      "--env-file", envFile, "--inspector-port", String(await freePort()),
+    [
+      WRANGLER,
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      persist,
+      "--env-file",
+      envFile,
+      "--inspector-port",
+      String(await freePort()),
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-      "--show-interactive-dev-session=false", "--log-level", "log"],
+      "--show-interactive-dev-session=false",
+      "--log-level",
+      "log",
+    ],
     { stdio: ["ignore", "pipe", "pipe"], env: QUIET, detached: true },
   );
   const tail: string[] = [];

@@ -14,7 +14,18 @@
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { createPublicClient, createWalletClient, decodeAbiParameters, decodeFunctionData, getAbiItem, http, parseEventLogs, toHex, type Hex, type TransactionReceipt } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  decodeAbiParameters,
+  decodeFunctionData,
+  getAbiItem,
+  http,
+  parseEventLogs,
+  toHex,
+  type Hex,
+  type TransactionReceipt,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { simpleSubmitAbi } from "../devnet";
 import { simpleTriggerAbi } from "../devnet";
@@ -74,7 +85,12 @@ process.once("SIGINT", () => void stop().then(() => process.exit(130)));
 const client = createPublicClient({ transport: http(devnet.chain.rpc_url) });
 const account = privateKeyToAccount(devnet.accounts.trigger_private_key);
 const wallet = createWalletClient({ account, transport: http(devnet.chain.rpc_url) });
-const chain = { id: devnet.chain.chain_id, name: devnet.chain.key, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [devnet.chain.rpc_url] } } } as const;
+const chain = {
+  id: devnet.chain.chain_id,
+  name: devnet.chain.key,
+  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+  rpcUrls: { default: { http: [devnet.chain.rpc_url] } },
+} as const;
 let webhookRetries = 0;
 let webhookFailures = 0;
 
@@ -86,7 +102,10 @@ async function nodeCounters(): Promise<Record<string, number>> {
     // A loaded node may drop a connection: ask again rather than lose the run.
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await fetch(`${node.url}/dev/counters`, { headers: { authorization: `Bearer ${DEVNET_BEARER_TOKEN}` }, signal: AbortSignal.timeout(30_000) });
+        const res = await fetch(`${node.url}/dev/counters`, {
+          headers: { authorization: `Bearer ${DEVNET_BEARER_TOKEN}` },
+          signal: AbortSignal.timeout(30_000),
+        });
         const { counters } = (await res.json()) as { counters: Record<string, number> };
         for (const [k, v] of Object.entries(counters)) sum[k] = (sum[k] ?? 0) + v;
         break;
@@ -100,11 +119,19 @@ async function nodeCounters(): Promise<Record<string, number>> {
 }
 
 function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([k, v]) => [k, v - (before[k] ?? 0)])
+      .filter(([, v]) => (v as number) > 0),
+  );
 }
 
 const perEvent = (counts: Record<string, number>, events: number) =>
-  Object.fromEntries(Object.entries(counts).sort(([, a], [, b]) => b - a).map(([k, v]) => [k, Number((v / Math.max(events, 1)).toFixed(2))]));
+  Object.fromEntries(
+    Object.entries(counts)
+      .sort(([, a], [, b]) => b - a)
+      .map(([k, v]) => [k, Number((v / Math.max(events, 1)).toFixed(2))]),
+  );
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /** The trigger's NewTrigger log, POSTed to every node the way the generic indexer scheme signs it. */
@@ -119,7 +146,12 @@ async function deliverByWebhook(receipt: TransactionReceipt): Promise<void> {
         const signature = createHmac("sha256", WEBHOOK_SECRET).update(`${ts}.${body}`).digest("hex");
         const status = await fetch(`${node.url}/webhooks/bench?chain=${devnet.chain.key}`, {
           method: "POST",
-          headers: { "content-type": "application/json", "x-wavs-timestamp": ts, "x-wavs-delivery": deliveryId, "x-wavs-signature": `sha256=${signature}` },
+          headers: {
+            "content-type": "application/json",
+            "x-wavs-timestamp": ts,
+            "x-wavs-delivery": deliveryId,
+            "x-wavs-signature": `sha256=${signature}`,
+          },
           body,
           signal: AbortSignal.timeout(60_000),
         }).then(
@@ -239,21 +271,53 @@ async function runPath(path: Path, offset: number): Promise<void> {
   const firstFired = Math.min(...fired.values());
   const lastLanded = Math.max(...ids.map((id) => chainView.landed.get(id)!));
   const landed = ids.length;
-  const peerRequests = Object.fromEntries(Object.entries(node).filter(([k]) => k.startsWith("peer_requests_received:")).map(([k, v]) => [k.slice("peer_requests_received:".length), v]));
+  const peerRequests = Object.fromEntries(
+    Object.entries(node)
+      .filter(([k]) => k.startsWith("peer_requests_received:"))
+      .map(([k, v]) => [k.slice("peer_requests_received:".length), v]),
+  );
   const gas = ids.map((id) => chainView.gasByTrigger.get(id) ?? 0).sort((a, b) => a - b);
   emit({
-    bench: "e2e", metric: "latency_ms", path, operators, offered_per_s: rate, fired: fired.size, landed,
-    p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), max: latencies.at(-1) ?? null,
+    bench: "e2e",
+    metric: "latency_ms",
+    path,
+    operators,
+    offered_per_s: rate,
+    fired: fired.size,
+    landed,
+    p50: quantile(latencies, 0.5),
+    p95: quantile(latencies, 0.95),
+    max: latencies.at(-1) ?? null,
     ...(path === "webhook" ? { webhook_retries: webhookRetries, webhook_failures: webhookFailures } : {}),
   });
-  emit({ bench: "e2e", metric: "sustained_landed_per_s", path, operators, offered_per_s: rate, value: landed > 1 ? Number(((landed * 1000) / (lastLanded - firstFired)).toFixed(2)) : null, run_s: Number(firingSeconds.toFixed(1)) });
   emit({
-    bench: "e2e", metric: "per_event", path, operators, events: landed,
-    rpc_total: total(rpc), rpc_calls: Number((total(rpc) / Math.max(landed, 1)).toFixed(1)), rpc_by_method: perEvent(rpc, landed),
-    node_requests: Number((total(peerRequests) / Math.max(landed, 1)).toFixed(1)), node_requests_by_route: perEvent(peerRequests, landed),
+    bench: "e2e",
+    metric: "sustained_landed_per_s",
+    path,
+    operators,
+    offered_per_s: rate,
+    value: landed > 1 ? Number(((landed * 1000) / (lastLanded - firstFired)).toFixed(2)) : null,
+    run_s: Number(firingSeconds.toFixed(1)),
+  });
+  emit({
+    bench: "e2e",
+    metric: "per_event",
+    path,
+    operators,
+    events: landed,
+    rpc_total: total(rpc),
+    rpc_calls: Number((total(rpc) / Math.max(landed, 1)).toFixed(1)),
+    rpc_by_method: perEvent(rpc, landed),
+    node_requests: Number((total(peerRequests) / Math.max(landed, 1)).toFixed(1)),
+    node_requests_by_route: perEvent(peerRequests, landed),
     d1_statements: Number(((node.d1_statements ?? 0) / Math.max(landed, 1)).toFixed(1)),
-    txs: Number(([...fired.keys()].reduce((n, id) => n + (chainView.txsByTrigger.get(id) ?? 0), 0) / Math.max(landed, 1)).toFixed(2)),
-    gas_p50: quantile(gas, 0.5), gas_max: gas.at(-1) ?? null,
+    txs: Number(
+      ([...fired.keys()].reduce((n, id) => n + (chainView.txsByTrigger.get(id) ?? 0), 0) / Math.max(landed, 1)).toFixed(
+        2,
+      ),
+    ),
+    gas_p50: quantile(gas, 0.5),
+    gas_max: gas.at(-1) ?? null,
   });
 }
 
@@ -262,8 +326,13 @@ try {
   for (const [i, path] of paths.entries()) await runPath(path, i * count);
   const txCounts = [...chainView.txsPerEvent.values()];
   emit({
-    bench: "e2e", metric: "txs_per_event", operators, events: txCounts.length, txs: txCounts.reduce((a, b) => a + b, 0),
-    max: txCounts.length ? Math.max(...txCounts) : null, doubled: txCounts.filter((n) => n > 1).length,
+    bench: "e2e",
+    metric: "txs_per_event",
+    operators,
+    events: txCounts.length,
+    txs: txCounts.reduce((a, b) => a + b, 0),
+    max: txCounts.length ? Math.max(...txCounts) : null,
+    doubled: txCounts.filter((n) => n > 1).length,
     doubled_event_ids: [...chainView.txsPerEvent].filter(([, n]) => n > 1).map(([id]) => id),
   });
 } finally {

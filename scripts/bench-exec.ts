@@ -54,7 +54,9 @@ function runBare(path: string, count: number): Promise<BareRun> {
     let stdout = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolvePromise(JSON.parse(stdout) as BareRun) : reject(new Error(`bare run exited with ${code}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolvePromise(JSON.parse(stdout) as BareRun) : reject(new Error(`bare run exited with ${code}`)),
+    );
   });
 }
 
@@ -153,7 +155,9 @@ try {
     note: "one node (one workerd), one component, one workflow: its calls are serialised on one instance",
   });
   if (main.payload !== bare.payload) {
-    throw new Error(`the runtime answered ${JSON.stringify(main.payload)}, the bare run ${JSON.stringify(bare.payload)}`);
+    throw new Error(
+      `the runtime answered ${JSON.stringify(main.payload)}, the bare run ${JSON.stringify(bare.payload)}`,
+    );
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -13,7 +13,17 @@
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { createPublicClient, createTestClient, createWalletClient, http, keccak256, toBytes, toHex, type Address, type Hex } from "viem";
+import {
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  http,
+  keccak256,
+  toBytes,
+  toHex,
+  type Address,
+  type Hex,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { anvilAccount } from "../devnet";
 import { addTrigger } from "../devnet";
@@ -47,11 +57,19 @@ try {
     data: new TextEncoder().encode('{"x":3}'),
   });
   await createTestClient({ mode: "anvil", transport: http(devnet.chain.rpc_url) }).mine({ blocks: 1 });
-  const receipt = await createPublicClient({ transport: http(devnet.chain.rpc_url) }).getTransactionReceipt({ hash: fired.txHash });
+  const receipt = await createPublicClient({ transport: http(devnet.chain.rpc_url) }).getTransactionReceipt({
+    hash: fired.txHash,
+  });
   const l = receipt.logs[0]!;
   const log = {
-    address: l.address, topics: l.topics, data: l.data, blockNumber: toHex(l.blockNumber), blockHash: l.blockHash,
-    transactionHash: l.transactionHash, transactionIndex: toHex(l.transactionIndex), logIndex: toHex(l.logIndex),
+    address: l.address,
+    topics: l.topics,
+    data: l.data,
+    blockNumber: toHex(l.blockNumber),
+    blockHash: l.blockHash,
+    transactionHash: l.transactionHash,
+    transactionIndex: toHex(l.transactionIndex),
+    logIndex: toHex(l.logIndex),
   };
   const body = JSON.stringify({ logs: [log] });
   const url = `${devnet.nodes[0]!.url}/webhooks/bench?chain=${devnet.chain.key}`;
@@ -68,23 +86,25 @@ try {
     const res = await fetch(url, { method: "POST", headers, body });
     const outcome = (await res.json()) as { enqueued?: number };
     const ms = performance.now() - t0;
-    if (res.status !== 202 || outcome.enqueued !== 1) throw new Error(`delivery ${i}: ${res.status} ${JSON.stringify(outcome)}`);
+    if (res.status !== 202 || outcome.enqueued !== 1)
+      throw new Error(`delivery ${i}: ${res.status} ${JSON.stringify(outcome)}`);
     if (i >= 10) latencies.push(ms); // the first few warm the isolate
   }
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!;
-  console.log(JSON.stringify({
-    bench: "webhook_to_enqueued_ms",
-    deliveries: latencies.length,
-    median: Number(pct(50).toFixed(2)),
-    p99: Number(pct(99).toFixed(2)),
-    note: "one local node under wrangler dev, anvil RPC, 1 log per delivery verified (block, receipt) then enqueued",
-  }));
+  console.log(
+    JSON.stringify({
+      bench: "webhook_to_enqueued_ms",
+      deliveries: latencies.length,
+      median: Number(pct(50).toFixed(2)),
+      p99: Number(pct(99).toFixed(2)),
+      note: "one local node under wrangler dev, anvil RPC, 1 log per delivery verified (block, receipt) then enqueued",
+    }),
+  );
   await benchPoller(running);
 } finally {
   await running.stop();
 }
-
 
 /**
  * A contract, assembled by hand (no solc, no change to the project's contracts), whose fallback
@@ -97,7 +117,8 @@ try {
  * behind an init code that returns it (CODECOPY of the 63 bytes after its own 11).
  */
 function emitterBytecode(): Hex {
-  const runtime = `6000356000` + `5b81811015603d57` + `80600052` + `7f${BENCH_TOPIC.slice(2)}` + `60206000a1` + `6001016005565b00`;
+  const runtime =
+    `6000356000` + `5b81811015603d57` + `80600052` + `7f${BENCH_TOPIC.slice(2)}` + `60206000a1` + `6001016005565b00`;
   return `0x603f80600b6000396000f3${runtime}` as Hex;
 }
 
@@ -123,8 +144,17 @@ async function benchPoller(r: RunningDevnet) {
     name: "bench: 10k logs",
     workflows: {
       bench: {
-        trigger: { evm_contract_event: { address: contract.toLowerCase(), chain: devnet.chain.key, event_hash: BENCH_TOPIC } },
-        component: { source: { digest }, permissions: {}, fuel_limit: null, time_limit_seconds: 30, config: {}, env_keys: [] },
+        trigger: {
+          evm_contract_event: { address: contract.toLowerCase(), chain: devnet.chain.key, event_hash: BENCH_TOPIC },
+        },
+        component: {
+          source: { digest },
+          permissions: {},
+          fuel_limit: null,
+          time_limit_seconds: 30,
+          config: {},
+          env_keys: [],
+        },
         submit: "none",
       },
     },
@@ -139,9 +169,15 @@ async function benchPoller(r: RunningDevnet) {
   let lastBlock = 0n;
   for (let sent = 0; sent < LOGS; sent += PER_TX) {
     const n = Math.min(PER_TX, LOGS - sent);
-    const tx = await wallet.sendTransaction({ chain: null, to: contract, data: toHex(BigInt(n), { size: 32 }), gas: BigInt(n) * 1_500n + 100_000n });
+    const tx = await wallet.sendTransaction({
+      chain: null,
+      to: contract,
+      data: toHex(BigInt(n), { size: 32 }),
+      gas: BigInt(n) * 1_500n + 100_000n,
+    });
     const receipt = await client.waitForTransactionReceipt({ hash: tx });
-    if (receipt.status !== "success" || receipt.logs.length !== n) throw new Error(`emitter tx: ${receipt.status}, ${receipt.logs.length} logs of ${n}`);
+    if (receipt.status !== "success" || receipt.logs.length !== n)
+      throw new Error(`emitter tx: ${receipt.status}, ${receipt.logs.length} logs of ${n}`);
     firstBlock ??= receipt.blockNumber;
     lastBlock = receipt.blockNumber;
   }
@@ -151,17 +187,21 @@ async function benchPoller(r: RunningDevnet) {
     const res = await fetch(`${node.url}/health`);
     const text = await res.text();
     try {
-      return BigInt((JSON.parse(text) as { pollers: Record<string, { next_block: number | null }> }).pollers[devnet.chain.key]?.next_block ?? 0);
+      return BigInt(
+        (JSON.parse(text) as { pollers: Record<string, { next_block: number | null }> }).pollers[devnet.chain.key]
+          ?.next_block ?? 0,
+      );
     } catch {
       throw new Error(`GET /health → ${res.status}: ${text.slice(0, 300)}`);
     }
   };
   // A busy local node now and then answers a health check with wrangler's plain-text error page.
   let misses = 0;
-  const cursorOrZero = () => cursor().catch((e: unknown) => {
-    if (++misses > 20) throw e;
-    return 0n;
-  });
+  const cursorOrZero = () =>
+    cursor().catch((e: unknown) => {
+      if (++misses > 20) throw e;
+      return 0n;
+    });
   const lines = (what: string) => nodeLog.filter((l) => l.includes(`"${what}"`)).length;
   const executedBefore = await executionsOk(node.url);
 
@@ -174,7 +214,8 @@ async function benchPoller(r: RunningDevnet) {
     runs++;
     void fetch(`${node.url}/cdn-cgi/handler/scheduled`).catch(() => {});
     for (;;) {
-      if (Date.now() > deadline) throw new Error("the poller did not pass the range within 600 s (BENCH_DEBUG=1 shows the node's log)");
+      if (Date.now() > deadline)
+        throw new Error("the poller did not pass the range within 600 s (BENCH_DEBUG=1 shows the node's log)");
       await new Promise((resolve) => setTimeout(resolve, 20));
       if (lines("poll run reached its message cap") > capsBefore || lines("poll failed") > failsBefore) break;
       if ((await cursorOrZero()) > lastBlock) break;
@@ -182,19 +223,24 @@ async function benchPoller(r: RunningDevnet) {
   }
   const seconds = (performance.now() - t0) / 1000;
   await new Promise((resolve) => setTimeout(resolve, 500)); // let the runs' log lines arrive
-  const enqueued = nodeLog.reduce((n, line) => n + (line.includes('"events enqueued"') ? Number(/"count":(\d+)/.exec(line)?.[1]) || 0 : 0), 0);
-  console.log(JSON.stringify({
-    bench: "poller_logs_per_second",
-    logs: LOGS,
-    blocks: Number(lastBlock - firstBlock! + 1n),
-    runs,
-    failed_runs: lines("poll failed"),
-    max_messages_per_run: Number(MAX_MESSAGES ?? 5_000),
-    enqueued,
-    seconds: Number(seconds.toFixed(2)),
-    logs_per_second: Math.round(LOGS / seconds),
-    note: "scheduled runs one after another on one local node (wrangler dev), anvil RPC; from the first run's start to the cursor passing the range, i.e. every matching log's message on the TRIGGERS queue, the consumer draining meanwhile; enqueued counts the runs' messages (a log of the webhook bench's block may be among them)",
-  }));
+  const enqueued = nodeLog.reduce(
+    (n, line) => n + (line.includes('"events enqueued"') ? Number(/"count":(\d+)/.exec(line)?.[1]) || 0 : 0),
+    0,
+  );
+  console.log(
+    JSON.stringify({
+      bench: "poller_logs_per_second",
+      logs: LOGS,
+      blocks: Number(lastBlock - firstBlock! + 1n),
+      runs,
+      failed_runs: lines("poll failed"),
+      max_messages_per_run: Number(MAX_MESSAGES ?? 5_000),
+      enqueued,
+      seconds: Number(seconds.toFixed(2)),
+      logs_per_second: Math.round(LOGS / seconds),
+      note: "scheduled runs one after another on one local node (wrangler dev), anvil RPC; from the first run's start to the cursor passing the range, i.e. every matching log's message on the TRIGGERS queue, the consumer draining meanwhile; enqueued counts the runs' messages (a log of the webhook bench's block may be among them)",
+    }),
+  );
 
   // The consumer's side: every task executed once (trigger-echo, no submission).
   const drainDeadline = Date.now() + DRAIN_SECONDS * 1000;
@@ -207,17 +253,19 @@ async function benchPoller(r: RunningDevnet) {
   await new Promise((resolve) => setTimeout(resolve, 3_000)); // a doubled execution would show by now
   executed = (await executionsOk(node.url)) - executedBefore;
   const drained = (performance.now() - t0) / 1000;
-  console.log(JSON.stringify({
-    bench: "poller_range_drained",
-    logs: LOGS,
-    executed,
-    drained: executed >= LOGS,
-    // Only meaningful once drained: every log executed, none twice.
-    exactly_once: executed >= LOGS ? executed === LOGS : null,
-    seconds_from_first_run: Number(drained.toFixed(2)),
-    executions_per_second: Math.round(executed / drained),
-    note: `executions counted from GET /metrics (wavs_executions_total ok) from the first run; bounded by BENCH_DRAIN_SECONDS=${DRAIN_SECONDS}; the local consumer runs one batch of 10 at a time`,
-  }));
+  console.log(
+    JSON.stringify({
+      bench: "poller_range_drained",
+      logs: LOGS,
+      executed,
+      drained: executed >= LOGS,
+      // Only meaningful once drained: every log executed, none twice.
+      exactly_once: executed >= LOGS ? executed === LOGS : null,
+      seconds_from_first_run: Number(drained.toFixed(2)),
+      executions_per_second: Math.round(executed / drained),
+      note: `executions counted from GET /metrics (wavs_executions_total ok) from the first run; bounded by BENCH_DRAIN_SECONDS=${DRAIN_SECONDS}; the local consumer runs one batch of 10 at a time`,
+    }),
+  );
 }
 
 /** wavs_executions_total{result="ok"} from the node's metrics. */

@@ -33,7 +33,8 @@ async function manifestOf(entry: string): Promise<{ world: string; backend: Back
   if (!existsSync(manifest)) return { world: DEFAULT_WORLD, backend: "qjs" };
   const parsed = JSON.parse(await readFile(manifest, "utf8")) as { world?: string; backend?: string };
   const backend = parsed.backend ?? "qjs";
-  if (backend !== "qjs" && backend !== "starlingmonkey") throw new Error(`${manifest}: backend must be qjs or starlingmonkey`);
+  if (backend !== "qjs" && backend !== "starlingmonkey")
+    throw new Error(`${manifest}: backend must be qjs or starlingmonkey`);
   return { world: parsed.world ?? DEFAULT_WORLD, backend };
 }
 
@@ -42,7 +43,8 @@ async function main(): Promise<void> {
   const entries = new Map<string, string>();
   const wats = new Map<string, string>();
   if (existsSync(watDir)) {
-    for (const f of await readdir(watDir)) if (f.endsWith(".wat")) wats.set(f.slice(0, -".wat".length), join(watDir, f));
+    for (const f of await readdir(watDir))
+      if (f.endsWith(".wat")) wats.set(f.slice(0, -".wat".length), join(watDir, f));
   }
   for (const dir of sourceDirs) {
     if (!existsSync(dir)) continue;
@@ -66,7 +68,9 @@ async function main(): Promise<void> {
     const wat = wats.get(name);
     if (wat) {
       await buildWat(name, wat, out);
-      console.log(`build-components: ${name} -> build/components/${name}.wasm (${(await stat(out)).size} B, ${Date.now() - started} ms)`);
+      console.log(
+        `build-components: ${name} -> build/components/${name}.wasm (${(await stat(out)).size} B, ${Date.now() - started} ms)`,
+      );
       continue;
     }
     const { world, backend } = await manifestOf(entries.get(name)!);
@@ -74,25 +78,30 @@ async function main(): Promise<void> {
       console.log(`build-components: ${name} is up to date (build/components/${name}.wasm)`);
       continue;
     }
-    const source = entries.get(name)!.endsWith(".ts") ? await compileTypeScript(name, entries.get(name)!, world, backend) : entries.get(name)!;
+    const source = entries.get(name)!.endsWith(".ts")
+      ? await compileTypeScript(name, entries.get(name)!, world, backend)
+      : entries.get(name)!;
     if (backend === "starlingmonkey") await componentizeStarlingMonkey(source, world, out);
-    else await run(join(root, "node_modules/.bin/jco"), [
-      "componentize",
-      // absolute paths: jco resolves the entry against its own working directory
-      source,
-      "--wit",
-      join(root, "wit"),
-      "--world-name",
-      world,
-      "--backend",
-      "qjs",
-      // these components await nothing; the sync runtime needs no JSPI to run
-      "--backend-qjs-disable-async",
-      "-o",
-      out,
-    ]);
+    else
+      await run(join(root, "node_modules/.bin/jco"), [
+        "componentize",
+        // absolute paths: jco resolves the entry against its own working directory
+        source,
+        "--wit",
+        join(root, "wit"),
+        "--world-name",
+        world,
+        "--backend",
+        "qjs",
+        // these components await nothing; the sync runtime needs no JSPI to run
+        "--backend-qjs-disable-async",
+        "-o",
+        out,
+      ]);
     const size = (await stat(out)).size;
-    console.log(`build-components: ${name} -> build/components/${name}.wasm (${(size / 1024).toFixed(0)} KiB, ${Date.now() - started} ms)`);
+    console.log(
+      `build-components: ${name} -> build/components/${name}.wasm (${(size / 1024).toFixed(0)} KiB, ${Date.now() - started} ms)`,
+    );
   }
 }
 
@@ -129,7 +138,11 @@ async function componentizeStarlingMonkey(source: string, world: string, out: st
   const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
   (_setPreopens as (p: Record<string, string>) => void)({ "/": "/" });
   const { componentize } = (await import("@bytecodealliance/componentize-js")) as unknown as {
-    componentize(options: { sourcePath: string; witPath: string; worldName: string }): Promise<{ component: Uint8Array }>;
+    componentize(options: {
+      sourcePath: string;
+      witPath: string;
+      worldName: string;
+    }): Promise<{ component: Uint8Array }>;
   };
   const { component } = await componentize({ sourcePath: source, witPath: join(root, "wit"), worldName: world });
   await writeFile(out, component);

@@ -113,7 +113,8 @@ export function compileContracts(): Map<string, string> {
     for (const [name, contract] of Object.entries(output.contracts?.[source] ?? {})) {
       const file = `${kebabCase(name)}.ts`;
       const targets: [string, boolean][] = [];
-      if (source.startsWith(INTERFACES_PREFIX) || WORKER_CONTRACTS.has(name)) targets.push([`${WORKER_DIR}/${file}`, false]);
+      if (source.startsWith(INTERFACES_PREFIX) || WORKER_CONTRACTS.has(name))
+        targets.push([`${WORKER_DIR}/${file}`, false]);
       if (contract.evm.bytecode.object) targets.push([`${DEVNET_DIR}/${file}`, true]);
       for (const [path, withBytecode] of targets) {
         if (files.has(path)) throw new Error(`two contracts map to ${path}`);

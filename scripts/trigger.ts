@@ -21,7 +21,9 @@ try {
   });
   console.log(`trigger ${triggerId} sent in ${txHash}`);
   const result = await waitForResult({ rpcUrl: devnet.chain.rpc_url, submit: devnet.contracts.submit, triggerId });
-  console.log(`result onchain: ${result.data}  (event ${result.eventId}, ${Math.round(performance.now() - started)} ms)`);
+  console.log(
+    `result onchain: ${result.data}  (event ${result.eventId}, ${Math.round(performance.now() - started)} ms)`,
+  );
 } catch (e) {
   console.error(`✗ ${(e as Error).message.split("\n")[0]}`);
   process.exit(1);

@@ -5,7 +5,10 @@ import { chains as chainsTable } from "./db/schema";
 import type { EvmChainConfig } from "./service/types";
 
 const chainKey = z.string().regex(/^evm:\d+$/, 'chain keys look like "evm:31337"');
-const httpUrl = z.string().url().regex(/^https?:\/\//, "must be an http(s) URL");
+const httpUrl = z
+  .string()
+  .url()
+  .regex(/^https?:\/\//, "must be an http(s) URL");
 /** Blocks a log must be buried under before the node hands it on. */
 const confirmations = z.number().int().min(0).max(10_000);
 /** Most blocks read by one eth_getLogs call (halved on a provider's range or size error). */
@@ -174,6 +177,9 @@ export async function saveAddedChain(env: Env, chain: ChainSettings): Promise<bo
  * @returns false when no chain with this key was added at run time
  */
 export async function removeAddedChain(env: Env, key: string): Promise<boolean> {
-  const deleted = await openDb(env.DB).delete(chainsTable).where(eq(chainsTable.key, key)).returning({ key: chainsTable.key });
+  const deleted = await openDb(env.DB)
+    .delete(chainsTable)
+    .where(eq(chainsTable.key, key))
+    .returning({ key: chainsTable.key });
   return deleted.length > 0;
 }

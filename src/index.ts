@@ -31,7 +31,8 @@ export default {
    */
   async queue(batch, env) {
     if (batch.queue.endsWith("-dlq")) await recordDeadLetters(batch, env);
-    else if (batch.queue.startsWith("wavs-edge-submissions")) await deliverSubmissions(batch as MessageBatch<SubmissionMessage>, env);
+    else if (batch.queue.startsWith("wavs-edge-submissions"))
+      await deliverSubmissions(batch as MessageBatch<SubmissionMessage>, env);
     else await consumeTriggers(batch as MessageBatch<TriggerMessage>, env);
   },
 } satisfies ExportedHandler<Env, TriggerMessage | SubmissionMessage>;

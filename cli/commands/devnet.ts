@@ -41,7 +41,9 @@ export async function devnetCommand(argv: readonly string[]): Promise<number> {
   const started = Date.now();
   try {
     const { built } = await ensureBuilt(undefined, { onStep: (step) => console.log(`• ${step}`) });
-    console.log(`• build: ${built.length > 0 ? `built ${built.join(", ")}` : "up to date"} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(
+      `• build: ${built.length > 0 ? `built ${built.join(", ")}` : "up to date"} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
   } catch (e) {
     console.error(`error: ${e instanceof BuildError ? e.message : (e as Error).message}`);
     return 1;

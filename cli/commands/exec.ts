@@ -86,9 +86,11 @@ async function buildRequest(world: ExecRequest["world"], flags: Flags): Promise<
     data = trigger === "cron" ? { cron: text } : { block_interval: text };
   } else throw new UsageError(`--trigger must be raw, cron, block-interval or evm-event`);
   const env = pairs(flags.repeated.get("env") ?? [], "env");
-  for (const [name] of env) if (!name.startsWith("WAVS_ENV_")) throw new UsageError(`--env ${name}: names must start with WAVS_ENV_`);
+  for (const [name] of env)
+    if (!name.startsWith("WAVS_ENV_")) throw new UsageError(`--env ${name}: names must start with WAVS_ENV_`);
   const limit = flags.single.get("time-limit");
-  if (limit !== undefined && (typeof limit !== "string" || !/^\d+$/.test(limit))) throw new UsageError("--time-limit takes whole seconds");
+  if (limit !== undefined && (typeof limit !== "string" || !/^\d+$/.test(limit)))
+    throw new UsageError("--time-limit takes whole seconds");
   return {
     world,
     permissions: {
@@ -108,7 +110,10 @@ function parseAllowedHttpHosts(value: string | true | undefined): AllowedHttpHos
   if (value === undefined) return "all";
   if (value === true) throw new UsageError("--allowed-http-hosts needs none, all or HOST[,HOST…]");
   if (value === "none" || value === "all") return value;
-  const hosts = value.split(",").map((h) => h.trim()).filter((h) => h !== "");
+  const hosts = value
+    .split(",")
+    .map((h) => h.trim())
+    .filter((h) => h !== "");
   for (const host of hosts) {
     if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:]+\](:\d{1,5})?$/.test(host)) {
       throw new UsageError(`--allowed-http-hosts: ${JSON.stringify(host)} is not a host or host:port`);
@@ -134,7 +139,10 @@ async function runInWorkerd(request: ExecRequest, env: Record<string, string>): 
  * Starts the exec Worker (cli/exec-worker/exec-worker.ts) in local workerd with `env` as its vars,
  * gives `fn` a function that POSTs a JSON body to it and reads the JSON answer, and stops it.
  */
-export async function withExecWorker<T>(env: Record<string, string>, fn: (send: (body: unknown) => Promise<unknown>) => Promise<T>): Promise<T> {
+export async function withExecWorker<T>(
+  env: Record<string, string>,
+  fn: (send: (body: unknown) => Promise<unknown>) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "wavs-edge-exec-"));
   const config = join(dir, "wrangler.json");
   await writeFile(
@@ -150,7 +158,10 @@ export async function withExecWorker<T>(env: Record<string, string>, fn: (send: 
       durable_objects: { bindings: [{ name: "SERVICE_KEY_VALUE", class_name: "ServiceKeyValue" }] },
       migrations: [{ tag: "v1", new_sqlite_classes: ["ServiceKeyValue"] }],
       // --env names are granted to the run's service, as SERVICE_ENV_GRANTS does on a node.
-      vars: { ...env, SERVICE_ENV_GRANTS: JSON.stringify({ "*": Object.keys(env).filter((k) => k.startsWith("WAVS_ENV_")) }) },
+      vars: {
+        ...env,
+        SERVICE_ENV_GRANTS: JSON.stringify({ "*": Object.keys(env).filter((k) => k.startsWith("WAVS_ENV_")) }),
+      },
     }),
   );
   process.env.WRANGLER_SEND_METRICS = "false";
@@ -159,7 +170,13 @@ export async function withExecWorker<T>(env: Record<string, string>, fn: (send: 
   const { unstable_startWorker } = await import("wrangler");
   const worker = await unstable_startWorker({
     config,
-    dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, persist: join(dir, "state"), watch: false, logLevel: "error" },
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      persist: join(dir, "state"),
+      watch: false,
+      logLevel: "error",
+    },
   });
   const offShutdown = onShutdown(async () => {
     await worker.dispose();
@@ -171,7 +188,10 @@ export async function withExecWorker<T>(env: Record<string, string>, fn: (send: 
     await Promise.race([
       worker.ready,
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the exec Worker did not start within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`the exec Worker did not start within ${READY_TIMEOUT_MS / 1000} s`)),
+          READY_TIMEOUT_MS,
+        );
       }),
     ]).finally(() => clearTimeout(timer));
     return await fn(async (body) => {
@@ -201,7 +221,9 @@ function printHuman(result: ExecResponse, elapsedMs: number): void {
   }
   for (const a of result.actions ?? []) out(`action: ${JSON.stringify(a)}`);
   for (const line of result.logs) out(`log: ${line}`);
-  out(`time: ${result.durationMs} ms in the runtime${result.transpileMs !== undefined ? ` (transpile ${result.transpileMs} ms)` : ""}, ${elapsedMs} ms in all`);
+  out(
+    `time: ${result.durationMs} ms in the runtime${result.transpileMs !== undefined ? ` (transpile ${result.transpileMs} ms)` : ""}, ${elapsedMs} ms in all`,
+  );
 }
 
 async function execWorld(world: ExecRequest["world"], argv: string[]): Promise<number> {
@@ -231,7 +253,9 @@ async function execWorld(world: ExecRequest["world"], argv: string[]): Promise<n
   try {
     result = await runInWorkerd(request, Object.fromEntries(pairs(flags.repeated.get("env") ?? [], "env")));
   } catch (e) {
-    process.stderr.write(`error: could not run workerd: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}\n`);
+    process.stderr.write(
+      `error: could not run workerd: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}\n`,
+    );
     return 1;
   }
   const elapsedMs = Date.now() - started;

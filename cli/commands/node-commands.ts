@@ -7,10 +7,7 @@ import { fetchComponentBytes } from "../fetch-component-bytes";
 import { callNode, resolveNode } from "../node-client";
 import type { Output } from "../output";
 
-const managerAbi = parseAbi([
-  "function setServiceURI(string uri)",
-  "function getServiceURI() view returns (string)",
-]);
+const managerAbi = parseAbi(["function setServiceURI(string uri)", "function getServiceURI() view returns (string)"]);
 
 /** `upload-component FILE`: stores a component on the node; prints its digest. */
 export async function uploadComponentCommand(args: ParsedArgs, out: Output): Promise<void> {
@@ -66,17 +63,28 @@ export async function deployServiceCommand(args: ParsedArgs, out: Output): Promi
 
   if (setUri) {
     if (!rpcUrl) throw new CliError("--set-uri needs --rpc-url", 2);
-    if (!credential) throw new CliError("--set-uri needs WAVS_CLI_EVM_CREDENTIAL (or --credential): the manager owner's key", 2);
-    const account = /^0x[0-9a-fA-F]{64}$/.test(credential) ? privateKeyToAccount(credential as Hex) : mnemonicToAccount(credential);
+    if (!credential)
+      throw new CliError("--set-uri needs WAVS_CLI_EVM_CREDENTIAL (or --credential): the manager owner's key", 2);
+    const account = /^0x[0-9a-fA-F]{64}$/.test(credential)
+      ? privateKeyToAccount(credential as Hex)
+      : mnemonicToAccount(credential);
     out.progress(`setting the service URI on ${manager.evm.address} (${manager.evm.chain})`);
     const wallet = createWalletClient({ account, transport: http(rpcUrl) });
     const client = createPublicClient({ transport: http(rpcUrl) });
     try {
-      const hash = await wallet.writeContract({ chain: null, address: manager.evm.address, abi: managerAbi, functionName: "setServiceURI", args: [uri!] });
+      const hash = await wallet.writeContract({
+        chain: null,
+        address: manager.evm.address,
+        abi: managerAbi,
+        functionName: "setServiceURI",
+        args: [uri!],
+      });
       const receipt = await client.waitForTransactionReceipt({ hash });
       if (receipt.status !== "success") throw new Error("reverted");
     } catch (e) {
-      throw new CliError(`setServiceURI failed: ${((e as { shortMessage?: string }).shortMessage ?? (e as Error).message).split("\n")[0]}`);
+      throw new CliError(
+        `setServiceURI failed: ${((e as { shortMessage?: string }).shortMessage ?? (e as Error).message).split("\n")[0]}`,
+      );
     }
   }
   out.progress(`registering the service on ${node.url}`);
@@ -85,9 +93,16 @@ export async function deployServiceCommand(args: ParsedArgs, out: Output): Promi
     services: { manager: typeof manager }[];
     service_ids: string[];
   };
-  const index = services.findIndex((s) => s.manager.evm.address.toLowerCase() === manager.evm.address.toLowerCase() && s.manager.evm.chain === manager.evm.chain);
+  const index = services.findIndex(
+    (s) =>
+      s.manager.evm.address.toLowerCase() === manager.evm.address.toLowerCase() &&
+      s.manager.evm.chain === manager.evm.chain,
+  );
   const serviceId = service_ids[index];
-  out.result({ service_id: serviceId, service_uri: uri, manager }, `registered ${service.name} as ${serviceId} (URI ${uri})`);
+  out.result(
+    { service_id: serviceId, service_uri: uri, manager },
+    `registered ${service.name} as ${serviceId} (URI ${uri})`,
+  );
 }
 
 /** `tasks [EVENT_ID]`: recent tasks, or one task's timeline. */
@@ -110,13 +125,18 @@ export async function tasksCommand(args: ParsedArgs, out: Output): Promise<void>
     };
     const t0 = task.steps[0]?.at ?? 0;
     const timeline = task.steps.map((s) => `  +${String(s.at - t0).padStart(6)} ms  ${s.step}`).join("\n");
-    out.result(task, `${eventId}: ${task.status}${task.txHash ? ` (tx ${task.txHash})` : ""}${task.error ? ` — ${task.error}` : ""}\n${timeline}`);
+    out.result(
+      task,
+      `${eventId}: ${task.status}${task.txHash ? ` (tx ${task.txHash})` : ""}${task.error ? ` — ${task.error}` : ""}\n${timeline}`,
+    );
     return;
   }
   const { tasks } = JSON.parse(await callNode(node, "GET", `/tasks${query.size ? `?${query}` : ""}`)) as {
     tasks: { eventId: string; status: string; workflowId: string; createdAt: number }[];
   };
-  const lines = tasks.map((t) => `${t.eventId}  ${t.status.padEnd(9)}  ${t.workflowId}  ${new Date(t.createdAt).toISOString()}`);
+  const lines = tasks.map(
+    (t) => `${t.eventId}  ${t.status.padEnd(9)}  ${t.workflowId}  ${new Date(t.createdAt).toISOString()}`,
+  );
   out.result({ tasks }, lines.length ? lines.join("\n") : "no tasks yet");
 }
 
@@ -128,4 +148,3 @@ function parseOrFail(text: string, where: string) {
     throw e;
   }
 }
-

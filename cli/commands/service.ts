@@ -69,7 +69,9 @@ export async function serviceCommand(args: ParsedArgs, out: Output): Promise<voi
     const draft = await load(file);
     for (const [id, wf] of Object.entries(draft.workflows)) {
       if (!(wf.component as { source?: unknown }).source) {
-        throw new CliError(`${file}: workflow ${id} has no component source; run \`service component set-source-digest --workflow-id ${id}\``);
+        throw new CliError(
+          `${file}: workflow ${id} has no component source; run \`service component set-source-digest --workflow-id ${id}\``,
+        );
       }
     }
     const text = await readFile(file, "utf8");
@@ -77,7 +79,12 @@ export async function serviceCommand(args: ParsedArgs, out: Output): Promise<voi
       const service = parseServiceJson(text);
       const workflows = Object.keys(service.workflows);
       out.result(
-        { valid: true, file, workflows, component_digests: Object.values(service.workflows).map((w) => sourceDigest(w.component.source)) },
+        {
+          valid: true,
+          file,
+          workflows,
+          component_digests: Object.values(service.workflows).map((w) => sourceDigest(w.component.source)),
+        },
         `${file} is a valid service: ${workflows.length} workflow(s): ${workflows.join(", ")}`,
       );
     } catch (e) {
@@ -158,17 +165,22 @@ export async function serviceCommand(args: ParsedArgs, out: Output): Promise<voi
       const agg = aggregator();
       flags.done();
       componentFetchUrl(uri, gateway); // refuse a bad URI before fetching anything
-      const digest = given !== undefined ? parseDigest(given) : sha256(await fetchComponentBytes(uri, gateway)).slice(2);
+      const digest =
+        given !== undefined ? parseDigest(given) : sha256(await fetchComponentBytes(uri, gateway)).slice(2);
       s = editComponent(s, id, agg, (c) => ({ ...c, source: { download: { uri, digest } } }));
       break;
     }
     case "component set-source-registry": {
       const pkg = flags.req("package", "namespace:name");
-      if (!/^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/.test(pkg)) throw new CliError("--package is namespace:name (lowercase, e.g. wavs:square)", 2);
+      if (!/^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/.test(pkg))
+        throw new CliError("--package is namespace:name (lowercase, e.g. wavs:square)", 2);
       const version = flags.str("version") ?? null;
-      if (version !== null && !SEMVER.test(version)) throw new CliError("--version is a semver version such as 1.2.3", 2);
+      if (version !== null && !SEMVER.test(version))
+        throw new CliError("--version is a semver version such as 1.2.3", 2);
       const registry = {
-        digest: parseDigest(flags.req("digest", "this CLI does not resolve registry packages: give the component's sha256")),
+        digest: parseDigest(
+          flags.req("digest", "this CLI does not resolve registry packages: give the component's sha256"),
+        ),
         domain: flags.str("domain") ?? null,
         version,
         package: pkg,
@@ -198,7 +210,10 @@ export async function serviceCommand(args: ParsedArgs, out: Output): Promise<voi
       const keys = flags.req("values", "WAVS_ENV_A,WAVS_ENV_B").split(",").filter(Boolean);
       const bad = keys.find((k) => !/^WAVS_ENV_[A-Za-z0-9_]+$/.test(k));
       if (bad) throw new CliError(`env keys must start with WAVS_ENV_: ${bad}`, 2);
-      s = editComponent(s, wf(), aggregator(), (c) => ({ ...c, env_keys: [...new Set([...(c.env_keys as string[]), ...keys])] }));
+      s = editComponent(s, wf(), aggregator(), (c) => ({
+        ...c,
+        env_keys: [...new Set([...(c.env_keys as string[]), ...keys])],
+      }));
       break;
     }
     case "component limits": {
@@ -213,7 +228,10 @@ export async function serviceCommand(args: ParsedArgs, out: Output): Promise<voi
     }
     case "submit set-aggregator": {
       if (args.flags.has("url")) {
-        throw new CliError("--url is gone: WAVS removed the aggregator url; every node aggregates and the node's PEERS decide which", 2);
+        throw new CliError(
+          "--url is gone: WAVS removed the aggregator url; every node aggregates and the node's PEERS decide which",
+          2,
+        );
       }
       const chain = flags.str("chain");
       const handler = flags.str("service-handler");
@@ -234,7 +252,10 @@ export async function serviceCommand(args: ParsedArgs, out: Output): Promise<voi
       s = setWorkflowField(s, wf(), "submit", "none");
       break;
     default:
-      throw new CliError(`unknown command: service ${[group, action].filter(Boolean).join(" ")}; see wavs-edge service --help`, 2);
+      throw new CliError(
+        `unknown command: service ${[group, action].filter(Boolean).join(" ")}; see wavs-edge service --help`,
+        2,
+      );
   }
   flags.done();
   await save(file, s, out);

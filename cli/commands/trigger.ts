@@ -49,6 +49,12 @@ export async function triggerCommand(args: ParsedArgs, out: Output): Promise<voi
     `{"service_id":${JSON.stringify(serviceId)},"workflow_id":${JSON.stringify(workflowId)},"trigger":"manual",` +
     `"data":${data},"count":${countText},"wait_for_completion":${wait}}`;
   out.progress(`firing ${workflowId} of ${serviceId} on ${node.url}${wait ? " and waiting" : ""}`);
-  const result = JSON.parse(await callNode(node, "POST", "/dev/triggers", { text: body })) as { event_keys: string[]; completed: boolean };
-  out.result(result, `${result.event_keys.length} run(s) ${result.completed ? "finished" : "enqueued"}: ${result.event_keys.join(", ")}`);
+  const result = JSON.parse(await callNode(node, "POST", "/dev/triggers", { text: body })) as {
+    event_keys: string[];
+    completed: boolean;
+  };
+  out.result(
+    result,
+    `${result.event_keys.length} run(s) ${result.completed ? "finished" : "enqueued"}: ${result.event_keys.join(", ")}`,
+  );
 }

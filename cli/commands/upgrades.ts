@@ -2,7 +2,16 @@ import { CliError, flagReader, type ParsedArgs } from "../args";
 import { callNode, resolveNode } from "../node-client";
 import type { Output } from "../output";
 
-type UpgradeView = { id: number; service_id: string; status: string; uri: string; changes: string[]; error: string | null; attempts: number; created_at: number };
+type UpgradeView = {
+  id: number;
+  service_id: string;
+  status: string;
+  uri: string;
+  changes: string[];
+  error: string | null;
+  attempts: number;
+  created_at: number;
+};
 
 const line = (u: UpgradeView) =>
   `${String(u.id).padStart(5)}  ${u.status.padEnd(17)}  ${u.service_id.slice(0, 12)}…  ${new Date(u.created_at).toISOString()}  ${u.uri}` +
@@ -20,18 +29,22 @@ export async function upgradesCommand(args: ParsedArgs, out: Output): Promise<vo
   if (action === "approve" || action === "reject") {
     flags.done();
     const id = args.positionals[2];
-    if (!id || !/^\d+$/.test(id)) throw new CliError(`usage: wavs-edge upgrades ${action} ID (the id from \`wavs-edge upgrades\`)`, 2);
+    if (!id || !/^\d+$/.test(id))
+      throw new CliError(`usage: wavs-edge upgrades ${action} ID (the id from \`wavs-edge upgrades\`)`, 2);
     const upgrade = JSON.parse(await callNode(node, "POST", `/services/upgrades/${id}/${action}`)) as UpgradeView;
     out.result(upgrade, `upgrade ${id}: ${upgrade.status}`);
     return;
   }
-  if (action !== undefined) throw new CliError(`unknown upgrades action "${action}": approve ID, reject ID, or none to list`, 2);
+  if (action !== undefined)
+    throw new CliError(`unknown upgrades action "${action}": approve ID, reject ID, or none to list`, 2);
   const query = new URLSearchParams();
   for (const name of ["status", "service-id", "limit"]) {
     const v = flags.str(name);
     if (v !== undefined) query.set(name.replace("-", "_"), v);
   }
   flags.done();
-  const { upgrades } = JSON.parse(await callNode(node, "GET", `/services/upgrades${query.size ? `?${query}` : ""}`)) as { upgrades: UpgradeView[] };
+  const { upgrades } = JSON.parse(
+    await callNode(node, "GET", `/services/upgrades${query.size ? `?${query}` : ""}`),
+  ) as { upgrades: UpgradeView[] };
   out.result({ upgrades }, upgrades.length ? upgrades.map(line).join("\n") : "no service upgrades");
 }

@@ -18,7 +18,6 @@ import type { BenchRequest, BenchResponse, ExecRequest, ExecResponse } from "./e
 export { ServiceKeyValue } from "../../src/execute/keyvalue/service-key-value";
 export { OutboundGate } from "../../src/execute/outbound-gate";
 
-
 const SERVICE_ID = "0".repeat(64);
 const CHAIN = "evm:31337";
 
@@ -67,9 +66,18 @@ async function exec(env: Env, req: ExecRequest): Promise<ExecResponse> {
     manager: { evm: { chain: CHAIN, address: `0x${"00".repeat(20)}` } },
     workflows: { exec: { trigger: "manual", component, submit: "none" } },
   };
-  const action = { config: { service_id: SERVICE_ID, workflow_id: "exec", trigger: "manual" as const }, data: triggerData(req.data) };
+  const action = {
+    config: { service_id: SERVICE_ID, workflow_id: "exec", trigger: "manual" as const },
+    data: triggerData(req.data),
+  };
   if (req.world === "operator") {
-    const r = await runOperatorComponent(env, { service, serviceId: SERVICE_ID, workflowId: "exec", action, chains: [] });
+    const r = await runOperatorComponent(env, {
+      service,
+      serviceId: SERVICE_ID,
+      workflowId: "exec",
+      action,
+      chains: [],
+    });
     return {
       ok: true,
       digest,
@@ -90,7 +98,15 @@ async function exec(env: Env, req: ExecRequest): Promise<ExecResponse> {
     component,
     call: {
       fn: "process-input",
-      input: { action, response: { payload: action.data && "Raw" in action.data ? action.data.Raw : new Uint8Array(), ordering: null, event_id_salt: null }, eventId: `0x${"00".repeat(20)}` },
+      input: {
+        action,
+        response: {
+          payload: action.data && "Raw" in action.data ? action.data.Raw : new Uint8Array(),
+          ordering: null,
+          event_id_salt: null,
+        },
+        eventId: `0x${"00".repeat(20)}`,
+      },
     },
     chains: [],
   });
@@ -103,7 +119,6 @@ async function exec(env: Env, req: ExecRequest): Promise<ExecResponse> {
     transpileMs: r.debug.transpileMs,
   };
 }
-
 
 async function bench(env: Env, req: BenchRequest): Promise<BenchResponse> {
   const bytes = hexBytes(req.component);
@@ -127,7 +142,10 @@ async function bench(env: Env, req: BenchRequest): Promise<BenchResponse> {
         },
       },
     };
-    const action = { config: { service_id: SERVICE_ID, workflow_id: "bench", trigger: "manual" as const }, data: { Raw: hexBytes(req.input) } };
+    const action = {
+      config: { service_id: SERVICE_ID, workflow_id: "bench", trigger: "manual" as const },
+      data: { Raw: hexBytes(req.input) },
+    };
     return runOperatorComponent(env, { service, serviceId: SERVICE_ID, workflowId: "bench", action, chains: [] });
   };
   // Cold: upload (validate, digest, R2) → transpile → new isolate → first result.
@@ -166,7 +184,12 @@ async function bench(env: Env, req: BenchRequest): Promise<BenchResponse> {
     },
     // loader stub, entrypoint and host made per call, as runtime does; a prebuilt GuestCall
     loadAndCall: async () =>
-      checked((await loadComponent(env, digest, { cpuLimitMs: 30_000 })).guest.call(guestCall, new ComponentHost(env, SERVICE_ID))),
+      checked(
+        (await loadComponent(env, digest, { cpuLimitMs: 30_000 })).guest.call(
+          guestCall,
+          new ComponentHost(env, SERVICE_ID),
+        ),
+      ),
     // one entrypoint stub and one host for every call: the RPC and the guest alone
     rpcAndGuest: () => checked(guest.call(guestCall, host) as Promise<GuestOutcome>),
   };
@@ -233,7 +256,10 @@ function benchGuestCall(digest: string, input: Hex): GuestCall {
   return {
     invocation: {
       fn: "run",
-      action: toWitTriggerAction({ config: { service_id: SERVICE_ID, workflow_id: "bench", trigger: "manual" }, data: { Raw: hexBytes(input) } }),
+      action: toWitTriggerAction({
+        config: { service_id: SERVICE_ID, workflow_id: "bench", trigger: "manual" },
+        data: { Raw: hexBytes(input) },
+      }),
     },
     service: toWitService(service),
     serviceId: SERVICE_ID,
@@ -268,8 +294,14 @@ export default {
     try {
       return Response.json(await exec(env, req));
     } catch (e) {
-      if (e instanceof ExecutionError) return Response.json({ ok: false, kind: e.kind, message: e.message, logs: e.logs });
-      return Response.json({ ok: false, kind: "invalid", message: e instanceof Error ? e.message : String(e), logs: [] });
+      if (e instanceof ExecutionError)
+        return Response.json({ ok: false, kind: e.kind, message: e.message, logs: e.logs });
+      return Response.json({
+        ok: false,
+        kind: "invalid",
+        message: e instanceof Error ? e.message : String(e),
+        logs: [],
+      });
     }
   },
 } satisfies ExportedHandler<Env>;

@@ -42,6 +42,13 @@ export async function run(action: TriggerAction): Promise<WasmResponse[]> {
   const previous = last == null ? null : new TextDecoder().decode(last);
   log({ tag: "info" }, `http-oracle: ${query} -> ${response.status} (lookup #${lookups})`);
 
-  const answer = { query, status: response.status, body, lookups: Number(lookups), previous, api_key_sent: apiKey !== undefined };
+  const answer = {
+    query,
+    status: response.status,
+    body,
+    lookups: Number(lookups),
+    previous,
+    api_key_sent: apiKey !== undefined,
+  };
   return [{ payload: new TextEncoder().encode(JSON.stringify(answer)), ordering: undefined, eventIdSalt: undefined }];
 }

@@ -38,7 +38,10 @@ try {
     if (/^[^/]+\.(js|wasm)$/.test(name)) await writeFile(join(dir, name), bytes);
   }
   const { instantiate } = (await import(pathToFileURL(join(dir, "component.js")).href)) as {
-    instantiate: (get: (name: string) => Promise<WebAssembly.Module>, imports: Record<string, unknown>) => Promise<{ run: (action: unknown) => unknown }>;
+    instantiate: (
+      get: (name: string) => Promise<WebAssembly.Module>,
+      imports: Record<string, unknown>,
+    ) => Promise<{ run: (action: unknown) => unknown }>;
   };
 
   const logs: string[] = [];

@@ -38,7 +38,11 @@ export async function startRpcCountingProxy(): Promise<RpcCountingProxy> {
         counts.set("?", (counts.get("?") ?? 0) + 1);
       }
       if (!target) throw new Error("no target yet");
-      const upstream = await fetch(target, { method: req.method, headers: { "content-type": "application/json" }, body: req.method === "GET" ? undefined : body });
+      const upstream = await fetch(target, {
+        method: req.method,
+        headers: { "content-type": "application/json" },
+        body: req.method === "GET" ? undefined : body,
+      });
       const text = Buffer.from(await upstream.arrayBuffer());
       res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" });
       res.end(text);
@@ -56,6 +60,10 @@ export async function startRpcCountingProxy(): Promise<RpcCountingProxy> {
       target = url;
     },
     counts: () => Object.fromEntries(counts),
-    stop: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

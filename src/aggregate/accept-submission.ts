@@ -41,9 +41,18 @@ export class SubmissionRefusedError extends WavsError {
  * @throws SubmissionRefusedError for a submission that will never count (the aggregator component
  *   failing included); anything else is transient
  */
-export async function acceptSubmission(env: Env, submission: ParsedSubmission, via: "local" | "peer"): Promise<AcceptedSubmission> {
+export async function acceptSubmission(
+  env: Env,
+  submission: ParsedSubmission,
+  via: "local" | "peer",
+): Promise<AcceptedSubmission> {
   const db = openDb(env.DB);
-  const refuse = async (status: SubmissionRefusedError["status"], code: string, message: string, signer?: Hex): Promise<never> => {
+  const refuse = async (
+    status: SubmissionRefusedError["status"],
+    code: string,
+    message: string,
+    signer?: Hex,
+  ): Promise<never> => {
     countIn(`submissions_refused:${code}`);
     if (via === "local") {
       await db.insert(taskSteps).values({
@@ -53,19 +62,39 @@ export async function acceptSubmission(env: Env, submission: ParsedSubmission, v
         detail: JSON.stringify({ code, reason: message, via, ...(signer ? { signer } : {}) }),
       });
     }
-    log("warn", "submission refused", { subsys: "aggregate", service_id: submission.serviceId, event_id: submission.eventId, code, via, ...(signer ? { signer } : {}) });
+    log("warn", "submission refused", {
+      subsys: "aggregate",
+      service_id: submission.serviceId,
+      event_id: submission.eventId,
+      code,
+      via,
+      ...(signer ? { signer } : {}),
+    });
     throw new SubmissionRefusedError(status, code, message);
   };
 
   const registered = await findService(db, submission.serviceId);
-  if (!registered) throw new SubmissionRefusedError(404, "unknown_service", `service ${submission.serviceId} is not registered on this node`);
+  if (!registered)
+    throw new SubmissionRefusedError(
+      404,
+      "unknown_service",
+      `service ${submission.serviceId} is not registered on this node`,
+    );
   const { service } = registered;
   if (!service.workflows[submission.workflowId]) {
-    throw new SubmissionRefusedError(404, "unknown_workflow", `workflow ${submission.workflowId} is not in the service`);
+    throw new SubmissionRefusedError(
+      404,
+      "unknown_workflow",
+      `workflow ${submission.workflowId} is not in the service`,
+    );
   }
   const submit = service.workflows[submission.workflowId]!.submit;
   if (submit === "none") {
-    throw new SubmissionRefusedError(422, "workflow_does_not_submit", `workflow ${submission.workflowId} has no aggregator`);
+    throw new SubmissionRefusedError(
+      422,
+      "workflow_does_not_submit",
+      `workflow ${submission.workflowId} has no aggregator`,
+    );
   }
   // The manager verifies what the workflow's signature_kind says, whatever the submission claims.
   const prefix = submit.aggregator.signature_kind.prefix;
@@ -88,7 +117,11 @@ export async function acceptSubmission(env: Env, submission: ParsedSubmission, v
 
   let outcome: AggregatorStepOutcome;
   try {
-    outcome = await runAggregatorStep(env, service, "process-input", { submission, signer, weight: standing.weight.toString() });
+    outcome = await runAggregatorStep(env, service, "process-input", {
+      submission,
+      signer,
+      weight: standing.weight.toString(),
+    });
   } catch (e) {
     if (e instanceof SubmissionError) return refuse(422, "invalid_body", e.message, signer);
     // a component that fails or asks for the impossible will do so again: refused, not retried
@@ -100,7 +133,8 @@ export async function acceptSubmission(env: Env, submission: ParsedSubmission, v
     throw e;
   }
   const refused = outcome.submitted.find((r) => !r.accepted);
-  if (refused && !refused.accepted) return refuse(refused.code === "invalid_signature" ? 422 : 409, refused.code, refused.message, signer);
+  if (refused && !refused.accepted)
+    return refuse(refused.code === "invalid_signature" ? 422 : 409, refused.code, refused.message, signer);
   const last = outcome.submitted.at(-1);
   if (last?.accepted) {
     const { accepted: _a, target: _t, ...status } = last;

@@ -7,7 +7,9 @@ import { encodeSubmission } from "./submission";
 
 const account = mnemonicToAccount("test test test test test test test test test test test junk");
 const serviceId = "76d41ff256803de151fce2ed99d145cf985af50e6def0809072e9f68932f5d11";
-const trigger = { evm_contract_event: { address: `0x${"11".repeat(20)}`, chain: "evm:31337", event_hash: `0x${"22".repeat(32)}` } } as const;
+const trigger = {
+  evm_contract_event: { address: `0x${"11".repeat(20)}`, chain: "evm:31337", event_hash: `0x${"22".repeat(32)}` },
+} as const;
 
 async function submissionWith(data: Parameters<typeof encodeSubmission>[0]["action"]["data"]) {
   const payload = new TextEncoder().encode('{"y":144}');
@@ -40,9 +42,15 @@ describe("readAggregatorInput", () => {
     };
     const input = readAggregatorInput(await submissionWith(data), p);
     expect(input.action).toEqual({ config: { service_id: serviceId, workflow_id: "default", trigger }, data });
-    expect(input.response).toEqual({ payload: new TextEncoder().encode('{"y":144}'), ordering: 2n ** 60n + 1n, event_id_salt: new Uint8Array([1, 2]) });
+    expect(input.response).toEqual({
+      payload: new TextEncoder().encode('{"y":144}'),
+      ordering: 2n ** 60n + 1n,
+      event_id_salt: new Uint8Array([1, 2]),
+    });
     expect(input.eventId).toBe(p.eventId);
-    expect(readAggregatorInput(await submissionWith({ Raw: new Uint8Array([104, 105]) }), p).action.data).toEqual({ Raw: new Uint8Array([104, 105]) });
+    expect(readAggregatorInput(await submissionWith({ Raw: new Uint8Array([104, 105]) }), p).action.data).toEqual({
+      Raw: new Uint8Array([104, 105]),
+    });
   });
 
   it("refuses trigger data of unknown shape, naming the field", async () => {

@@ -15,7 +15,10 @@ const u64 = z
   .union([z.number().int().nonnegative(), z.bigint().nonnegative()])
   .transform((v) => BigInt(v))
   .refine((v) => v <= U64_MAX, "must fit in a u64");
-const bytes = z.array(z.number().int().min(0).max(255)).max(1 << 20).transform((a) => Uint8Array.from(a));
+const bytes = z
+  .array(z.number().int().min(0).max(255))
+  .max(1 << 20)
+  .transform((a) => Uint8Array.from(a));
 const hex = (n?: number) =>
   z
     .string()
@@ -50,7 +53,10 @@ const aggregatorSubmission = z.object({
  * The aggregator input for a Submission JSON (u64 values exact).
  * @throws SubmissionError naming the first field that is wrong
  */
-export function readAggregatorInput(json: string, p: { serviceId: string; workflowId: string; trigger: Trigger; eventId: Hex }): AggregatorInput {
+export function readAggregatorInput(
+  json: string,
+  p: { serviceId: string; workflowId: string; trigger: Trigger; eventId: Hex },
+): AggregatorInput {
   let raw: unknown;
   try {
     raw = parseLosslessJson(json);

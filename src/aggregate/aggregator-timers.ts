@@ -44,7 +44,11 @@ export class AggregatorTimers extends DurableObject<Env> {
       try {
         await this.fire(entry);
       } catch (e) {
-        log("warn", "aggregator timer will retry", { subsys: "aggregate", event_id: entry.submission.eventId, error: describeError(e) });
+        log("warn", "aggregator timer will retry", {
+          subsys: "aggregate",
+          event_id: entry.submission.eventId,
+          error: describeError(e),
+        });
         await this.ctx.storage.put(key, { ...entry, dueAt: Date.now() + RETRY_MS });
         continue;
       }
@@ -66,8 +70,18 @@ export class AggregatorTimers extends DurableObject<Env> {
     } catch (e) {
       if (isRetryable(e)) throw e;
       const task = { eventId: submission.eventId, serviceId: submission.serviceId, workflowId: submission.workflowId };
-      await recordTaskStep(db, task, "aggregator_failed", {}, { fn: "handle-timer-callback", signer: entry.signer, error: describeError(e) });
-      log("error", "aggregator timer callback failed", { subsys: "aggregate", event_id: submission.eventId, error: describeError(e) });
+      await recordTaskStep(
+        db,
+        task,
+        "aggregator_failed",
+        {},
+        { fn: "handle-timer-callback", signer: entry.signer, error: describeError(e) },
+      );
+      log("error", "aggregator timer callback failed", {
+        subsys: "aggregate",
+        event_id: submission.eventId,
+        error: describeError(e),
+      });
     }
   }
 

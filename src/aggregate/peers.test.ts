@@ -7,7 +7,12 @@ describe("rankAggregators", () => {
   it("gives every node the same order whatever order it lists its peers in", () => {
     const eventId = "0x600aa2f4ead908bdb17c6509293ed567e544428b";
     expect(rankAggregators(eventId, peers)).toEqual(rankAggregators(eventId, [...peers].reverse()));
-    expect(rankAggregators(eventId, peers.map((p) => `${p}/`)).map((p) => p.slice(0, -1))).toEqual(rankAggregators(eventId, peers));
+    expect(
+      rankAggregators(
+        eventId,
+        peers.map((p) => `${p}/`),
+      ).map((p) => p.slice(0, -1)),
+    ).toEqual(rankAggregators(eventId, peers));
   });
 
   it("spreads the first submitter across events", () => {
@@ -33,14 +38,20 @@ describe("parseAggregatorSettings", () => {
   });
 
   it("takes the timers the fault tests shorten from their vars", () => {
-    const s = parseAggregatorSettings({ AGGREGATOR_PEER_TIMEOUT_MS: "1500", AGGREGATOR_RETRY_MS: "300", AGGREGATOR_RECHECK_MS: "1000" });
+    const s = parseAggregatorSettings({
+      AGGREGATOR_PEER_TIMEOUT_MS: "1500",
+      AGGREGATOR_RETRY_MS: "300",
+      AGGREGATOR_RECHECK_MS: "1000",
+    });
     expect([s.peerTimeoutMs, s.retryMs, s.recheckMs]).toEqual([1_500, 300, 1_000]);
   });
 
   it("normalises URLs and requires NODE_URL among the peers", () => {
     const s = parseAggregatorSettings({ PEERS: JSON.stringify(peers), NODE_URL: "http://127.0.0.1:8788/" });
     expect(s.selfUrl).toBe("http://127.0.0.1:8788");
-    expect(() => parseAggregatorSettings({ PEERS: JSON.stringify(peers), NODE_URL: "http://elsewhere" })).toThrow(/NODE_URL/);
+    expect(() => parseAggregatorSettings({ PEERS: JSON.stringify(peers), NODE_URL: "http://elsewhere" })).toThrow(
+      /NODE_URL/,
+    );
   });
 
   it("names the bad variable", () => {
@@ -56,7 +67,9 @@ describe("parseAggregatorSettings", () => {
 
 describe("peer rate limit buckets", () => {
   it("names this node by its normalised NODE_URL on peer requests, and nothing without one", () => {
-    expect(peerRequestHeaders({ NODE_URL: " HTTP://127.0.0.1:8788/ " })).toEqual({ [PEER_HEADER]: "http://127.0.0.1:8788" });
+    expect(peerRequestHeaders({ NODE_URL: " HTTP://127.0.0.1:8788/ " })).toEqual({
+      [PEER_HEADER]: "http://127.0.0.1:8788",
+    });
     expect(peerRequestHeaders({ NODE_URL: "" })).toEqual({});
   });
 

@@ -24,7 +24,13 @@ export interface AggregatorSettings {
 }
 
 /** One integer setting in [min, max] from a var, or its default when unset. @throws Error naming the var */
-function intVar(vars: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+function intVar(
+  vars: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = vars[name]?.trim();
   const n = Number(raw || fallback);
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}`);
@@ -53,7 +59,9 @@ export const AGGREGATOR_VARS = [
  * Parses the AGGREGATOR_VARS.
  * @throws Error naming the bad variable
  */
-export function parseAggregatorSettings(vars: Partial<Record<(typeof AGGREGATOR_VARS)[number], string>>): AggregatorSettings {
+export function parseAggregatorSettings(
+  vars: Partial<Record<(typeof AGGREGATOR_VARS)[number], string>>,
+): AggregatorSettings {
   let raw: unknown;
   try {
     raw = JSON.parse(vars.PEERS?.trim() || "[]");

@@ -91,11 +91,17 @@ export async function runAggregatorStep(
   // it leads to; anything else (a timer, no action, several, logs) gets a step of its own.
   if (fn !== "process-input" || logs.length > 0 || actions.length !== 1 || !("submit" in actions[0]!)) {
     const task = { eventId: submission.eventId, serviceId: submission.serviceId, workflowId: submission.workflowId };
-    await recordTaskStep(openDb(env.DB), task, fn === "process-input" ? "aggregator_input" : "aggregator_timer", {}, {
-      signer: auth.signer,
-      actions: actions.map(describeAction),
-      ...(logs.length ? { logs: logs.slice(0, 20) } : {}),
-    });
+    await recordTaskStep(
+      openDb(env.DB),
+      task,
+      fn === "process-input" ? "aggregator_input" : "aggregator_timer",
+      {},
+      {
+        signer: auth.signer,
+        actions: actions.map(describeAction),
+        ...(logs.length ? { logs: logs.slice(0, 20) } : {}),
+      },
+    );
   }
 
   const outcome: AggregatorStepOutcome = { actions, submitted: [], timers: 0 };
@@ -108,16 +114,28 @@ export async function runAggregatorStep(
       continue;
     }
     const { chain, address, gas_price } = action.submit.evm;
-    if (!chains.some((c) => c.key === chain)) throw new AggregatorActionError(`the aggregator asked to submit on ${chain}, which this node does not know`);
-    if (!isAddress(address)) throw new AggregatorActionError(`the aggregator asked to submit to ${address}, which is not an address`);
+    if (!chains.some((c) => c.key === chain))
+      throw new AggregatorActionError(`the aggregator asked to submit on ${chain}, which this node does not know`);
+    if (!isAddress(address))
+      throw new AggregatorActionError(`the aggregator asked to submit to ${address}, which is not an address`);
     const target: SubmitTarget = { chain, handler: address.toLowerCase() as Hex };
-    const handlerManager = await readHandlerManager(chains.find((c) => c.key === chain)!, target.handler).catch((e: unknown) => {
-      if (isNotAHandler(e)) throw new AggregatorActionError(`the aggregator asked to submit to ${target.handler}, which does not answer getServiceManager()`);
-      throw e; // RPC trouble: transient
-    });
+    const handlerManager = await readHandlerManager(chains.find((c) => c.key === chain)!, target.handler).catch(
+      (e: unknown) => {
+        if (isNotAHandler(e))
+          throw new AggregatorActionError(
+            `the aggregator asked to submit to ${target.handler}, which does not answer getServiceManager()`,
+          );
+        throw e; // RPC trouble: transient
+      },
+    );
     const wrongTarget = checkSubmitTarget(target, handlerManager, service.manager.evm);
-    if (wrongTarget) throw new AggregatorActionError(`the aggregator asked to submit to a handler that is not the service's: ${wrongTarget}`);
-    const aggregator = env.TASK_AGGREGATOR.get(env.TASK_AGGREGATOR.idFromName(taskAggregatorName(submission.eventId, target)));
+    if (wrongTarget)
+      throw new AggregatorActionError(
+        `the aggregator asked to submit to a handler that is not the service's: ${wrongTarget}`,
+      );
+    const aggregator = env.TASK_AGGREGATOR.get(
+      env.TASK_AGGREGATOR.idFromName(taskAggregatorName(submission.eventId, target)),
+    );
     const result = await aggregator.addSubmission({
       eventId: submission.eventId,
       serviceId: submission.serviceId,
@@ -139,7 +157,10 @@ export async function runAggregatorStep(
 
 /** The address answered getServiceManager() with a revert or no data (not a contract, or not a handler). */
 function isNotAHandler(e: unknown): boolean {
-  return e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError || x instanceof ContractFunctionZeroDataError) !== null;
+  return (
+    e instanceof BaseError &&
+    e.walk((x) => x instanceof ContractFunctionRevertedError || x instanceof ContractFunctionZeroDataError) !== null
+  );
 }
 
 /** Bounds on an aggregator timer's delay: at least a second, at most a day. */
@@ -153,7 +174,9 @@ export const MAX_TIMER_DELAY_MS = 24 * 3_600_000;
 export function checkTimerDelay(delayMs: number | bigint): void {
   const delay = Number(delayMs);
   if (!(delay >= MIN_TIMER_DELAY_MS && delay <= MAX_TIMER_DELAY_MS)) {
-    throw new AggregatorActionError(`the aggregator asked for a timer of ${delayMs} ms; timers must be from ${MIN_TIMER_DELAY_MS / 1000} s to ${MAX_TIMER_DELAY_MS / 3_600_000} h`);
+    throw new AggregatorActionError(
+      `the aggregator asked for a timer of ${delayMs} ms; timers must be from ${MIN_TIMER_DELAY_MS / 1000} s to ${MAX_TIMER_DELAY_MS / 3_600_000} h`,
+    );
   }
 }
 

@@ -12,11 +12,18 @@ export type SignatureFormCheck = { ok: true } | { ok: false; rule: "length" | "l
  * signature must never be counted.
  */
 export function checkSignatureForm(signature: Hex): SignatureFormCheck {
-  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) return { ok: false, rule: "length", message: "a signature is 65 bytes r‖s‖v" };
+  if (!/^0x[0-9a-fA-F]{130}$/.test(signature))
+    return { ok: false, rule: "length", message: "a signature is 65 bytes r‖s‖v" };
   const s = BigInt(`0x${signature.slice(66, 130)}`);
-  if (s > HALF_ORDER) return { ok: false, rule: "low_s", message: "s is in the upper half of the curve order (malleable form): the service manager rejects it" };
+  if (s > HALF_ORDER)
+    return {
+      ok: false,
+      rule: "low_s",
+      message: "s is in the upper half of the curve order (malleable form): the service manager rejects it",
+    };
   const v = parseInt(signature.slice(130, 132), 16);
-  if (v !== 27 && v !== 28) return { ok: false, rule: "v_27_28", message: `v is ${v}; the service manager accepts only 27 or 28` };
+  if (v !== 27 && v !== 28)
+    return { ok: false, rule: "v_27_28", message: `v is ${v}; the service manager accepts only 27 or 28` };
   return { ok: true };
 }
 

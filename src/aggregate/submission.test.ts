@@ -13,7 +13,10 @@ async function signedSubmission(prefix: "eip191" | null = "eip191") {
   const envelope = buildEnvelope(new Uint8Array(20).fill(1), payload, 2n ** 60n);
   const signature = await signEnvelope(account, envelope, prefix);
   const json = encodeSubmission({
-    action: { config: { service_id: serviceId, workflow_id: "default", trigger: "manual" }, data: { Cron: { trigger_time: 2n ** 63n } } },
+    action: {
+      config: { service_id: serviceId, workflow_id: "default", trigger: "manual" },
+      data: { Cron: { trigger_time: 2n ** 63n } },
+    },
     response: { payload, ordering: 7n, event_id_salt: null },
     envelope,
     signature,
@@ -33,7 +36,14 @@ describe("WAVS Submission JSON", () => {
     expect(json).toContain('"trigger_time":9223372036854775808');
     const parsed = readSubmission(submissionSchema.parse(raw));
     const { json: kept, ...rest } = parsed;
-    expect(rest).toEqual({ serviceId, workflowId: "default", eventId: envelope.eventId, envelope, signature, prefix: "eip191" });
+    expect(rest).toEqual({
+      serviceId,
+      workflowId: "default",
+      eventId: envelope.eventId,
+      envelope,
+      signature,
+      prefix: "eip191",
+    });
     expect(readSubmission(submissionSchema.parse(JSON.parse(kept))).signature).toBe(signature);
     expect(await recoverEnvelopeSigner(parsed.envelope, parsed.signature)).toBe(account.address);
   });
@@ -53,7 +63,10 @@ describe("WAVS Submission JSON", () => {
     const payload = new TextEncoder().encode('{"y":144}');
     const envelope = buildEnvelope(new Uint8Array(20).fill(2), payload, 2n ** 60n + 1n);
     const json = encodeSubmission({
-      action: { config: { service_id: serviceId, workflow_id: "default", trigger: "manual" }, data: { Cron: { trigger_time: 2n ** 63n + 1n } } },
+      action: {
+        config: { service_id: serviceId, workflow_id: "default", trigger: "manual" },
+        data: { Cron: { trigger_time: 2n ** 63n + 1n } },
+      },
       response: { payload, ordering: 2n ** 60n + 1n, event_id_salt: null },
       envelope,
       signature: await signEnvelope(account, envelope),
@@ -63,7 +76,12 @@ describe("WAVS Submission JSON", () => {
     const parsed = readSubmission(submissionSchema.parse(parseLosslessJson(json)));
     expect(parsed.json).toContain('"trigger_time":9223372036854775809');
     expect(parsed.json).toContain('"ordering":1152921504606846977');
-    const input = readAggregatorInput(parsed.json, { serviceId, workflowId: "default", trigger: "manual", eventId: parsed.eventId });
+    const input = readAggregatorInput(parsed.json, {
+      serviceId,
+      workflowId: "default",
+      trigger: "manual",
+      eventId: parsed.eventId,
+    });
     expect(input.action.data).toEqual({ Cron: { trigger_time: 2n ** 63n + 1n } });
     expect(input.response.ordering).toBe(2n ** 60n + 1n);
   });
@@ -71,7 +89,9 @@ describe("WAVS Submission JSON", () => {
   it("refuses unknown fields, wrong lengths and inconsistent ids", async () => {
     const raw = JSON.parse((await signedSubmission()).json);
     expect(submissionSchema.safeParse({ ...raw, extra: 1 }).success).toBe(false);
-    expect(submissionSchema.safeParse({ ...raw, envelope_signature: { ...raw.envelope_signature, data: [1, 2] } }).success).toBe(false);
+    expect(
+      submissionSchema.safeParse({ ...raw, envelope_signature: { ...raw.envelope_signature, data: [1, 2] } }).success,
+    ).toBe(false);
     expect(submissionSchema.safeParse({ ...raw, envelope: { ...raw.envelope, eventId: "0x12" } }).success).toBe(false);
     expect(() => readSubmission(submissionSchema.parse({ ...raw, event_id: "02".repeat(20) }))).toThrow(/event_id/);
     expect(() =>

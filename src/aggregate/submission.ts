@@ -17,7 +17,10 @@ const byteArray = z.array(z.number().int().min(0).max(255)).max(1 << 20);
 const hex = (bytes?: number) =>
   z
     .string()
-    .regex(bytes === undefined ? /^0x([0-9a-fA-F]{2})*$/ : new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), bytes === undefined ? "0x hex bytes" : `0x and ${bytes * 2} hex digits`)
+    .regex(
+      bytes === undefined ? /^0x([0-9a-fA-F]{2})*$/ : new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`),
+      bytes === undefined ? "0x hex bytes" : `0x and ${bytes * 2} hex digits`,
+    )
     .transform((s) => s.toLowerCase() as Hex);
 
 export const submissionSchema = z.strictObject({

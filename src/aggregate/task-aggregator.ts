@@ -66,7 +66,11 @@ export interface AggregationStatus {
 
 export type AddSubmissionResult =
   | ({ accepted: true } & AggregationStatus)
-  | { accepted: false; code: "envelope_mismatch" | "invalid_signature" | "target_mismatch" | "signature_dropped"; message: string };
+  | {
+      accepted: false;
+      code: "envelope_mismatch" | "invalid_signature" | "target_mismatch" | "signature_dropped";
+      message: string;
+    };
 
 interface AggregationState {
   target: Omit<SignedSubmission, "signer" | "signature" | "prefix" | "weight" | "json" | "gasPrice">;
@@ -178,39 +182,75 @@ export class TaskAggregator extends DurableObject<Env> {
   addSubmission(submission: SignedSubmission): Promise<AddSubmissionResult> {
     return this.serialise(async () => {
       const form = checkSignatureForm(submission.signature);
-      if (!form.ok) return { accepted: false, code: "invalid_signature", message: `signature rule ${form.rule}: ${form.message}` } as const;
+      if (!form.ok)
+        return {
+          accepted: false,
+          code: "invalid_signature",
+          message: `signature rule ${form.rule}: ${form.message}`,
+        } as const;
       let recovered: Hex;
       try {
-        recovered = await recoverEnvelopeSigner(submission.envelope, submission.signature, prefixOrDefault(submission.prefix));
+        recovered = await recoverEnvelopeSigner(
+          submission.envelope,
+          submission.signature,
+          prefixOrDefault(submission.prefix),
+        );
       } catch {
         return { accepted: false, code: "invalid_signature", message: "the signature is malformed" } as const;
       }
       if (recovered.toLowerCase() !== submission.signer.toLowerCase()) {
-        return { accepted: false, code: "invalid_signature", message: "the signature was not made by the claimed signer" } as const;
+        return {
+          accepted: false,
+          code: "invalid_signature",
+          message: "the signature was not made by the claimed signer",
+        } as const;
       }
       let state = await this.load();
       if (!state) {
         const { signer: _s, signature: _sig, prefix: _p, weight: _w, json: _j, gasPrice: _g, ...target } = submission;
         state = { target, signatures: {}, phase: "collecting" };
       } else if (!sameEnvelope(state.target.envelope, submission.envelope)) {
-        return { accepted: false, code: "envelope_mismatch", message: "the envelope differs from the one this task started with" } as const;
+        return {
+          accepted: false,
+          code: "envelope_mismatch",
+          message: "the envelope differs from the one this task started with",
+        } as const;
       } else if (state.target.serviceId !== submission.serviceId || state.target.workflowId !== submission.workflowId) {
-        return { accepted: false, code: "target_mismatch", message: "the task belongs to another service or workflow" } as const;
+        return {
+          accepted: false,
+          code: "target_mismatch",
+          message: "the task belongs to another service or workflow",
+        } as const;
       }
       if (state.phase === "landed") return { accepted: true, ...this.statusOf(state), burned: true };
       if (state.dropped?.[recovered]?.signature.toLowerCase() === submission.signature.toLowerCase()) {
-        return { accepted: false, code: "signature_dropped", message: `the service manager refused this signature: ${state.dropped[recovered]!.reason}` } as const;
+        return {
+          accepted: false,
+          code: "signature_dropped",
+          message: `the service manager refused this signature: ${state.dropped[recovered]!.reason}`,
+        } as const;
       }
 
-      state.signatures[recovered] = { signature: submission.signature, weight: submission.weight, at: Date.now(), json: submission.json };
+      state.signatures[recovered] = {
+        signature: submission.signature,
+        weight: submission.weight,
+        at: Date.now(),
+        json: submission.json,
+      };
       // The earliest any signer claims: a wrong one only widens the search (within its lookback).
       const triggerBlock = submission.json ? triggerBlockOn(submission.json, state.target.chain) : undefined;
-      if (triggerBlock !== undefined) state.triggerBlock = Math.min(state.triggerBlock ?? Infinity, Number(triggerBlock));
+      if (triggerBlock !== undefined)
+        state.triggerBlock = Math.min(state.triggerBlock ?? Infinity, Number(triggerBlock));
       // As WAVS: the latest submit action for this target decides the gas price.
       state.gasPrice = submission.gasPrice;
       state.askedBy = recovered;
       await this.save(state);
-      await this.step(state, "signature_received", {}, { signer: recovered, weight: submission.weight, signers: Object.keys(state.signatures).length });
+      await this.step(
+        state,
+        "signature_received",
+        {},
+        { signer: recovered, weight: submission.weight, signers: Object.keys(state.signatures).length },
+      );
       if (state.phase === "collecting") {
         // Should the preflight below fail (RPC down), the alarm evaluates again: no signature waits forever.
         await this.ctx.storage.setAlarm(Date.now() + aggregatorSettings(this.env).recheckMs);
@@ -240,7 +280,13 @@ export class TaskAggregator extends DurableObject<Env> {
     if (others.length === 0) return true;
     const { landed, competing, unsettled } = await this.pollPeers(state, others);
     if (landed || competing.length > 0 || unsettled.length > 0) {
-      log("info", "claim no longer confirmed", { subsys: "aggregate", event_id: state.target.eventId, competing, unsettled, landed_by: landed?.peer });
+      log("info", "claim no longer confirmed", {
+        subsys: "aggregate",
+        event_id: state.target.eventId,
+        competing,
+        unsettled,
+        landed_by: landed?.peer,
+      });
       return false;
     }
     return (await this.findLandingOnchain(state)) === undefined;
@@ -257,10 +303,15 @@ export class TaskAggregator extends DurableObject<Env> {
         else if (state.phase === "claiming") await this.claim(state);
         else if (state.phase === "submitting") await this.followTransaction(state);
         else if (state.phase === "landed" && Date.now() >= (state.burnUntil ?? 0)) await this.ctx.storage.deleteAll();
-        else if (state.phase === "collecting" && Object.keys(state.signatures).length > 0) await this.evaluateOrAskAround(state);
+        else if (state.phase === "collecting" && Object.keys(state.signatures).length > 0)
+          await this.evaluateOrAskAround(state);
       } catch (e) {
         // Transient (RPC, peer): try again shortly; the state says where we were.
-        log("warn", "aggregation step will retry", { subsys: "aggregate", event_id: state.target.eventId, error: describeError(e) });
+        log("warn", "aggregation step will retry", {
+          subsys: "aggregate",
+          event_id: state.target.eventId,
+          error: describeError(e),
+        });
         await this.ctx.storage.setAlarm(Date.now() + aggregatorSettings(this.env).retryMs);
       }
     });
@@ -279,7 +330,9 @@ export class TaskAggregator extends DurableObject<Env> {
       status: state.phase,
       signers: Object.keys(state.signatures) as Hex[],
       ...(state.txHash ? { txHash: state.txHash } : {}),
-      ...(state.phase === "submitting" && state.from && state.nonce !== undefined ? { from: state.from, nonce: state.nonce } : {}),
+      ...(state.phase === "submitting" && state.from && state.nonce !== undefined
+        ? { from: state.from, nonce: state.nonce }
+        : {}),
       ...(state.error ? { error: state.error } : {}),
     };
   }
@@ -310,7 +363,9 @@ export class TaskAggregator extends DurableObject<Env> {
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     state.collectingPolls = (state.collectingPolls ?? 0) + 1;
     await this.save(state);
-    await this.ctx.storage.setAlarm(Date.now() + Math.min(settings.recheckMs * 2 ** state.collectingPolls, COLLECTING_POLL_MAX_MS));
+    await this.ctx.storage.setAlarm(
+      Date.now() + Math.min(settings.recheckMs * 2 ** state.collectingPolls, COLLECTING_POLL_MAX_MS),
+    );
   }
 
   /**
@@ -324,19 +379,27 @@ export class TaskAggregator extends DurableObject<Env> {
     const { chain: chainKey, handler } = state.target;
     const weights = Object.values(state.signatures).map((s) => s.weight);
     if (!opts.askManager && knownShortOfQuorum(weights, knownThreshold(chainKey, handler))) {
-      await this.step(state, "waiting_for_quorum", { status: "signed" }, {
-        signers: weights.length,
-        signer_weight: weights.reduce((a, w) => a + BigInt(w), 0n),
-        threshold_weight: knownThreshold(chainKey, handler),
-        estimated: true,
-      });
+      await this.step(
+        state,
+        "waiting_for_quorum",
+        { status: "signed" },
+        {
+          signers: weights.length,
+          signer_weight: weights.reduce((a, w) => a + BigInt(w), 0n),
+          threshold_weight: knownThreshold(chainKey, handler),
+          estimated: true,
+        },
+      );
       return;
     }
     const chain = await chainByKey(this.env, state.target.chain);
     let quorum: Awaited<ReturnType<typeof checkQuorum>>;
     try {
       quorum = await checkQuorum(chain, state.target.handler, state.target.envelope, (block) =>
-        buildSignatureData(Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])), block),
+        buildSignatureData(
+          Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])),
+          block,
+        ),
       );
     } catch (e) {
       // An RPC error is transient. The manager refusing the set for another reason than quorum:
@@ -348,21 +411,31 @@ export class TaskAggregator extends DurableObject<Env> {
     }
     if (!quorum.ok) {
       if (quorum.thresholdWeight !== undefined) noteThreshold(chainKey, handler, quorum.thresholdWeight);
-      await this.step(state, "waiting_for_quorum", { status: "signed" }, {
-        signers: Object.keys(state.signatures).length,
-        signer_weight: quorum.signerWeight,
-        threshold_weight: quorum.thresholdWeight,
-      });
+      await this.step(
+        state,
+        "waiting_for_quorum",
+        { status: "signed" },
+        {
+          signers: Object.keys(state.signatures).length,
+          signer_weight: quorum.signerWeight,
+          threshold_weight: quorum.thresholdWeight,
+        },
+      );
       return;
     }
     const settings = aggregatorSettings(this.env);
     const ranking = settings.peers.length ? rankAggregators(state.target.eventId, settings.peers) : [];
     state.rank = settings.peers.length ? ranking.indexOf(settings.selfUrl) : 0;
-    await this.step(state, "quorum_reached", { status: "signed" }, {
-      signers: quorum.signatureData.signers,
-      rank: state.rank,
-      ...(ranking.length ? { ranking } : {}),
-    });
+    await this.step(
+      state,
+      "quorum_reached",
+      { status: "signed" },
+      {
+        signers: quorum.signatureData.signers,
+        rank: state.rank,
+        ...(ranking.length ? { ranking } : {}),
+      },
+    );
     if (state.rank === 0) return this.claim(state);
     state.phase = "standby";
     await this.save(state);
@@ -396,7 +469,11 @@ export class TaskAggregator extends DurableObject<Env> {
       // A peer that did not say what it does may be claiming too: stay claiming (so that it yields
       // if it looks at us) and look again after a grace period.
       await this.save(state);
-      log("info", "a peer gave no status; claim deferred", { subsys: "aggregate", event_id: state.target.eventId, unsettled });
+      log("info", "a peer gave no status; claim deferred", {
+        subsys: "aggregate",
+        event_id: state.target.eventId,
+        unsettled,
+      });
       return; // the alarm set above claims again
     }
     // A peer that landed it may be gone before telling anyone: the chain has the last word.
@@ -420,14 +497,22 @@ export class TaskAggregator extends DurableObject<Env> {
     const settings = aggregatorSettings(this.env);
     const ranking = rankAggregators(state.target.eventId, settings.peers);
     const before = ranking.slice(0, ranking.indexOf(settings.selfUrl));
-    const { landed, alive, absent, unsettled, competing, collecting, txs } = await this.pollPeers(state, otherPeers(settings), before);
+    const { landed, alive, absent, unsettled, competing, collecting, txs } = await this.pollPeers(
+      state,
+      otherPeers(settings),
+      before,
+    );
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     // A node ranked before us still collecting may have lost submissions (its queue, a restart):
     // hand it the ones we hold, so that it can submit rather than wait for us to take over.
     for (const { peer, signers } of collecting) await this.forwardMissing(state, peer, signers);
     state.peerTxs = { ...state.peerTxs, ...txs };
     state.absentChecks = absent && !alive ? (state.absentChecks ?? 0) + 1 : 0;
-    const waiting = alive || competing.length > 0 || unsettled.length > 0 || (absent && state.absentChecks <= ABSENT_CHECKS_TOLERATED);
+    const waiting =
+      alive ||
+      competing.length > 0 ||
+      unsettled.length > 0 ||
+      (absent && state.absentChecks <= ABSENT_CHECKS_TOLERATED);
     state.silentChecks = waiting ? 0 : (state.silentChecks ?? 0) + 1;
     await this.save(state);
     if (state.silentChecks < SILENT_CHECKS_BEFORE_TAKEOVER) {
@@ -442,12 +527,23 @@ export class TaskAggregator extends DurableObject<Env> {
       state.missingTxChecks = { ...state.missingTxChecks, [tx.txHash]: missing };
       await this.save(state);
       if (fate === "missing" && missing >= MISSING_CHECKS_BEFORE_DEAD) {
-        log("warn", "a silent peer's transaction is gone from the pool; counting it dead", { subsys: "aggregate", event_id: state.target.eventId, peer, tx_hash: tx.txHash, checks: missing });
+        log("warn", "a silent peer's transaction is gone from the pool; counting it dead", {
+          subsys: "aggregate",
+          event_id: state.target.eventId,
+          peer,
+          tx_hash: tx.txHash,
+          checks: missing,
+        });
         continue;
       }
       if (fate === "pending" || fate === "missing") {
         // Slow, not dead: it may still land, and a second transaction would be a double.
-        log("info", "a silent peer's transaction may still land; waiting", { subsys: "aggregate", event_id: state.target.eventId, peer, tx_hash: tx.txHash });
+        log("info", "a silent peer's transaction may still land; waiting", {
+          subsys: "aggregate",
+          event_id: state.target.eventId,
+          peer,
+          tx_hash: tx.txHash,
+        });
         await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
         return;
       }
@@ -455,7 +551,12 @@ export class TaskAggregator extends DurableObject<Env> {
     // The node before us may have landed it and died before recording it: look at the chain first.
     const onchain = await this.findLandingOnchain(state);
     if (onchain) return this.adoptLanding(state, "chain", onchain);
-    log("warn", "taking over the submission", { subsys: "aggregate", event_id: state.target.eventId, rank: state.rank, ranked_before: before });
+    log("warn", "taking over the submission", {
+      subsys: "aggregate",
+      event_id: state.target.eventId,
+      rank: state.rank,
+      ranked_before: before,
+    });
     await this.step(state, "taking_over", {}, { rank: state.rank, ranked_before: before });
     await this.claim(state);
   }
@@ -466,10 +567,16 @@ export class TaskAggregator extends DurableObject<Env> {
    * which findLandingOnchain then finds if it landed), "pending" (in the pool, or a replacement
    * with its nonce is), else "missing" (dropped from the pool, or never reached our RPC node).
    */
-  private async transactionFate(state: AggregationState, tx: { txHash: Hex; from: Hex; nonce: number }): Promise<"landed" | "dead" | "pending" | "missing"> {
+  private async transactionFate(
+    state: AggregationState,
+    tx: { txHash: Hex; from: Hex; nonce: number },
+  ): Promise<"landed" | "dead" | "pending" | "missing"> {
     const client = publicClientFor(await chainByKey(this.env, state.target.chain));
     const receipt = await readReceipt(client, tx.txHash);
-    if (receipt) return receipt.status === "success" && receipt.to?.toLowerCase() === state.target.handler.toLowerCase() ? "landed" : "dead";
+    if (receipt)
+      return receipt.status === "success" && receipt.to?.toLowerCase() === state.target.handler.toLowerCase()
+        ? "landed"
+        : "dead";
     const used = await client.getTransactionCount({ address: tx.from, blockTag: "latest" });
     if (used > tx.nonce) {
       // Mined between the two reads?
@@ -536,23 +643,41 @@ export class TaskAggregator extends DurableObject<Env> {
         continue;
       }
       if (answer.status === "landed" && answer.txHash) {
-        if (await this.landedOnchain(state, answer.txHash)) return { landed: { peer, txHash: answer.txHash }, alive: true, absent: false, unsettled: [], competing: [], collecting: [], txs: {} };
+        if (await this.landedOnchain(state, answer.txHash))
+          return {
+            landed: { peer, txHash: answer.txHash },
+            alive: true,
+            absent: false,
+            unsettled: [],
+            competing: [],
+            collecting: [],
+            txs: {},
+          };
         competing.push(peer); // our RPC has not seen it yet: never race it
         continue;
       }
       if (answer.status === "claiming" || answer.status === "submitting") competing.push(peer);
-      if (answer.status === "submitting" && answer.txHash && answer.from && typeof answer.nonce === "number" && watch.includes(peer)) {
+      if (
+        answer.status === "submitting" &&
+        answer.txHash &&
+        answer.from &&
+        typeof answer.nonce === "number" &&
+        watch.includes(peer)
+      ) {
         txs[peer] = { txHash: answer.txHash, from: answer.from, nonce: answer.nonce };
       }
       if (watch.includes(peer) && answer.status !== "failed") alive = true;
-      if (watch.includes(peer) && answer.status === "collecting") collecting.push({ peer, signers: answer.signers ?? [] });
+      if (watch.includes(peer) && answer.status === "collecting")
+        collecting.push({ peer, signers: answer.signers ?? [] });
     }
     return { alive, absent, unsettled, competing, collecting, txs };
   }
 
   private async forwardMissing(state: AggregationState, peer: string, theirs: Hex[]): Promise<void> {
     const known = new Set(theirs.map((s) => s.toLowerCase()));
-    const missing = Object.entries(state.signatures).filter(([signer, s]) => s.json && !known.has(signer.toLowerCase()));
+    const missing = Object.entries(state.signatures).filter(
+      ([signer, s]) => s.json && !known.has(signer.toLowerCase()),
+    );
     for (const [signer, s] of missing) {
       try {
         const res = await fetch(`${normalizeNodeUrl(peer)}/aggregator/submissions`, {
@@ -562,7 +687,13 @@ export class TaskAggregator extends DurableObject<Env> {
           signal: AbortSignal.timeout(aggregatorSettings(this.env).peerTimeoutMs),
         });
         await res.body?.cancel();
-        log("info", "forwarded a submission to a peer", { subsys: "aggregate", event_id: state.target.eventId, peer, signer, status: res.status });
+        log("info", "forwarded a submission to a peer", {
+          subsys: "aggregate",
+          event_id: state.target.eventId,
+          peer,
+          signer,
+          status: res.status,
+        });
       } catch {
         // Unreachable now: the next grace period tries again.
       }
@@ -577,9 +708,21 @@ export class TaskAggregator extends DurableObject<Env> {
   private async dropRejectedSignatures(state: AggregationState): Promise<boolean> {
     const chain = await chainByKey(this.env, state.target.chain);
     const client = publicClientFor(chain);
-    const [manager, latest] = await Promise.all([readHandlerManager(chain, state.target.handler), client.getBlockNumber()]);
-    const signatures = Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])) as Record<Hex, Hex>;
-    const rejected = await findRejectedSigners(chain, manager, state.target.envelope, signatures, Number(latest > 0n ? latest - 1n : 0n));
+    const [manager, latest] = await Promise.all([
+      readHandlerManager(chain, state.target.handler),
+      client.getBlockNumber(),
+    ]);
+    const signatures = Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])) as Record<
+      Hex,
+      Hex
+    >;
+    const rejected = await findRejectedSigners(
+      chain,
+      manager,
+      state.target.envelope,
+      signatures,
+      Number(latest > 0n ? latest - 1n : 0n),
+    );
     if (rejected.length === 0) return false;
     for (const { signer, reason } of rejected) {
       const key = (Object.keys(state.signatures) as Hex[]).find((k) => k.toLowerCase() === signer.toLowerCase())!;
@@ -588,8 +731,18 @@ export class TaskAggregator extends DurableObject<Env> {
     }
     await this.save(state);
     for (const { signer, reason } of rejected) {
-      log("warn", "signature dropped: the service manager refuses it", { subsys: "aggregate", event_id: state.target.eventId, signer, reason });
-      await this.step(state, "signature_dropped", {}, { signer, reason, signers: Object.keys(state.signatures).length });
+      log("warn", "signature dropped: the service manager refuses it", {
+        subsys: "aggregate",
+        event_id: state.target.eventId,
+        signer,
+        reason,
+      });
+      await this.step(
+        state,
+        "signature_dropped",
+        {},
+        { signer, reason, signers: Object.keys(state.signatures).length },
+      );
     }
     return true;
   }
@@ -610,7 +763,10 @@ export class TaskAggregator extends DurableObject<Env> {
     const { eventId, chain, handler } = state.target;
     const url = `${normalizeNodeUrl(peer)}/aggregator/tasks/${eventId}?chain=${encodeURIComponent(chain)}&handler=${handler}`;
     try {
-      const res = await fetch(url, { headers: peerRequestHeaders(this.env), signal: AbortSignal.timeout(aggregatorSettings(this.env).peerTimeoutMs) });
+      const res = await fetch(url, {
+        headers: peerRequestHeaders(this.env),
+        signal: AbortSignal.timeout(aggregatorSettings(this.env).peerTimeoutMs),
+      });
       if (res.status === 404) {
         const body = (await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
         // Up and answering, without the task yet (its submissions are still on their way): alive.
@@ -619,7 +775,12 @@ export class TaskAggregator extends DurableObject<Env> {
       if (!res.ok) {
         // Up, but not telling (its peer rate limit, a 5xx while it restarts): not gone.
         await res.body?.cancel();
-        log("info", "a peer answered without a status", { subsys: "aggregate", event_id: eventId, peer, status: res.status });
+        log("info", "a peer answered without a status", {
+          subsys: "aggregate",
+          event_id: eventId,
+          peer,
+          status: res.status,
+        });
         return res.status === 429 ? "limited" : "busy";
       }
       const body = (await res.json().catch(() => undefined)) as AggregationStatus | undefined;
@@ -643,7 +804,11 @@ export class TaskAggregator extends DurableObject<Env> {
     const lookback = BigInt(Number.isInteger(Number(raw)) && Number(raw) > 0 ? Number(raw) : 256);
     const latest = await client.getBlockNumber();
     // A few blocks of overlap with the last search: the RPC node may have lagged behind then.
-    const lowest = [latest - lookback + 1n, BigInt(state.triggerBlock ?? 0), BigInt(state.searchedThrough ?? 0) - 8n].reduce((a, b) => (a > b ? a : b));
+    const lowest = [
+      latest - lookback + 1n,
+      BigInt(state.triggerBlock ?? 0),
+      BigInt(state.searchedThrough ?? 0) - 8n,
+    ].reduce((a, b) => (a > b ? a : b));
     // Every candidate's receipt is read afresh: a cached block can only add a candidate, never a landing.
     const candidates = await findHandlerCalls(client, state.target.chain, state.target, lowest, latest);
     for (const txHash of candidates) if (await this.landedOnchain(state, txHash)) return txHash;
@@ -674,7 +839,10 @@ export class TaskAggregator extends DurableObject<Env> {
     let quorum: Awaited<ReturnType<typeof checkQuorum>>;
     try {
       quorum = await checkQuorum(chain, target.handler, target.envelope, (block) =>
-        buildSignatureData(Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])), block),
+        buildSignatureData(
+          Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])),
+          block,
+        ),
       );
     } catch (e) {
       if (!isContractRevert(e)) throw e; // RPC trouble: the alarm set above resumes from "submitting"
@@ -693,13 +861,22 @@ export class TaskAggregator extends DurableObject<Env> {
     const args = [target.envelope, quorum.signatureData] as const;
     let gas: bigint;
     try {
-      gas = await client.estimateContractGas({ account, address: target.handler, abi: wavsHandlerAbi, functionName: "handleSignedEnvelope", args });
+      gas = await client.estimateContractGas({
+        account,
+        address: target.handler,
+        abi: wavsHandlerAbi,
+        functionName: "handleSignedEnvelope",
+        args,
+      });
     } catch (e) {
       if (isContractRevert(e)) return this.fail(state, describeRevert(e));
       throw e; // RPC trouble: the alarm set above resumes from "submitting"
     }
     // The operator's ceilings (spending-limits.ts): a transaction over them is not sent.
-    const over = exceedsCeiling(spendingLimits(this.env), { gas: (gas * 125n) / 100n, ...(state.gasPrice !== undefined ? { gasPrice: BigInt(state.gasPrice) } : {}) });
+    const over = exceedsCeiling(spendingLimits(this.env), {
+      gas: (gas * 125n) / 100n,
+      ...(state.gasPrice !== undefined ? { gasPrice: BigInt(state.gasPrice) } : {}),
+    });
     if (over) return this.fail(state, `not sent: ${over}`);
     const submitter = this.env.CHAIN_SUBMITTER.get(this.env.CHAIN_SUBMITTER.idFromName(state.submitterKey));
     const outcome = (await submitter.send({
@@ -719,7 +896,12 @@ export class TaskAggregator extends DurableObject<Env> {
     state.txHash = outcome.txHash;
     state.nonce = outcome.nonce;
     await this.save(state);
-    await this.step(state, "tx_sent", { status: "submitted", txHash: outcome.txHash }, { tx_hash: outcome.txHash, nonce: outcome.nonce, gas_limit: (gas * 125n) / 100n });
+    await this.step(
+      state,
+      "tx_sent",
+      { status: "submitted", txHash: outcome.txHash },
+      { tx_hash: outcome.txHash, nonce: outcome.nonce, gas_limit: (gas * 125n) / 100n },
+    );
     await this.settle(state, outcome);
   }
 
@@ -736,10 +918,15 @@ export class TaskAggregator extends DurableObject<Env> {
       state.txHash = outcome.txHash;
       state.nonce = outcome.nonce;
       await this.save(state);
-      await this.step(state, outcome.state === "pending" && outcome.cancelling ? "tx_cancelling" : "tx_replaced", { txHash: outcome.txHash }, {
-        tx_hash: outcome.txHash,
-        replacements: outcome.replacements,
-      });
+      await this.step(
+        state,
+        outcome.state === "pending" && outcome.cancelling ? "tx_cancelling" : "tx_replaced",
+        { txHash: outcome.txHash },
+        {
+          tx_hash: outcome.txHash,
+          replacements: outcome.replacements,
+        },
+      );
     }
     await this.settle(state, outcome);
   }
@@ -761,7 +948,10 @@ export class TaskAggregator extends DurableObject<Env> {
    * and the chain are asked first, and a new transaction goes out only if nobody else landed or is
    * sending one.
    */
-  private async reclaim(state: AggregationState, outcome: Extract<SendOutcome, { state: "lost" | "withdrawn" }>): Promise<void> {
+  private async reclaim(
+    state: AggregationState,
+    outcome: Extract<SendOutcome, { state: "lost" | "withdrawn" }>,
+  ): Promise<void> {
     state.lostAttempts = (state.lostAttempts ?? 0) + 1;
     state.phase = "claiming"; // evicted from here on, the alarm claims rather than sends
     state.requestId = undefined;
@@ -773,7 +963,10 @@ export class TaskAggregator extends DurableObject<Env> {
     await this.claim(state);
   }
 
-  private async settle(state: AggregationState, outcome: Extract<SendOutcome, { state: "pending" | "mined" }>): Promise<void> {
+  private async settle(
+    state: AggregationState,
+    outcome: Extract<SendOutcome, { state: "pending" | "mined" }>,
+  ): Promise<void> {
     if (outcome.state === "pending") {
       await this.ctx.storage.setAlarm(Date.now() + RECEIPT_POLL_MS);
       return;
@@ -788,12 +981,17 @@ export class TaskAggregator extends DurableObject<Env> {
     state.burnUntil = Date.now() + settings.burnMs;
     state.callback = { txResult: { ok: outcome.txHash }, done: false };
     await this.save(state);
-    await this.step(state, "landed", { status: "landed", txHash: outcome.txHash }, {
-      tx_hash: outcome.txHash,
-      block_number: outcome.blockNumber,
-      gas_used: outcome.gasUsed,
-      replacements: outcome.replacements,
-    });
+    await this.step(
+      state,
+      "landed",
+      { status: "landed", txHash: outcome.txHash },
+      {
+        tx_hash: outcome.txHash,
+        block_number: outcome.blockNumber,
+        gas_used: outcome.gasUsed,
+        replacements: outcome.replacements,
+      },
+    );
     await this.ctx.storage.setAlarm(state.burnUntil);
     log("info", "envelope landed", { subsys: "aggregate", event_id: state.target.eventId, tx_hash: outcome.txHash });
     await this.runSubmitCallback(state);
@@ -809,7 +1007,13 @@ export class TaskAggregator extends DurableObject<Env> {
         address: state.target.handler,
         abi: wavsHandlerAbi,
         functionName: "handleSignedEnvelope",
-        args: [state.target.envelope, buildSignatureData(Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])), Number(blockNumber) - 2)],
+        args: [
+          state.target.envelope,
+          buildSignatureData(
+            Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])),
+            Number(blockNumber) - 2,
+          ),
+        ],
         blockNumber: blockNumber - 1n,
       });
       return "unknown reason";
@@ -839,7 +1043,11 @@ export class TaskAggregator extends DurableObject<Env> {
     try {
       await this.callSubmitCallback(state, callback.txResult);
     } catch (e) {
-      log("warn", "submit callback will retry", { subsys: "aggregate", event_id: state.target.eventId, error: describeError(e) });
+      log("warn", "submit callback will retry", {
+        subsys: "aggregate",
+        event_id: state.target.eventId,
+        error: describeError(e),
+      });
       await this.ctx.storage.setAlarm(Date.now() + aggregatorSettings(this.env).retryMs);
       return;
     }
@@ -852,7 +1060,9 @@ export class TaskAggregator extends DurableObject<Env> {
     const { eventId, serviceId, workflowId } = state.target;
     const registered = await findService(openDb(this.env.DB), serviceId);
     const workflow = registered?.service.workflows[workflowId];
-    const json = (state.askedBy && state.signatures[state.askedBy]?.json) || Object.values(state.signatures).find((s) => s.json)?.json;
+    const json =
+      (state.askedBy && state.signatures[state.askedBy]?.json) ||
+      Object.values(state.signatures).find((s) => s.json)?.json;
     if (!registered || !workflow || workflow.submit === "none" || !json) return; // nothing to call back
     const input = readAggregatorInput(json, { serviceId, workflowId, trigger: workflow.trigger, eventId });
     const detail = "ok" in txResult ? { tx_hash: txResult.ok } : { error: txResult.err };

@@ -6,8 +6,12 @@ import { z } from "zod";
 
 const height = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform(BigInt);
 const triggerData = z.union([
-  z.object({ EvmContractEvent: z.object({ chain: z.string(), block_number: height }) }).transform((d) => ({ chain: d.EvmContractEvent.chain, block: d.EvmContractEvent.block_number })),
-  z.object({ BlockInterval: z.object({ chain: z.string(), block_height: height }) }).transform((d) => ({ chain: d.BlockInterval.chain, block: d.BlockInterval.block_height })),
+  z
+    .object({ EvmContractEvent: z.object({ chain: z.string(), block_number: height }) })
+    .transform((d) => ({ chain: d.EvmContractEvent.chain, block: d.EvmContractEvent.block_number })),
+  z
+    .object({ BlockInterval: z.object({ chain: z.string(), block_height: height }) })
+    .transform((d) => ({ chain: d.BlockInterval.chain, block: d.BlockInterval.block_height })),
 ]);
 const submission = z.object({ trigger_action: z.object({ data: triggerData }) });
 
@@ -20,5 +24,7 @@ export function triggerBlockOn(json: string, chain: string): bigint | undefined 
     return undefined;
   }
   const parsed = submission.safeParse(body);
-  return parsed.success && parsed.data.trigger_action.data.chain === chain ? parsed.data.trigger_action.data.block : undefined;
+  return parsed.success && parsed.data.trigger_action.data.chain === chain
+    ? parsed.data.trigger_action.data.block
+    : undefined;
 }

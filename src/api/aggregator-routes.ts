@@ -21,17 +21,26 @@ const taskQuery = z.object({ chain: z.string().regex(/^evm:\d+$/), handler: z.st
 export const aggregatorRoutes = new Hono<AppEnv>()
   // Every request between nodes arrives here: counted for bench:e2e (GET /dev/counters).
   .use("/aggregator/*", async function countPeerRequests(c, next) {
-    countIn(`peer_requests_received:${c.req.method} ${c.req.path.startsWith("/aggregator/tasks/") ? "/aggregator/tasks" : c.req.path}`);
+    countIn(
+      `peer_requests_received:${c.req.method} ${c.req.path.startsWith("/aggregator/tasks/") ? "/aggregator/tasks" : c.req.path}`,
+    );
     await next();
   })
   .post(
     documentRoute({
-      method: "post", path: "/aggregator/submissions", tag: "aggregator", body: submissionSchema,
+      method: "post",
+      path: "/aggregator/submissions",
+      tag: "aggregator",
+      body: submissionSchema,
       summary: "A peer's signed response (WAVS Submission JSON); authenticated by its signature",
       responses: { 202: "accepted: {event_id, status, …}" },
       errors: {
-        400: "not JSON", 403: "signer not registered with weight in the service's manager", 404: "service not registered here",
-        409: "refused by the aggregation (duplicate or conflicting)", 422: "bad submission or signature", 429: "rate limited",
+        400: "not JSON",
+        403: "signer not registered with weight in the service's manager",
+        404: "service not registered here",
+        409: "refused by the aggregation (duplicate or conflicting)",
+        422: "bad submission or signature",
+        429: "rate limited",
       },
     }),
     async (c) => {
@@ -44,7 +53,11 @@ export const aggregatorRoutes = new Hono<AppEnv>()
   )
   .get(
     documentRoute({
-      method: "get", path: "/aggregator/tasks/{eventId}", tag: "aggregator", params: taskParams, query: taskQuery,
+      method: "get",
+      path: "/aggregator/tasks/{eventId}",
+      tag: "aggregator",
+      params: taskParams,
+      query: taskQuery,
       summary: "This node's aggregation state for an event and submit target",
       responses: { 200: "signatures collected, quorum, submission" },
       errors: { 400: "malformed event id, chain or handler", 404: "no aggregation here", 429: "rate limited" },

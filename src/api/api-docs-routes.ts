@@ -6,7 +6,9 @@ import { documentRoute, generateOpenApiDocument } from "./api-docs";
 export const apiDocsRoutes = new Hono<AppEnv>()
   .get(
     documentRoute({
-      method: "get", path: "/api-docs/openapi.json", tag: "node",
+      method: "get",
+      path: "/api-docs/openapi.json",
+      tag: "node",
       summary: "This document: OpenAPI 3.1, generated from the route definitions and their validators",
       responses: { 200: "the OpenAPI document" },
     }),
@@ -14,7 +16,9 @@ export const apiDocsRoutes = new Hono<AppEnv>()
   )
   .get(
     documentRoute({
-      method: "get", path: "/api-docs", tag: "node",
+      method: "get",
+      path: "/api-docs",
+      tag: "node",
       summary: "An offline page listing every operation, with a form to try each",
       responses: { 200: { description: "the page", contentType: "text/html" } },
     }),
@@ -22,7 +26,9 @@ export const apiDocsRoutes = new Hono<AppEnv>()
   )
   .get(
     documentRoute({
-      method: "get", path: "/swagger-ui", tag: "node",
+      method: "get",
+      path: "/swagger-ui",
+      tag: "node",
       summary: "Where WAVS serves its API page: redirects to /api-docs",
       responses: { 302: "redirect to /api-docs" },
     }),

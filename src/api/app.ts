@@ -48,12 +48,16 @@ export function createApp() {
   app.route("/", serviceFilesRoutes);
 
   app.notFound((c) =>
-    c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),
+    c.json(
+      { error: { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } },
+      404,
+    ),
   );
 
   app.onError((err, c) => {
     const answer = toErrorResponse(err);
-    if (answer.internal) log("error", "unhandled error", { subsys: "api", path: new URL(c.req.url).pathname, error: describeError(err) });
+    if (answer.internal)
+      log("error", "unhandled error", { subsys: "api", path: new URL(c.req.url).pathname, error: describeError(err) });
     return c.json(answer.body, answer.status, answer.headers);
   });
 

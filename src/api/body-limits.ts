@@ -18,7 +18,11 @@ export function limitBodies(): MiddlewareHandler<{ Bindings: Env }> {
   const limit = bodyLimit({
     maxSize: MAX_JSON_BODY,
     onError: () => {
-      throw new ApiError(413, "body_too_large", `request bodies are limited to ${MAX_JSON_BODY} bytes (components: POST /dev/components)`);
+      throw new ApiError(
+        413,
+        "body_too_large",
+        `request bodies are limited to ${MAX_JSON_BODY} bytes (components: POST /dev/components)`,
+      );
     },
   });
   return async function limitBodies(c, next) {

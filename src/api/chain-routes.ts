@@ -3,7 +3,14 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { checkRpcChainId } from "../chain/check-chain-id";
 import { redactRpcUrl } from "../chain/rpc";
-import { addChainRequestSchema, chainFromAddRequest, configuredChains, nodeChains, removeAddedChain, saveAddedChain } from "../config";
+import {
+  addChainRequestSchema,
+  chainFromAddRequest,
+  configuredChains,
+  nodeChains,
+  removeAddedChain,
+  saveAddedChain,
+} from "../config";
 import { openDb } from "../db/client";
 import { droppedEvents } from "../db/schema";
 import { log } from "../log";
@@ -25,8 +32,13 @@ export const chainRoutes = new Hono<AppEnv>()
    */
   .post(
     documentRoute({
-      method: "post", path: "/dev/chains", tag: "chains", auth: "bearer", body: addChainRequestSchema,
-      summary: "Add a chain (as WAVS), persisted and polled from the next scheduled run; each endpoint must answer eth_chainId with the key's id",
+      method: "post",
+      path: "/dev/chains",
+      tag: "chains",
+      auth: "bearer",
+      body: addChainRequestSchema,
+      summary:
+        "Add a chain (as WAVS), persisted and polled from the next scheduled run; each endpoint must answer eth_chainId with the key's id",
       responses: { 200: "added" },
       errors: {
         400: "not JSON",
@@ -53,7 +65,11 @@ export const chainRoutes = new Hono<AppEnv>()
   /** Forgets a chain added with POST /dev/chains (its services' triggers on it stop being polled). */
   .delete(
     documentRoute({
-      method: "delete", path: "/dev/chains/{key}", tag: "chains", auth: "bearer", params: chainKeyParams,
+      method: "delete",
+      path: "/dev/chains/{key}",
+      tag: "chains",
+      auth: "bearer",
+      params: chainKeyParams,
       summary: "Remove a chain added with POST /dev/chains; chains from the CHAINS var stay",
       responses: { 204: "removed" },
       errors: { 404: "no such chain", 409: "configured in CHAINS (change the var instead)", 422: "bad key" },
@@ -64,9 +80,14 @@ export const chainRoutes = new Hono<AppEnv>()
       if (!parsed.success) throw new ApiError(422, "invalid_chain_key", 'a chain key looks like "evm:31337"');
       const { key } = parsed.data;
       if (configuredChains(c.env).some((known) => known.key === key)) {
-        throw new ApiError(409, "chain_configured", `chain ${key} comes from the CHAINS var; change the var to remove it`);
+        throw new ApiError(
+          409,
+          "chain_configured",
+          `chain ${key} comes from the CHAINS var; change the var to remove it`,
+        );
       }
-      if (!(await removeAddedChain(c.env, key))) throw new ApiError(404, "chain_not_found", `no chain ${key} was added at run time`);
+      if (!(await removeAddedChain(c.env, key)))
+        throw new ApiError(404, "chain_not_found", `no chain ${key} was added at run time`);
       log("info", "chain removed", { subsys: "ingest", chain: key });
       return c.body(null, 204);
     },
@@ -74,7 +95,9 @@ export const chainRoutes = new Hono<AppEnv>()
   /** The node's chains; RPC URLs reduced to scheme and host (they often carry API keys). */
   .get(
     documentRoute({
-      method: "get", path: "/dev/chains", tag: "chains",
+      method: "get",
+      path: "/dev/chains",
+      tag: "chains",
       summary: "The node's chains; RPC URLs reduced to scheme and host",
       responses: { 200: "{chains}" },
     }),
@@ -94,7 +117,10 @@ export const chainRoutes = new Hono<AppEnv>()
   /** Events dropped before signing (forged, reorged, not on chain), newest first. */
   .get(
     documentRoute({
-      method: "get", path: "/dev/dropped-events", tag: "chains", query: droppedQuery,
+      method: "get",
+      path: "/dev/dropped-events",
+      tag: "chains",
+      query: droppedQuery,
       summary: "Events dropped before signing (forged, reorged, not on chain), newest first",
       responses: { 200: "{dropped_events}" },
       errors: { 422: "bad query" },
@@ -107,6 +133,14 @@ export const chainRoutes = new Hono<AppEnv>()
         .from(droppedEvents)
         .orderBy(desc(droppedEvents.id))
         .limit(parsed.data.limit);
-      return c.json({ dropped_events: rows.map((r) => ({ source: r.source, chain: r.chain, event_key: r.eventKey, reason: r.reason, at: r.at })) });
+      return c.json({
+        dropped_events: rows.map((r) => ({
+          source: r.source,
+          chain: r.chain,
+          event_key: r.eventKey,
+          reason: r.reason,
+          at: r.at,
+        })),
+      });
     },
   );

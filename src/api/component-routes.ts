@@ -45,7 +45,8 @@ async function storeBody(c: Context<AppEnv>): Promise<StoreComponentResult> {
 /** @throws ApiError 400 invalid_digest */
 function digestParam(c: Context<AppEnv>): string {
   const digest = c.req.param("digest") ?? "";
-  if (!DIGEST.test(digest)) throw badRequest("invalid_digest", "a component digest is 64 lowercase hex characters (sha256)");
+  if (!DIGEST.test(digest))
+    throw badRequest("invalid_digest", "a component digest is 64 lowercase hex characters (sha256)");
   return digest;
 }
 
@@ -62,7 +63,11 @@ export const componentRoutes = new Hono<AppEnv>()
   // As WAVS: raw wasm in, {"digest"} out.
   .post(
     documentRoute({
-      method: "post", path: "/dev/components", tag: "components", auth: "bearer-or-builder", rawBody: wasmBody,
+      method: "post",
+      path: "/dev/components",
+      tag: "components",
+      auth: "bearer-or-builder",
+      rawBody: wasmBody,
       summary: "Upload a component (as WAVS): {digest}",
       responses: { 200: "already stored: {digest}", 201: "stored: {digest}" },
       errors: uploadErrors,
@@ -76,7 +81,11 @@ export const componentRoutes = new Hono<AppEnv>()
   )
   .post(
     documentRoute({
-      method: "post", path: "/components", tag: "components", auth: "bearer-or-builder", rawBody: wasmBody,
+      method: "post",
+      path: "/components",
+      tag: "components",
+      auth: "bearer-or-builder",
+      rawBody: wasmBody,
       summary: "Upload a component: {digest, size, world, imports, exports}",
       responses: { 200: "already stored", 201: "stored" },
       errors: uploadErrors,
@@ -90,7 +99,10 @@ export const componentRoutes = new Hono<AppEnv>()
   )
   .get(
     documentRoute({
-      method: "get", path: "/components", tag: "components", query: listQuery,
+      method: "get",
+      path: "/components",
+      tag: "components",
+      query: listQuery,
       summary: "Stored components, a page at a time",
       responses: { 200: "{components, cursor?}" },
       errors: { 400: "bad limit" },
@@ -106,7 +118,10 @@ export const componentRoutes = new Hono<AppEnv>()
   )
   .get(
     documentRoute({
-      method: "get", path: "/components/{digest}", tag: "components", params: digestParams,
+      method: "get",
+      path: "/components/{digest}",
+      tag: "components",
+      params: digestParams,
       summary: "One stored component's description (HEAD: whether it is stored, size in x-component-size)",
       responses: { 200: "the component's digest, size, world, imports and exports" },
       errors: { 400: "malformed digest", 404: "not stored" },

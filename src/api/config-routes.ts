@@ -10,14 +10,18 @@ import { parseCorsOrigins } from "./limits";
 
 /** `GET /config`: the node's configuration, secrets reduced to "set"/"unset" (WAVS serves them). */
 const CONFIG_PATH = documentRoute({
-  method: "get", path: "/config", tag: "node",
+  method: "get",
+  path: "/config",
+  tag: "node",
   summary: "The node's configuration; secrets only as set/unset, RPC URLs redacted",
   responses: { 200: "the configuration" },
 });
 
 /** `GET /dev/config`: where current WAVS serves its configuration; the same redacted view. */
 const DEV_CONFIG_PATH = documentRoute({
-  method: "get", path: "/dev/config", tag: "node",
+  method: "get",
+  path: "/dev/config",
+  tag: "node",
   summary: "The same as GET /config, at the path current WAVS releases use",
   responses: { 200: "the configuration" },
 });
@@ -26,7 +30,9 @@ const serveConfig = async (c: Context<AppEnv>) => {
   const env = c.env as unknown as Record<string, unknown>;
   let submitter: string | null = null;
   try {
-    submitter = c.env.WAVS_AGGREGATOR_EVM_CREDENTIAL ? parseSubmitterCredential(c.env.WAVS_AGGREGATOR_EVM_CREDENTIAL).address : null;
+    submitter = c.env.WAVS_AGGREGATOR_EVM_CREDENTIAL
+      ? parseSubmitterCredential(c.env.WAVS_AGGREGATOR_EVM_CREDENTIAL).address
+      : null;
   } catch {
     submitter = "invalid credential";
   }

@@ -9,7 +9,11 @@ import { ServiceJsonError } from "../service/service-json";
 import { WavsError } from "../util/errors";
 import { ApiError, toErrorResponse } from "./errors";
 
-const internal = { status: 500, body: { error: { code: "internal", message: "internal error; see the node's logs" } }, internal: true };
+const internal = {
+  status: 500,
+  body: { error: { code: "internal", message: "internal error; see the node's logs" } },
+  internal: true,
+};
 
 describe("toErrorResponse", () => {
   it("answers an ApiError with its status, code, message, details and headers", () => {
@@ -29,7 +33,12 @@ describe("toErrorResponse", () => {
     const cases: [unknown, number, string, unknown?][] = [
       [new ServiceError(409, "service_exists", "already registered"), 409, "service_exists"],
       [unreachable("manager_unreachable", "no answer"), 502, "manager_unreachable"],
-      [new ServiceJsonError("invalid service: x", [{ path: "x", message: "required" }]), 422, "invalid_service", [{ path: "x", message: "required" }]],
+      [
+        new ServiceJsonError("invalid service: x", [{ path: "x", message: "required" }]),
+        422,
+        "invalid_service",
+        [{ path: "x", message: "required" }],
+      ],
       [new ServiceJsonError("no cosmos", [], "unsupported_trigger"), 422, "unsupported_trigger", []],
       [new InvalidComponentError("core-module", "a core module"), 400, "invalid_component", { reason: "core-module" }],
       [new BodyEncodingError("br", 415), 415, "unsupported_encoding"],
@@ -41,7 +50,11 @@ describe("toErrorResponse", () => {
     ];
     for (const [e, status, code, details] of cases) {
       const answer = toErrorResponse(e);
-      expect(answer, code).toMatchObject({ status, internal: false, body: { error: { code, message: (e as Error).message } } });
+      expect(answer, code).toMatchObject({
+        status,
+        internal: false,
+        body: { error: { code, message: (e as Error).message } },
+      });
       expect(answer.body.error.details, code).toEqual(details);
     }
   });

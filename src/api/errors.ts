@@ -41,11 +41,17 @@ export interface ErrorResponse {
  */
 export function toErrorResponse(err: unknown): ErrorResponse {
   if (!(err instanceof WavsError) || err.status === undefined) {
-    return { status: 500, body: { error: { code: "internal", message: "internal error; see the node's logs" } }, internal: true };
+    return {
+      status: 500,
+      body: { error: { code: "internal", message: "internal error; see the node's logs" } },
+      internal: true,
+    };
   }
   return {
     status: err.status,
-    body: { error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) } },
+    body: {
+      error: { code: err.code, message: err.message, ...(err.details !== undefined ? { details: err.details } : {}) },
+    },
     ...(err instanceof ApiError && err.headers ? { headers: err.headers } : {}),
     internal: false,
   };

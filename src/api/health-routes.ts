@@ -16,7 +16,9 @@ type ChainHealth = "healthy" | { unhealthy: { error: string } } | "unknown";
  * dropped before signing. 503 when a chain is unhealthy.
  */
 const HEALTH_PATH = documentRoute({
-  method: "get", path: "/health", tag: "node",
+  method: "get",
+  path: "/health",
+  tag: "node",
   summary: "Chain health as WAVS reports it, plus heads, poller cursors and dropped events",
   responses: { 200: "every chain healthy" },
   errors: { 503: "a chain is unhealthy (the body is the same report)" },
@@ -27,10 +29,19 @@ export const healthRoutes = new Hono<AppEnv>().get(HEALTH_PATH, async (c) => {
   const cursors = new Map((await db.query.chainCursors.findMany()).map((r) => [r.chain, r.nextBlock]));
   const results = await Promise.all(
     (await nodeChains(c.env)).map(async (chain) => {
-      const poller = { next_block: cursors.get(chain.key) ?? null, confirmations: chain.confirmations, rpc_endpoints: chain.rpc_urls.length };
+      const poller = {
+        next_block: cursors.get(chain.key) ?? null,
+        confirmations: chain.confirmations,
+        rpc_endpoints: chain.rpc_urls.length,
+      };
       const reading = await readChainHead(chain);
-      if ("error" in reading) return { key: chain.key, health: { unhealthy: { error: reading.error } } as ChainHealth, poller };
-      return { key: chain.key, health: "healthy" as ChainHealth, poller: { ...poller, latest_block: Number(reading.head) } };
+      if ("error" in reading)
+        return { key: chain.key, health: { unhealthy: { error: reading.error } } as ChainHealth, poller };
+      return {
+        key: chain.key,
+        health: "healthy" as ChainHealth,
+        poller: { ...poller, latest_block: Number(reading.head) },
+      };
     }),
   );
   const [dropped] = await db.select({ n: count() }).from(droppedEvents);

@@ -19,23 +19,34 @@ const serviceIdParam = z.object({ service_id: z.string().regex(/^[0-9a-f]{64}$/)
 
 const listQuery = z.object({
   bucket: z.string().min(1).max(MAX_KEY_LENGTH).optional(),
-  cursor: z.string().max(4 * MAX_KEY_LENGTH).optional(),
+  cursor: z
+    .string()
+    .max(4 * MAX_KEY_LENGTH)
+    .optional(),
 });
 
 /** The service id of a `/dev/kv/{service_id}` or `/dev/fs/{service_id}` path, lower-cased.
  * @throws ApiError 400 when it is not 64 hex digits */
 export function parseServiceIdParam(raw: string | undefined): string {
   const parsed = serviceIdParam.safeParse({ service_id: (raw ?? "").toLowerCase() });
-  if (!parsed.success) throw badRequest("invalid_service_id", "the service id must be 64 hex digits", parsed.error.issues);
+  if (!parsed.success)
+    throw badRequest("invalid_service_id", "the service id must be 64 hex digits", parsed.error.issues);
   return parsed.data.service_id;
 }
 
 /** `GET /dev/kv/{service_id}`: the service's values (by size) and counters, a page at a time. WAVS lists
  * its store here too; the page shape is ours. */
 const listKeyValueRoute = documentRoute({
-  method: "get", path: "/dev/kv/{service_id}", tag: "services", auth: "bearer", params: serviceIdParam, query: listQuery,
+  method: "get",
+  path: "/dev/kv/{service_id}",
+  tag: "services",
+  auth: "bearer",
+  params: serviceIdParam,
+  query: listQuery,
   summary: "Every value (by size) and counter a service's components stored with wasi:keyvalue, 1000 per page",
-  responses: { 200: "{entries: [{bucket, key, kind: value, size} | {bucket, key, kind: counter, value}], next_cursor}" },
+  responses: {
+    200: "{entries: [{bucket, key, kind: value, size} | {bucket, key, kind: counter, value}], next_cursor}",
+  },
   errors: { 400: "malformed service id, bucket or cursor" },
 });
 
@@ -47,14 +58,19 @@ export const keyValueRoutes = new Hono<AppEnv>()
   .get(listKeyValueRoute, requireBearer(), async (c) => {
     const serviceId = parseServiceIdParam(c.req.param("service_id"));
     const query = listQuery.safeParse(c.req.query());
-    if (!query.success) throw badRequest("invalid_query", "bucket and cursor must be short strings", query.error.issues);
+    if (!query.success)
+      throw badRequest("invalid_query", "bucket and cursor must be short strings", query.error.issues);
     const after = query.data.cursor === undefined ? null : decodeCursor(query.data.cursor);
     const page = await keyValueStub(c.env, serviceId).listEntries(query.data.bucket ?? null, after);
     return c.json({ entries: page.entries, next_cursor: page.next && encodeCursor(page.next) });
   })
   .get(
     documentRoute({
-      method: "get", path: "/dev/kv/{service_id}/{bucket}/{key}", tag: "services", auth: "bearer", params: kvPathParams,
+      method: "get",
+      path: "/dev/kv/{service_id}/{bucket}/{key}",
+      tag: "services",
+      auth: "bearer",
+      params: kvPathParams,
       summary: "A value a service's component stored with wasi:keyvalue, as raw bytes",
       responses: { 200: { description: "the stored bytes", contentType: "application/octet-stream" } },
       errors: { 400: "malformed service id, bucket or key", 404: "no such key" },
@@ -67,11 +83,19 @@ export const keyValueRoutes = new Hono<AppEnv>()
         key: c.req.param("key"),
       });
       if (!parsed.success) {
-        throw badRequest("invalid_kv_path", "expected /dev/kv/{service_id: 64 hex digits}/{bucket}/{key}", parsed.error.issues);
+        throw badRequest(
+          "invalid_kv_path",
+          "expected /dev/kv/{service_id: 64 hex digits}/{bucket}/{key}",
+          parsed.error.issues,
+        );
       }
       const { service_id, bucket, key } = parsed.data;
       const value = await keyValueStub(c.env, service_id).get(bucket, key);
-      if (value === null) throw notFound("key_not_found", `service ${service_id} has no key ${JSON.stringify(key)} in bucket ${JSON.stringify(bucket)}`);
+      if (value === null)
+        throw notFound(
+          "key_not_found",
+          `service ${service_id} has no key ${JSON.stringify(key)} in bucket ${JSON.stringify(bucket)}`,
+        );
       return c.body(value.slice().buffer as ArrayBuffer, 200, { "content-type": "application/octet-stream" });
     },
   );

@@ -4,11 +4,16 @@ import { corsAllowList, parseCorsOrigins } from "./limits";
 
 const app = new Hono<{ Bindings: Env }>().use("*", corsAllowList()).get("/x", (c) => c.text("ok"));
 const allowOrigin = async (corsOrigins: string | undefined, origin: string) =>
-  (await app.request("/x", { headers: { origin } }, { CORS_ORIGINS: corsOrigins } as Env)).headers.get("access-control-allow-origin");
+  (await app.request("/x", { headers: { origin } }, { CORS_ORIGINS: corsOrigins } as Env)).headers.get(
+    "access-control-allow-origin",
+  );
 
 describe("CORS allow-list", () => {
   it("reads comma-separated and JSON lists, trimming trailing slashes", () => {
-    expect(parseCorsOrigins(" https://a.example/, https://b.example ")).toEqual(["https://a.example", "https://b.example"]);
+    expect(parseCorsOrigins(" https://a.example/, https://b.example ")).toEqual([
+      "https://a.example",
+      "https://b.example",
+    ]);
     expect(parseCorsOrigins('["https://a.example"]')).toEqual(["https://a.example"]);
     expect(parseCorsOrigins(undefined)).toEqual([]);
   });

@@ -45,9 +45,16 @@ export function resolveServicePath(entries: FileInfo[], requested: string): Reso
 }
 
 /** The entries directly inside `dir` ("" for the root), as WAVS lists a directory. */
-export function listDirectory(entries: FileInfo[], dir: string): { name: string; is_dir: boolean; size: number | null }[] {
+export function listDirectory(
+  entries: FileInfo[],
+  dir: string,
+): { name: string; is_dir: boolean; size: number | null }[] {
   const prefix = dir === "" ? "" : `${dir}/`;
   return entries
     .filter((e) => e.path.startsWith(prefix) && !e.path.slice(prefix.length).includes("/"))
-    .map((e) => ({ name: e.path.slice(prefix.length), is_dir: e.kind === "dir", size: e.kind === "file" ? e.size : null }));
+    .map((e) => ({
+      name: e.path.slice(prefix.length),
+      is_dir: e.kind === "dir",
+      size: e.kind === "file" ? e.size : null,
+    }));
 }

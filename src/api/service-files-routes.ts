@@ -18,7 +18,10 @@ const answers = {
       contentType: "application/json",
     },
   },
-  errors: { 400: "malformed service id, or a path that leaves the service's directory", 404: "no such file or directory" },
+  errors: {
+    400: "malformed service id, or a path that leaves the service's directory",
+    404: "no such file or directory",
+  },
 };
 
 /**
@@ -29,7 +32,11 @@ const answers = {
 export const serviceFilesRoutes = new Hono<AppEnv>()
   .get(
     documentRoute({
-      method: "get", path: "/dev/fs/{service_id}", tag: "services", auth: "bearer", params: rootParams,
+      method: "get",
+      path: "/dev/fs/{service_id}",
+      tag: "services",
+      auth: "bearer",
+      params: rootParams,
       summary: "The root of a service's file_system directory",
       ...answers,
     }),
@@ -38,7 +45,12 @@ export const serviceFilesRoutes = new Hono<AppEnv>()
   )
   .get(
     documentRoute({
-      method: "get", path: "/dev/fs/{service_id}/{path}", restParam: "path", tag: "services", auth: "bearer", params: pathParams,
+      method: "get",
+      path: "/dev/fs/{service_id}/{path}",
+      restParam: "path",
+      tag: "services",
+      auth: "bearer",
+      params: pathParams,
       summary: "A directory listing or a file in a service's file_system directory",
       ...answers,
     }),

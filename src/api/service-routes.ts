@@ -17,7 +17,14 @@ import {
 import { describeSubmit } from "../service/describe-submit";
 import { aggregatorSettings } from "../aggregate/peers";
 import { computeServiceId } from "../sign/event-id";
-import { deleteService, ensureSigningKey, findService, listServices, setOperatorPause, isServiceActive } from "../service/service-registry";
+import {
+  deleteService,
+  ensureSigningKey,
+  findService,
+  listServices,
+  setOperatorPause,
+  isServiceActive,
+} from "../service/service-registry";
 import { log } from "../log";
 import type { Service } from "../service/types";
 import type { AppEnv } from "./app";
@@ -29,14 +36,20 @@ import { readJsonBody } from "./validate";
 const managerSchema = z.strictObject({
   evm: z.strictObject({
     chain: z.string().regex(/^evm:\d+$/, 'chain keys look like "evm:31337"'),
-    address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x address").transform((a) => a as `0x${string}`),
+    address: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x address")
+      .transform((a) => a as `0x${string}`),
   }),
 });
 const managerBody = z.strictObject({ service_manager: managerSchema });
 
 const deleteBody = z.strictObject({ service_managers: z.array(managerSchema).min(1).max(100) });
 /** Documents the path; the handler checks both through managerSchema for one error message. */
-const managerPathParams = z.object({ chain: z.string().regex(/^evm:\d+$/), address: z.string().regex(/^0x[0-9a-fA-F]{40}$/) });
+const managerPathParams = z.object({
+  chain: z.string().regex(/^evm:\d+$/),
+  address: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+});
 const hashPathParams = z.object({ hash: z.string().regex(/^[0-9a-f]{64}$/) });
 
 /** The chain's head, read before registering so the poller starts no later than this moment. */
@@ -67,7 +80,9 @@ function describeSubmits(
   return Object.fromEntries(
     registered.map(({ id, service }) => [
       id,
-      Object.fromEntries(Object.entries(service.workflows).map(([wid, wf]) => [wid, describeSubmit(wf.submit, settings)])),
+      Object.fromEntries(
+        Object.entries(service.workflows).map(([wid, wf]) => [wid, describeSubmit(wf.submit, settings)]),
+      ),
     ]),
   );
 }
@@ -75,7 +90,11 @@ function describeSubmits(
 /** `POST /services/pause` and `/services/resume` as WAVS: `{"service_manager"}` → 204. */
 function pauseRoute(action: "pause" | "resume"): string {
   return documentRoute({
-    method: "post", path: `/services/${action}`, tag: "services", auth: "bearer", body: managerBody,
+    method: "post",
+    path: `/services/${action}`,
+    tag: "services",
+    auth: "bearer",
+    body: managerBody,
     summary:
       action === "pause"
         ? "Pause a service on this node: its workflows get no tasks until resumed (kept across restarts and upgrades)"
@@ -89,19 +108,35 @@ async function setPause(c: Context<AppEnv>, paused: boolean): Promise<Response> 
   const { service_manager } = await readJsonBody(c, managerBody);
   const id = computeServiceId(service_manager);
   if (!(await setOperatorPause(openDb(c.env.DB), id, paused))) {
-    throw notFound("service_not_found", `no service with manager ${service_manager.evm.address} on ${service_manager.evm.chain} is registered`);
+    throw notFound(
+      "service_not_found",
+      `no service with manager ${service_manager.evm.address} on ${service_manager.evm.chain} is registered`,
+    );
   }
-  log("info", paused ? "service paused by the operator" : "service resumed by the operator", { subsys: "api", service_id: id });
+  log("info", paused ? "service paused by the operator" : "service resumed by the operator", {
+    subsys: "api",
+    service_id: id,
+  });
   return c.body(null, 204);
 }
 
 export const serviceRoutes = new Hono<AppEnv>()
   .post(
     documentRoute({
-      method: "post", path: "/services", tag: "services", auth: "bearer", body: managerBody,
+      method: "post",
+      path: "/services",
+      tag: "services",
+      auth: "bearer",
+      body: managerBody,
       summary: "Register the service the manager's service URI points to (as WAVS)",
       responses: { 204: "registered" },
-      errors: { 400: "not JSON", 404: "unknown chain or not a service manager", 409: "already registered", 422: "bad body or service JSON", 502: "chain or service URI unreachable" },
+      errors: {
+        400: "not JSON",
+        404: "unknown chain or not a service manager",
+        409: "already registered",
+        422: "bad body or service JSON",
+        502: "chain or service URI unreachable",
+      },
     }),
     requireBearer(),
     async (c) => {
@@ -114,7 +149,11 @@ export const serviceRoutes = new Hono<AppEnv>()
   )
   .delete(
     documentRoute({
-      method: "delete", path: "/services", tag: "services", auth: "bearer", body: deleteBody,
+      method: "delete",
+      path: "/services",
+      tag: "services",
+      auth: "bearer",
+      body: deleteBody,
       summary: "Unregister services by manager (all or nothing)",
       responses: { 204: "unregistered" },
       errors: { 404: "some managers are not registered (details.unknown)", 422: "bad body" },
@@ -128,7 +167,9 @@ export const serviceRoutes = new Hono<AppEnv>()
       const unknown = [];
       for (const [i, id] of ids.entries()) if (!(await findService(db, id))) unknown.push(service_managers[i]);
       if (unknown.length > 0) {
-        throw new ApiError(404, "service_not_found", `${unknown.length} of these services are not registered`, { unknown });
+        throw new ApiError(404, "service_not_found", `${unknown.length} of these services are not registered`, {
+          unknown,
+        });
       }
       for (const id of ids) await deleteService(db, id);
       return c.body(null, 204);
@@ -138,7 +179,10 @@ export const serviceRoutes = new Hono<AppEnv>()
   .post(pauseRoute("resume"), requireBearer(), (c) => setPause(c, false))
   .get(
     documentRoute({
-      method: "get", path: "/services/{chain}/{address}", tag: "services", params: managerPathParams,
+      method: "get",
+      path: "/services/{chain}/{address}",
+      tag: "services",
+      params: managerPathParams,
       summary: "One registered service's JSON (u64 values exact)",
       responses: { 200: "the service JSON" },
       errors: { 400: "malformed chain or address", 404: "not registered" },
@@ -155,9 +199,11 @@ export const serviceRoutes = new Hono<AppEnv>()
   )
   .get(
     documentRoute({
-      method: "get", path: "/services", tag: "services",
+      method: "get",
+      path: "/services",
+      tag: "services",
       summary:
-        "Registered services: {services, service_ids, component_digests} as WAVS, plus paused_service_ids (paused by their JSON or on this node) and submits (service id → workflow id → what happens to its results, e.g. \"aggregated by PEERS (3 nodes)\")",
+        'Registered services: {services, service_ids, component_digests} as WAVS, plus paused_service_ids (paused by their JSON or on this node) and submits (service id → workflow id → what happens to its results, e.g. "aggregated by PEERS (3 nodes)")',
       responses: { 200: "the services" },
     }),
     async (c) => {
@@ -181,7 +227,11 @@ export const serviceRoutes = new Hono<AppEnv>()
   )
   .post(
     documentRoute({
-      method: "post", path: "/services/signer", tag: "services", auth: "bearer", body: managerBody,
+      method: "post",
+      path: "/services/signer",
+      tag: "services",
+      auth: "bearer",
+      body: managerBody,
       summary: "The service's signing key (HD index persisted on first use)",
       responses: { 200: '{"secp256k1":{"hd_index","evm_address"}}' },
       errors: { 400: "not JSON", 422: "bad body" },
@@ -195,7 +245,11 @@ export const serviceRoutes = new Hono<AppEnv>()
   )
   .post(
     documentRoute({
-      method: "post", path: "/dev/services", tag: "services", auth: "bearer", bodyRef: "/schemas/service.json",
+      method: "post",
+      path: "/dev/services",
+      tag: "services",
+      auth: "bearer",
+      bodyRef: "/schemas/service.json",
       summary: "Save service JSON on the node, addressed by its sha256",
       responses: { 200: '{"hash"}' },
       errors: { 413: "over 1 MiB", 422: "not a valid service" },
@@ -208,7 +262,10 @@ export const serviceRoutes = new Hono<AppEnv>()
   )
   .get(
     documentRoute({
-      method: "get", path: "/dev/services/{hash}", tag: "services", params: hashPathParams,
+      method: "get",
+      path: "/dev/services/{hash}",
+      tag: "services",
+      params: hashPathParams,
       summary: "Saved service JSON, byte for byte",
       responses: { 200: "the saved JSON" },
       errors: { 404: "no such hash" },
@@ -222,15 +279,25 @@ export const serviceRoutes = new Hono<AppEnv>()
   )
   .post(
     documentRoute({
-      method: "post", path: "/dev/services/{hash}", tag: "services", auth: "bearer", params: hashPathParams,
+      method: "post",
+      path: "/dev/services/{hash}",
+      tag: "services",
+      auth: "bearer",
+      params: hashPathParams,
       summary: "Register saved service JSON directly",
       responses: { 204: "registered" },
-      errors: { 400: "malformed hash", 404: "no such hash or unknown chain", 409: "already registered", 502: "chain unreachable" },
+      errors: {
+        400: "malformed hash",
+        404: "no such hash or unknown chain",
+        409: "already registered",
+        502: "chain unreachable",
+      },
     }),
     requireBearer(),
     async (c) => {
       const hash = (c.req.param("hash") ?? "").toLowerCase();
-      if (!/^[0-9a-f]{64}$/.test(hash)) throw badRequest("invalid_hash", "saved services are addressed by 64 hex digits");
+      if (!/^[0-9a-f]{64}$/.test(hash))
+        throw badRequest("invalid_hash", "saved services are addressed by 64 hex digits");
       const saved = await openDb(c.env.DB).query.savedServices.findFirst({ where: eq(savedServices.hash, hash) });
       if (!saved) throw notFound("service_not_found", `no saved service with hash ${hash}`);
       const service = parseServiceJson(saved.json); // saved JSON was valid when saved; throws 422 if not
@@ -242,7 +309,9 @@ export const serviceRoutes = new Hono<AppEnv>()
   )
   .get(
     documentRoute({
-      method: "get", path: "/schemas/service.json", tag: "services",
+      method: "get",
+      path: "/schemas/service.json",
+      tag: "services",
       summary: "The service JSON's JSON Schema, generated from the validator",
       responses: { 200: "a JSON Schema (2020-12)" },
     }),

@@ -9,7 +9,10 @@ import { documentRoute } from "./api-docs";
 import { ApiError, badRequest, notFound } from "./errors";
 
 const listQuery = z.strictObject({
-  service_id: z.string().regex(/^[0-9a-f]{64}$/, "service ids are 64 lowercase hex digits").optional(),
+  service_id: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "service ids are 64 lowercase hex digits")
+    .optional(),
   workflow_id: z.string().optional(),
   status: z.enum(["executing", "signed", "submitted", "landed", "failed"]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
@@ -24,7 +27,10 @@ const stepsQuery = z.strictObject({
 export const taskRoutes = new Hono<AppEnv>()
   .get(
     documentRoute({
-      method: "get", path: "/tasks", tag: "tasks", query: listQuery,
+      method: "get",
+      path: "/tasks",
+      tag: "tasks",
+      query: listQuery,
       summary: "Recent tasks, newest first, filtered by service, workflow or status",
       responses: { 200: "{tasks}" },
       errors: { 422: "bad query" },
@@ -51,7 +57,11 @@ export const taskRoutes = new Hono<AppEnv>()
   )
   .get(
     documentRoute({
-      method: "get", path: "/tasks/{eventId}", tag: "tasks", params: eventIdParams, query: stepsQuery,
+      method: "get",
+      path: "/tasks/{eventId}",
+      tag: "tasks",
+      params: eventIdParams,
+      query: stepsQuery,
       summary: `One task with a page of its timeline (limit steps, default ${DEFAULT_STEPS_PAGE}); next_steps_after, when present, is the steps_after of the next page`,
       responses: { 200: "the task and its steps" },
       errors: { 400: "malformed event id", 404: "no such task", 422: "bad query" },
@@ -64,7 +74,10 @@ export const taskRoutes = new Hono<AppEnv>()
         const issue = parsed.error.issues[0]!;
         throw new ApiError(422, "invalid_query", `${issue.path.join(".") || "query"}: ${issue.message}`);
       }
-      const task = await getTaskWithSteps(openDb(c.env.DB), eventId, { stepsAfter: parsed.data.steps_after, limit: parsed.data.limit });
+      const task = await getTaskWithSteps(openDb(c.env.DB), eventId, {
+        stepsAfter: parsed.data.steps_after,
+        limit: parsed.data.limit,
+      });
       if (!task) throw notFound("task_not_found", `no task for event ${eventId}`);
       const { nextStepsAfter, ...rest } = task;
       return c.json({ ...rest, ...(nextStepsAfter !== undefined ? { next_steps_after: nextStepsAfter } : {}) });

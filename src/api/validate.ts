@@ -8,7 +8,11 @@ import { ApiError, badRequest } from "./errors";
  * @throws ApiError 400 `invalid_json` when it does not parse, 400 `forbidden_key` for a `__proto__`,
  *   `constructor` or `prototype` key, 422 `invalid_body` naming the field
  */
-export async function readJsonBody<S extends z.ZodType>(c: Context, schema: S, opts: { lossless?: boolean } = {}): Promise<z.output<S>> {
+export async function readJsonBody<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  opts: { lossless?: boolean } = {},
+): Promise<z.output<S>> {
   let body: unknown;
   try {
     body = opts.lossless ? parseLosslessJson(await c.req.text()) : await c.req.json();

@@ -30,19 +30,35 @@ const sourceParams = z.object({ source: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,
 const chainQuery = z.object({ chain: z.string().regex(/^evm:\d+$/) });
 
 const WEBHOOK_PATH = documentRoute({
-  method: "post", path: "/webhooks/{source}", tag: "webhooks", params: sourceParams, query: chainQuery,
-  rawBody: { contentType: "application/json", description: "generic JSON-RPC logs, an Alchemy custom webhook or a QuickNode Stream, signed with HMAC-SHA256 (docs/indexer-quickstart.md)" },
+  method: "post",
+  path: "/webhooks/{source}",
+  tag: "webhooks",
+  params: sourceParams,
+  query: chainQuery,
+  rawBody: {
+    contentType: "application/json",
+    description:
+      "generic JSON-RPC logs, an Alchemy custom webhook or a QuickNode Stream, signed with HMAC-SHA256 (docs/indexer-quickstart.md)",
+  },
   summary: "Chain logs pushed by an indexer, verified against the node's RPC, then enqueued",
   responses: { 202: "{received, enqueued, …}" },
   errors: {
-    400: "bad source, chain, JSON, gzip or delivery id", 401: "bad or stale signature", 404: "no secret for this source, or unknown chain",
-    409: "replayed delivery", 413: "body too large (1 MiB as sent, 8 MiB decompressed)", 415: "a Content-Encoding other than gzip", 422: "bad payload", 429: "rate limited", 502: "could not verify against the chain",
+    400: "bad source, chain, JSON, gzip or delivery id",
+    401: "bad or stale signature",
+    404: "no secret for this source, or unknown chain",
+    409: "replayed delivery",
+    413: "body too large (1 MiB as sent, 8 MiB decompressed)",
+    415: "a Content-Encoding other than gzip",
+    422: "bad payload",
+    429: "rate limited",
+    502: "could not verify against the chain",
   },
 });
 
 export const webhookRoutes = new Hono<AppEnv>().post(WEBHOOK_PATH, async (c) => {
   const source = c.req.param("source") ?? "";
-  if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(source)) throw badRequest("invalid_source", "webhook sources are 1–32 of [a-z0-9_-]");
+  if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(source))
+    throw badRequest("invalid_source", "webhook sources are 1–32 of [a-z0-9_-]");
   const secret = (c.env as unknown as Record<string, unknown>)[webhookSecretName(source)];
   if (typeof secret !== "string" || secret.length === 0) {
     throw new ApiError(404, "unknown_webhook_source", `no secret ${webhookSecretName(source)} is set for this source`);
@@ -54,9 +70,11 @@ export const webhookRoutes = new Hono<AppEnv>().post(WEBHOOK_PATH, async (c) => 
   });
 
   const declared = Number(c.req.header("content-length") ?? 0);
-  if (declared > MAX_WEBHOOK_BODY) throw new ApiError(413, "body_too_large", `webhook bodies are limited to ${MAX_WEBHOOK_BODY} bytes`);
+  if (declared > MAX_WEBHOOK_BODY)
+    throw new ApiError(413, "body_too_large", `webhook bodies are limited to ${MAX_WEBHOOK_BODY} bytes`);
   const received = new Uint8Array(await c.req.arrayBuffer());
-  if (received.length > MAX_WEBHOOK_BODY) throw new ApiError(413, "body_too_large", `webhook bodies are limited to ${MAX_WEBHOOK_BODY} bytes`);
+  if (received.length > MAX_WEBHOOK_BODY)
+    throw new ApiError(413, "body_too_large", `webhook bodies are limited to ${MAX_WEBHOOK_BODY} bytes`);
   // Signatures cover the decoded JSON (QuickNode signs before it gzips).
   const raw = await decodeContentEncoding(received, c.req.header("content-encoding"), MAX_DECODED_WEBHOOK_BODY);
 
@@ -71,7 +89,13 @@ export const webhookRoutes = new Hono<AppEnv>().post(WEBHOOK_PATH, async (c) => 
   }
   const parsed = parseWebhookBody(auth.format, body);
   if (parsed.createdAt !== undefined && Math.abs(Date.now() - parsed.createdAt) > WEBHOOK_WINDOW_MS) {
-    throw new ApiError(401, "stale_delivery", "the delivery's timestamp is outside the accepted window", undefined, WEBHOOK_CHALLENGE);
+    throw new ApiError(
+      401,
+      "stale_delivery",
+      "the delivery's timestamp is outside the accepted window",
+      undefined,
+      WEBHOOK_CHALLENGE,
+    );
   }
   const deliveryId = auth.deliveryId ?? parsed.deliveryId;
   if (!deliveryId) throw badRequest("missing_delivery_id", "the delivery carries no id to guard against replays");
@@ -82,7 +106,8 @@ export const webhookRoutes = new Hono<AppEnv>().post(WEBHOOK_PATH, async (c) => 
   }
   try {
     const outcome = await ingestWebhookLogs(db, c.env.TRIGGERS, chain, source, parsed.logs);
-    if (outcome.enqueued > 0) log("info", "webhook events enqueued", { subsys: "ingest", chain: chain.key, source, ...outcome });
+    if (outcome.enqueued > 0)
+      log("info", "webhook events enqueued", { subsys: "ingest", chain: chain.key, source, ...outcome });
     return c.json(outcome, 202);
   } catch (e) {
     await forgetDelivery(db, source, deliveryId);

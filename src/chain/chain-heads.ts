@@ -33,7 +33,10 @@ export async function readChainHead(chain: ChainSettings): Promise<HeadReading> 
       .then((head) => ({ head, at: Date.now() }))
       .catch((e: unknown) => ({ error: describeError(e), at: Date.now() })),
     new Promise<HeadReading>((r) => {
-      timer = setTimeout(() => r({ error: `the RPC did not answer within ${HEAD_TIMEOUT_MS / 1000} s`, at: Date.now() }), HEAD_TIMEOUT_MS);
+      timer = setTimeout(
+        () => r({ error: `the RPC did not answer within ${HEAD_TIMEOUT_MS / 1000} s`, at: Date.now() }),
+        HEAD_TIMEOUT_MS,
+      );
     }),
   ]).finally(() => timer !== undefined && clearTimeout(timer));
   readings.set(readingKey(chain), reading);

@@ -39,7 +39,10 @@ export async function checkRpcChainId(rpcUrl: string, expectedChainId: string, a
     result = (JSON.parse(new TextDecoder().decode(bytes)) as { result?: unknown }).result;
   } catch {}
   if (typeof result !== "string" || !/^0x[0-9a-fA-F]{1,64}$/.test(result)) {
-    throw new WavsError("chain_unreachable", `${what} did not answer eth_chainId with a chain id`, { status: 502, retryable: true });
+    throw new WavsError("chain_unreachable", `${what} did not answer eth_chainId with a chain id`, {
+      status: 502,
+      retryable: true,
+    });
   }
   const actual = BigInt(result).toString();
   if (actual !== expectedChainId) {

@@ -6,7 +6,8 @@ const interfaceErrors = new Set<string>(iWavsServiceManagerAbi.filter((x) => x.t
 
 /** Errors our WavsServiceManager declares beyond the interface (SignerNotRegistered, …). */
 const managerOnlyErrors = wavsServiceManagerAbi.filter(
-  (x): x is Extract<(typeof wavsServiceManagerAbi)[number], { type: "error" }> => x.type === "error" && !interfaceErrors.has(x.name),
+  (x): x is Extract<(typeof wavsServiceManagerAbi)[number], { type: "error" }> =>
+    x.type === "error" && !interfaceErrors.has(x.name),
 );
 
 /**

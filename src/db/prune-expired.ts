@@ -22,9 +22,15 @@ const PRUNES = [
   { table: "tasks", where: (cutoff: number) => sql`updated_at < ${cutoff}` },
   { table: "seen_events", where: (cutoff: number) => sql`seen_at < ${cutoff}` },
   { table: "dropped_events", where: (cutoff: number) => sql`at < ${cutoff}` },
-  { table: "service_upgrades", where: (cutoff: number) => sql`updated_at < ${cutoff} AND status NOT IN ('retrying', 'awaiting_approval')` },
+  {
+    table: "service_upgrades",
+    where: (cutoff: number) => sql`updated_at < ${cutoff} AND status NOT IN ('retrying', 'awaiting_approval')`,
+  },
   { table: "dead_letters", where: (cutoff: number) => sql`at < ${cutoff}` },
-  { table: "alert_notifications", where: (cutoff: number) => sql`created_at < ${cutoff} AND (delivered_at IS NOT NULL OR gave_up_at IS NOT NULL)` },
+  {
+    table: "alert_notifications",
+    where: (cutoff: number) => sql`created_at < ${cutoff} AND (delivered_at IS NOT NULL OR gave_up_at IS NOT NULL)`,
+  },
   { table: "alerts", where: (cutoff: number) => sql`resolved_at < ${cutoff}` },
 ] as const;
 

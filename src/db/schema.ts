@@ -158,7 +158,9 @@ export const serviceUpgrades = sqliteTable(
     managerAddress: text("manager_address").notNull(), // lowercase 0x…
     uri: text("uri").notNull(),
     eventKey: text("event_key").notNull().unique(), // the ServiceURIUpdated log
-    status: text("status", { enum: ["retrying", "awaiting_approval", "applied", "refused", "superseded", "gave_up"] }).notNull(),
+    status: text("status", {
+      enum: ["retrying", "awaiting_approval", "applied", "refused", "superseded", "gave_up"],
+    }).notNull(),
     /** The fetched service JSON, kept while it awaits approval. */
     json: text("json"),
     /** JSON list of the changes that need approval. */
@@ -170,7 +172,10 @@ export const serviceUpgrades = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [index("service_upgrades_by_status").on(t.status, t.nextAttemptAt), index("service_upgrades_by_service").on(t.serviceId)],
+  (t) => [
+    index("service_upgrades_by_status").on(t.status, t.nextAttemptAt),
+    index("service_upgrades_by_service").on(t.serviceId),
+  ],
 );
 
 /**

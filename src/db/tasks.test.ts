@@ -40,7 +40,11 @@ describe("recordTaskStep", () => {
     const task = newTask();
     await recordTaskStep(db, task, "tx_sent", { status: "submitted", txHash: HASH }, {});
     await recordTaskStep(db, task, "submit_failed", { status: "failed", error: "reverted" }, {});
-    expect(await getTaskWithSteps(db, task.eventId)).toMatchObject({ status: "failed", txHash: HASH, error: "reverted" });
+    expect(await getTaskWithSteps(db, task.eventId)).toMatchObject({
+      status: "failed",
+      txHash: HASH,
+      error: "reverted",
+    });
     const other = `0x${"ab".repeat(32)}`;
     await recordTaskStep(db, task, "landed_by_peer", { status: "landed", txHash: other }, {});
     expect(await getTaskWithSteps(db, task.eventId)).toMatchObject({ status: "landed", txHash: other });

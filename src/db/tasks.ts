@@ -21,7 +21,14 @@ export async function recordTaskStep(
   await db.batch([
     db
       .insert(tasks)
-      .values({ ...task, status: update.status ?? "executing", txHash: update.txHash, error: update.error, createdAt: now, updatedAt: now })
+      .values({
+        ...task,
+        status: update.status ?? "executing",
+        txHash: update.txHash,
+        error: update.error,
+        createdAt: now,
+        updatedAt: now,
+      })
       .onConflictDoUpdate({
         target: tasks.eventId,
         set: {

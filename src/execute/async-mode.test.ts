@@ -13,13 +13,19 @@ describe("chooseAsyncMode", () => {
     const mode = chooseAsyncMode(["wasi:io/poll@0.2.0"]);
     if (mode.tag !== "jspi") throw new Error("expected jspi");
     expect(mode.val.imports).toEqual(
-      expect.arrayContaining(["wasi:io/poll#[method]pollable.block", "wasi:keyvalue/store#[method]bucket.get", "wasi:keyvalue/atomics#swap"]),
+      expect.arrayContaining([
+        "wasi:io/poll#[method]pollable.block",
+        "wasi:keyvalue/store#[method]bucket.get",
+        "wasi:keyvalue/atomics#swap",
+      ]),
     );
     expect(mode.val.exports).toEqual(["run", "process-input", "handle-timer-callback", "handle-submit-callback"]);
   });
 
   it("sync for a component that cannot wait (streams alone, clocks, host)", () => {
-    expect(chooseAsyncMode(["wasi:io/streams@0.2.0", "wasi:clocks/wall-clock@0.2.0", "host", "wasi:io/pollster"])).toEqual({ tag: "sync" });
+    expect(
+      chooseAsyncMode(["wasi:io/streams@0.2.0", "wasi:clocks/wall-clock@0.2.0", "host", "wasi:io/pollster"]),
+    ).toEqual({ tag: "sync" });
     expect(chooseAsyncMode([])).toEqual({ tag: "sync" });
   });
 });

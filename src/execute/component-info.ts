@@ -121,7 +121,9 @@ class Reader {
   string(): string {
     const length = this.u32();
     if (this.offset + length > this.bytes.length) throw malformed("a name runs past the end of the binary");
-    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(this.bytes.subarray(this.offset, this.offset + length));
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+      this.bytes.subarray(this.offset, this.offset + length),
+    );
     this.offset += length;
     return text;
   }
@@ -159,7 +161,8 @@ class Reader {
 
   sortIdx(): ComponentItemKind {
     const sort = this.byte();
-    if (sort === 0x00) this.byte(); // core sort
+    if (sort === 0x00)
+      this.byte(); // core sort
     else if (sort > 0x05) throw malformed(`unknown sort 0x${sort.toString(16)}`);
     this.u32();
     return KINDS[sort]!;

@@ -24,7 +24,10 @@ export function componentInfoKey(digest: string): string {
  */
 export function assertComponentBytes(bytes: Uint8Array): void {
   if (bytes.length < 8) {
-    throw new InvalidComponentError("not-wasm", `not a WebAssembly component: ${bytes.length} bytes, shorter than a wasm header`);
+    throw new InvalidComponentError(
+      "not-wasm",
+      `not a WebAssembly component: ${bytes.length} bytes, shorter than a wasm header`,
+    );
   }
   if (!WASM_MAGIC.every((b, i) => bytes[i] === b)) {
     throw new InvalidComponentError("not-wasm", "not a WebAssembly component: missing the \\0asm magic number");
@@ -37,7 +40,11 @@ export function assertComponentBytes(bytes: Uint8Array): void {
       `a core WebAssembly module (version ${version}), not a component: build it as a component (e.g. cargo component / wasm32-wasip2, or wasm-tools component new)`,
     );
   }
-  if (layer !== 1 || !COMPONENT_VERSION.every((b, i) => bytes[4 + i] === b) || !COMPONENT_LAYER.every((b, i) => bytes[6 + i] === b)) {
+  if (
+    layer !== 1 ||
+    !COMPONENT_VERSION.every((b, i) => bytes[4 + i] === b) ||
+    !COMPONENT_LAYER.every((b, i) => bytes[6 + i] === b)
+  ) {
     throw new InvalidComponentError(
       "unsupported-encoding",
       `unsupported WebAssembly component encoding (version 0x${version.toString(16)}, layer ${layer}); expected version 0xd, layer 1`,
@@ -93,7 +100,10 @@ export interface StoredComponent extends ComponentInfo {
  * Components stored without info (before it existed) are read once and get it.
  * @throws InvalidComponentError when stored bytes are no longer accepted as a component
  */
-export async function getStoredComponent(env: Pick<Env, "COMPONENTS">, digest: string): Promise<StoredComponent | undefined> {
+export async function getStoredComponent(
+  env: Pick<Env, "COMPONENTS">,
+  digest: string,
+): Promise<StoredComponent | undefined> {
   const [head, infoObject] = await Promise.all([
     env.COMPONENTS.head(componentKey(digest)),
     env.COMPONENTS.get(componentInfoKey(digest)),

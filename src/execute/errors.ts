@@ -26,7 +26,12 @@ export class ExecutionError extends WavsError {
 }
 
 /** What is wrong with bytes offered as a component. */
-export type InvalidComponentReason = "not-wasm" | "core-module" | "unsupported-encoding" | "malformed" | "wrong-exports";
+export type InvalidComponentReason =
+  | "not-wasm"
+  | "core-module"
+  | "unsupported-encoding"
+  | "malformed"
+  | "wrong-exports";
 
 /** Bytes offered as a component that are not a WebAssembly component WAVS can run (400 on upload). */
 export class InvalidComponentError extends WavsError {

@@ -154,7 +154,11 @@ async function prepareNow(
   return { transpiled: report.transpiled, transpileMs: report.transpileMs };
 }
 
-function getArtifactsOnce(env: Pick<Env, "COMPONENTS">, digest: string, report: LoadReport): Promise<ComponentArtifacts> {
+function getArtifactsOnce(
+  env: Pick<Env, "COMPONENTS">,
+  digest: string,
+  report: LoadReport,
+): Promise<ComponentArtifacts> {
   let pending = inflight.get(digest);
   if (!pending) {
     pending = getArtifacts(env, digest, report).finally(() => inflight.delete(digest));
@@ -188,9 +192,13 @@ async function getArtifacts(
   lap("artifactsMiss");
   const object = await env.COMPONENTS.get(componentKey(digest));
   if (!object) {
-    throw new ExecutionError("component-missing", `component ${digest} is not stored (expected R2 key ${componentKey(digest)})`, {
-      digest,
-    });
+    throw new ExecutionError(
+      "component-missing",
+      `component ${digest} is not stored (expected R2 key ${componentKey(digest)})`,
+      {
+        digest,
+      },
+    );
   }
   const bytes = new Uint8Array(await object.arrayBuffer());
   lap("componentRead");
@@ -199,7 +207,10 @@ async function getArtifacts(
   try {
     artifacts = await transpileComponent(bytes);
   } catch (e) {
-    throw new ExecutionError("instantiate", `could not transpile component ${digest}: ${errorText(e)}`, { digest, cause: e });
+    throw new ExecutionError("instantiate", `could not transpile component ${digest}: ${errorText(e)}`, {
+      digest,
+      cause: e,
+    });
   }
   report.transpiled = true;
   report.transpileMs = Date.now() - started;
@@ -246,7 +257,10 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 
 function asExecutionError(e: unknown, digest: string): ExecutionError {
   if (e instanceof ExecutionError) return e;
-  return new ExecutionError("instantiate", `could not prepare component ${digest}: ${errorText(e)}`, { digest, cause: e });
+  return new ExecutionError("instantiate", `could not prepare component ${digest}: ${errorText(e)}`, {
+    digest,
+    cause: e,
+  });
 }
 
 function errorText(e: unknown): string {

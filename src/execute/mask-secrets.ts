@@ -7,7 +7,10 @@
  */
 export function createSecretMasker(env: Env): (text: string) => string {
   const forms = Object.entries(env as unknown as Record<string, unknown>)
-    .filter((entry): entry is [string, string] => entry[0].startsWith("WAVS_ENV_") && typeof entry[1] === "string" && entry[1].length > 0)
+    .filter(
+      (entry): entry is [string, string] =>
+        entry[0].startsWith("WAVS_ENV_") && typeof entry[1] === "string" && entry[1].length > 0,
+    )
     .flatMap(([name, value]) => encodedForms(value).map((form) => [name, form] as const))
     // longest first, so a secret (or encoding) that contains another is masked whole
     .sort((a, b) => b[1].length - a[1].length);
@@ -24,6 +27,16 @@ export function encodedForms(value: string): string[] {
   const base64 = btoa(String.fromCharCode(...bytes));
   const base64url = base64.replaceAll("+", "-").replaceAll("/", "_");
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  const forms = [value, base64, base64.replace(/=+$/, ""), base64url, base64url.replace(/=+$/, ""), hex, hex.toUpperCase(), encodeURIComponent(value), encodeURIComponent(value).replaceAll("%20", "+")];
+  const forms = [
+    value,
+    base64,
+    base64.replace(/=+$/, ""),
+    base64url,
+    base64url.replace(/=+$/, ""),
+    hex,
+    hex.toUpperCase(),
+    encodeURIComponent(value),
+    encodeURIComponent(value).replaceAll("%20", "+"),
+  ];
   return [...new Set(forms)].filter((f) => f.length >= 4 || f === value);
 }

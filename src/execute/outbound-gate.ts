@@ -13,7 +13,10 @@ export class OutboundGate extends WorkerEntrypoint<Env, OutboundPolicy> {
     const refusal = refuseOutbound(request.url, this.ctx.props);
     if (refusal) {
       log("warn", "component HTTP request refused", { subsys: "execute", host: hostOf(request.url) });
-      return new Response(refusal, { status: 403, headers: { [GATE_REFUSAL_HEADER]: "refused", "content-type": "text/plain" } });
+      return new Response(refusal, {
+        status: 403,
+        headers: { [GATE_REFUSAL_HEADER]: "refused", "content-type": "text/plain" },
+      });
     }
     const response = await fetch(request);
     if (!response.headers.has(GATE_REFUSAL_HEADER)) return response;

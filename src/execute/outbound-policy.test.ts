@@ -5,7 +5,9 @@ describe("outbound policy", () => {
   it("none has no gate; only is normalised (trimmed, lower case, unique, sorted)", () => {
     expect(toOutboundPolicy("none")).toBeNull();
     expect(toOutboundPolicy("all")).toEqual({ all: true });
-    expect(toOutboundPolicy({ only: [" B.example ", "a.example", "b.example"] })).toEqual({ only: ["a.example", "b.example"] });
+    expect(toOutboundPolicy({ only: [" B.example ", "a.example", "b.example"] })).toEqual({
+      only: ["a.example", "b.example"],
+    });
   });
 
   it("keys: the same list gives the same key, a different list another", () => {

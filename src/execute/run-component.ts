@@ -179,8 +179,14 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
   const limitSeconds = limits.timeLimitSeconds;
   const limitMs = limitSeconds * 1000;
   const policy = toOutboundPolicy(component.permissions.allowed_http_hosts);
-  const outbound = { key: outboundPolicyKey(policy), gate: policy ? gateExports().OutboundGate({ props: policy }) : null };
-  const { guest, report, markWarm } = await loadComponent(env, digest, { cpuLimitMs: Math.min(limitMs, MAX_CPU_LIMIT_MS), outbound });
+  const outbound = {
+    key: outboundPolicyKey(policy),
+    gate: policy ? gateExports().OutboundGate({ props: policy }) : null,
+  };
+  const { guest, report, markWarm } = await loadComponent(env, digest, {
+    cpuLimitMs: Math.min(limitMs, MAX_CPU_LIMIT_MS),
+    outbound,
+  });
   const prepareMs = Date.now() - started;
 
   let outcome: GuestOutcome;
@@ -189,24 +195,24 @@ async function invokeComponent(env: Env, params: InvokeParameters): Promise<Invo
   const callStarted = Date.now();
   try {
     outcome = await Promise.race([
-      guest.call({
-        invocation: params.invocation,
-        service: toWitService(params.service),
-        serviceId: params.serviceId,
-        workflowId: params.workflowId,
-        config: toConfigEntries(component.config),
-        environment: grantedEnvironment(env, params.serviceId, component.env_keys),
-        evmChains: params.chains.map((c) => [c.key, toWitEvmChainConfig(c)]),
-        eventId: params.eventId,
-        deadline: callStarted + limitMs,
-        allowedHttpHosts: toWitComponent(component).permissions.allowedHttpHosts,
-        fileSystem: component.permissions.file_system,
-      }, new ComponentHost(env, params.serviceId, { fileSystem: component.permissions.file_system })) as Promise<GuestOutcome>,
+      guest.call(
+        {
+          invocation: params.invocation,
+          service: toWitService(params.service),
+          serviceId: params.serviceId,
+          workflowId: params.workflowId,
+          config: toConfigEntries(component.config),
+          environment: grantedEnvironment(env, params.serviceId, component.env_keys),
+          evmChains: params.chains.map((c) => [c.key, toWitEvmChainConfig(c)]),
+          eventId: params.eventId,
+          deadline: callStarted + limitMs,
+          allowedHttpHosts: toWitComponent(component).permissions.allowedHttpHosts,
+          fileSystem: component.permissions.file_system,
+        },
+        new ComponentHost(env, params.serviceId, { fileSystem: component.permissions.file_system }),
+      ) as Promise<GuestOutcome>,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new ExecutionError("out-of-time", outOfTime(limits), { digest })),
-          limitMs,
-        );
+        timer = setTimeout(() => reject(new ExecutionError("out-of-time", outOfTime(limits), { digest })), limitMs);
       }),
     ]);
     callMs = Date.now() - callStarted;
@@ -266,7 +272,8 @@ function componentDigest(source: Component["source"]): string | undefined {
 
 /** The OutboundGate loopback of whichever Worker runs this (the node, or the exec Worker). */
 function gateExports(): { OutboundGate: (options: { props: OutboundPolicy }) => Fetcher } {
-  if ((exports as unknown as Record<string, unknown>).OutboundGate === undefined) throw new ExecutionError("instantiate", "this Worker exports no OutboundGate: component HTTP cannot be gated");
+  if ((exports as unknown as Record<string, unknown>).OutboundGate === undefined)
+    throw new ExecutionError("instantiate", "this Worker exports no OutboundGate: component HTTP cannot be gated");
   return exports as unknown as ReturnType<typeof gateExports>;
 }
 

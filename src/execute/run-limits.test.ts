@@ -14,7 +14,11 @@ describe("run limits", () => {
   });
 
   it("keeps limits under the ceilings as they are", () => {
-    expect(applyRunLimits({ time_limit_seconds: 45n, fuel_limit: 5n }, ceilings)).toEqual({ timeLimitSeconds: 45, fuelLimit: 5n, capped: [] });
+    expect(applyRunLimits({ time_limit_seconds: 45n, fuel_limit: 5n }, ceilings)).toEqual({
+      timeLimitSeconds: 45,
+      fuelLimit: 5n,
+      capped: [],
+    });
   });
 
   it("caps a u64 of 2^64-1 to the ceilings, noting both, without overflowing a number", () => {
@@ -28,7 +32,11 @@ describe("run limits", () => {
   });
 
   it("gives a time limit of 0 one second, and no fuel limit the fuel ceiling", () => {
-    expect(applyRunLimits({ time_limit_seconds: 0n, fuel_limit: null }, ceilings)).toEqual({ timeLimitSeconds: 1, fuelLimit: 1_000_000n, capped: [] });
+    expect(applyRunLimits({ time_limit_seconds: 0n, fuel_limit: null }, ceilings)).toEqual({
+      timeLimitSeconds: 1,
+      fuelLimit: 1_000_000n,
+      capped: [],
+    });
   });
 
   it("refuses ceilings out of bounds, naming the variable", () => {

@@ -37,7 +37,10 @@ const U64_MAX = (1n << 64n) - 1n;
  * Parses MAX_TIME_LIMIT_SECONDS (1–900, default 300) and MAX_FUEL_LIMIT (a u64; empty: none).
  * @throws Error naming the bad variable
  */
-export function parseRunLimitCeilings(vars: { MAX_TIME_LIMIT_SECONDS?: string; MAX_FUEL_LIMIT?: string }): RunLimitCeilings {
+export function parseRunLimitCeilings(vars: {
+  MAX_TIME_LIMIT_SECONDS?: string;
+  MAX_FUEL_LIMIT?: string;
+}): RunLimitCeilings {
   const time = vars.MAX_TIME_LIMIT_SECONDS?.trim() || String(DEFAULT_MAX_TIME_LIMIT_SECONDS);
   const seconds = /^\d{1,4}$/.test(time) ? Number(time) : NaN;
   if (!(seconds >= 1 && seconds <= MAX_MAX_TIME_LIMIT_SECONDS)) {
@@ -54,14 +57,22 @@ export function parseRunLimitCeilings(vars: { MAX_TIME_LIMIT_SECONDS?: string; M
  * The limits one run gets: the component's own, capped at the ceilings; no time limit means the
  * ceiling (WAVS: unbounded). Works on bigints, so a u64 of 2^64-1 never reaches a timer.
  */
-export function applyRunLimits(component: Pick<Component, "time_limit_seconds" | "fuel_limit">, ceilings: RunLimitCeilings): RunLimits {
+export function applyRunLimits(
+  component: Pick<Component, "time_limit_seconds" | "fuel_limit">,
+  ceilings: RunLimitCeilings,
+): RunLimits {
   const capped: CappedLimit[] = [];
   const maxTime = BigInt(ceilings.maxTimeLimitSeconds);
   const askedTime = component.time_limit_seconds;
   let timeLimitSeconds = ceilings.maxTimeLimitSeconds;
   if (askedTime !== null && askedTime <= maxTime) timeLimitSeconds = Number(askedTime);
   if (askedTime !== null && askedTime > maxTime) {
-    capped.push({ field: "time_limit_seconds", asked: askedTime.toString(), applied: maxTime.toString(), ceiling: "MAX_TIME_LIMIT_SECONDS" });
+    capped.push({
+      field: "time_limit_seconds",
+      asked: askedTime.toString(),
+      applied: maxTime.toString(),
+      ceiling: "MAX_TIME_LIMIT_SECONDS",
+    });
   }
   // No run could meet a limit of 0 s: 1 s is the least a run gets here.
   if (timeLimitSeconds < 1) timeLimitSeconds = 1;
@@ -69,7 +80,13 @@ export function applyRunLimits(component: Pick<Component, "time_limit_seconds" |
   let fuelLimit = component.fuel_limit;
   const maxFuel = ceilings.maxFuelLimit;
   if (maxFuel !== null && (fuelLimit === null || fuelLimit > maxFuel)) {
-    if (fuelLimit !== null) capped.push({ field: "fuel_limit", asked: fuelLimit.toString(), applied: maxFuel.toString(), ceiling: "MAX_FUEL_LIMIT" });
+    if (fuelLimit !== null)
+      capped.push({
+        field: "fuel_limit",
+        asked: fuelLimit.toString(),
+        applied: maxFuel.toString(),
+        ceiling: "MAX_FUEL_LIMIT",
+      });
     fuelLimit = maxFuel;
   }
   return { timeLimitSeconds, fuelLimit, capped };

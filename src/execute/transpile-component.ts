@@ -68,13 +68,21 @@ export async function transpileComponent(bytes: Uint8Array): Promise<ComponentAr
 
 const INLINE_MODULE = /new WebAssembly\.Module\(\s*new Uint8Array\(\s*\[([\dA-Fa-fx\s,]*)\]\s*\)\s*\)/g;
 
-function hoistInlineModules(js: string, coreModules: Record<string, Uint8Array>): Omit<ComponentArtifacts, "imports" | "jspi"> {
+function hoistInlineModules(
+  js: string,
+  coreModules: Record<string, Uint8Array>,
+): Omit<ComponentArtifacts, "imports" | "jspi"> {
   const inlineModules: Record<string, Uint8Array> = {};
   const imports: string[] = [];
   const body = js.replace(INLINE_MODULE, (_match, list: string) => {
     const index = imports.length;
     const name = `inline-${index}.wasm`;
-    inlineModules[name] = Uint8Array.from(list.split(",").filter((s) => s.trim() !== "").map(Number));
+    inlineModules[name] = Uint8Array.from(
+      list
+        .split(",")
+        .filter((s) => s.trim() !== "")
+        .map(Number),
+    );
     imports.push(`import inlineModule${index} from "./${name}";`);
     return `inlineModule${index}`;
   });

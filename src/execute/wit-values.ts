@@ -75,7 +75,10 @@ export function toWitTrigger(trigger: Trigger): WitTrigger {
 export function toWitTriggerData(data: TriggerData): WitTriggerData {
   if ("Raw" in data) return { tag: "raw", val: data.Raw };
   if ("BlockInterval" in data) {
-    return { tag: "block-interval", val: { chain: data.BlockInterval.chain, blockHeight: data.BlockInterval.block_height } };
+    return {
+      tag: "block-interval",
+      val: { chain: data.BlockInterval.chain, blockHeight: data.BlockInterval.block_height },
+    };
   }
   if ("Cron" in data) return { tag: "cron", val: { triggerTime: { nanos: data.Cron.trigger_time } } };
   const e = data.EvmContractEvent;
@@ -219,7 +222,8 @@ export function fromWitAggregatorActions(actions: unknown): AggregatorAction[] {
   return actions.map((a: WitAggregatorAction): AggregatorAction => {
     if (a.tag === "timer") {
       const secs = a.val.delay.secs;
-      if (secs > BigInt(Math.floor(Number.MAX_SAFE_INTEGER / 1000))) throw new TypeError(`timer delay of ${secs} s is out of range`);
+      if (secs > BigInt(Math.floor(Number.MAX_SAFE_INTEGER / 1000)))
+        throw new TypeError(`timer delay of ${secs} s is out of range`);
       return { timer: { delay_ms: Number(secs) * 1000 } };
     }
     if (a.tag === "submit" && a.val.tag === "evm") {

@@ -17,7 +17,8 @@ export function pollIntervalMs(raw: string | undefined): number | undefined {
   const text = raw?.trim() ?? "";
   if (text === "" || text === "0") return undefined;
   const ms = Number(text);
-  if (!Number.isInteger(ms) || ms < MIN_POLL_INTERVAL_MS) throw new Error(`POLL_INTERVAL_MS must be 0 or a whole number ≥ ${MIN_POLL_INTERVAL_MS}`);
+  if (!Number.isInteger(ms) || ms < MIN_POLL_INTERVAL_MS)
+    throw new Error(`POLL_INTERVAL_MS must be 0 or a whole number ≥ ${MIN_POLL_INTERVAL_MS}`);
   return ms;
 }
 
@@ -84,10 +85,18 @@ export class ChainPoller extends DurableObject<Env> {
 export async function runScheduled(env: Env): Promise<void> {
   const housekeeping = pruneOldRows(env);
   if (pollIntervalMs(env.POLL_INTERVAL_MS) !== undefined) {
-    await Promise.all([env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).ensureAlarm(), housekeeping, runAlerts(env)]);
+    await Promise.all([
+      env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).ensureAlarm(),
+      housekeeping,
+      runAlerts(env),
+    ]);
     return;
   }
-  await Promise.all([env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).poll(), runCronTriggers(env), housekeeping]);
+  await Promise.all([
+    env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).poll(),
+    runCronTriggers(env),
+    housekeeping,
+  ]);
   // After the poll, so the rules see its heads and balances; bounded, and it never throws.
   await runAlerts(env);
 }

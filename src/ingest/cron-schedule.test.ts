@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { CronSyntaxError, matchesCron, nextCronTick, parseCronSchedule, previousCronTick } from "./cron-schedule";
 
 const at = (iso: string) => Date.parse(iso) / 1000;
-const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t * 1000).toISOString().replace(".000Z", "Z"));
+const iso = (t: number | undefined) =>
+  t === undefined ? undefined : new Date(t * 1000).toISOString().replace(".000Z", "Z");
 
 describe("parseCronSchedule (WAVS's six-field syntax, seconds first)", () => {
   it("reads lists, ranges, steps, names and ?", () => {

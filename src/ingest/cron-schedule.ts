@@ -40,11 +40,35 @@ const MONTH_NAMES: Record<string, number> = Object.fromEntries(
   ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].flatMap((m, i) => [[m, i + 1]]),
 );
 Object.assign(MONTH_NAMES, {
-  january: 1, february: 2, march: 3, april: 4, june: 6, july: 7, august: 8, september: 9, october: 10, november: 11, december: 12,
+  january: 1,
+  february: 2,
+  march: 3,
+  april: 4,
+  june: 6,
+  july: 7,
+  august: 8,
+  september: 9,
+  october: 10,
+  november: 11,
+  december: 12,
 });
 const DAY_NAMES: Record<string, number> = {
-  sun: 1, sunday: 1, mon: 2, monday: 2, tue: 3, tues: 3, tuesday: 3, wed: 4, wednesday: 4,
-  thu: 5, thurs: 5, thursday: 5, fri: 6, friday: 6, sat: 7, saturday: 7,
+  sun: 1,
+  sunday: 1,
+  mon: 2,
+  monday: 2,
+  tue: 3,
+  tues: 3,
+  tuesday: 3,
+  wed: 4,
+  wednesday: 4,
+  thu: 5,
+  thurs: 5,
+  thursday: 5,
+  fri: 6,
+  friday: 6,
+  sat: 7,
+  saturday: 7,
 };
 
 const FIELDS: readonly FieldSpec[] = [
@@ -76,7 +100,9 @@ export function parseCronSchedule(expression: string): CronSchedule {
   if (parts.length !== 6 && parts.length !== 7) {
     throw new CronSyntaxError(`a cron expression has 6 or 7 fields (seconds first), got ${parts.length}`);
   }
-  const sets = FIELDS.map((spec, i) => (parts[i] === undefined ? range(spec.min, spec.max, 1) : parseField(parts[i]!, spec)));
+  const sets = FIELDS.map((spec, i) =>
+    parts[i] === undefined ? range(spec.min, spec.max, 1) : parseField(parts[i]!, spec),
+  );
   return {
     expression: trimmed,
     seconds: sets[0]!,
@@ -110,7 +136,8 @@ function parseField(text: string, spec: FieldSpec): Set<number> {
       lo = parseValue(base!, spec);
       // `n/step` runs from n to the maximum; a lone name or number is one value. A name with a step
       // is refused, as by WAVS's parser.
-      if (stepText !== undefined && !/^\d+$/.test(base!)) throw new CronSyntaxError(`${spec.name}: "${item}" cannot take a step`);
+      if (stepText !== undefined && !/^\d+$/.test(base!))
+        throw new CronSyntaxError(`${spec.name}: "${item}" cannot take a step`);
       hi = stepText === undefined ? lo : spec.max;
     }
     for (const v of range(lo, hi, step)) out.add(v);
@@ -121,7 +148,8 @@ function parseField(text: string, spec: FieldSpec): Set<number> {
 function parseValue(text: string, spec: FieldSpec): number {
   if (/^\d+$/.test(text)) {
     const v = Number(text);
-    if (v < spec.min || v > spec.max) throw new CronSyntaxError(`${spec.name}: ${v} is outside ${spec.min}–${spec.max}`);
+    if (v < spec.min || v > spec.max)
+      throw new CronSyntaxError(`${spec.name}: ${v} is outside ${spec.min}–${spec.max}`);
     return v;
   }
   const named = spec.names?.[text.toLowerCase()];
@@ -165,7 +193,14 @@ export function previousCronTick(s: CronSchedule, t: number): number | undefined
   let cur = Math.floor(t);
   for (let i = 0; i < MAX_STEPS && cur >= 0; i++) {
     const d = new Date(cur * 1000);
-    const [y, mo, day, h, mi, sec] = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+    const [y, mo, day, h, mi, sec] = [
+      d.getUTCFullYear(),
+      d.getUTCMonth(),
+      d.getUTCDate(),
+      d.getUTCHours(),
+      d.getUTCMinutes(),
+      d.getUTCSeconds(),
+    ];
     // Each miss jumps to the last second of the previous unit (Date.UTC normalises day 0 and the like).
     if (!s.years.has(y)) cur = Date.UTC(y, 0, 1) / 1000 - 1;
     else if (!s.months.has(mo + 1)) cur = Date.UTC(y, mo, 1) / 1000 - 1;
@@ -184,7 +219,14 @@ export function nextCronTick(s: CronSchedule, t: number): number | undefined {
   const last = Date.UTC(2101, 0, 1) / 1000;
   for (let i = 0; i < MAX_STEPS && cur < last; i++) {
     const d = new Date(cur * 1000);
-    const [y, mo, day, h, mi, sec] = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+    const [y, mo, day, h, mi, sec] = [
+      d.getUTCFullYear(),
+      d.getUTCMonth(),
+      d.getUTCDate(),
+      d.getUTCHours(),
+      d.getUTCMinutes(),
+      d.getUTCSeconds(),
+    ];
     // Each miss jumps to the first second of the next unit.
     if (!s.years.has(y)) cur = Date.UTC(y + 1, 0, 1) / 1000;
     else if (!s.months.has(mo + 1)) cur = Date.UTC(y, mo + 1, 1) / 1000;

@@ -5,7 +5,9 @@ export class BodyEncodingError extends WavsError {
   override name = "BodyEncodingError";
   declare readonly status: 413 | 415 | 400;
   constructor(message: string, status: 413 | 415 | 400) {
-    super(status === 415 ? "unsupported_encoding" : status === 413 ? "body_too_large" : "invalid_encoding", message, { status });
+    super(status === 415 ? "unsupported_encoding" : status === 413 ? "body_too_large" : "invalid_encoding", message, {
+      status,
+    });
   }
 }
 
@@ -16,8 +18,15 @@ export class BodyEncodingError extends WavsError {
  * is capped, so a small compressed body cannot expand without bound.
  * @throws BodyEncodingError 415 for other encodings, 400 for corrupt gzip, 413 over `maxBytes`
  */
-export async function decodeContentEncoding(raw: Uint8Array, encoding: string | null | undefined, maxBytes: number): Promise<Uint8Array> {
-  const codings = (encoding ?? "").split(",").map((c) => c.trim().toLowerCase()).filter((c) => c && c !== "identity");
+export async function decodeContentEncoding(
+  raw: Uint8Array,
+  encoding: string | null | undefined,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  const codings = (encoding ?? "")
+    .split(",")
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c && c !== "identity");
   if (codings.length === 0) return raw;
   if (codings.length > 1 || (codings[0] !== "gzip" && codings[0] !== "x-gzip")) {
     throw new BodyEncodingError(`Content-Encoding ${encoding} is not supported (gzip is)`, 415);

@@ -111,7 +111,13 @@ async function recordOversized(refused: readonly TriggerMessage[], record?: { db
     reason: `message_too_large: about ${estimateMessageBytes(m)} bytes, over the queue's ${MAX_MESSAGE_BYTES} per message`,
     at: now,
   }));
-  for (const row of rows) log("warn", "event refused: too large for a queue message", { subsys: "ingest", service_id: refused[0]!.serviceId, event_key: row.eventKey, reason: row.reason });
+  for (const row of rows)
+    log("warn", "event refused: too large for a queue message", {
+      subsys: "ingest",
+      service_id: refused[0]!.serviceId,
+      event_key: row.eventKey,
+      reason: row.reason,
+    });
   if (record) await recordDroppedEvents(record.db, rows);
 }
 
@@ -122,6 +128,9 @@ function chainOf(m: TriggerMessage): string {
 
 /** Service ids that are paused (by their JSON or by this node's operator): their workflows get no tasks. */
 export async function pausedServiceIds(db: Db): Promise<Set<string>> {
-  const rows = await db.select({ id: services.id }).from(services).where(or(eq(services.status, "paused"), eq(services.pausedByOperator, true)));
+  const rows = await db
+    .select({ id: services.id })
+    .from(services)
+    .where(or(eq(services.status, "paused"), eq(services.pausedByOperator, true)));
   return new Set(rows.map((r) => r.id));
 }

@@ -20,10 +20,16 @@ export interface CronRunResult {
  * its service's registration.
  * @throws what D1 or the queue throws; cursors are then left as they were and the next run retries
  */
-export async function fireCronTriggers(db: Db, queue: Queue<TriggerMessage>, nowMs = Date.now()): Promise<CronRunResult> {
+export async function fireCronTriggers(
+  db: Db,
+  queue: Queue<TriggerMessage>,
+  nowMs = Date.now(),
+): Promise<CronRunResult> {
   const rows = await db.select().from(services);
   const registeredAt = new Map(rows.map((r) => [r.id, r.registeredAt]));
-  const { crons } = listTimerWorkflows(rows.map((r) => ({ id: r.id, service: parseServiceJson(r.json), pausedByOperator: r.pausedByOperator })));
+  const { crons } = listTimerWorkflows(
+    rows.map((r) => ({ id: r.id, service: parseServiceJson(r.json), pausedByOperator: r.pausedByOperator })),
+  );
   if (crons.length === 0) return { enqueued: 0, nextAtMs: undefined };
 
   const cursorRows = await db.select().from(cronCursors);
@@ -32,7 +38,8 @@ export async function fireCronTriggers(db: Db, queue: Queue<TriggerMessage>, now
   const messages: TriggerMessage[] = [];
   let next: bigint | undefined;
   for (const wf of crons) {
-    const after = cursors.get(`${wf.serviceId}/${wf.workflowId}`) ?? BigInt(registeredAt.get(wf.serviceId)!) * 1_000_000n;
+    const after =
+      cursors.get(`${wf.serviceId}/${wf.workflowId}`) ?? BigInt(registeredAt.get(wf.serviceId)!) * 1_000_000n;
     const due = dueCronTime(wf, after, nowNs);
     if (due !== undefined) messages.push(buildCronMessage(wf, due, nowMs));
     const upcoming = nextCronTime(wf, nowNs);

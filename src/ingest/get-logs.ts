@@ -24,10 +24,19 @@ export type RpcRequest = (args: { method: string; params: unknown[] }) => Promis
  * "exceed maximum block range", code -32005 "limit exceeded". Any of these means: ask for less.
  */
 export function isRangeLimitError(e: unknown): boolean {
-  for (let err = e as { message?: unknown; details?: unknown; code?: unknown; cause?: unknown } | undefined, depth = 0; err && depth < 5; err = err.cause as typeof err, depth++) {
+  for (
+    let err = e as { message?: unknown; details?: unknown; code?: unknown; cause?: unknown } | undefined, depth = 0;
+    err && depth < 5;
+    err = err.cause as typeof err, depth++
+  ) {
     if (err.code === -32005) return true;
     const text = `${String(err.message ?? "")} ${String(err.details ?? "")}`;
-    if (/response size|more than \d+ results|too many (results|logs)|block range|range (is )?too (large|wide)|exceed(s|ed)? (the )?max(imum)?|limit exceeded|query timeout|too large/i.test(text)) return true;
+    if (
+      /response size|more than \d+ results|too many (results|logs)|block range|range (is )?too (large|wide)|exceed(s|ed)? (the )?max(imum)?|limit exceeded|query timeout|too large/i.test(
+        text,
+      )
+    )
+      return true;
   }
   return false;
 }

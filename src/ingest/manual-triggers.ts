@@ -7,7 +7,12 @@ import { triggerSchema, u64, workflowIdSchema } from "../service/service-json";
 import type { Hex, TriggerData } from "../service/types";
 
 const hex = (bytes?: number) =>
-  z.string().regex(bytes === undefined ? /^0x([0-9a-fA-F]{2})*$/ : new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), bytes === undefined ? "must be 0x-prefixed hex bytes" : `must be 0x and ${bytes * 2} hex digits`);
+  z
+    .string()
+    .regex(
+      bytes === undefined ? /^0x([0-9a-fA-F]{2})*$/ : new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`),
+      bytes === undefined ? "must be 0x-prefixed hex bytes" : `must be 0x and ${bytes * 2} hex digits`,
+    );
 
 /** Most tasks one `POST /dev/triggers` may start (WAVS sets no bound). */
 export const MAX_MANUAL_COUNT = 1000;
@@ -51,7 +56,12 @@ export type SimulatedTriggerRequest = z.output<typeof simulatedTriggerRequestSch
 export function toTriggerData(data: SimulatedTriggerRequest["data"]): TriggerData {
   if ("Raw" in data) {
     const raw = data.Raw;
-    return { Raw: typeof raw === "string" ? Uint8Array.from(raw.slice(2).match(/../g) ?? [], (b) => parseInt(b, 16)) : Uint8Array.from(raw) };
+    return {
+      Raw:
+        typeof raw === "string"
+          ? Uint8Array.from(raw.slice(2).match(/../g) ?? [], (b) => parseInt(b, 16))
+          : Uint8Array.from(raw),
+    };
   }
   if ("EvmContractEvent" in data) {
     const d = data.EvmContractEvent;
@@ -73,7 +83,11 @@ export function toTriggerData(data: SimulatedTriggerRequest["data"]): TriggerDat
  * The data is the same each time, so without an event_id_salt from the component the runs share
  * one event id (as in WAVS).
  */
-export function buildManualMessages(req: SimulatedTriggerRequest, now = Date.now(), requestId = crypto.randomUUID()): TriggerMessage[] {
+export function buildManualMessages(
+  req: SimulatedTriggerRequest,
+  now = Date.now(),
+  requestId = crypto.randomUUID(),
+): TriggerMessage[] {
   const data = toTriggerData(req.data);
   return Array.from({ length: req.count }, (_, i) => ({
     type: "trigger" as const,

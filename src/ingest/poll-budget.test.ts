@@ -10,7 +10,11 @@ describe("the poller's per-run message cap", () => {
   });
 
   it("cuts at the last block that fits whole, never inside a block", () => {
-    const counts = new Map([[10n, 3], [12n, 4], [15n, 2]]);
+    const counts = new Map([
+      [10n, 3],
+      [12n, 4],
+      [15n, 2],
+    ]);
     expect(lastBlockWithinBudget(10n, 20n, counts, 100, true)).toBe(20n);
     expect(lastBlockWithinBudget(10n, 20n, counts, 9, true)).toBe(20n);
     expect(lastBlockWithinBudget(10n, 20n, counts, 8, true)).toBe(14n);
@@ -21,7 +25,10 @@ describe("the poller's per-run message cap", () => {
   });
 
   it("lets a block larger than the whole cap through alone when the run has sent nothing, else stops before it", () => {
-    const counts = new Map([[10n, 50], [11n, 1]]);
+    const counts = new Map([
+      [10n, 50],
+      [11n, 1],
+    ]);
     expect(lastBlockWithinBudget(10n, 11n, counts, 5, true)).toBe(10n);
     expect(lastBlockWithinBudget(10n, 11n, counts, 5, false)).toBe(9n);
     expect(lastBlockWithinBudget(8n, 11n, counts, 5, false)).toBe(9n);

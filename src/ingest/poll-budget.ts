@@ -33,7 +33,9 @@ export function lastBlockWithinBudget(
   mustProgress: boolean,
 ): bigint {
   let used = 0;
-  for (const block of [...counts.keys()].filter((b) => b >= from && b <= to).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const block of [...counts.keys()]
+    .filter((b) => b >= from && b <= to)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
     const n = counts.get(block)!;
     if (n === 0) continue;
     if (used + n > budget && !(used === 0 && mustProgress)) return block - 1n;

@@ -13,7 +13,13 @@ import { buildLogMessages, pausedServiceIds, sendTriggerMessages } from "./enque
 import type { ChainLog } from "./log-to-trigger-data";
 import { DEFAULT_POLL_MAX_MESSAGES, lastBlockWithinBudget, pollMaxMessages } from "./poll-budget";
 import { getLogsSplitting, parseRpcLog } from "./get-logs";
-import { createServiceUriUpdateHandler, readServiceUriUpdated, retryPendingUpgrades, SERVICE_URI_UPDATED_TOPIC, type ServiceUriUpdateHandler } from "./service-upgrades";
+import {
+  createServiceUriUpdateHandler,
+  readServiceUriUpdated,
+  retryPendingUpgrades,
+  SERVICE_URI_UPDATED_TOPIC,
+  type ServiceUriUpdateHandler,
+} from "./service-upgrades";
 import { buildBlockIntervalMessages, listTimerWorkflows } from "./timer-triggers";
 
 /** Ranges read per chain in one run, so a long backfill spreads over several runs. */
@@ -32,23 +38,38 @@ export async function pollChains(env: Env): Promise<void> {
     maxMessages = pollMaxMessages(env.POLL_MAX_MESSAGES);
   } catch (e) {
     // A typo in the setting should not stop polling: say so and go on with the default.
-    log("error", "bad POLL_MAX_MESSAGES, using the default", { subsys: "ingest", default: DEFAULT_POLL_MAX_MESSAGES, error: describeError(e) });
+    log("error", "bad POLL_MAX_MESSAGES, using the default", {
+      subsys: "ingest",
+      default: DEFAULT_POLL_MAX_MESSAGES,
+      error: describeError(e),
+    });
   }
   const payer = payerAddress(env);
   await Promise.all(
     (await nodeChains(env)).flatMap((chain) => [
       pollChain(db, env.TRIGGERS, chain, onServiceUriUpdated, maxMessages).catch((e: unknown) =>
-        log("warn", "poll failed", { subsys: "ingest", chain: chain.key, rpc: chain.rpc_urls.map(redactRpcUrl), error: describeError(e) }),
+        log("warn", "poll failed", {
+          subsys: "ingest",
+          chain: chain.key,
+          rpc: chain.rpc_urls.map(redactRpcUrl),
+          error: describeError(e),
+        }),
       ),
       // Once per poll, beside it (never holding it up): the balance /metrics and the alerts read.
       payer
         ? recordPayerBalance(db, chain, payer).catch((e: unknown) =>
-            log("warn", "reading the paying key's balance failed", { subsys: "ingest", chain: chain.key, error: describeError(e) }),
+            log("warn", "reading the paying key's balance failed", {
+              subsys: "ingest",
+              chain: chain.key,
+              error: describeError(e),
+            }),
           )
         : undefined,
     ]),
   );
-  await retryPendingUpgrades(env).catch((e: unknown) => log("warn", "service upgrade retries failed", { subsys: "ingest", error: describeError(e) }));
+  await retryPendingUpgrades(env).catch((e: unknown) =>
+    log("warn", "service upgrade retries failed", { subsys: "ingest", error: describeError(e) }),
+  );
 }
 
 export interface PollResult {
@@ -120,11 +141,17 @@ export async function pollChain(
       .sort(byChainPosition);
 
     // The first service upgrade in chain order ends this step just before it.
-    const upgradeAt = entries.findIndex((e) => managers.has(e.address.toLowerCase()) && readServiceUriUpdated(e) !== undefined);
-    const upgrade = upgradeAt < 0 ? undefined : { entry: entries[upgradeAt]!, uri: readServiceUriUpdated(entries[upgradeAt]!)! };
+    const upgradeAt = entries.findIndex(
+      (e) => managers.has(e.address.toLowerCase()) && readServiceUriUpdated(e) !== undefined,
+    );
+    const upgrade =
+      upgradeAt < 0 ? undefined : { entry: entries[upgradeAt]!, uri: readServiceUriUpdated(entries[upgradeAt]!)! };
     if (upgrade) to = upgrade.entry.blockNumber;
-    const workflowsOf = (e: ChainLog) => active.filter((t) => t.address === e.address.toLowerCase() && t.eventHash === e.topics[0]?.toLowerCase()).length;
-    const matched = (upgrade ? entries.slice(0, upgradeAt) : entries).filter((e) => e.blockNumber <= to && workflowsOf(e) > 0);
+    const workflowsOf = (e: ChainLog) =>
+      active.filter((t) => t.address === e.address.toLowerCase() && t.eventHash === e.topics[0]?.toLowerCase()).length;
+    const matched = (upgrade ? entries.slice(0, upgradeAt) : entries).filter(
+      (e) => e.blockNumber <= to && workflowsOf(e) > 0,
+    );
     // A resumed block's heights fired before the upgrade.
     const intervals = buildBlockIntervalMessages(chain.key, resumeAfter === undefined ? from : from + 1n, to, blocks);
 
@@ -141,7 +168,9 @@ export async function pollChain(
     }
     if (to < from) break;
 
-    const messages: TriggerMessage[] = intervals.filter((m) => "BlockInterval" in m.data && m.data.BlockInterval.block_height <= to);
+    const messages: TriggerMessage[] = intervals.filter(
+      (m) => "BlockInterval" in m.data && m.data.BlockInterval.block_height <= to,
+    );
     for (const entry of matched) {
       if (entry.blockNumber > to) break;
       // The log's own blockTimestamp where the node gives it (the header's value, so every operator
@@ -155,7 +184,13 @@ export async function pollChain(
     }
     const refused = await sendTriggerMessages(queue, messages, { db, source: "poller" });
     if (messages.length > 0) {
-      log("info", "events enqueued", { subsys: "ingest", chain: chain.key, from, to, count: messages.length - refused.length });
+      log("info", "events enqueued", {
+        subsys: "ingest",
+        chain: chain.key,
+        from,
+        to,
+        count: messages.length - refused.length,
+      });
     }
     sent += messages.length;
     enqueued += messages.length - refused.length;
@@ -178,7 +213,13 @@ export async function pollChain(
     }
     if (capped) break;
   }
-  if (capped) log("info", "poll run reached its message cap", { subsys: "ingest", chain: chain.key, max_messages: maxMessages, next: from });
+  if (capped)
+    log("info", "poll run reached its message cap", {
+      subsys: "ingest",
+      chain: chain.key,
+      max_messages: maxMessages,
+      next: from,
+    });
   return { from: start, next: from, enqueued, capped: capped && from <= safe };
 }
 
@@ -197,7 +238,14 @@ async function loadChainWatch(db: Db, chainKey: string, watchManagers: boolean) 
     filter: readLogs
       ? {
           address: [...new Set([...triggers.map((t) => t.address), ...managers])] as Hex[],
-          topics: [[...new Set([...triggers.map((t) => t.eventHash), ...(managers.size > 0 ? [SERVICE_URI_UPDATED_TOPIC] : [])])] as Hex[]],
+          topics: [
+            [
+              ...new Set([
+                ...triggers.map((t) => t.eventHash),
+                ...(managers.size > 0 ? [SERVICE_URI_UPDATED_TOPIC] : []),
+              ]),
+            ] as Hex[],
+          ],
         }
       : undefined,
   };

@@ -45,7 +45,9 @@ export async function rememberDelivery(db: Db, source: string, deliveryId: strin
 
 /** Forgets a delivery whose processing failed, so the provider's retry is not taken for a replay. */
 export async function forgetDelivery(db: Db, source: string, deliveryId: string): Promise<void> {
-  await db.delete(webhookDeliveries).where(and(eq(webhookDeliveries.source, source), eq(webhookDeliveries.deliveryId, deliveryId)));
+  await db
+    .delete(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.source, source), eq(webhookDeliveries.deliveryId, deliveryId)));
 }
 
 /**
@@ -89,8 +91,21 @@ export async function ingestWebhookLogs(
   }
   if (dropped.length > 0) {
     await recordDroppedEvents(db, dropped);
-    for (const d of dropped) log("warn", "webhook event dropped", { subsys: "ingest", chain: chain.key, source, event_key: d.eventKey, reason: d.reason });
+    for (const d of dropped)
+      log("warn", "webhook event dropped", {
+        subsys: "ingest",
+        chain: chain.key,
+        source,
+        event_key: d.eventKey,
+        reason: d.reason,
+      });
   }
   const refused = await sendTriggerMessages(queue, messages, { db, source: `webhook:${source}` });
-  return { received: logs.length, matched: matching.length, enqueued: messages.length - refused.length, deferred, dropped: dropped.length + refused.length };
+  return {
+    received: logs.length,
+    matched: matching.length,
+    enqueued: messages.length - refused.length,
+    deferred,
+    dropped: dropped.length + refused.length,
+  };
 }

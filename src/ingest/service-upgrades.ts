@@ -41,7 +41,8 @@ const RETRIES_PER_RUN = 5;
 export function readServiceUriUpdated(log: Pick<ChainLog, "topics" | "data">): string | undefined {
   if (log.topics[0]?.toLowerCase() !== SERVICE_URI_UPDATED_TOPIC) return undefined;
   try {
-    return decodeEventLog({ abi: serviceUriUpdatedAbi, topics: log.topics as [Hex, ...Hex[]], data: log.data }).args.serviceURI;
+    return decodeEventLog({ abi: serviceUriUpdatedAbi, topics: log.topics as [Hex, ...Hex[]], data: log.data }).args
+      .serviceURI;
   } catch {
     return undefined;
   }
@@ -95,7 +96,10 @@ export function autoUpgrades(env: Pick<Env, "AUTO_UPGRADE_SERVICES">, serviceId:
     return auto.all || auto.ids.has(serviceId);
   } catch (e) {
     // A typo must not open the door: nothing is automatic until it is fixed.
-    log("error", "bad AUTO_UPGRADE_SERVICES, every upgrade needs approval", { subsys: "ingest", error: describeError(e) });
+    log("error", "bad AUTO_UPGRADE_SERVICES, every upgrade needs approval", {
+      subsys: "ingest",
+      error: describeError(e),
+    });
     return false;
   }
 }
@@ -111,7 +115,10 @@ class UpgradeTimeoutError extends WavsError {
 async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new UpgradeTimeoutError(`fetching the service and its components took over ${ms / 1000} s`)), ms);
+    timer = setTimeout(
+      () => reject(new UpgradeTimeoutError(`fetching the service and its components took over ${ms / 1000} s`)),
+      ms,
+    );
   });
   // The work goes on after a deadline (fetch has no handle here): its late failure is nobody's.
   work.catch(() => {});
@@ -136,7 +143,10 @@ export async function attemptUpgrade(
 ): Promise<UpgradeOutcome> {
   let prepared: PreparedUpgrade;
   try {
-    prepared = await withDeadline(prepareUpgrade(env, manager, uri), options.attemptTimeoutMs ?? UPGRADE_ATTEMPT_TIMEOUT_MS);
+    prepared = await withDeadline(
+      prepareUpgrade(env, manager, uri),
+      options.attemptTimeoutMs ?? UPGRADE_ATTEMPT_TIMEOUT_MS,
+    );
   } catch (e) {
     return classifyUpgradeFailure(e);
   }
@@ -171,7 +181,13 @@ export function createServiceUriUpdateHandler(env: Env, options: UpgradeOptions 
     const serviceId = computeServiceId(manager);
     const now = Date.now();
     const superseded = await supersedePendingUpgrades(db, serviceId, now);
-    if (superseded > 0) log("info", "older pending service upgrade superseded", { subsys: "ingest", service_id: serviceId, chain, count: superseded });
+    if (superseded > 0)
+      log("info", "older pending service upgrade superseded", {
+        subsys: "ingest",
+        service_id: serviceId,
+        chain,
+        count: superseded,
+      });
     const outcome = await attemptUpgrade(env, manager, uri, options);
     const base = { serviceId, chain, managerAddress: manager.evm.address, uri, eventKey, createdAt: now };
     await recordOutcome(env, db, base, outcome, 1);
@@ -181,7 +197,13 @@ export function createServiceUriUpdateHandler(env: Env, options: UpgradeOptions 
 type UpgradeIdentity = Pick<ServiceUpgradeRow, "serviceId" | "chain" | "managerAddress" | "uri" | "eventKey">;
 
 /** Stores a first attempt's outcome as a new row and says what happened. */
-async function recordOutcome(env: Env, db: Db, base: UpgradeIdentity & { createdAt: number }, outcome: UpgradeOutcome, attempts: number) {
+async function recordOutcome(
+  env: Env,
+  db: Db,
+  base: UpgradeIdentity & { createdAt: number },
+  outcome: UpgradeOutcome,
+  attempts: number,
+) {
   const now = Date.now();
   const fields = { subsys: "ingest" as const, service_id: base.serviceId, chain: base.chain, event_key: base.eventKey };
   switch (outcome.kind) {
@@ -192,8 +214,19 @@ async function recordOutcome(env: Env, db: Db, base: UpgradeIdentity & { created
       log("info", "service upgraded", fields);
       return;
     case "awaiting_approval": {
-      const id = await insertUpgrade(db, { ...base, status: "awaiting_approval", json: outcome.json, changes: JSON.stringify(outcome.changes), attempts, updatedAt: now });
-      log("warn", "service upgrade awaits the operator's approval", { ...fields, upgrade_id: id, changes: outcome.changes });
+      const id = await insertUpgrade(db, {
+        ...base,
+        status: "awaiting_approval",
+        json: outcome.json,
+        changes: JSON.stringify(outcome.changes),
+        attempts,
+        updatedAt: now,
+      });
+      log("warn", "service upgrade awaits the operator's approval", {
+        ...fields,
+        upgrade_id: id,
+        changes: outcome.changes,
+      });
       return;
     }
     case "refused":
@@ -202,15 +235,34 @@ async function recordOutcome(env: Env, db: Db, base: UpgradeIdentity & { created
       return;
     case "retry": {
       const next = now + upgradeRetryDelayMs(attempts, upgradeRetryBaseMs(env.UPGRADE_RETRY_MS));
-      await insertUpgrade(db, { ...base, status: "retrying", error: outcome.reason, attempts, nextAttemptAt: next, updatedAt: now });
-      log("warn", "service upgrade failed, retrying in the background", { ...fields, error: outcome.reason, next_attempt_at: next });
+      await insertUpgrade(db, {
+        ...base,
+        status: "retrying",
+        error: outcome.reason,
+        attempts,
+        nextAttemptAt: next,
+        updatedAt: now,
+      });
+      log("warn", "service upgrade failed, retrying in the background", {
+        ...fields,
+        error: outcome.reason,
+        next_attempt_at: next,
+      });
     }
   }
 }
 
 async function refuse(db: Db, row: UpgradeIdentity, reason: string, now: number) {
-  log("warn", "service upgrade refused", { subsys: "ingest", service_id: row.serviceId, chain: row.chain, event_key: row.eventKey, error: reason });
-  await recordDroppedEvents(db, [{ source: "service-upgrade", chain: row.chain, eventKey: row.eventKey, reason, at: now }]);
+  log("warn", "service upgrade refused", {
+    subsys: "ingest",
+    service_id: row.serviceId,
+    chain: row.chain,
+    event_key: row.eventKey,
+    error: reason,
+  });
+  await recordDroppedEvents(db, [
+    { source: "service-upgrade", chain: row.chain, eventKey: row.eventKey, reason, at: now },
+  ]);
 }
 
 /**
@@ -227,32 +279,75 @@ export async function retryPendingUpgrades(env: Env, options: UpgradeOptions = {
     const outcome = await attemptUpgrade(env, manager, row.uri, options, stillCurrent);
     const attempts = row.attempts + 1;
     const at = Date.now();
-    const fields = { subsys: "ingest" as const, service_id: row.serviceId, chain: row.chain, upgrade_id: row.id, attempts };
+    const fields = {
+      subsys: "ingest" as const,
+      service_id: row.serviceId,
+      chain: row.chain,
+      upgrade_id: row.id,
+      attempts,
+    };
     switch (outcome.kind) {
       case "unchanged":
       case "applied":
-        if (await updateUpgrade(db, row.id, "retrying", { status: "applied", error: null, attempts, nextAttemptAt: null, updatedAt: at })) {
+        if (
+          await updateUpgrade(db, row.id, "retrying", {
+            status: "applied",
+            error: null,
+            attempts,
+            nextAttemptAt: null,
+            updatedAt: at,
+          })
+        ) {
           log("info", "service upgraded on retry", fields);
         }
         break;
       case "awaiting_approval":
-        await updateUpgrade(db, row.id, "retrying", { status: "awaiting_approval", json: outcome.json, changes: JSON.stringify(outcome.changes), error: null, attempts, nextAttemptAt: null, updatedAt: at });
+        await updateUpgrade(db, row.id, "retrying", {
+          status: "awaiting_approval",
+          json: outcome.json,
+          changes: JSON.stringify(outcome.changes),
+          error: null,
+          attempts,
+          nextAttemptAt: null,
+          updatedAt: at,
+        });
         log("warn", "service upgrade awaits the operator's approval", { ...fields, changes: outcome.changes });
         break;
       case "refused":
-        if (await updateUpgrade(db, row.id, "retrying", { status: "refused", error: outcome.reason, attempts, nextAttemptAt: null, updatedAt: at })) {
+        if (
+          await updateUpgrade(db, row.id, "retrying", {
+            status: "refused",
+            error: outcome.reason,
+            attempts,
+            nextAttemptAt: null,
+            updatedAt: at,
+          })
+        ) {
           await refuse(db, row, outcome.reason, at);
         }
         break;
       case "retry":
         if (attempts >= MAX_UPGRADE_ATTEMPTS) {
           const reason = `upgrade_gave_up: ${attempts} attempts failed; last: ${outcome.reason}`;
-          if (await updateUpgrade(db, row.id, "retrying", { status: "gave_up", error: reason, attempts, nextAttemptAt: null, updatedAt: at })) {
+          if (
+            await updateUpgrade(db, row.id, "retrying", {
+              status: "gave_up",
+              error: reason,
+              attempts,
+              nextAttemptAt: null,
+              updatedAt: at,
+            })
+          ) {
             await refuse(db, row, reason, at);
           }
         } else {
           const next = at + upgradeRetryDelayMs(attempts, upgradeRetryBaseMs(env.UPGRADE_RETRY_MS));
-          await updateUpgrade(db, row.id, "retrying", { error: outcome.reason, attempts, nextAttemptAt: next, updatedAt: at });
+          await updateUpgrade(db, row.id, "retrying", {
+            error: outcome.reason,
+            attempts,
+            nextAttemptAt: next,
+            updatedAt: at,
+          });
           log("warn", "service upgrade retry failed", { ...fields, error: outcome.reason, next_attempt_at: next });
         }
     }
@@ -270,7 +365,9 @@ export async function approveUpgrade(env: Env, id: number): Promise<ServiceUpgra
   const row = await findUpgrade(db, id);
   if (!row) throw new ServiceError(404, "upgrade_not_found", `no service upgrade ${id}`);
   if (row.status !== "awaiting_approval" || !row.json) {
-    throw new ServiceError(409, "upgrade_not_pending", `upgrade ${id} is ${row.status}, not awaiting approval`, { details: { status: row.status } });
+    throw new ServiceError(409, "upgrade_not_pending", `upgrade ${id} is ${row.status}, not awaiting approval`, {
+      details: { status: row.status },
+    });
   }
   const service = parseServiceJson(row.json);
   // The grants may have changed since the upgrade was fetched.
@@ -283,7 +380,11 @@ export async function approveUpgrade(env: Env, id: number): Promise<ServiceUpgra
   try {
     await applyUpgrade(env, service, now);
   } catch (e) {
-    await updateUpgrade(db, id, "applied", { status: "refused", error: classifyUpgradeFailure(e).reason, updatedAt: Date.now() });
+    await updateUpgrade(db, id, "applied", {
+      status: "refused",
+      error: classifyUpgradeFailure(e).reason,
+      updatedAt: Date.now(),
+    });
     throw e;
   }
   log("info", "service upgrade approved and applied", { subsys: "api", service_id: row.serviceId, upgrade_id: id });
@@ -300,8 +401,19 @@ export async function rejectUpgrade(env: Env, id: number): Promise<ServiceUpgrad
   if (!row) throw new ServiceError(404, "upgrade_not_found", `no service upgrade ${id}`);
   const now = Date.now();
   const reason = "rejected_by_operator: the operator rejected this upgrade";
-  if (!(row.status === "awaiting_approval" || row.status === "retrying") || !(await updateUpgrade(db, id, row.status, { status: "refused", json: null, nextAttemptAt: null, error: reason, updatedAt: now }))) {
-    throw new ServiceError(409, "upgrade_not_pending", `upgrade ${id} is ${row.status}, not pending`, { details: { status: row.status } });
+  if (
+    !(row.status === "awaiting_approval" || row.status === "retrying") ||
+    !(await updateUpgrade(db, id, row.status, {
+      status: "refused",
+      json: null,
+      nextAttemptAt: null,
+      error: reason,
+      updatedAt: now,
+    }))
+  ) {
+    throw new ServiceError(409, "upgrade_not_pending", `upgrade ${id} is ${row.status}, not pending`, {
+      details: { status: row.status },
+    });
   }
   await refuse(db, row, reason, now);
   return (await findUpgrade(db, id))!;

@@ -38,11 +38,24 @@ export function listTimerWorkflows(services: readonly RegisteredService[]): {
       if (typeof wf.trigger !== "object") continue;
       if ("block_interval" in wf.trigger) {
         const t = wf.trigger.block_interval;
-        blocks.push({ serviceId: id, workflowId, chain: t.chain, nBlocks: t.n_blocks, startBlock: t.start_block, endBlock: t.end_block });
+        blocks.push({
+          serviceId: id,
+          workflowId,
+          chain: t.chain,
+          nBlocks: t.n_blocks,
+          startBlock: t.start_block,
+          endBlock: t.end_block,
+        });
       } else if ("cron" in wf.trigger) {
         const t = wf.trigger.cron;
         // Registered service JSON was validated, so the schedule parses.
-        crons.push({ serviceId: id, workflowId, schedule: parseCronSchedule(t.schedule), startTime: t.start_time, endTime: t.end_time });
+        crons.push({
+          serviceId: id,
+          workflowId,
+          schedule: parseCronSchedule(t.schedule),
+          startTime: t.start_time,
+          endTime: t.end_time,
+        });
       }
     }
   }
@@ -55,7 +68,11 @@ export function listTimerWorkflows(services: readonly RegisteredService[]): {
  * to see first, which differs between operators; we anchor at 0 so every operator fires at the same
  * heights and so derives the same event ids.
  */
-export function blockIntervalHeights(wf: Pick<BlockIntervalWorkflow, "nBlocks" | "startBlock" | "endBlock">, from: bigint, to: bigint): bigint[] {
+export function blockIntervalHeights(
+  wf: Pick<BlockIntervalWorkflow, "nBlocks" | "startBlock" | "endBlock">,
+  from: bigint,
+  to: bigint,
+): bigint[] {
   const n = BigInt(wf.nBlocks);
   const start = wf.startBlock ?? 0n;
   const lo = from > start ? from : start;
@@ -95,7 +112,11 @@ export function buildBlockIntervalMessages(
  * Ticks missed while the node was not running collapse into this one; it carries the scheduled time,
  * not the clock, so every operator derives the same event id for it.
  */
-export function dueCronTime(wf: Pick<CronWorkflow, "schedule" | "startTime" | "endTime">, afterNs: bigint, nowNs: bigint): bigint | undefined {
+export function dueCronTime(
+  wf: Pick<CronWorkflow, "schedule" | "startTime" | "endTime">,
+  afterNs: bigint,
+  nowNs: bigint,
+): bigint | undefined {
   const until = wf.endTime !== null && wf.endTime < nowNs ? wf.endTime : nowNs;
   if (until <= afterNs) return undefined;
   const tick = previousCronTick(wf.schedule, Number(until / NS_PER_SECOND));
@@ -106,7 +127,10 @@ export function dueCronTime(wf: Pick<CronWorkflow, "schedule" | "startTime" | "e
 }
 
 /** When (ns) the workflow next fires after `nowNs`, or undefined when it never will again. */
-export function nextCronTime(wf: Pick<CronWorkflow, "schedule" | "startTime" | "endTime">, nowNs: bigint): bigint | undefined {
+export function nextCronTime(
+  wf: Pick<CronWorkflow, "schedule" | "startTime" | "endTime">,
+  nowNs: bigint,
+): bigint | undefined {
   const from = wf.startTime !== null && wf.startTime - 1n > nowNs ? wf.startTime - 1n : nowNs;
   // Ticks are whole seconds strictly after floor(from), so never before start_time.
   const tick = nextCronTick(wf.schedule, Number(from / NS_PER_SECOND));

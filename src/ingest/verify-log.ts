@@ -19,7 +19,10 @@ type Receipt = {
 };
 
 /** Per-request RPC reads, cached: several logs of one webhook often share blocks and transactions. */
-export function createLogVerifier(client: Pick<PublicClient, "getBlockNumber" | "getBlock" | "getTransactionReceipt">, confirmations: number) {
+export function createLogVerifier(
+  client: Pick<PublicClient, "getBlockNumber" | "getBlock" | "getTransactionReceipt">,
+  confirmations: number,
+) {
   let head: Promise<bigint> | undefined;
   const blocks = new Map<bigint, Promise<Block | undefined>>();
   const receipts = new Map<Hex, Promise<Receipt | undefined>>();

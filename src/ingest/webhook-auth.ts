@@ -19,7 +19,9 @@ const encoder = new TextEncoder();
 
 /** Lowercase hex HMAC-SHA256 of `message` under `secret`. */
 export async function hmacSha256Hex(secret: string, message: Uint8Array | string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   const mac = await crypto.subtle.sign("HMAC", key, typeof message === "string" ? encoder.encode(message) : message);
   return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -61,7 +63,8 @@ export async function verifyWebhookSignature(
     format = "quicknode";
     const nonce = headers.get("x-qn-nonce") ?? "";
     const ts = headers.get("x-qn-timestamp") ?? "";
-    if (!nonce || !/^\d{1,13}$/.test(ts)) return refuse("missing_headers", "QuickNode deliveries need X-QN-Nonce and X-QN-Timestamp");
+    if (!nonce || !/^\d{1,13}$/.test(ts))
+      return refuse("missing_headers", "QuickNode deliveries need X-QN-Nonce and X-QN-Timestamp");
     given = qn.trim().toLowerCase();
     expected = await hmacSha256Hex(secret, concat(nonce, ts, rawBody));
     timestampMs = Number(ts) * 1000;
@@ -70,16 +73,26 @@ export async function verifyWebhookSignature(
     format = "generic";
     const ts = headers.get("x-wavs-timestamp") ?? "";
     deliveryId = headers.get("x-wavs-delivery") ?? "";
-    if (!deliveryId || !/^\d{1,13}$/.test(ts)) return refuse("missing_headers", "generic deliveries need X-Wavs-Timestamp and X-Wavs-Delivery");
-    given = generic.trim().toLowerCase().replace(/^sha256=/, "");
+    if (!deliveryId || !/^\d{1,13}$/.test(ts))
+      return refuse("missing_headers", "generic deliveries need X-Wavs-Timestamp and X-Wavs-Delivery");
+    given = generic
+      .trim()
+      .toLowerCase()
+      .replace(/^sha256=/, "");
     expected = await hmacSha256Hex(secret, concat(ts, ".", rawBody));
     timestampMs = Number(ts) * 1000;
   } else {
     return refuse("missing_signature", "no X-Alchemy-Signature, X-QN-Signature or X-Wavs-Signature header");
   }
-  if (!(await constantTimeEqual(given, expected))) return refuse("bad_signature", "the signature does not match the body");
+  if (!(await constantTimeEqual(given, expected)))
+    return refuse("bad_signature", "the signature does not match the body");
   if (timestampMs !== undefined && Math.abs(now - timestampMs) > WEBHOOK_WINDOW_MS) {
     return refuse("stale_delivery", "the delivery's timestamp is outside the accepted window");
   }
-  return { ok: true, format, ...(deliveryId ? { deliveryId } : {}), ...(timestampMs !== undefined ? { timestampMs } : {}) };
+  return {
+    ok: true,
+    format,
+    ...(deliveryId ? { deliveryId } : {}),
+    ...(timestampMs !== undefined ? { timestampMs } : {}),
+  };
 }

@@ -26,11 +26,9 @@ const hex = z.string().regex(/^0x[0-9a-fA-F]*$/, "must be 0x hex");
 const hash32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 32-byte 0x hash");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x address");
 /** JSON-RPC quantities are hex strings; indexers also send plain numbers or decimal strings. */
-const quantity = z.union([
-  z.string().regex(/^0x[0-9a-fA-F]+$/),
-  z.string().regex(/^\d+$/),
-  z.number().int().min(0),
-]).transform((v) => BigInt(v));
+const quantity = z
+  .union([z.string().regex(/^0x[0-9a-fA-F]+$/), z.string().regex(/^\d+$/), z.number().int().min(0)])
+  .transform((v) => BigInt(v));
 
 /** A standard JSON-RPC log object (eth_getLogs / receipts). Unknown fields are allowed. */
 const rpcLog = z.looseObject({
@@ -76,12 +74,16 @@ const alchemyBody = z.looseObject({
  * bare or wrapped in `{data: …}`.
  */
 function flattenQuickNode(body: unknown): unknown[] {
-  const root = body && typeof body === "object" && !Array.isArray(body) && "data" in body ? (body as { data: unknown }).data : body;
+  const root =
+    body && typeof body === "object" && !Array.isArray(body) && "data" in body
+      ? (body as { data: unknown }).data
+      : body;
   const out: unknown[] = [];
   const visit = (v: unknown, depth: number) => {
     if (depth > 3) throw new WebhookPayloadError("QuickNode payload nests too deeply");
     if (Array.isArray(v)) for (const item of v) visit(item, depth + 1);
-    else if (v && typeof v === "object" && "logs" in v && Array.isArray((v as { logs: unknown }).logs)) visit((v as { logs: unknown[] }).logs, depth + 1);
+    else if (v && typeof v === "object" && "logs" in v && Array.isArray((v as { logs: unknown }).logs))
+      visit((v as { logs: unknown[] }).logs, depth + 1);
     else if (v !== null && v !== undefined) out.push(v);
   };
   visit(root, 0);

@@ -42,18 +42,30 @@ export async function collectMetrics(db: Db, heads: ChainHead[]): Promise<Metric
   const headOf = new Map(heads.map((h) => [h.chain, h.head]));
 
   return [
-    counter("wavs_triggers_total", "Chain events and triggers turned into tasks (deduplicated).", [{ value: Number(triggers?.n ?? 0) }]),
+    counter("wavs_triggers_total", "Chain events and triggers turned into tasks (deduplicated).", [
+      { value: Number(triggers?.n ?? 0) },
+    ]),
     counter("wavs_executions_total", "Component executions by result.", [
       { labels: { result: "ok" }, value: step("executed") },
       { labels: { result: "failed" }, value: step("execution_failed") },
     ]),
-    { name: "wavs_execution_seconds", help: "Operator component execution time.", type: "histogram", histograms: [execution] },
+    {
+      name: "wavs_execution_seconds",
+      help: "Operator component execution time.",
+      type: "histogram",
+      histograms: [execution],
+    },
     counter("wavs_submissions_total", "Transactions carrying signed envelopes, by outcome.", [
       { labels: { result: "sent" }, value: step("tx_sent") },
       { labels: { result: "landed" }, value: step("landed") },
       { labels: { result: "failed" }, value: step("submit_failed") },
     ]),
-    { name: "wavs_quorum_wait_seconds", help: "Time from a task's first signature to quorum.", type: "histogram", histograms: [quorum] },
+    {
+      name: "wavs_quorum_wait_seconds",
+      help: "Time from a task's first signature to quorum.",
+      type: "histogram",
+      histograms: [quorum],
+    },
     gauge(
       "wavs_tasks",
       "Tasks by current status.",
@@ -71,23 +83,48 @@ export async function collectMetrics(db: Db, heads: ChainHead[]): Promise<Metric
         value: Number(upgrades.find((r) => r.status === status)?.n ?? 0),
       })),
     ),
-    gauge("wavs_chain_cursor_block", "Next block the poller reads, per chain.",
-      chains.filter((c) => cursorOf.has(c)).map((chain) => ({ labels: { chain }, value: cursorOf.get(chain)! }))),
-    gauge("wavs_chain_head_block", "Latest block the chain's RPC reports.",
-      chains.filter((c) => headOf.get(c) != null).map((chain) => ({ labels: { chain }, value: Number(headOf.get(chain)) }))),
-    gauge("wavs_chain_up", "1 when the chain's RPC answered, else 0.",
-      chains.filter((c) => headOf.has(c)).map((chain) => ({ labels: { chain }, value: headOf.get(chain) != null ? 1 : 0 }))),
-    gauge("wavs_chain_lag_blocks", "Blocks between the chain head and the poller's cursor.",
+    gauge(
+      "wavs_chain_cursor_block",
+      "Next block the poller reads, per chain.",
+      chains.filter((c) => cursorOf.has(c)).map((chain) => ({ labels: { chain }, value: cursorOf.get(chain)! })),
+    ),
+    gauge(
+      "wavs_chain_head_block",
+      "Latest block the chain's RPC reports.",
+      chains
+        .filter((c) => headOf.get(c) != null)
+        .map((chain) => ({ labels: { chain }, value: Number(headOf.get(chain)) })),
+    ),
+    gauge(
+      "wavs_chain_up",
+      "1 when the chain's RPC answered, else 0.",
+      chains
+        .filter((c) => headOf.has(c))
+        .map((chain) => ({ labels: { chain }, value: headOf.get(chain) != null ? 1 : 0 })),
+    ),
+    gauge(
+      "wavs_chain_lag_blocks",
+      "Blocks between the chain head and the poller's cursor.",
       chains
         .filter((c) => headOf.get(c) != null && cursorOf.has(c))
-        .map((chain) => ({ labels: { chain }, value: Math.max(0, Number(headOf.get(chain)!) - cursorOf.get(chain)! + 1) }))),
+        .map((chain) => ({
+          labels: { chain },
+          value: Math.max(0, Number(headOf.get(chain)!) - cursorOf.get(chain)! + 1),
+        })),
+    ),
   ];
 }
 
-const counter = (name: string, help: string, samples: { labels?: Record<string, string>; value: number }[]): MetricFamily =>
-  ({ name, help, type: "counter", samples });
-const gauge = (name: string, help: string, samples: { labels?: Record<string, string>; value: number }[]): MetricFamily =>
-  ({ name, help, type: "gauge", samples });
+const counter = (
+  name: string,
+  help: string,
+  samples: { labels?: Record<string, string>; value: number }[],
+): MetricFamily => ({ name, help, type: "counter", samples });
+const gauge = (
+  name: string,
+  help: string,
+  samples: { labels?: Record<string, string>; value: number }[],
+): MetricFamily => ({ name, help, type: "gauge", samples });
 
 /** A histogram aggregated inside SQLite: one row back, however many observations. */
 async function histogramOf(db: Db, values: ReturnType<typeof sql>, bounds: number[]): Promise<Histogram> {

@@ -5,7 +5,12 @@ describe("renderPrometheus", () => {
   it("writes HELP, TYPE, escaped labels and cumulative histogram buckets", () => {
     const text = renderPrometheus([
       { name: "a_total", help: "A.", type: "counter", samples: [{ labels: { chain: 'x"y\\z' }, value: 3 }] },
-      { name: "h_seconds", help: "H.", type: "histogram", histograms: [{ buckets: [{ le: 0.5, count: 1 }], count: 2, sum: 1.5 }] },
+      {
+        name: "h_seconds",
+        help: "H.",
+        type: "histogram",
+        histograms: [{ buckets: [{ le: 0.5, count: 1 }], count: 2, sum: 1.5 }],
+      },
     ]);
     expect(text).toBe(
       [

@@ -1,6 +1,11 @@
 /** One metric family in the Prometheus text exposition format (version 0.0.4). */
 export type MetricFamily =
-  | { name: string; help: string; type: "counter" | "gauge"; samples: { labels?: Record<string, string>; value: number }[] }
+  | {
+      name: string;
+      help: string;
+      type: "counter" | "gauge";
+      samples: { labels?: Record<string, string>; value: number }[];
+    }
   | { name: string; help: string; type: "histogram"; histograms: Histogram[] };
 
 export type Histogram = {
@@ -18,9 +23,13 @@ export function renderPrometheus(families: MetricFamily[]): string {
     lines.push(`# HELP ${f.name} ${f.help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`, `# TYPE ${f.name} ${f.type}`);
     if (f.type === "histogram") {
       for (const h of f.histograms) {
-        for (const b of h.buckets) lines.push(`${f.name}_bucket${labels({ ...h.labels, le: String(b.le) })} ${num(b.count)}`);
+        for (const b of h.buckets)
+          lines.push(`${f.name}_bucket${labels({ ...h.labels, le: String(b.le) })} ${num(b.count)}`);
         lines.push(`${f.name}_bucket${labels({ ...h.labels, le: "+Inf" })} ${num(h.count)}`);
-        lines.push(`${f.name}_sum${labels(h.labels)} ${num(h.sum)}`, `${f.name}_count${labels(h.labels)} ${num(h.count)}`);
+        lines.push(
+          `${f.name}_sum${labels(h.labels)} ${num(h.sum)}`,
+          `${f.name}_count${labels(h.labels)} ${num(h.count)}`,
+        );
       }
     } else {
       for (const s of f.samples) lines.push(`${f.name}${labels(s.labels)} ${num(s.value)}`);

@@ -4,7 +4,15 @@ import { log } from "../log";
 const TIMELINE_OUTPUT_LINES = 50;
 
 /** The node log level of each source of output: host log levels, stdout and stderr. */
-const LEVELS = { error: "error", warn: "warn", info: "info", debug: "debug", trace: "debug", stdout: "info", stderr: "warn" } as const;
+const LEVELS = {
+  error: "error",
+  warn: "warn",
+  info: "info",
+  debug: "debug",
+  trace: "debug",
+  stdout: "info",
+  stderr: "warn",
+} as const;
 
 /** Output lines look like `info: message` (host log) or `stdout: text` / `stderr: text`. */
 const LINE_SOURCE = /^(error|warn|info|debug|trace|stdout|stderr): /;

@@ -52,14 +52,22 @@ export async function consumeTriggers(batch: MessageBatch<TriggerMessage>, env: 
       message.ack();
     } catch (e) {
       const permanent = !isRetryable(e);
-      log(permanent || final ? "error" : "warn", permanent ? "task failed" : final ? "task failed: retries used up, to the dead-letter queue" : "task will retry", {
-        subsys: "queue",
-        service_id: message.body.serviceId,
-        workflow_id: message.body.workflowId,
-        event_key: message.body.eventKey,
-        attempts: message.attempts,
-        error: describeError(e),
-      });
+      log(
+        permanent || final ? "error" : "warn",
+        permanent
+          ? "task failed"
+          : final
+            ? "task failed: retries used up, to the dead-letter queue"
+            : "task will retry",
+        {
+          subsys: "queue",
+          service_id: message.body.serviceId,
+          workflow_id: message.body.workflowId,
+          event_key: message.body.eventKey,
+          attempts: message.attempts,
+          error: describeError(e),
+        },
+      );
       if (permanent) {
         await markEventDone(db, message.body.eventKey);
         message.ack();
@@ -76,7 +84,13 @@ export async function consumeTriggers(batch: MessageBatch<TriggerMessage>, env: 
  * `executing` or `signed`.
  * @throws what the run or the aggregators throw (the caller retries or acknowledges)
  */
-export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRedelivery: boolean, finalAttempt = false): Promise<void> {
+export async function processTrigger(
+  env: Env,
+  db: Db,
+  msg: TriggerMessage,
+  isRedelivery: boolean,
+  finalAttempt = false,
+): Promise<void> {
   const claim = await claimEvent(db, msg.eventKey, isRedelivery);
   if (claim !== "claimed") return;
 
@@ -127,15 +141,29 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
     const signature = await signEnvelope(signer, envelope, prefix);
     // A limit above the operator's ceiling was capped, not refused: say so where the task is read.
     if (run.capped.length > 0) await recordTaskStep(db, task, "limits_capped", {}, { capped: run.capped });
-    await recordTaskStep(db, task, "executed", { status: "signed" }, {
-      source: msg.source,
-      seen_at: msg.seenAt,
-      duration_ms: durationMs,
-      signer: signer.address,
-      ...(output.length > 0 ? { output } : {}),
-    });
+    await recordTaskStep(
+      db,
+      task,
+      "executed",
+      { status: "signed" },
+      {
+        source: msg.source,
+        seen_at: msg.seenAt,
+        duration_ms: durationMs,
+        signer: signer.address,
+        ...(output.length > 0 ? { output } : {}),
+      },
+    );
     try {
-      await submitToAggregators(env, service, { action, response, envelope, signature, prefix, serviceId: msg.serviceId, workflowId: msg.workflowId });
+      await submitToAggregators(env, service, {
+        action,
+        response,
+        envelope,
+        signature,
+        prefix,
+        serviceId: msg.serviceId,
+        workflowId: msg.workflowId,
+      });
     } catch (e) {
       await recordHandoffFailure(db, task, e, finalAttempt);
       throw e;
@@ -149,7 +177,13 @@ export async function processTrigger(env: Env, db: Db, msg: TriggerMessage, isRe
  * response without a salt would have had, so /tasks, /metrics and the dashboard show it. Only a
  * failure that will not be retried (a permanent one, or any on the queue's last attempt) fails the task.
  */
-async function recordExecutionFailure(db: Db, msg: TriggerMessage, e: unknown, durationMs: number, finalAttempt: boolean): Promise<void> {
+async function recordExecutionFailure(
+  db: Db,
+  msg: TriggerMessage,
+  e: unknown,
+  durationMs: number,
+  finalAttempt: boolean,
+): Promise<void> {
   const failsTask = !isRetryable(e) || finalAttempt;
   const eventId = bytesToHex(computeEventId(msg.serviceId, msg.workflowId, encodeTriggerDataSalt(msg.data)));
   const error = describeError(e);
@@ -171,7 +205,11 @@ async function recordExecutionFailure(db: Db, msg: TriggerMessage, e: unknown, d
     );
   } catch (recordError) {
     // The run's own error matters more: log this one and let the caller handle that.
-    log("warn", "could not record the failed execution", { subsys: "queue", event_id: eventId, error: describeError(recordError) });
+    log("warn", "could not record the failed execution", {
+      subsys: "queue",
+      event_id: eventId,
+      error: describeError(recordError),
+    });
   }
 }
 
@@ -180,14 +218,26 @@ async function recordExecutionFailure(db: Db, msg: TriggerMessage, e: unknown, d
  * that will not be retried (a permanent one, or any on the queue's last attempt) fails the task:
  * otherwise it would stay `signed` for good while its message sits in the dead-letter queue.
  */
-async function recordHandoffFailure(db: Db, task: { eventId: string; serviceId: string; workflowId: string }, e: unknown, finalAttempt: boolean): Promise<void> {
+async function recordHandoffFailure(
+  db: Db,
+  task: { eventId: string; serviceId: string; workflowId: string },
+  e: unknown,
+  finalAttempt: boolean,
+): Promise<void> {
   const failsTask = !isRetryable(e) || finalAttempt;
   const error = `signed, but not handed to the aggregators: ${describeError(e)}`;
   try {
-    await recordTaskStep(db, task, "handoff_failed", failsTask ? { status: "failed", error } : {}, { error, retried: !failsTask });
+    await recordTaskStep(db, task, "handoff_failed", failsTask ? { status: "failed", error } : {}, {
+      error,
+      retried: !failsTask,
+    });
   } catch (recordError) {
     // The hand-off's own error matters more: log this one and let the caller handle that.
-    log("warn", "could not record the failed hand-off", { subsys: "queue", event_id: task.eventId, error: describeError(recordError) });
+    log("warn", "could not record the failed hand-off", {
+      subsys: "queue",
+      event_id: task.eventId,
+      error: describeError(recordError),
+    });
   }
 }
 
@@ -203,7 +253,15 @@ function outputTags(msg: TriggerMessage, digest: string | undefined): ComponentO
 async function submitToAggregators(
   env: Env,
   service: Service,
-  p: { action: TriggerAction; response: WasmResponse; envelope: Envelope; signature: Hex; prefix: SignaturePrefix; serviceId: string; workflowId: string },
+  p: {
+    action: TriggerAction;
+    response: WasmResponse;
+    envelope: Envelope;
+    signature: Hex;
+    prefix: SignaturePrefix;
+    serviceId: string;
+    workflowId: string;
+  },
 ): Promise<void> {
   if (service.workflows[p.workflowId]!.submit === "none") return;
   const settings = aggregatorSettings(env);
@@ -228,7 +286,13 @@ async function submitToAggregators(
     const parsed = readSubmission(submissionSchema.parse(parseLosslessJson(body)));
     try {
       const status = await acceptSubmission(env, parsed, "local");
-      log("info", "signature aggregated", { subsys: "aggregate", service_id: p.serviceId, workflow_id: p.workflowId, event_id: p.envelope.eventId, status: status.status });
+      log("info", "signature aggregated", {
+        subsys: "aggregate",
+        service_id: p.serviceId,
+        workflow_id: p.workflowId,
+        event_id: p.envelope.eventId,
+        status: status.status,
+      });
     } catch (e) {
       if (e instanceof SubmissionRefusedError) throw new PermanentTaskError(`own submission refused: ${e.message}`);
       throw e;

@@ -10,7 +10,9 @@ import type { SubmissionMessage } from "./messages";
 export function peerDeliveryError(status: number | undefined): WavsError {
   if (status === undefined) return new WavsError("peer_unreachable", "the peer did not answer", { retryable: true });
   const refused = status >= 400 && status < 500 && status !== 408 && status !== 429;
-  return new WavsError(refused ? "peer_refused" : "peer_failed", `the peer answered ${status}`, { retryable: !refused });
+  return new WavsError(refused ? "peer_refused" : "peer_failed", `the peer answered ${status}`, {
+    retryable: !refused,
+  });
 }
 
 /** SUBMISSION_RETRY_MAX_SECONDS (1-300, default 30): the longest backoff between deliveries to a peer. */
@@ -34,14 +36,24 @@ export function deliveryTimeoutMs(raw: string | undefined): number {
  * failure or 5xx retries with backoff (the queue's max_retries, then the dead-letter queue); a 4xx
  * is the peer refusing it for good: acknowledged and logged.
  */
-export async function deliverSubmissions(batch: MessageBatch<SubmissionMessage>, env: Pick<Env, "NODE_URL" | "SUBMISSION_RETRY_MAX_SECONDS" | "SUBMISSION_DELIVERY_TIMEOUT_MS">): Promise<void> {
+export async function deliverSubmissions(
+  batch: MessageBatch<SubmissionMessage>,
+  env: Pick<Env, "NODE_URL" | "SUBMISSION_RETRY_MAX_SECONDS" | "SUBMISSION_DELIVERY_TIMEOUT_MS">,
+): Promise<void> {
   const maxDelay = retryCeilingSeconds(env.SUBMISSION_RETRY_MAX_SECONDS);
   const timeoutMs = deliveryTimeoutMs(env.SUBMISSION_DELIVERY_TIMEOUT_MS);
   const headers = { "content-type": "application/json", ...peerRequestHeaders(env) };
   await Promise.all(
     batch.messages.map(async (message) => {
       const { peer, serviceId, workflowId, eventId, body } = message.body;
-      const fields = { subsys: "queue" as const, service_id: serviceId, workflow_id: workflowId, event_id: eventId, peer, attempts: message.attempts };
+      const fields = {
+        subsys: "queue" as const,
+        service_id: serviceId,
+        workflow_id: workflowId,
+        event_id: eventId,
+        peer,
+        attempts: message.attempts,
+      };
       let status: number | undefined;
       try {
         const res = await fetch(`${peer}/aggregator/submissions`, {
@@ -61,7 +73,10 @@ export async function deliverSubmissions(batch: MessageBatch<SubmissionMessage>,
         log("warn", "peer refused the submission", { ...fields, status });
         message.ack();
       } else {
-        log("warn", "submission delivery will retry", { ...fields, ...(status ? { status } : { error: "unreachable" }) });
+        log("warn", "submission delivery will retry", {
+          ...fields,
+          ...(status ? { status } : { error: "unreachable" }),
+        });
         message.retry({ delaySeconds: Math.min(2 ** message.attempts, maxDelay) });
       }
     }),

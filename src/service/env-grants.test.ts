@@ -29,7 +29,14 @@ describe("secret masking", () => {
     const bytes = new TextEncoder().encode(secret);
     const b64 = btoa(String.fromCharCode(...bytes));
     const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    const printed = [secret, b64, b64.replace(/=+$/, "").replaceAll("+", "-").replaceAll("/", "_"), hex, hex.toUpperCase(), encodeURIComponent(secret)];
+    const printed = [
+      secret,
+      b64,
+      b64.replace(/=+$/, "").replaceAll("+", "-").replaceAll("/", "_"),
+      hex,
+      hex.toUpperCase(),
+      encodeURIComponent(secret),
+    ];
     const masked = mask(`key: ${printed.join(" | ")}`);
     expect(masked).toBe(`key: ${printed.map(() => "[WAVS_ENV_KEY]").join(" | ")}`);
     for (const form of printed) expect(masked).not.toContain(form);

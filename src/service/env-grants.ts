@@ -29,7 +29,8 @@ export function parseEnvGrants(raw: string | undefined): EnvGrants {
   const grants = new Map<string, Set<string>>();
   for (const [key, names] of Object.entries(value)) {
     const id = key.toLowerCase();
-    if (id !== "*" && !/^[0-9a-f]{64}$/.test(id)) throw new Error(`SERVICE_ENV_GRANTS: "${key.slice(0, 80)}" is neither * nor a service id (64 hex digits)`);
+    if (id !== "*" && !/^[0-9a-f]{64}$/.test(id))
+      throw new Error(`SERVICE_ENV_GRANTS: "${key.slice(0, 80)}" is neither * nor a service id (64 hex digits)`);
     if (!Array.isArray(names) || names.some((n) => typeof n !== "string" || !NAME.test(n))) {
       throw new Error(`SERVICE_ENV_GRANTS["${key.slice(0, 80)}"] must be a list of WAVS_ENV_* names`);
     }
@@ -44,7 +45,11 @@ export function isEnvKeyGranted(grants: EnvGrants, serviceId: string, name: stri
 }
 
 /** Every `env_keys` entry of the service (aggregators included) that it was not granted. */
-export function ungrantedEnvKeys(grants: EnvGrants, serviceId: string, service: Service): { workflow: string; key: string }[] {
+export function ungrantedEnvKeys(
+  grants: EnvGrants,
+  serviceId: string,
+  service: Service,
+): { workflow: string; key: string }[] {
   const out: { workflow: string; key: string }[] = [];
   for (const [workflow, wf] of Object.entries(service.workflows)) {
     const keys = [...wf.component.env_keys, ...(wf.submit === "none" ? [] : wf.submit.aggregator.component.env_keys)];
@@ -57,6 +62,7 @@ let cached: { raw: string | undefined; grants: EnvGrants } | undefined;
 
 /** SERVICE_ENV_GRANTS, parsed once per value. @throws Error on a bad value */
 export function envGrants(env: Pick<Env, "SERVICE_ENV_GRANTS">): EnvGrants {
-  if (cached?.raw !== env.SERVICE_ENV_GRANTS) cached = { raw: env.SERVICE_ENV_GRANTS, grants: parseEnvGrants(env.SERVICE_ENV_GRANTS) };
+  if (cached?.raw !== env.SERVICE_ENV_GRANTS)
+    cached = { raw: env.SERVICE_ENV_GRANTS, grants: parseEnvGrants(env.SERVICE_ENV_GRANTS) };
   return cached.grants;
 }

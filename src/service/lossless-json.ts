@@ -19,7 +19,10 @@ export const FORBIDDEN_JSON_KEYS: ReadonlySet<string> = new Set(["__proto__", "c
 /** JSON naming a key in FORBIDDEN_JSON_KEYS. */
 export class ForbiddenKeyError extends SyntaxError {
   override name = "ForbiddenKeyError";
-  constructor(readonly key: string, readonly path: string) {
+  constructor(
+    readonly key: string,
+    readonly path: string,
+  ) {
     super(`the key "${key}" is not allowed in JSON${path ? ` (at ${path})` : ""}`);
   }
 }
@@ -61,7 +64,7 @@ export function parseLosslessJson(text: string): LosslessValue {
       i++;
       const obj: Record<string, LosslessValue> = {};
       ws();
-      if (text[i] === "}") return i++, obj;
+      if (text[i] === "}") return (i++, obj);
       for (;;) {
         ws();
         if (text[i] !== '"') fail("expected a string key");
@@ -81,7 +84,7 @@ export function parseLosslessJson(text: string): LosslessValue {
       i++;
       const arr: LosslessValue[] = [];
       ws();
-      if (text[i] === "]") return i++, arr;
+      if (text[i] === "]") return (i++, arr);
       for (;;) {
         arr.push(value());
         ws();
@@ -91,7 +94,11 @@ export function parseLosslessJson(text: string): LosslessValue {
       }
     }
     if (c === '"') return string();
-    for (const [word, v] of [["true", true], ["false", false], ["null", null]] as const) {
+    for (const [word, v] of [
+      ["true", true],
+      ["false", false],
+      ["null", null],
+    ] as const) {
       if (text.startsWith(word, i)) {
         i += word.length;
         return v;

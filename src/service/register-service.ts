@@ -10,7 +10,13 @@ import { prepareInBackground } from "../execute/load-component";
 import { computeServiceId } from "../sign/event-id";
 import { envGrants, ungrantedEnvKeys } from "./env-grants";
 import { parseServiceJson, sourceDigest, stringifyServiceJson } from "./service-json";
-import { ensureSigningKey, findService, insertService, replaceService, type RegisteredService } from "./service-registry";
+import {
+  ensureSigningKey,
+  findService,
+  insertService,
+  replaceService,
+  type RegisteredService,
+} from "./service-registry";
 import { ensureComponentStored, refuseUnfetchableSources } from "./sources/component-sources";
 import { fetchServiceJson } from "./sources/service-uri";
 import { sourceSettings } from "./sources/source-settings";
@@ -71,7 +77,8 @@ export async function prepareUpgrade(env: Env, manager: ServiceManager, uri: str
     throw new ServiceError(422, "manager_mismatch", "the service JSON names a different service manager");
   }
   // The URI a service was registered from is seen again as it is read back from the chain.
-  if (stringifyServiceJson(service) === stringifyServiceJson(current.service)) return { serviceId, current, service, changed: false };
+  if (stringifyServiceJson(service) === stringifyServiceJson(current.service))
+    return { serviceId, current, service, changed: false };
   refuseUnfetchableSources(service, sourceSettings(env));
   assertEnvKeysGranted(env, service);
   for (const component of componentsOf(service)) await ensureComponentStored(env, component);
@@ -86,11 +93,15 @@ export async function prepareUpgrade(env: Env, manager: ServiceManager, uri: str
  */
 export async function applyUpgrade(env: Env, service: Service, now = Date.now()): Promise<void> {
   const db = openDb(env.DB);
-  if (!(await replaceService(db, service, now))) throw new ServiceError(404, "service_not_found", "the service was unregistered meanwhile");
+  if (!(await replaceService(db, service, now)))
+    throw new ServiceError(404, "service_not_found", "the service was unregistered meanwhile");
   const serviceId = computeServiceId(service.manager);
   for (const [workflowId, wf] of Object.entries(service.workflows)) {
     if (typeof wf.trigger === "object" && "cron" in wf.trigger) {
-      await db.insert(cronCursors).values({ serviceId, workflowId, afterNs: (BigInt(now) * 1_000_000n).toString(), updatedAt: now }).onConflictDoNothing();
+      await db
+        .insert(cronCursors)
+        .values({ serviceId, workflowId, afterNs: (BigInt(now) * 1_000_000n).toString(), updatedAt: now })
+        .onConflictDoNothing();
     }
   }
   prepareComponents(env, service, "upgrade");
@@ -136,12 +147,21 @@ async function assertComponentRoles(env: Env, service: Service): Promise<void> {
       try {
         stored = await getStoredComponent(env, digest);
       } catch (e) {
-        if (e instanceof InvalidComponentError) throw new ServiceError(422, "not_a_component", `workflow ${workflowId}: ${digest} is not a component: ${e.message}`);
+        if (e instanceof InvalidComponentError)
+          throw new ServiceError(
+            422,
+            "not_a_component",
+            `workflow ${workflowId}: ${digest} is not a component: ${e.message}`,
+          );
         throw e;
       }
       if (!stored) throw new ServiceError(422, "component_missing", `component ${digest} is not uploaded to this node`);
       if (stored.world !== world) {
-        throw new ServiceError(422, "wrong_component_kind", `workflow ${workflowId}: ${digest} is an ${stored.world} component where an ${world} component is needed`);
+        throw new ServiceError(
+          422,
+          "wrong_component_kind",
+          `workflow ${workflowId}: ${digest} is an ${stored.world} component where an ${world} component is needed`,
+        );
       }
     }
   }
@@ -163,7 +183,11 @@ async function registerParsedService(env: Env, service: Service): Promise<{ serv
 /** Transpiles the service's components in the background (downloaded ones were never prepared;
  * uploaded ones usually were, which costs one R2 HEAD), so that the first trigger only loads them. */
 function prepareComponents(env: Env, service: Service, reason: string): void {
-  prepareInBackground(env, componentsOf(service).map((c) => sourceDigest(c.source)), reason);
+  prepareInBackground(
+    env,
+    componentsOf(service).map((c) => sourceDigest(c.source)),
+    reason,
+  );
 }
 
 /** Checked first so a duplicate never downloads anything; insertService checks again atomically. */
@@ -190,9 +214,16 @@ async function fetchServiceFromManager(env: Env, manager: ServiceManager): Promi
     // No code at the address, or code that is not a service manager: the caller named the wrong
     // contract. Anything else (transport, timeouts) is the chain's fault.
     if (isNotAManager(e)) {
-      throw new ServiceError(404, "unknown_manager", `${manager.evm.address} on ${manager.evm.chain} is not a service manager`);
+      throw new ServiceError(
+        404,
+        "unknown_manager",
+        `${manager.evm.address} on ${manager.evm.chain} is not a service manager`,
+      );
     }
-    throw unreachable("manager_unreachable", `could not read getServiceURI() from ${manager.evm.address} on ${manager.evm.chain}`);
+    throw unreachable(
+      "manager_unreachable",
+      `could not read getServiceURI() from ${manager.evm.address} on ${manager.evm.chain}`,
+    );
   }
   if (!uri) throw new ServiceError(404, "no_service_uri", "the service manager has no service URI set");
 
@@ -206,8 +237,9 @@ async function fetchServiceFromManager(env: Env, manager: ServiceManager): Promi
 function isNotAManager(e: unknown): boolean {
   return (
     e instanceof BaseError &&
-    e.walk((inner) => inner instanceof ContractFunctionZeroDataError || inner instanceof ContractFunctionRevertedError) !==
-      null
+    e.walk(
+      (inner) => inner instanceof ContractFunctionZeroDataError || inner instanceof ContractFunctionRevertedError,
+    ) !== null
   );
 }
 
@@ -222,9 +254,6 @@ export async function saveServiceJson(env: Env, text: string): Promise<string> {
   // refuse what could never be registered; throws ServiceJsonError, or ServiceError for a source URI
   refuseUnfetchableSources(parseServiceJson(text), sourceSettings(env));
   const hash = sha256(new TextEncoder().encode(text)).slice(2);
-  await openDb(env.DB)
-    .insert(savedServices)
-    .values({ hash, json: text, savedAt: Date.now() })
-    .onConflictDoNothing();
+  await openDb(env.DB).insert(savedServices).values({ hash, json: text, savedAt: Date.now() }).onConflictDoNothing();
   return hash;
 }

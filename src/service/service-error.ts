@@ -6,7 +6,12 @@ import { WavsError } from "../util/errors";
  */
 export class ServiceError extends WavsError {
   override name = "ServiceError";
-  constructor(status: 404 | 409 | 422 | 500 | 502, code: string, message: string, options: { details?: unknown; retryable?: boolean } = {}) {
+  constructor(
+    status: 404 | 409 | 422 | 500 | 502,
+    code: string,
+    message: string,
+    options: { details?: unknown; retryable?: boolean } = {},
+  ) {
     super(code, message, { status, ...options });
   }
 }

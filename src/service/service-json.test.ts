@@ -103,7 +103,10 @@ describe("service JSON as WAVS writes it now", () => {
   });
 
   it.each([
-    ["cosmos_contract_event", '{"cosmos_contract_event":{"address":"layer1qqqq","chain":"cosmos:layer","event_type":"wasm-new"}}'],
+    [
+      "cosmos_contract_event",
+      '{"cosmos_contract_event":{"address":"layer1qqqq","chain":"cosmos:layer","event_type":"wasm-new"}}',
+    ],
     ["at_proto_event", '{"at_proto_event":{"collection":"app.bsky.feed.post","repo_did":null,"action":"create"}}'],
     ["hypercore_append", '{"hypercore_append":{"feed_key":"ab12"}}'],
   ])("refuses a %s trigger, naming the workflow and the kind", (kind, trigger) => {
@@ -129,8 +132,12 @@ describe("service JSON as WAVS writes it now", () => {
 describe("describeSubmit", () => {
   const submit = parseServiceJson(old).workflows.default!.submit;
   it("says PEERS decide, whatever an old url said", () => {
-    expect(describeSubmit(submit, { peers: ["http://a", "http://b", "http://c"] })).toBe("aggregated by PEERS (3 nodes), unprefixed signatures");
-    expect(describeSubmit(submit, { peers: [] })).toBe("aggregated by this node alone (PEERS is empty), unprefixed signatures");
+    expect(describeSubmit(submit, { peers: ["http://a", "http://b", "http://c"] })).toBe(
+      "aggregated by PEERS (3 nodes), unprefixed signatures",
+    );
+    expect(describeSubmit(submit, { peers: [] })).toBe(
+      "aggregated by this node alone (PEERS is empty), unprefixed signatures",
+    );
     expect(describeSubmit("none", { peers: ["http://a"] })).toBe("none (results are not submitted)");
   });
 });

@@ -33,26 +33,41 @@ export const triggerSchema = z.union([
         chain: chainKey,
         n_blocks: z.number().int().min(1).max(0xffff_ffff),
         // Non-zero in WAVS (NonZeroU64).
-        start_block: u64.refine((v) => v > 0n, "must be at least 1").nullable().default(null),
-        end_block: u64.refine((v) => v > 0n, "must be at least 1").nullable().default(null),
+        start_block: u64
+          .refine((v) => v > 0n, "must be at least 1")
+          .nullable()
+          .default(null),
+        end_block: u64
+          .refine((v) => v > 0n, "must be at least 1")
+          .nullable()
+          .default(null),
       })
-      .refine((t) => startNotAfterEnd(t.start_block, t.end_block), { message: "start_block is after end_block", path: ["start_block"] }),
+      .refine((t) => startNotAfterEnd(t.start_block, t.end_block), {
+        message: "start_block is after end_block",
+        path: ["start_block"],
+      }),
   }),
   z.strictObject({
     cron: z
       .strictObject({
-        schedule: z.string().min(1).superRefine((text, ctx) => {
-          try {
-            parseCronSchedule(text);
-          } catch (e) {
-            if (!(e instanceof CronSyntaxError)) throw e;
-            ctx.addIssue({ code: "custom", message: e.message });
-          }
-        }),
+        schedule: z
+          .string()
+          .min(1)
+          .superRefine((text, ctx) => {
+            try {
+              parseCronSchedule(text);
+            } catch (e) {
+              if (!(e instanceof CronSyntaxError)) throw e;
+              ctx.addIssue({ code: "custom", message: e.message });
+            }
+          }),
         start_time: u64.nullable().default(null),
         end_time: u64.nullable().default(null),
       })
-      .refine((t) => startNotAfterEnd(t.start_time, t.end_time), { message: "start_time is after end_time", path: ["start_time"] }),
+      .refine((t) => startNotAfterEnd(t.start_time, t.end_time), {
+        message: "start_time is after end_time",
+        path: ["start_time"],
+      }),
   }),
   z.literal("manual"),
 ]);
@@ -106,9 +121,7 @@ const component = z.strictObject({
   fuel_limit: u64.nullable().default(null),
   time_limit_seconds: u64.nullable().default(null),
   config: z.record(z.string(), z.string()).default({}),
-  env_keys: z
-    .array(z.string().regex(/^WAVS_ENV_[A-Za-z0-9_]+$/, "env keys must start with WAVS_ENV_"))
-    .default([]),
+  env_keys: z.array(z.string().regex(/^WAVS_ENV_[A-Za-z0-9_]+$/, "env keys must start with WAVS_ENV_")).default([]),
 });
 
 const submit = z.union([
@@ -209,7 +222,12 @@ function refuseUnsupportedTriggers(workflows: Record<string, { trigger: unknown 
   const issues = Object.entries(workflows).flatMap(([id, wf]) => {
     const kind = typeof wf.trigger === "object" && wf.trigger !== null ? Object.keys(wf.trigger)[0] : undefined;
     return kind && (UNSUPPORTED_TRIGGER_KINDS as readonly string[]).includes(kind)
-      ? [{ path: `workflows.${id}.trigger`, message: `workflow ${id}: trigger kind ${kind} is not supported by this node` }]
+      ? [
+          {
+            path: `workflows.${id}.trigger`,
+            message: `workflow ${id}: trigger kind ${kind} is not supported by this node`,
+          },
+        ]
       : [];
   });
   if (issues.length === 0) return;

@@ -26,7 +26,11 @@ export async function findService(db: Db, serviceId: string): Promise<Registered
 
 export async function listServices(db: Db): Promise<RegisteredService[]> {
   const rows = await db.select().from(services).orderBy(asc(services.registeredAt));
-  return rows.map((row) => ({ id: row.id, service: parseServiceJson(row.json), pausedByOperator: row.pausedByOperator }));
+  return rows.map((row) => ({
+    id: row.id,
+    service: parseServiceJson(row.json),
+    pausedByOperator: row.pausedByOperator,
+  }));
 }
 
 /**
@@ -65,7 +69,12 @@ const TRIGGER_ROWS_PER_STATEMENT = 20;
 function insertTriggerRows(db: Db, rows: ReturnType<typeof evmTriggerRows>) {
   const statements = [];
   for (let i = 0; i < rows.length; i += TRIGGER_ROWS_PER_STATEMENT) {
-    statements.push(db.insert(evmTriggers).values(rows.slice(i, i + TRIGGER_ROWS_PER_STATEMENT)).onConflictDoNothing());
+    statements.push(
+      db
+        .insert(evmTriggers)
+        .values(rows.slice(i, i + TRIGGER_ROWS_PER_STATEMENT))
+        .onConflictDoNothing(),
+    );
   }
   return statements;
 }
@@ -80,7 +89,10 @@ export async function replaceService(db: Db, service: Service, now = Date.now())
   const id = computeServiceId(service.manager);
   if (!(await db.query.services.findFirst({ where: eq(services.id, id), columns: { id: true } }))) return false;
   await db.batch([
-    db.update(services).set({ json: stringifyServiceJson(service), status: service.status, updatedAt: now }).where(eq(services.id, id)),
+    db
+      .update(services)
+      .set({ json: stringifyServiceJson(service), status: service.status, updatedAt: now })
+      .where(eq(services.id, id)),
     db.delete(evmTriggers).where(eq(evmTriggers.serviceId, id)),
     ...insertTriggerRows(db, evmTriggerRows(id, service)),
   ]);
@@ -161,7 +173,10 @@ export async function signingKeyIndex(db: Db, serviceId: string): Promise<number
 
 /** Lowercase addresses of the service managers registered on `chain` (watched for ServiceURIUpdated). */
 export async function managersOnChain(db: Db, chain: string): Promise<string[]> {
-  const rows = await db.select({ address: services.managerAddress }).from(services).where(eq(services.managerChain, chain));
+  const rows = await db
+    .select({ address: services.managerAddress })
+    .from(services)
+    .where(eq(services.managerChain, chain));
   return rows.map((r) => r.address);
 }
 

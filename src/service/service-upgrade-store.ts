@@ -22,7 +22,11 @@ export async function findUpgrade(db: Db, id: number): Promise<ServiceUpgradeRow
  * @returns the row's id, or undefined when the log was already recorded
  */
 export async function insertUpgrade(db: Db, row: typeof serviceUpgrades.$inferInsert): Promise<number | undefined> {
-  const [inserted] = await db.insert(serviceUpgrades).values(row).onConflictDoNothing().returning({ id: serviceUpgrades.id });
+  const [inserted] = await db
+    .insert(serviceUpgrades)
+    .values(row)
+    .onConflictDoNothing()
+    .returning({ id: serviceUpgrades.id });
   return inserted?.id;
 }
 
@@ -31,7 +35,9 @@ export async function supersedePendingUpgrades(db: Db, serviceId: string, now: n
   const rows = await db
     .update(serviceUpgrades)
     .set({ status: "superseded", json: null, nextAttemptAt: null, updatedAt: now })
-    .where(and(eq(serviceUpgrades.serviceId, serviceId), inArray(serviceUpgrades.status, [...PENDING_UPGRADE_STATUSES])))
+    .where(
+      and(eq(serviceUpgrades.serviceId, serviceId), inArray(serviceUpgrades.status, [...PENDING_UPGRADE_STATUSES])),
+    )
     .returning({ id: serviceUpgrades.id });
   return rows.length;
 }
@@ -44,7 +50,9 @@ export async function updateUpgrade(
   db: Db,
   id: number,
   from: ServiceUpgradeStatus,
-  set: Partial<Pick<ServiceUpgradeRow, "status" | "json" | "changes" | "attempts" | "nextAttemptAt" | "error">> & { updatedAt: number },
+  set: Partial<Pick<ServiceUpgradeRow, "status" | "json" | "changes" | "attempts" | "nextAttemptAt" | "error">> & {
+    updatedAt: number;
+  },
 ): Promise<boolean> {
   const rows = await db
     .update(serviceUpgrades)
@@ -65,11 +73,19 @@ export async function dueUpgradeRetries(db: Db, now: number, limit: number): Pro
 }
 
 /** Recorded upgrades, newest first, optionally of one status or service. */
-export async function listUpgrades(db: Db, filter: { status?: ServiceUpgradeStatus; serviceId?: string; limit: number }): Promise<ServiceUpgradeRow[]> {
+export async function listUpgrades(
+  db: Db,
+  filter: { status?: ServiceUpgradeStatus; serviceId?: string; limit: number },
+): Promise<ServiceUpgradeRow[]> {
   const where: SQL[] = [];
   if (filter.status) where.push(eq(serviceUpgrades.status, filter.status));
   if (filter.serviceId) where.push(eq(serviceUpgrades.serviceId, filter.serviceId));
-  return db.select().from(serviceUpgrades).where(and(...where)).orderBy(desc(serviceUpgrades.id)).limit(filter.limit);
+  return db
+    .select()
+    .from(serviceUpgrades)
+    .where(and(...where))
+    .orderBy(desc(serviceUpgrades.id))
+    .limit(filter.limit);
 }
 
 /** An upgrade as the API shows it: no stored service JSON, changes as a list. */

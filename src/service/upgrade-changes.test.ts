@@ -4,14 +4,24 @@ import type { Component, Service } from "./types";
 
 const component = (digest: string, over: Partial<Component> = {}): Component => ({
   source: { digest },
-  permissions: { allowed_http_hosts: { only: ["a.example", "b.example"] }, file_system: false, raw_sockets: false, dns_resolution: false },
+  permissions: {
+    allowed_http_hosts: { only: ["a.example", "b.example"] },
+    file_system: false,
+    raw_sockets: false,
+    dns_resolution: false,
+  },
   fuel_limit: null,
   time_limit_seconds: null,
   config: {},
   env_keys: ["WAVS_ENV_A"],
   ...over,
 });
-const service = (workflows: Service["workflows"]): Service => ({ name: "s", status: "active", manager: { evm: { chain: "evm:1", address: "0x0000000000000000000000000000000000000001" } }, workflows });
+const service = (workflows: Service["workflows"]): Service => ({
+  name: "s",
+  status: "active",
+  manager: { evm: { chain: "evm:1", address: "0x0000000000000000000000000000000000000001" } },
+  workflows,
+});
 const wf = (c: Component) => ({ trigger: "manual" as const, component: c, submit: "none" as const });
 const A = "a".repeat(64);
 const B = "b".repeat(64);
@@ -19,7 +29,17 @@ const B = "b".repeat(64);
 describe("changesNeedingApproval", () => {
   it("config, triggers, name, host order and removed workflows need no approval", () => {
     const before = service({ one: wf(component(A)), two: wf(component(A)) });
-    const after = { ...service({ one: wf(component(A, { config: { k: "v" }, permissions: { ...component(A).permissions, allowed_http_hosts: { only: ["b.example", "a.example"] } } })) }), name: "renamed" };
+    const after = {
+      ...service({
+        one: wf(
+          component(A, {
+            config: { k: "v" },
+            permissions: { ...component(A).permissions, allowed_http_hosts: { only: ["b.example", "a.example"] } },
+          }),
+        ),
+      }),
+      name: "renamed",
+    };
     expect(changesNeedingApproval(before, after)).toEqual([]);
   });
 

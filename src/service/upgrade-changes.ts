@@ -42,8 +42,14 @@ function componentChanges(what: string, before: Component, after: Component): st
 /** Permissions in a stable form (host lists sorted), so reordering a list is no change. */
 function permissionsText(c: Component): string {
   const p = c.permissions;
-  const hosts = typeof p.allowed_http_hosts === "string" ? p.allowed_http_hosts : { only: [...p.allowed_http_hosts.only].sort() };
-  return JSON.stringify({ allowed_http_hosts: hosts, file_system: p.file_system, raw_sockets: p.raw_sockets, dns_resolution: p.dns_resolution });
+  const hosts =
+    typeof p.allowed_http_hosts === "string" ? p.allowed_http_hosts : { only: [...p.allowed_http_hosts.only].sort() };
+  return JSON.stringify({
+    allowed_http_hosts: hosts,
+    file_system: p.file_system,
+    raw_sockets: p.raw_sockets,
+    dns_resolution: p.dns_resolution,
+  });
 }
 
 const short = (digest: string) => `${digest.slice(0, 12)}…`;
@@ -57,9 +63,11 @@ export function parseAutoUpgradeServices(raw: string | undefined): { all: boolea
   const text = raw?.trim() ?? "";
   if (!text) return { all: false, ids: new Set() };
   const list: unknown = text.startsWith("[") ? JSON.parse(text) : text.split(",");
-  if (!Array.isArray(list)) throw new Error("AUTO_UPGRADE_SERVICES must be a comma-separated or JSON list of service ids, or *");
+  if (!Array.isArray(list))
+    throw new Error("AUTO_UPGRADE_SERVICES must be a comma-separated or JSON list of service ids, or *");
   const entries = list.map((e) => String(e).trim().toLowerCase()).filter(Boolean);
   const bad = entries.find((e) => e !== "*" && !/^[0-9a-f]{64}$/.test(e));
-  if (bad !== undefined) throw new Error(`AUTO_UPGRADE_SERVICES: "${bad.slice(0, 80)}" is neither * nor a service id (64 hex digits)`);
+  if (bad !== undefined)
+    throw new Error(`AUTO_UPGRADE_SERVICES: "${bad.slice(0, 80)}" is neither * nor a service id (64 hex digits)`);
   return { all: entries.includes("*"), ids: new Set(entries.filter((e) => e !== "*")) };
 }

@@ -33,7 +33,9 @@ describe("envelope", () => {
     expect(hexToBytes(signature)).toHaveLength(65);
     expect([27, 28]).toContain(hexToBytes(signature)[64]);
     expect(await recoverEnvelopeSigner(envelope, signature)).toBe(signer.address);
-    expect(await recoverAddress({ hash: hashMessage({ raw: hashEnvelope(envelope) }), signature })).toBe(signer.address);
+    expect(await recoverAddress({ hash: hashMessage({ raw: hashEnvelope(envelope) }), signature })).toBe(
+      signer.address,
+    );
   });
 
   it("with prefix null signs the bare keccak256 of the encoded envelope, as WAVS", async () => {

@@ -58,13 +58,21 @@ export function envelopeSigningHash(envelope: Envelope, prefix: SignaturePrefix)
  * Signs the envelope as the workflow's signature_kind says: 65 bytes r‖s‖v with v 27/28.
  * @throws when prefix is null and the account cannot sign a bare hash
  */
-export async function signEnvelope(account: LocalAccount, envelope: Envelope, prefix: SignaturePrefix = "eip191"): Promise<Hex> {
+export async function signEnvelope(
+  account: LocalAccount,
+  envelope: Envelope,
+  prefix: SignaturePrefix = "eip191",
+): Promise<Hex> {
   if (prefix === "eip191") return account.signMessage({ message: { raw: hashEnvelope(envelope) } });
   if (!account.sign) throw new Error("this account cannot sign a bare hash (signature_kind.prefix null)");
   return account.sign({ hash: hashEnvelope(envelope) });
 }
 
 /** The address that produced `signature` over `envelope` with `prefix`. @throws when the signature is malformed */
-export function recoverEnvelopeSigner(envelope: Envelope, signature: Hex, prefix: SignaturePrefix = "eip191"): Promise<Hex> {
+export function recoverEnvelopeSigner(
+  envelope: Envelope,
+  signature: Hex,
+  prefix: SignaturePrefix = "eip191",
+): Promise<Hex> {
   return recoverAddress({ hash: envelopeSigningHash(envelope, prefix), signature });
 }

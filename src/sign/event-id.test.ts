@@ -34,9 +34,7 @@ describe("service and event ids (DESIGN.md vectors)", () => {
   it("salts Raw trigger data with its bincode encoding", () => {
     const salt = encodeTriggerDataSalt({ Raw: new TextEncoder().encode("hello") });
     expect(bytesToHex(salt)).toBe("0x0605" + "68656c6c6f");
-    expect(bytesToHex(computeEventId(serviceId, "default", salt))).toBe(
-      "0x600aa2f4ead908bdb17c6509293ed567e544428b",
-    );
+    expect(bytesToHex(computeEventId(serviceId, "default", salt))).toBe("0x600aa2f4ead908bdb17c6509293ed567e544428b");
   });
 
   it("uses an explicit salt as is", () => {
@@ -45,9 +43,9 @@ describe("service and event ids (DESIGN.md vectors)", () => {
   });
 
   it("encodes block-interval and cron data", () => {
-    expect(
-      bytesToHex(encodeTriggerDataSalt({ BlockInterval: { chain: "evm:1", block_height: 300n } })),
-    ).toBe("0x0205" + "65766d3a31" + "fb2c01");
+    expect(bytesToHex(encodeTriggerDataSalt({ BlockInterval: { chain: "evm:1", block_height: 300n } }))).toBe(
+      "0x0205" + "65766d3a31" + "fb2c01",
+    );
     expect(bytesToHex(encodeTriggerDataSalt({ Cron: { trigger_time: 7n } }))).toBe("0x0307");
   });
 
@@ -67,14 +65,21 @@ describe("service and event ids (DESIGN.md vectors)", () => {
     });
     expect(bytesToHex(salt)).toBe(
       "0x01" +
-        "05" + "65766d3a31" +
-        "14" + "11".repeat(20) +
-        "01" + "20" + "22".repeat(32) +
-        "02" + "abcd" +
-        "20" + "33".repeat(32) +
+        "05" +
+        "65766d3a31" +
+        "14" +
+        "11".repeat(20) +
+        "01" +
+        "20" +
+        "22".repeat(32) +
+        "02" +
+        "abcd" +
+        "20" +
+        "33".repeat(32) +
         "fbe803" +
         "02" +
-        "20" + "44".repeat(32) +
+        "20" +
+        "44".repeat(32) +
         "00" +
         "03",
     );

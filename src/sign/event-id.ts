@@ -16,11 +16,7 @@ const TRIGGER_DATA_INDEX = {
 /** ServiceId = sha256("evm" ‖ chain key ‖ 20-byte manager address), lowercase hex without 0x. */
 export function computeServiceId(manager: ServiceManager): string {
   const { chain, address } = manager.evm;
-  const bytes = concatBytes([
-    new TextEncoder().encode("evm"),
-    new TextEncoder().encode(chain),
-    hexToBytes(address),
-  ]);
+  const bytes = concatBytes([new TextEncoder().encode("evm"), new TextEncoder().encode(chain), hexToBytes(address)]);
   return sha256(bytes).slice(2);
 }
 
@@ -57,7 +53,5 @@ export function encodeTriggerDataSalt(data: TriggerData): Uint8Array {
 
 /** EventId (20 bytes) = RIPEMD-160(serviceId bytes ‖ workflowId utf8 ‖ salt). */
 export function computeEventId(serviceId: string, workflowId: string, salt: Uint8Array): Uint8Array {
-  return hexToBytes(
-    ripemd160(concatBytes([hexToBytes(`0x${serviceId}`), new TextEncoder().encode(workflowId), salt])),
-  );
+  return hexToBytes(ripemd160(concatBytes([hexToBytes(`0x${serviceId}`), new TextEncoder().encode(workflowId), salt])));
 }

@@ -47,7 +47,15 @@ export type SendOutcome =
   | { state: "withdrawn"; txHash?: Hex; nonce?: number }
   /** `cancelling`: the live transaction is the cancelling transfer, not yet mined. */
   | { state: "pending"; txHash: Hex; nonce: number; replacements: number; cancelling?: boolean }
-  | { state: "mined"; txHash: Hex; success: boolean; blockNumber: bigint; gasUsed: bigint; nonce: number; replacements: number };
+  | {
+      state: "mined";
+      txHash: Hex;
+      success: boolean;
+      blockNumber: bigint;
+      gasUsed: bigint;
+      nonce: number;
+      replacements: number;
+    };
 
 interface RequestRecord {
   request: SendRequest;
@@ -107,7 +115,8 @@ export class ChainSubmitter extends DurableObject<Env> {
       if (existing) return this.inspect(existing);
       // The line may have been long (a saturated node): what the guard decided may be stale.
       // Half a grace period: well before any standby could decide that the guard's node is gone.
-      const stale = request.claimedAt !== undefined && Date.now() - request.claimedAt > aggregatorSettings(this.env).graceMs / 2;
+      const stale =
+        request.claimedAt !== undefined && Date.now() - request.claimedAt > aggregatorSettings(this.env).graceMs / 2;
       if (stale && !(await this.claimConfirmed(request))) {
         log("info", "claim withdrawn before sending", { subsys: "submit", request_id: request.requestId });
         return { state: "withdrawn" };
@@ -119,17 +128,28 @@ export class ChainSubmitter extends DurableObject<Env> {
       } catch (e) {
         if (e instanceof SpendHeldError) {
           // Nothing was stored or sent: give the nonce back (calls are serialised).
-          if ((await this.ctx.storage.get<number>("next-nonce")) === record.nonce + 1) await this.ctx.storage.put("next-nonce", record.nonce);
-          log("warn", "transaction held: the service's spend ceiling", { subsys: "submit", request_id: request.requestId, service_id: request.serviceId, reason: e.message });
+          if ((await this.ctx.storage.get<number>("next-nonce")) === record.nonce + 1)
+            await this.ctx.storage.put("next-nonce", record.nonce);
+          log("warn", "transaction held: the service's spend ceiling", {
+            subsys: "submit",
+            request_id: request.requestId,
+            service_id: request.serviceId,
+            reason: e.message,
+          });
           return { state: "held", reason: e.message, retryAt: e.retryAt };
         }
         if (!isNodeRefusal(e)) throw e; // maybe sent (a timeout): the stored record finds out later
         // The node answered no: the transaction is nowhere, so forget it and give the nonce back
         // (calls are serialised, so nobody took a later one meanwhile).
         await this.ctx.storage.delete(`req:${request.requestId}`);
-        if ((await this.ctx.storage.get<number>("next-nonce")) === record.nonce + 1) await this.ctx.storage.put("next-nonce", record.nonce);
+        if ((await this.ctx.storage.get<number>("next-nonce")) === record.nonce + 1)
+          await this.ctx.storage.put("next-nonce", record.nonce);
         const reason = describeError(e);
-        log("warn", "transaction refused by the chain", { subsys: "submit", request_id: request.requestId, error: reason });
+        log("warn", "transaction refused by the chain", {
+          subsys: "submit",
+          request_id: request.requestId,
+          error: reason,
+        });
         return { state: "refused", reason };
       }
       return this.inspect(record);
@@ -169,7 +189,11 @@ export class ChainSubmitter extends DurableObject<Env> {
    * Signs the next version of the transaction (the first; a fee bump of the live one; or the
    * cancelling transfer, which outbids the live one), persists it, then broadcasts it.
    */
-  private async signAndBroadcast(chain: ChainSettings, record: RequestRecord, version: "first" | "bump" | "cancel" = "first"): Promise<void> {
+  private async signAndBroadcast(
+    chain: ChainSettings,
+    record: RequestRecord,
+    version: "first" | "bump" | "cancel" = "first",
+  ): Promise<void> {
     const client = publicClientFor(chain);
     const { request } = record;
     const limits = spendingLimits(this.env);
@@ -179,13 +203,15 @@ export class ChainSubmitter extends DurableObject<Env> {
     if (version !== "first" && last) {
       const bump = (fee: string) => (BigInt(fee) * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n;
       // A replacement stays under the cap; a cancellation must outbid whatever is out there.
-      const cap = (fee: string, first: string) => (version === "cancel" ? bump(fee) : min(bump(fee), BigInt(first) * FEE_CAP_MULTIPLE));
+      const cap = (fee: string, first: string) =>
+        version === "cancel" ? bump(fee) : min(bump(fee), BigInt(first) * FEE_CAP_MULTIPLE);
       const first = record.sent[0]!;
       maxFeePerGas = cap(last.maxFeePerGas, first.maxFeePerGas);
       maxPriorityFeePerGas = cap(last.maxPriorityFeePerGas, first.maxPriorityFeePerGas);
       // A bump stays under the operator's price ceiling. A cancellation (21,000 gas) does not: it
       // must outbid the live bytes, or they could land after a standby's transaction.
-      if (version === "bump") ({ maxFeePerGas, maxPriorityFeePerGas } = capFees(limits, { maxFeePerGas, maxPriorityFeePerGas }));
+      if (version === "bump")
+        ({ maxFeePerGas, maxPriorityFeePerGas } = capFees(limits, { maxFeePerGas, maxPriorityFeePerGas }));
       if (maxFeePerGas <= BigInt(last.maxFeePerGas)) return; // at the cap: wait, do not spam
     } else if (request.gasPrice !== undefined) {
       // The caller checked it against the ceiling (exceedsCeiling) before asking.
@@ -195,7 +221,9 @@ export class ChainSubmitter extends DurableObject<Env> {
     }
     const cancel = version === "cancel" || last?.cancel === true;
     // What this version may cost at the most, beyond what the live one already committed.
-    const committed = cancel ? 0n : request.gas * maxFeePerGas - (last && !last.cancel ? request.gas * BigInt(last.maxFeePerGas) : 0n);
+    const committed = cancel
+      ? 0n
+      : request.gas * maxFeePerGas - (last && !last.cancel ? request.gas * BigInt(last.maxFeePerGas) : 0n);
     const spendKey = request.serviceId ? `spend:${request.serviceId}` : undefined;
     let spend: SpendEntry[] = [];
     if (spendKey && committed > 0n) {
@@ -225,14 +253,19 @@ export class ChainSubmitter extends DurableObject<Env> {
     });
     // Persisted before it leaves: after a restart the hash is known and nothing is signed twice blind.
     await this.ctx.storage.put(`req:${request.requestId}`, record);
-    if (spendKey && committed > 0n) await this.ctx.storage.put(spendKey, [...spend, { at: Date.now(), wei: committed.toString() }]);
+    if (spendKey && committed > 0n)
+      await this.ctx.storage.put(spendKey, [...spend, { at: Date.now(), wei: committed.toString() }]);
     await this.broadcast(chain, raw);
-    log("info", version === "cancel" ? "transaction cancelled" : version === "bump" ? "transaction replaced" : "transaction sent", {
-      subsys: "submit",
-      request_id: request.requestId,
-      tx_hash: hash,
-      nonce: record.nonce,
-    });
+    log(
+      "info",
+      version === "cancel" ? "transaction cancelled" : version === "bump" ? "transaction replaced" : "transaction sent",
+      {
+        subsys: "submit",
+        request_id: request.requestId,
+        tx_hash: hash,
+        nonce: record.nonce,
+      },
+    );
   }
 
   private async broadcast(chain: ChainSettings, raw: Hex): Promise<void> {
@@ -241,7 +274,8 @@ export class ChainSubmitter extends DurableObject<Env> {
     } catch (e) {
       const message = describeError(e).toLowerCase();
       // Already in the pool, or mined meanwhile: inspect() sorts it out from the receipts.
-      if (message.includes("already known") || message.includes("nonce too low") || message.includes("replacement")) return;
+      if (message.includes("already known") || message.includes("nonce too low") || message.includes("replacement"))
+        return;
       throw e;
     }
   }
@@ -264,13 +298,21 @@ export class ChainSubmitter extends DurableObject<Env> {
     if (mined > record.nonce && Date.now() - record.nonceGoneAt! < NONCE_GONE_CONFIRM_MS) {
       await this.ctx.storage.put(`req:${record.request.requestId}`, record); // pending: look again later
     } else if (mined > record.nonce && record.request.guardedBy) {
-      log("warn", "nonce consumed elsewhere; reported as lost", { subsys: "submit", request_id: record.request.requestId, nonce: record.nonce });
+      log("warn", "nonce consumed elsewhere; reported as lost", {
+        subsys: "submit",
+        request_id: record.request.requestId,
+        nonce: record.nonce,
+      });
       record.outcome = { state: "lost", txHash: live.hash, nonce: record.nonce };
       await this.ctx.storage.put(`req:${record.request.requestId}`, record);
       return record.outcome;
     } else if (mined > record.nonce) {
       // The nonce went to a transaction we did not sign: ours can never land. Send again, fresh nonce.
-      log("warn", "nonce consumed elsewhere; re-sending", { subsys: "submit", request_id: record.request.requestId, nonce: record.nonce });
+      log("warn", "nonce consumed elsewhere; re-sending", {
+        subsys: "submit",
+        request_id: record.request.requestId,
+        nonce: record.nonce,
+      });
       record.nonce = await this.takeNonce(chain);
       record.sent = [];
       record.nonceGoneAt = undefined;
@@ -300,7 +342,12 @@ export class ChainSubmitter extends DurableObject<Env> {
     for (const sent of [...record.sent].reverse()) {
       const receipt = await readReceipt(client, sent.hash);
       if (receipt && sent.cancel) {
-        log("info", "cancelling transaction mined", { subsys: "submit", request_id: record.request.requestId, tx_hash: sent.hash, nonce: record.nonce });
+        log("info", "cancelling transaction mined", {
+          subsys: "submit",
+          request_id: record.request.requestId,
+          tx_hash: sent.hash,
+          nonce: record.nonce,
+        });
         record.outcome = { state: "withdrawn", txHash: sent.hash, nonce: record.nonce };
         await this.ctx.storage.put(`req:${record.request.requestId}`, record);
         return record.outcome;

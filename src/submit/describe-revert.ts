@@ -20,5 +20,8 @@ export function describeRevert(e: unknown): string {
 
 /** Whether the failure is the contract saying no (final), rather than the RPC failing (transient). */
 export function isContractRevert(e: unknown): boolean {
-  return e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError) instanceof ContractFunctionRevertedError;
+  return (
+    e instanceof BaseError &&
+    e.walk((x) => x instanceof ContractFunctionRevertedError) instanceof ContractFunctionRevertedError
+  );
 }

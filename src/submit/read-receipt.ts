@@ -7,7 +7,10 @@ import type { publicClientFor } from "../chain/rpc";
  * look lost (and a landing elsewhere look absent) under load, and led to a second transaction.
  * @throws on any other RPC failure
  */
-export async function readReceipt(client: ReturnType<typeof publicClientFor>, hash: Hex): Promise<TransactionReceipt | undefined> {
+export async function readReceipt(
+  client: ReturnType<typeof publicClientFor>,
+  hash: Hex,
+): Promise<TransactionReceipt | undefined> {
   try {
     return await client.getTransactionReceipt({ hash });
   } catch (e) {

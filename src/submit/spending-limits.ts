@@ -15,13 +15,18 @@ export interface SpendingLimits {
 
 export const SPEND_WINDOW_MS = 60 * 60_000;
 
-const DEFAULTS = { SUBMIT_MAX_GAS_PRICE_WEI: "1000000000000", SUBMIT_MAX_GAS_LIMIT: "5000000", SUBMIT_MAX_SPEND_WEI_PER_SERVICE_HOUR: "10000000000000000000" };
+const DEFAULTS = {
+  SUBMIT_MAX_GAS_PRICE_WEI: "1000000000000",
+  SUBMIT_MAX_GAS_LIMIT: "5000000",
+  SUBMIT_MAX_SPEND_WEI_PER_SERVICE_HOUR: "10000000000000000000",
+};
 
 /** @throws Error naming the variable that is not a non-negative integer */
 export function parseSpendingLimits(vars: Partial<Record<keyof typeof DEFAULTS, string>>): SpendingLimits {
   const read = (name: keyof typeof DEFAULTS) => {
     const raw = vars[name]?.trim() || DEFAULTS[name];
-    if (!/^\d{1,40}$/.test(raw)) throw new Error(`${name} must be a non-negative integer (wei or gas; "0": no ceiling)`);
+    if (!/^\d{1,40}$/.test(raw))
+      throw new Error(`${name} must be a non-negative integer (wei or gas; "0": no ceiling)`);
     return BigInt(raw);
   };
   return {
@@ -36,7 +41,11 @@ let cached: { key: string; limits: SpendingLimits } | undefined;
 /** The node's limits, parsed once per isolate. @throws Error on a bad variable */
 export function spendingLimits(env: Env): SpendingLimits {
   const vars = env as unknown as Record<keyof typeof DEFAULTS, string | undefined>;
-  const key = [vars.SUBMIT_MAX_GAS_PRICE_WEI, vars.SUBMIT_MAX_GAS_LIMIT, vars.SUBMIT_MAX_SPEND_WEI_PER_SERVICE_HOUR].join("\u0000");
+  const key = [
+    vars.SUBMIT_MAX_GAS_PRICE_WEI,
+    vars.SUBMIT_MAX_GAS_LIMIT,
+    vars.SUBMIT_MAX_SPEND_WEI_PER_SERVICE_HOUR,
+  ].join("\u0000");
   if (cached?.key !== key) cached = { key, limits: parseSpendingLimits(vars) };
   return cached.limits;
 }
@@ -74,7 +83,12 @@ export function checkSpend(
 ): { ok: true } | { ok: false; reason: string; retryAt: number } {
   const cap = limits.maxSpendWeiPerServiceHour;
   if (cap === 0n) return { ok: true };
-  if (wei > cap) return { ok: false, reason: `one transaction may cost up to ${wei} wei, more than SUBMIT_MAX_SPEND_WEI_PER_SERVICE_HOUR=${cap}`, retryAt: now + SPEND_WINDOW_MS };
+  if (wei > cap)
+    return {
+      ok: false,
+      reason: `one transaction may cost up to ${wei} wei, more than SUBMIT_MAX_SPEND_WEI_PER_SERVICE_HOUR=${cap}`,
+      retryAt: now + SPEND_WINDOW_MS,
+    };
   const live = entries.filter((e) => now - e.at < SPEND_WINDOW_MS).sort((a, b) => a.at - b.at);
   let spent = live.reduce((sum, e) => sum + BigInt(e.wei), 0n);
   if (spent + wei <= cap) return { ok: true };
@@ -82,7 +96,11 @@ export function checkSpend(
   for (const e of live) {
     spent -= BigInt(e.wei);
     if (spent + wei <= cap) {
-      return { ok: false, reason: `the service committed ${spent + BigInt(e.wei)} wei in the last hour; ${wei} more exceeds SUBMIT_MAX_SPEND_WEI_PER_SERVICE_HOUR=${cap}`, retryAt: e.at + SPEND_WINDOW_MS };
+      return {
+        ok: false,
+        reason: `the service committed ${spent + BigInt(e.wei)} wei in the last hour; ${wei} more exceeds SUBMIT_MAX_SPEND_WEI_PER_SERVICE_HOUR=${cap}`,
+        retryAt: e.at + SPEND_WINDOW_MS,
+      };
     }
   }
   return { ok: true }; // unreachable: an empty window fits any wei ≤ cap

@@ -6,11 +6,15 @@ const handler = "0x00000000000000000000000000000000000000c0" as const;
 
 describe("checkSubmitTarget", () => {
   it("accepts a handler that answers the service's own manager (any case)", () => {
-    expect(checkSubmitTarget({ chain: "evm:31337", handler }, "0x5fbdb2315678afecb367f032d93f642f64180aa3", manager)).toBeUndefined();
+    expect(
+      checkSubmitTarget({ chain: "evm:31337", handler }, "0x5fbdb2315678afecb367f032d93f642f64180aa3", manager),
+    ).toBeUndefined();
   });
 
   it("refuses a handler that answers another manager", () => {
-    expect(checkSubmitTarget({ chain: "evm:31337", handler }, "0x000000000000000000000000000000000000beef", manager)).toMatch(/not the service's/);
+    expect(
+      checkSubmitTarget({ chain: "evm:31337", handler }, "0x000000000000000000000000000000000000beef", manager),
+    ).toMatch(/not the service's/);
   });
 
   it("refuses a handler on another chain than the manager", () => {

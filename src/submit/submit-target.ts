@@ -9,7 +9,11 @@ import type { ChainSettings } from "../config";
  * getServiceManager(). Otherwise a component could point the operator's paying key at any
  * contract, and the quorum preflight would ask a manager of its own choosing.
  */
-export function checkSubmitTarget(target: { chain: string; handler: Hex }, handlerManager: Hex, serviceManager: { chain: string; address: string }): string | undefined {
+export function checkSubmitTarget(
+  target: { chain: string; handler: Hex },
+  handlerManager: Hex,
+  serviceManager: { chain: string; address: string },
+): string | undefined {
   if (target.chain !== serviceManager.chain) {
     return `the handler is on ${target.chain}, the service's manager on ${serviceManager.chain}`;
   }
@@ -31,7 +35,11 @@ export async function readHandlerManager(chain: ChainSettings, handler: Hex): Pr
   const key = `${chain.key}:${handler.toLowerCase()}`;
   const hit = managers.get(key);
   if (hit && Date.now() - hit.at < MANAGER_TTL_MS) return hit.manager;
-  const manager = (await publicClientFor(chain).readContract({ address: handler, abi: wavsHandlerAbi, functionName: "getServiceManager" })) as Hex;
+  const manager = (await publicClientFor(chain).readContract({
+    address: handler,
+    abi: wavsHandlerAbi,
+    functionName: "getServiceManager",
+  })) as Hex;
   if (managers.size > 10_000) managers.clear();
   managers.set(key, { manager, at: Date.now() });
   return manager;

@@ -40,21 +40,40 @@ describe("isRetryable", () => {
 
   it("retries a peer that did not answer, answered 5xx, 408 or 429, and not one that refused", () => {
     expect(isRetryable(peerDeliveryError(undefined))).toBe(true);
-    for (const status of [500, 502, 503, 408, 429]) expect(isRetryable(peerDeliveryError(status)), String(status)).toBe(true);
-    for (const status of [400, 403, 404, 409, 422]) expect(isRetryable(peerDeliveryError(status)), String(status)).toBe(false);
+    for (const status of [500, 502, 503, 408, 429])
+      expect(isRetryable(peerDeliveryError(status)), String(status)).toBe(true);
+    for (const status of [400, 403, 404, 409, 422])
+      expect(isRetryable(peerDeliveryError(status)), String(status)).toBe(false);
   });
 });
 
 describe("classifyUpgradeFailure", () => {
   it("refuses the service owner's mistakes and retries the network's, naming the error's code", () => {
-    expect(classifyUpgradeFailure(new ServiceError(422, "manager_mismatch", "another manager"))).toEqual({ kind: "refused", reason: "manager_mismatch: another manager" });
-    expect(classifyUpgradeFailure(unreachable("service_uri_unreachable", "answered 503"))).toEqual({ kind: "retry", reason: "service_uri_unreachable: answered 503" });
-    expect(classifyUpgradeFailure(new InvalidComponentError("not-wasm", "no magic"))).toEqual({ kind: "refused", reason: "not_a_component: no magic" });
-    expect(classifyUpgradeFailure(new ServiceJsonError("bad json"))).toEqual({ kind: "refused", reason: "invalid_service: bad json" });
-    expect(classifyUpgradeFailure(new Error("D1 hiccup"))).toEqual({ kind: "retry", reason: "upgrade_failed: D1 hiccup" });
+    expect(classifyUpgradeFailure(new ServiceError(422, "manager_mismatch", "another manager"))).toEqual({
+      kind: "refused",
+      reason: "manager_mismatch: another manager",
+    });
+    expect(classifyUpgradeFailure(unreachable("service_uri_unreachable", "answered 503"))).toEqual({
+      kind: "retry",
+      reason: "service_uri_unreachable: answered 503",
+    });
+    expect(classifyUpgradeFailure(new InvalidComponentError("not-wasm", "no magic"))).toEqual({
+      kind: "refused",
+      reason: "not_a_component: no magic",
+    });
+    expect(classifyUpgradeFailure(new ServiceJsonError("bad json"))).toEqual({
+      kind: "refused",
+      reason: "invalid_service: bad json",
+    });
+    expect(classifyUpgradeFailure(new Error("D1 hiccup"))).toEqual({
+      kind: "retry",
+      reason: "upgrade_failed: D1 hiccup",
+    });
   });
 
   it("retries a bad SERVICE_ENV_GRANTS (the operator may fix it) though it answers 500", () => {
-    expect(classifyUpgradeFailure(new ServiceError(500, "bad_config", "does not parse", { retryable: true })).kind).toBe("retry");
+    expect(
+      classifyUpgradeFailure(new ServiceError(500, "bad_config", "does not parse", { retryable: true })).kind,
+    ).toBe("retry");
   });
 });

@@ -4,7 +4,15 @@
  * with bumped fees by the ChainSubmitter (anvil with automine off).
  */
 import { writeFile } from "node:fs/promises";
-import { createPublicClient, createTestClient, createWalletClient, encodeAbiParameters, getAbiItem, http, type Hex } from "viem";
+import {
+  createPublicClient,
+  createTestClient,
+  createWalletClient,
+  encodeAbiParameters,
+  getAbiItem,
+  http,
+  type Hex,
+} from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simpleSubmitAbi } from "../../devnet";
@@ -19,7 +27,12 @@ let running: RunningDevnet;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  running = await startDevnet({ anvilPort: 0, nodePort: 0, nodeVars: { TX_STUCK_AFTER_MS: "2000", SUBMIT_MAX_GAS_LIMIT: "1500000" }, onLog: (l) => logs.push(l) });
+  running = await startDevnet({
+    anvilPort: 0,
+    nodePort: 0,
+    nodeVars: { TX_STUCK_AFTER_MS: "2000", SUBMIT_MAX_GAS_LIMIT: "1500000" },
+    onLog: (l) => logs.push(l),
+  });
 }, 180_000);
 afterAll(async () => {
   await running?.stop();
@@ -36,7 +49,12 @@ async function submit(eventByte: number, payload: Hex) {
   return envelope;
 }
 
-type Task = { status: string; error: string | null; txHash: string | null; steps: { step: string; detail?: Record<string, unknown> }[] };
+type Task = {
+  status: string;
+  error: string | null;
+  txHash: string | null;
+  steps: { step: string; detail?: Record<string, unknown> }[];
+};
 async function waitForTask(eventId: Hex, ok: (t: Task) => boolean, timeoutMs = 60_000): Promise<Task> {
   const api = nodeApi(running.devnet.nodes[0]!.url, "x");
   const deadline = Date.now() + timeoutMs;
@@ -74,10 +92,21 @@ describe("revert reasons", () => {
   it("decodes the manager's errors surfacing through the handler", async () => {
     const stranger = mnemonicToAccount(DEVNET_OPERATOR_MNEMONICS[6]);
     const envelope = buildEnvelope(new Uint8Array(20).fill(9), new Uint8Array([1]), null);
-    const signatureData = buildSignatureData({ [stranger.address]: await signEnvelope(stranger, envelope) }, Number(await client().getBlockNumber()) - 1);
+    const signatureData = buildSignatureData(
+      { [stranger.address]: await signEnvelope(stranger, envelope) },
+      Number(await client().getBlockNumber()) - 1,
+    );
     const error = await client()
-      .simulateContract({ address: running.devnet.contracts.submit, abi: wavsHandlerAbi, functionName: "handleSignedEnvelope", args: [envelope, signatureData] })
-      .then(() => undefined, (e: unknown) => e);
+      .simulateContract({
+        address: running.devnet.contracts.submit,
+        abi: wavsHandlerAbi,
+        functionName: "handleSignedEnvelope",
+        args: [envelope, signatureData],
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(describeRevert(error)).toBe("SignerNotRegistered()");
   });
 
@@ -104,7 +133,11 @@ describe("the operator's ceilings", () => {
 describe("ChainSubmitter", () => {
   it("replaces a stuck transaction with bumped fees; exactly one lands", async () => {
     await withAutomineOff(async (test) => {
-      const { envelope, task: replaced, sent } = await submitUntilStep(0xb2, { triggerId: 424242n, data: "0x7b2279223a317d" }, "tx_replaced");
+      const {
+        envelope,
+        task: replaced,
+        sent,
+      } = await submitUntilStep(0xb2, { triggerId: 424242n, data: "0x7b2279223a317d" }, "tx_replaced");
       const replacement = replaced.steps.find((s) => s.step === "tx_replaced")!.detail!;
       expect(replacement.tx_hash).not.toBe(sent.tx_hash);
       expect(replacement.replacements).toBeGreaterThanOrEqual(1);
@@ -120,7 +153,11 @@ describe("ChainSubmitter", () => {
 
   it("gives up a transaction whose nonce another sender used, asks again, and sends one new transaction", async () => {
     await withAutomineOff(async (test) => {
-      const { envelope, sent } = await submitUntilStep(0xb3, { triggerId: 434343n, data: "0x7b2279223a347d" }, "tx_sent");
+      const { envelope, sent } = await submitUntilStep(
+        0xb3,
+        { triggerId: 434343n, data: "0x7b2279223a347d" },
+        "tx_sent",
+      );
       // The same key used elsewhere: a self-transfer with the same nonce and far higher fees takes its place.
       const key = mnemonicToAccount("test test test test test test test test test test test junk", { addressIndex: 2 });
       expect(key.address).toBe(running.nodes[0]!.submitter);

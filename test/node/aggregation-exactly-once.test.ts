@@ -38,7 +38,15 @@ let running: RunningDevnet;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  running = await startDevnet({ anvilPort: 0, nodePort: 0, operators: 3, aggregatorGraceMs: GRACE_MS, nodeVars: FAST_TIMERS, pollIntervalMs: 1_000, onLog: (l) => logs.push(l) });
+  running = await startDevnet({
+    anvilPort: 0,
+    nodePort: 0,
+    operators: 3,
+    aggregatorGraceMs: GRACE_MS,
+    nodeVars: FAST_TIMERS,
+    pollIntervalMs: 1_000,
+    onLog: (l) => logs.push(l),
+  });
 }, 300_000);
 afterAll(async () => {
   for (const n of running?.nodes ?? []) n.pause(false);
@@ -53,13 +61,17 @@ const anvil = () => createTestClient({ mode: "anvil", transport: http(rpc()) });
 type Status = { status: string; txHash?: Hex; from?: Hex; nonce?: number };
 async function statusOn(i: number, eventId: string): Promise<Status | undefined> {
   const { chain, contracts } = running.devnet;
-  const res = await fetch(`${running.devnet.nodes[i]!.url}/aggregator/tasks/${eventId}?chain=${chain.key}&handler=${contracts.submit}`, {
-    signal: AbortSignal.timeout(5_000),
-  });
+  const res = await fetch(
+    `${running.devnet.nodes[i]!.url}/aggregator/tasks/${eventId}?chain=${chain.key}&handler=${contracts.submit}`,
+    {
+      signal: AbortSignal.timeout(5_000),
+    },
+  );
   return res.ok ? ((await res.json()) as Status) : undefined;
 }
 type Task = { status: string; steps: { step: string }[] };
-const taskOn = (i: number, eventId: string) => nodeApi(running.devnet.nodes[i]!.url, "x").get<Task>(`/tasks/${eventId}`);
+const taskOn = (i: number, eventId: string) =>
+  nodeApi(running.devnet.nodes[i]!.url, "x").get<Task>(`/tasks/${eventId}`);
 
 /** The mined transaction that used `from`'s nonce `nonce`. */
 async function transactionAt(from: Hex, nonce: number) {
@@ -93,9 +105,17 @@ async function fireWithAutomineOff(x: number): Promise<void> {
 async function latestTriggerEventId(): Promise<Hex> {
   const { service, chain, contracts } = running.devnet;
   const latest = await client().getBlockNumber();
-  const [log] = await client().getLogs({ address: contracts.trigger, fromBlock: latest > 20n ? latest - 20n : 0n, toBlock: latest }).then((l) => l.slice(-1));
+  const [log] = await client()
+    .getLogs({ address: contracts.trigger, fromBlock: latest > 20n ? latest - 20n : 0n, toBlock: latest })
+    .then((l) => l.slice(-1));
   const block = await client().getBlock({ blockNumber: log!.blockNumber! });
-  return bytesToHex(computeEventId(service.id, service.workflow_id, encodeTriggerDataSalt(logToTriggerData(chain.key, log!, block.timestamp))));
+  return bytesToHex(
+    computeEventId(
+      service.id,
+      service.workflow_id,
+      encodeTriggerDataSalt(logToTriggerData(chain.key, log!, block.timestamp)),
+    ),
+  );
 }
 
 /**
@@ -171,8 +191,17 @@ describe("a slow first submitter", () => {
     // (The last-ranked standby keeps waiting for the one before it, which answers.)
     const standbys = [0, 1, 2].filter((i) => i !== first);
     const decided = (i: number) =>
-      logs.some((l) => l.startsWith(`[node${i}]`) && l.includes(eventId) && (l.includes("may still land") || l.includes("taking over")));
-    await eventually(async () => standbys.some(decided), (ok) => ok, 180_000);
+      logs.some(
+        (l) =>
+          l.startsWith(`[node${i}]`) &&
+          l.includes(eventId) &&
+          (l.includes("may still land") || l.includes("taking over")),
+      );
+    await eventually(
+      async () => standbys.some(decided),
+      (ok) => ok,
+      180_000,
+    );
     await new Promise((r) => setTimeout(r, 2 * GRACE_MS)); // a takeover's transaction would be out by now
     for (const i of standbys) {
       const task = await taskOn(i, eventId);
@@ -183,9 +212,18 @@ describe("a slow first submitter", () => {
     // The slow transaction lands; the standbys find it and adopt it.
     await anvil().setAutomine(true);
     await anvil().mine({ blocks: 1 });
-    for (const i of standbys) await eventually(() => statusOn(i, eventId), (s) => s?.status === "landed" && s.txHash === sent!.txHash, 60_000);
+    for (const i of standbys)
+      await eventually(
+        () => statusOn(i, eventId),
+        (s) => s?.status === "landed" && s.txHash === sent!.txHash,
+        60_000,
+      );
     running.nodes[first]!.pause(false);
-    await eventually(() => statusOn(first, eventId), (s) => s?.status === "landed", 60_000);
+    await eventually(
+      () => statusOn(first, eventId),
+      (s) => s?.status === "landed",
+      60_000,
+    );
     expect((await readHandlerTxsByEvent(running.devnet)).get(eventId.toLowerCase())).toEqual([sent!.txHash]);
   }, 420_000);
 
@@ -203,13 +241,29 @@ describe("a slow first submitter", () => {
     const { service, chain, nodes } = running.devnet;
     const salt = encodeTriggerDataSalt(logToTriggerData(chain.key, receipt.logs[0]!, block.timestamp));
     const eventId = bytesToHex(computeEventId(service.id, service.workflow_id, salt));
-    const first = nodes.findIndex((n) => n.url === rankAggregators(eventId, nodes.map((m) => m.url))[0]);
+    const first = nodes.findIndex(
+      (n) =>
+        n.url ===
+        rankAggregators(
+          eventId,
+          nodes.map((m) => m.url),
+        )[0],
+    );
     running.nodes[first]!.pause(true);
-    const landed = await waitForResult({ rpcUrl: rpc(), submit: running.devnet.contracts.submit, triggerId: fired.triggerId, timeoutMs: 180_000 });
+    const landed = await waitForResult({
+      rpcUrl: rpc(),
+      submit: running.devnet.contracts.submit,
+      triggerId: fired.triggerId,
+      timeoutMs: 180_000,
+    });
     expect(landed.eventId.toLowerCase()).toBe(eventId);
     running.nodes[first]!.pause(false);
     // It catches up (poller, peers' queued submissions) and learns of the landing instead of sending.
-    await eventually(() => statusOn(first, eventId), (s) => s?.status === "landed", 120_000);
+    await eventually(
+      () => statusOn(first, eventId),
+      (s) => s?.status === "landed",
+      120_000,
+    );
     await new Promise((r) => setTimeout(r, 3 * GRACE_MS));
     expect((await taskOn(first, eventId)).steps.map((s) => s.step)).not.toContain("tx_sent");
     expect((await readHandlerTxsByEvent(running.devnet)).get(eventId)).toHaveLength(1);
@@ -222,11 +276,22 @@ describe("a slow first submitter", () => {
     await fireWithAutomineOff(10);
     const eventId = await latestTriggerEventId();
     const { nodes } = running.devnet;
-    const ranking = rankAggregators(eventId, nodes.map((n) => n.url));
-    const [first, second, third] = ranking.map((url) => nodes.findIndex((n) => n.url === url)) as [number, number, number];
+    const ranking = rankAggregators(
+      eventId,
+      nodes.map((n) => n.url),
+    );
+    const [first, second, third] = ranking.map((url) => nodes.findIndex((n) => n.url === url)) as [
+      number,
+      number,
+      number,
+    ];
     // The first-ranked node freezes before it can submit; the next one takes over, its transaction pending.
     running.nodes[first]!.pause(true);
-    const takeover = (await eventually(() => statusOn(second, eventId).catch(() => undefined), (s) => s?.status === "submitting" && !!s.txHash, 180_000))!;
+    const takeover = (await eventually(
+      () => statusOn(second, eventId).catch(() => undefined),
+      (s) => s?.status === "submitting" && !!s.txHash,
+      180_000,
+    ))!;
 
     // Both standbys now rate limit everyone, and the first-ranked node comes back: it catches up,
     // reaches quorum and claims, but its peers answer only 429.
@@ -235,19 +300,34 @@ describe("a slow first submitter", () => {
       await flood.ready;
       running.nodes[first]!.pause(false);
       const decided = () =>
-        logs.some((l) => l.startsWith(`[node${first}]`) && l.includes(eventId) && (l.includes("claim deferred") || l.includes("transaction sent")));
-      await eventually(async () => decided(), (ok) => ok, 180_000);
+        logs.some(
+          (l) =>
+            l.startsWith(`[node${first}]`) &&
+            l.includes(eventId) &&
+            (l.includes("claim deferred") || l.includes("transaction sent")),
+        );
+      await eventually(
+        async () => decided(),
+        (ok) => ok,
+        180_000,
+      );
       await new Promise((r) => setTimeout(r, 3 * GRACE_MS)); // a second transaction would be out by now
     } finally {
       await flood.stop();
     }
-    expect(logs.some((l) => l.startsWith(`[node${first}]`) && l.includes(eventId) && l.includes("claim deferred"))).toBe(true);
+    expect(
+      logs.some((l) => l.startsWith(`[node${first}]`) && l.includes(eventId) && l.includes("claim deferred")),
+    ).toBe(true);
 
     // Once its peers answer again it sees the takeover, yields, and adopts the landing.
     await anvil().setAutomine(true);
     await anvil().mine({ blocks: 1 });
     for (const i of [first, second, third]) {
-      await eventually(() => statusOn(i, eventId).catch(() => undefined), (s) => s?.status === "landed" && s.txHash === takeover.txHash, 180_000);
+      await eventually(
+        () => statusOn(i, eventId).catch(() => undefined),
+        (s) => s?.status === "landed" && s.txHash === takeover.txHash,
+        180_000,
+      );
     }
     expect((await taskOn(first, eventId)).steps.map((s) => s.step)).not.toContain("tx_sent");
     expect((await readHandlerTxsByEvent(running.devnet)).get(eventId)).toEqual([takeover.txHash]);
@@ -270,24 +350,42 @@ describe("a slow first submitter", () => {
     await new Promise((r) => setTimeout(r, 2 * GRACE_MS));
     running.nodes[first]!.pause(true);
     await anvil().dropTransaction({ hash: sent!.txHash! });
-    expect(await client().getTransaction({ hash: sent!.txHash! }).catch(() => undefined)).toBeUndefined();
+    expect(
+      await client()
+        .getTransaction({ hash: sent!.txHash! })
+        .catch(() => undefined),
+    ).toBeUndefined();
 
     const standbys = [0, 1, 2].filter((i) => i !== first);
     const taken = await eventually(
-      async () => (await Promise.all(standbys.map((i) => statusOn(i, eventId).catch(() => undefined)))).find((s) => s?.status === "submitting" && s.txHash),
+      async () =>
+        (await Promise.all(standbys.map((i) => statusOn(i, eventId).catch(() => undefined)))).find(
+          (s) => s?.status === "submitting" && s.txHash,
+        ),
       (s) => s !== undefined,
       180_000,
     );
     expect(taken!.txHash).not.toBe(sent!.txHash);
     await anvil().setAutomine(true);
     await anvil().mine({ blocks: 1 });
-    for (const i of standbys) await eventually(() => statusOn(i, eventId), (s) => s?.status === "landed" && s.txHash === taken!.txHash, 120_000);
+    for (const i of standbys)
+      await eventually(
+        () => statusOn(i, eventId),
+        (s) => s?.status === "landed" && s.txHash === taken!.txHash,
+        120_000,
+      );
 
     // It thaws with its transaction's bytes in hand. Re-sending them would land the event twice: it
     // asks its peers first, sees the landing, fills its nonce with a transfer to itself, and adopts.
     running.nodes[first]!.pause(false);
-    await eventually(() => statusOn(first, eventId), (s) => s?.status === "landed" && s.txHash === taken!.txHash, 120_000);
-    expect((await taskOn(first, eventId)).steps.map((s) => s.step)).toEqual(expect.arrayContaining(["tx_cancelling", "claim_withdrawn", "landed_by_peer"]));
+    await eventually(
+      () => statusOn(first, eventId),
+      (s) => s?.status === "landed" && s.txHash === taken!.txHash,
+      120_000,
+    );
+    expect((await taskOn(first, eventId)).steps.map((s) => s.step)).toEqual(
+      expect.arrayContaining(["tx_cancelling", "claim_withdrawn", "landed_by_peer"]),
+    );
     const filler = await transactionAt(sent!.from!, sent!.nonce!);
     expect({ to: filler.to?.toLowerCase(), value: filler.value }).toEqual({ to: sent!.from!.toLowerCase(), value: 0n });
     expect(filler.hash).not.toBe(sent!.txHash);

@@ -7,7 +7,12 @@ import { DEVNET_OPERATOR_MNEMONICS, type RunningDevnet } from "../../devnet";
 
 /** Calls `fn` until `ok` holds for its answer (errors count as not yet).
  * @throws Error with the last answer after `timeoutMs` */
-export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000, intervalMs = 300): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 60_000,
+  intervalMs = 300,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   while (Date.now() < deadline) {
@@ -32,7 +37,11 @@ export function operatorKey(devnet: RunningDevnet["devnet"], i = 0) {
 
 /** Signs `payload` under an event id of 20 × `eventByte` with node 0's key and POSTs it to node 0
  * as WAVS's Submission JSON (a manual trigger of the devnet's service). */
-export async function postSignedSubmission(devnet: RunningDevnet["devnet"], eventByte: number, payload: Hex): Promise<{ res: Response; envelope: Envelope }> {
+export async function postSignedSubmission(
+  devnet: RunningDevnet["devnet"],
+  eventByte: number,
+  payload: Hex,
+): Promise<{ res: Response; envelope: Envelope }> {
   const envelope = buildEnvelope(new Uint8Array(20).fill(eventByte), Buffer.from(payload.slice(2), "hex"), null);
   const signature = await signEnvelope(operatorKey(devnet), envelope);
   const bytes = (h: Hex) => Array.from(Buffer.from(h.slice(2), "hex"));
@@ -40,18 +49,28 @@ export async function postSignedSubmission(devnet: RunningDevnet["devnet"], even
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
-      trigger_action: { config: { service_id: devnet.service.id, workflow_id: "default", trigger: "manual" }, data: { Raw: [] } },
+      trigger_action: {
+        config: { service_id: devnet.service.id, workflow_id: "default", trigger: "manual" },
+        data: { Raw: [] },
+      },
       operator_response: { payload: bytes(payload), ordering: null, event_id_salt: null },
       event_id: envelope.eventId.slice(2),
       envelope,
-      envelope_signature: { algorithm: "secp256k1", data: bytes(signature), kind: { algorithm: "secp256k1", prefix: "eip191" } },
+      envelope_signature: {
+        algorithm: "secp256k1",
+        data: bytes(signature),
+        kind: { algorithm: "secp256k1", prefix: "eip191" },
+      },
     }),
   });
   return { res, envelope };
 }
 
 /** Every transaction sent to the devnet's handler (or `handler`), read from the chain itself, by the envelope's event id (lower case). */
-export async function readHandlerTxsByEvent(devnet: RunningDevnet["devnet"], handler: Address = devnet.contracts.submit): Promise<Map<string, Hex[]>> {
+export async function readHandlerTxsByEvent(
+  devnet: RunningDevnet["devnet"],
+  handler: Address = devnet.contracts.submit,
+): Promise<Map<string, Hex[]>> {
   const client = createPublicClient({ transport: http(devnet.chain.rpc_url) });
   const latest = await client.getBlockNumber();
   const byEvent = new Map<string, Hex[]>();

@@ -29,7 +29,15 @@ let running: RunningDevnet;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  running = await startDevnet({ anvilPort: 0, nodePort: 0, operators: 3, aggregatorGraceMs: 3_000, nodeVars: FAST_TIMERS, pollIntervalMs: 1_000, onLog: (l) => logs.push(l) });
+  running = await startDevnet({
+    anvilPort: 0,
+    nodePort: 0,
+    operators: 3,
+    aggregatorGraceMs: 3_000,
+    nodeVars: FAST_TIMERS,
+    pollIntervalMs: 1_000,
+    onLog: (l) => logs.push(l),
+  });
 }, 300_000);
 afterAll(async () => {
   await running?.stop();
@@ -51,7 +59,8 @@ const result = (triggerId: bigint, timeoutMs = 90_000) =>
   waitForResult({ rpcUrl: rpc(), submit: running.devnet.contracts.submit, triggerId, timeoutMs });
 
 type Task = { status: string; txHash: string | null; steps: { step: string; detail?: Record<string, unknown> }[] };
-const taskOn = (i: number, eventId: string) => nodeApi(running.devnet.nodes[i]!.url, "x").get<Task>(`/tasks/${eventId}`);
+const taskOn = (i: number, eventId: string) =>
+  nodeApi(running.devnet.nodes[i]!.url, "x").get<Task>(`/tasks/${eventId}`);
 
 async function postSubmission(nodeIndex: number, body: unknown) {
   const res = await fetch(`${running.devnet.nodes[nodeIndex]!.url}/aggregator/submissions`, {
@@ -59,20 +68,31 @@ async function postSubmission(nodeIndex: number, body: unknown) {
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as { error?: { code: string }; status?: string; burned?: boolean } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { error?: { code: string }; status?: string; burned?: boolean },
+  };
 }
 
 function submissionJson(envelope: { eventId: Hex; ordering: Hex; payload: Hex }, signature: Hex) {
   const bytes = (h: Hex) => Array.from(Buffer.from(h.slice(2), "hex"));
   return {
     trigger_action: {
-      config: { service_id: running.devnet.service.id, workflow_id: running.devnet.service.workflow_id, trigger: "manual" },
+      config: {
+        service_id: running.devnet.service.id,
+        workflow_id: running.devnet.service.workflow_id,
+        trigger: "manual",
+      },
       data: { Raw: [] },
     },
     operator_response: { payload: bytes(envelope.payload), ordering: null, event_id_salt: null },
     event_id: envelope.eventId.slice(2),
     envelope,
-    envelope_signature: { algorithm: "secp256k1", data: bytes(signature), kind: { algorithm: "secp256k1", prefix: "eip191" } },
+    envelope_signature: {
+      algorithm: "secp256k1",
+      data: bytes(signature),
+      kind: { algorithm: "secp256k1", prefix: "eip191" },
+    },
   };
 }
 
@@ -110,7 +130,9 @@ describe("three operators, quorum 2/3", () => {
 
   it("refuses an unregistered signer, counted in a metric and never in the quorum", async () => {
     const { eventId } = landedEvents[0]!;
-    const stranger = mnemonicToAccount("test test test test test test test test test test test junk", { addressIndex: 9 });
+    const stranger = mnemonicToAccount("test test test test test test test test test test test junk", {
+      addressIndex: 9,
+    });
     const envelope = buildEnvelope(Buffer.from(eventId.slice(2), "hex"), new TextEncoder().encode("x"), null);
     const res = await postSubmission(0, submissionJson(envelope, await signEnvelope(stranger, envelope)));
     expect(res.status).toBe(403);
@@ -142,7 +164,11 @@ describe("three operators, quorum 2/3", () => {
     const key = operatorKey(running.devnet, 1);
     const task = await taskOn(0, eventId);
     expect(task.status).toBe("landed");
-    const differing = buildEnvelope(Buffer.from(eventId.slice(2), "hex"), new TextEncoder().encode("another result"), null);
+    const differing = buildEnvelope(
+      Buffer.from(eventId.slice(2), "hex"),
+      new TextEncoder().encode("another result"),
+      null,
+    );
     const res = await postSubmission(0, submissionJson(differing, await signEnvelope(key, differing)));
     expect(res.status).toBe(409);
     expect(res.body.error?.code).toBe("envelope_mismatch");
@@ -160,14 +186,24 @@ describe("three operators, quorum 2/3", () => {
 async function setWeight(i: number, weight: bigint) {
   const address = running.devnet.nodes[i]!.signing_address;
   const wallet = createWalletClient({ account: anvilAccount(0), transport: http(rpc()) });
-  const hash = await wallet.writeContract({ chain: null, address: running.devnet.contracts.service_manager, abi: wavsServiceManagerAbi, functionName: "setOperator", args: [address, address, weight] });
+  const hash = await wallet.writeContract({
+    chain: null,
+    address: running.devnet.contracts.service_manager,
+    abi: wavsServiceManagerAbi,
+    functionName: "setOperator",
+    args: [address, address, weight],
+  });
   await createPublicClient({ transport: http(rpc()) }).waitForTransactionReceipt({ hash });
 }
 
 /** A SimpleSubmit result for `triggerId` under a fresh event id, and operator i's signature over it. */
 const dataWithId = getAbiItem({ abi: simpleSubmitAbi, name: "getDataWithId" }).outputs;
 function handMadeEnvelope(eventByte: number, triggerId: bigint) {
-  return buildEnvelope(new Uint8Array(20).fill(eventByte), Buffer.from(encodeAbiParameters(dataWithId, [{ triggerId, data: "0x01" }]).slice(2), "hex"), null);
+  return buildEnvelope(
+    new Uint8Array(20).fill(eventByte),
+    Buffer.from(encodeAbiParameters(dataWithId, [{ triggerId, data: "0x01" }]).slice(2), "hex"),
+    null,
+  );
 }
 const postToAll = (body: unknown) => Promise.all([0, 1, 2].map((i) => postSubmission(i, body)));
 
@@ -181,8 +217,13 @@ describe("signatures the service manager would refuse", () => {
       expect(r.body.error?.code).toBe("invalid_signature");
       expect((r.body.error as { message?: string }).message).toMatch(/low_s/);
     }
-    for (const i of [0, 2]) await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, i), envelope)));
-    await eventually(() => readHandlerTxsByEvent(running.devnet), (m) => (m.get(envelope.eventId.toLowerCase())?.length ?? 0) > 0, 90_000);
+    for (const i of [0, 2])
+      await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, i), envelope)));
+    await eventually(
+      () => readHandlerTxsByEvent(running.devnet),
+      (m) => (m.get(envelope.eventId.toLowerCase())?.length ?? 0) > 0,
+      90_000,
+    );
     await new Promise((r) => setTimeout(r, 8_000)); // two grace periods for a standby to send a second one, if it would
     expect((await readHandlerTxsByEvent(running.devnet)).get(envelope.eventId.toLowerCase())).toHaveLength(1);
     const metrics = await (await fetch(`${running.devnet.nodes[0]!.url}/metrics`)).text();
@@ -194,8 +235,13 @@ describe("signatures the service manager would refuse", () => {
     await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, 2), envelope)));
     await setWeight(2, 0n); // 2 operators of weight 1 left: the quorum is now 2 of 2
     try {
-      for (const i of [0, 1]) await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, i), envelope)));
-      await eventually(() => readHandlerTxsByEvent(running.devnet), (m) => (m.get(envelope.eventId.toLowerCase())?.length ?? 0) > 0, 90_000);
+      for (const i of [0, 1])
+        await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, i), envelope)));
+      await eventually(
+        () => readHandlerTxsByEvent(running.devnet),
+        (m) => (m.get(envelope.eventId.toLowerCase())?.length ?? 0) > 0,
+        90_000,
+      );
       await new Promise((r) => setTimeout(r, 8_000));
       expect((await readHandlerTxsByEvent(running.devnet)).get(envelope.eventId.toLowerCase())).toHaveLength(1);
       const tasks = await Promise.all([0, 1, 2].map((i) => taskOn(i, envelope.eventId)));
@@ -255,7 +301,11 @@ describe("operators going down", () => {
     // Node 2 backfills the events it missed, signs them, and (once its peers' queued submissions
     // reach it) learns from them that they landed instead of sending a second transaction.
     for (const { eventId } of landedEvents.slice(1)) {
-      const task = await eventually(() => taskOn(2, eventId), (t) => t.steps.some((s) => s.step === "executed"), 120_000);
+      const task = await eventually(
+        () => taskOn(2, eventId),
+        (t) => t.steps.some((s) => s.step === "executed"),
+        120_000,
+      );
       expect(task.steps.some((s) => s.step === "tx_sent")).toBe(false);
     }
     await new Promise((r) => setTimeout(r, 8_000)); // two grace periods for any standby decision
@@ -271,7 +321,9 @@ describe("operators going down", () => {
   it("never logs a secret", () => {
     const text = logs.join("\n");
     // every node's own structured lines were captured: a check over no log would pass for nothing
-    for (const node of ["node0", "node1", "node2"]) expect(text).toMatch(new RegExp(`\\[${node}\\] \\{"level":"(info|warn)","msg":"[^"]+","subsys":"aggregate"`));
-    for (const m of DEVNET_OPERATOR_MNEMONICS.slice(0, 3)) expect(text).not.toContain(m.split(" ").slice(0, 3).join(" "));
+    for (const node of ["node0", "node1", "node2"])
+      expect(text).toMatch(new RegExp(`\\[${node}\\] \\{"level":"(info|warn)","msg":"[^"]+","subsys":"aggregate"`));
+    for (const m of DEVNET_OPERATOR_MNEMONICS.slice(0, 3))
+      expect(text).not.toContain(m.split(" ").slice(0, 3).join(" "));
   });
 });

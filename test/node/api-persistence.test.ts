@@ -42,7 +42,9 @@ const u64Service = (chain: string, digest: string) =>
   `"status":"active","manager":{"evm":{"chain":"${chain}","address":"0x${"77".repeat(20)}"}}}`;
 
 describe("services as WAVS, on a running node", () => {
-  const manager = () => ({ evm: { chain: running!.devnet.chain.key, address: running!.devnet.contracts.service_manager } });
+  const manager = () => ({
+    evm: { chain: running!.devnet.chain.key, address: running!.devnet.contracts.service_manager },
+  });
 
   it("409s a manager that is already registered", async () => {
     const res = await call("POST", "/services", JSON.stringify({ service_manager: manager() }));
@@ -52,7 +54,11 @@ describe("services as WAVS, on a running node", () => {
 
   it("404s an address that is not a service manager, with or without code", async () => {
     for (const address of [running!.devnet.contracts.trigger, `0x${"99".repeat(20)}`]) {
-      const res = await call("POST", "/services", JSON.stringify({ service_manager: { evm: { ...manager().evm, address } } }));
+      const res = await call(
+        "POST",
+        "/services",
+        JSON.stringify({ service_manager: { evm: { ...manager().evm, address } } }),
+      );
       expect(res.status).toBe(404);
       expect(res.body.error.code).toBe("unknown_manager");
     }
@@ -76,7 +82,9 @@ describe("services as WAVS, on a running node", () => {
   });
 
   it("deletes services named by manager", async () => {
-    const body = JSON.stringify({ service_managers: [{ evm: { chain: running!.devnet.chain.key, address: `0x${"77".repeat(20)}` } }] });
+    const body = JSON.stringify({
+      service_managers: [{ evm: { chain: running!.devnet.chain.key, address: `0x${"77".repeat(20)}` } }],
+    });
     expect((await call("DELETE", "/services", body)).status).toBe(204);
     expect((await call("DELETE", "/services", body)).status).toBe(404);
     expect((await call("GET", "/services")).body.service_ids).toHaveLength(1);
@@ -98,7 +106,15 @@ describe("a restarted node remembers everything", () => {
     const other = { service_manager: { evm: { chain: devnet.chain.key, address: `0x${"88".repeat(20)}` } } };
     const before = {
       services: (await call("GET", "/services")).text,
-      signer: (await call("POST", "/services/signer", JSON.stringify({ service_manager: { evm: { chain: devnet.chain.key, address: devnet.contracts.service_manager } } }))).body,
+      signer: (
+        await call(
+          "POST",
+          "/services/signer",
+          JSON.stringify({
+            service_manager: { evm: { chain: devnet.chain.key, address: devnet.contracts.service_manager } },
+          }),
+        )
+      ).body,
       other: (await call("POST", "/services/signer", JSON.stringify(other))).body,
       task: (await call("GET", `/tasks/${result.eventId}`)).body,
       cursor: (await call("GET", "/health")).body.pollers[devnet.chain.key].next_block,
@@ -109,7 +125,9 @@ describe("a restarted node remembers everything", () => {
     expect(before.cursor).toBeGreaterThan(0);
 
     // Stop everything (the devnet's node included), then start a fresh node on the same state.
-    const chains = JSON.stringify([{ key: devnet.chain.key, chain_id: devnet.chain.chain_id, rpc_url: devnet.chain.rpc_url, confirmations: 0 }]);
+    const chains = JSON.stringify([
+      { key: devnet.chain.key, chain_id: devnet.chain.chain_id, rpc_url: devnet.chain.rpc_url, confirmations: 0 },
+    ]);
     await running!.stop();
     running = undefined;
     const restarted = await startNode({
@@ -131,7 +149,9 @@ describe("a restarted node remembers everything", () => {
         return { text: await res.text(), status: res.status };
       };
       expect((await get("/services")).text).toBe(before.services);
-      const signer = await get("/services/signer", { service_manager: { evm: { chain: devnet.chain.key, address: devnet.contracts.service_manager } } });
+      const signer = await get("/services/signer", {
+        service_manager: { evm: { chain: devnet.chain.key, address: devnet.contracts.service_manager } },
+      });
       expect(JSON.parse(signer.text)).toEqual(before.signer);
       expect(JSON.parse((await get("/services/signer", other)).text)).toEqual(before.other);
       expect(JSON.parse((await get(`/tasks/${result.eventId}`)).text)).toEqual(before.task);

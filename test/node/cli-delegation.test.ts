@@ -6,7 +6,9 @@ import { describe, expect, it } from "vitest";
 const BIN = join(process.cwd(), "bin", "wavs-edge.mjs");
 const cli = (args: string[]) =>
   new Promise<{ code: number; stdout: string }>((resolve) =>
-    execFile(process.execPath, [BIN, ...args], (err, stdout) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout })),
+    execFile(process.execPath, [BIN, ...args], (err, stdout) =>
+      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout }),
+    ),
   );
 
 describe("delegated commands", () => {

@@ -16,7 +16,13 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { anvilAccount } from "../../devnet";
 import { addTrigger, deployContracts } from "../../devnet";
-import { DEVNET_BEARER_TOKEN, NEW_TRIGGER_EVENT_HASH, startDevnet, writeDevnetJson, type RunningDevnet } from "../../devnet";
+import {
+  DEVNET_BEARER_TOKEN,
+  NEW_TRIGGER_EVENT_HASH,
+  startDevnet,
+  writeDevnetJson,
+  type RunningDevnet,
+} from "../../devnet";
 import { waitForResult } from "../../devnet";
 
 const BIN = join(process.cwd(), "bin", "wavs-edge.mjs");
@@ -49,23 +55,77 @@ describe("wavs-edge against a running node", () => {
     const { digest } = JSON.parse(res.stdout);
     expect(digest).toMatch(/^[0-9a-f]{64}$/);
     expect(res.stderr).toContain("uploading");
-    const services = (await (await fetch(`${running.devnet.nodes[0]!.url}/services`)).json()) as { component_digests: string[] };
+    const services = (await (await fetch(`${running.devnet.nodes[0]!.url}/services`)).json()) as {
+      component_digests: string[];
+    };
     expect(services.component_digests).toContain(digest);
   });
 
   it("builds a service, sets its URI on a new manager and registers it", async () => {
     const { devnet } = running;
     const deployer = anvilAccount(0);
-    const contracts = await deployContracts({ rpcUrl: devnet.chain.rpc_url, deployer, operators: [], threshold: { numerator: 1, denominator: 1 } });
-    const square = JSON.parse((await cli(["upload-component", join(COMPONENTS, "square.wasm"), "--json"])).stdout).digest;
-    const aggregator = JSON.parse((await cli(["upload-component", join(COMPONENTS, "simple-aggregator.wasm"), "--json"])).stdout).digest;
+    const contracts = await deployContracts({
+      rpcUrl: devnet.chain.rpc_url,
+      deployer,
+      operators: [],
+      threshold: { numerator: 1, denominator: 1 },
+    });
+    const square = JSON.parse(
+      (await cli(["upload-component", join(COMPONENTS, "square.wasm"), "--json"])).stdout,
+    ).digest;
+    const aggregator = JSON.parse(
+      (await cli(["upload-component", join(COMPONENTS, "simple-aggregator.wasm"), "--json"])).stdout,
+    ).digest;
     const steps = [
-      ["service", "init", "--name", "cli-built", "--manager-chain", devnet.chain.key, "--manager-address", contracts.serviceManager],
+      [
+        "service",
+        "init",
+        "--name",
+        "cli-built",
+        "--manager-chain",
+        devnet.chain.key,
+        "--manager-address",
+        contracts.serviceManager,
+      ],
       ["service", "workflow", "add", "--id", "default"],
-      ["service", "trigger", "set-evm", "--workflow-id", "default", "--chain", devnet.chain.key, "--address", contracts.trigger, "--event-hash", NEW_TRIGGER_EVENT_HASH],
+      [
+        "service",
+        "trigger",
+        "set-evm",
+        "--workflow-id",
+        "default",
+        "--chain",
+        devnet.chain.key,
+        "--address",
+        contracts.trigger,
+        "--event-hash",
+        NEW_TRIGGER_EVENT_HASH,
+      ],
       ["service", "component", "set-source-digest", "--workflow-id", "default", "--digest", square],
-      ["service", "component", "limits", "--workflow-id", "default", "--fuel-limit", "18446744073709551615", "--time-limit", "30"],
-      ["service", "submit", "set-aggregator", "--workflow-id", "default", "--digest", aggregator, "--chain", devnet.chain.key, "--service-handler", contracts.submit],
+      [
+        "service",
+        "component",
+        "limits",
+        "--workflow-id",
+        "default",
+        "--fuel-limit",
+        "18446744073709551615",
+        "--time-limit",
+        "30",
+      ],
+      [
+        "service",
+        "submit",
+        "set-aggregator",
+        "--workflow-id",
+        "default",
+        "--digest",
+        aggregator,
+        "--chain",
+        devnet.chain.key,
+        "--service-handler",
+        contracts.submit,
+      ],
       ["service", "validate"],
     ];
     for (const step of steps) {
@@ -75,7 +135,10 @@ describe("wavs-edge against a running node", () => {
     expect(await readFile(join(cwd, "service.json"), "utf8")).toContain('"fuel_limit": 18446744073709551615');
 
     const credential = { WAVS_CLI_EVM_CREDENTIAL: toHex(deployer.getHdKey().privateKey!) };
-    const deployed = await cli(["deploy-service", "--service-file", "service.json", "--set-uri", "--rpc-url", devnet.chain.rpc_url, "--json"], credential);
+    const deployed = await cli(
+      ["deploy-service", "--service-file", "service.json", "--set-uri", "--rpc-url", devnet.chain.rpc_url, "--json"],
+      credential,
+    );
     expect(deployed.code, deployed.stderr).toBe(0);
     const result = JSON.parse(deployed.stdout);
     expect(result.service_id).toMatch(/^[0-9a-f]{64}$/);
@@ -101,7 +164,11 @@ describe("wavs-edge against a running node", () => {
       trigger: devnet.contracts.trigger,
       data: new TextEncoder().encode('{"x":6}'),
     });
-    const { eventId } = await waitForResult({ rpcUrl: devnet.chain.rpc_url, submit: devnet.contracts.submit, triggerId });
+    const { eventId } = await waitForResult({
+      rpcUrl: devnet.chain.rpc_url,
+      submit: devnet.contracts.submit,
+      triggerId,
+    });
     const list = await cli(["tasks", "--status", "landed", "--json"]);
     expect(list.code, list.stderr).toBe(0);
     expect(JSON.parse(list.stdout).tasks.map((t: { eventId: string }) => t.eventId)).toContain(eventId);
@@ -127,7 +194,10 @@ describe("POST /services on a running node: each failure has its status and code
     await new Promise((r) => probe.close(r));
     server = createServer((req, res) => {
       const wasm = /^\/components\/([a-z-]+\.wasm)$/.exec(req.url ?? "");
-      if (wasm) return void res.writeHead(200, { "content-type": "application/wasm" }).end(readFileSync(join(COMPONENTS, wasm[1]!)));
+      if (wasm)
+        return void res
+          .writeHead(200, { "content-type": "application/wasm" })
+          .end(readFileSync(join(COMPONENTS, wasm[1]!)));
       res.writeHead(200, { "content-type": "application/json" }).end('{"name":"no workflows"}');
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -147,7 +217,9 @@ describe("POST /services on a running node: each failure has its status and code
     const res = await fetch(`${devnet.nodes[0]!.url}/services`, {
       method: "POST",
       headers: { authorization: `Bearer ${DEVNET_BEARER_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify({ service_manager: { evm: { chain: devnet.chain.key, address: contracts.serviceManager } } }),
+      body: JSON.stringify({
+        service_manager: { evm: { chain: devnet.chain.key, address: contracts.serviceManager } },
+      }),
     });
     return { status: res.status, error: ((await res.json()) as { error: { code: string; message: string } }).error };
   }
@@ -170,11 +242,18 @@ describe("POST /services on a running node: each failure has its status and code
   });
 
   /** Saves service JSON whose components are downloads, then registers it directly. */
-  async function registerDownloads(address: string, operator: { uri: string; digest: string }, aggregator: { uri: string; digest: string }) {
+  async function registerDownloads(
+    address: string,
+    operator: { uri: string; digest: string },
+    aggregator: { uri: string; digest: string },
+  ) {
     const component = (download: { uri: string; digest: string }) => ({
       source: { download },
       permissions: { allowed_http_hosts: "none", file_system: false, raw_sockets: false, dns_resolution: false },
-      fuel_limit: null, time_limit_seconds: null, config: {}, env_keys: [],
+      fuel_limit: null,
+      time_limit_seconds: null,
+      config: {},
+      env_keys: [],
     });
     const service = {
       name: "downloads",
@@ -182,7 +261,13 @@ describe("POST /services on a running node: each failure has its status and code
         manual: {
           trigger: "manual",
           component: component(operator),
-          submit: { aggregator: { url: running.devnet.nodes[0]!.url, component: component(aggregator), signature_kind: { algorithm: "secp256k1", prefix: "eip191" } } },
+          submit: {
+            aggregator: {
+              url: running.devnet.nodes[0]!.url,
+              component: component(aggregator),
+              signature_kind: { algorithm: "secp256k1", prefix: "eip191" },
+            },
+          },
         },
       },
       status: "active",
@@ -194,9 +279,15 @@ describe("POST /services on a running node: each failure has its status and code
     expect(saved.status, await saved.clone().text()).toBe(200);
     const { hash } = (await saved.json()) as { hash: string };
     const res = await fetch(`${node}/dev/services/${hash}`, { method: "POST", headers });
-    return { status: res.status, error: res.status === 204 ? undefined : ((await res.json()) as { error: { code: string } }).error };
+    return {
+      status: res.status,
+      error: res.status === 204 ? undefined : ((await res.json()) as { error: { code: string } }).error,
+    };
   }
-  const digestOf = (name: string) => createHash("sha256").update(readFileSync(join(COMPONENTS, name))).digest("hex");
+  const digestOf = (name: string) =>
+    createHash("sha256")
+      .update(readFileSync(join(COMPONENTS, name)))
+      .digest("hex");
 
   it("downloads operator and aggregator components, checking each digest: 422 on a mismatch, 502 when unreachable", async () => {
     const trap = { uri: `${base}/components/trap.wasm`, digest: digestOf("trap.wasm") };
@@ -208,16 +299,24 @@ describe("POST /services on a running node: each failure has its status and code
 
     const wrong = await registerDownloads(`0x${"61".repeat(20)}`, trap, { ...aggregator, digest: "00".repeat(32) });
     expect(wrong).toMatchObject({ status: 422, error: { code: "digest_mismatch" } });
-    const gone = await registerDownloads(`0x${"62".repeat(20)}`, trap, { ...aggregator, uri: `http://127.0.0.1:${closedPort}/a.wasm` });
+    const gone = await registerDownloads(`0x${"62".repeat(20)}`, trap, {
+      ...aggregator,
+      uri: `http://127.0.0.1:${closedPort}/a.wasm`,
+    });
     expect(gone).toMatchObject({ status: 502, error: { code: "component_unreachable" } });
 
-    expect(await registerDownloads(`0x${"63".repeat(20)}`, trap, aggregator)).toEqual({ status: 204, error: undefined });
+    expect(await registerDownloads(`0x${"63".repeat(20)}`, trap, aggregator)).toEqual({
+      status: 204,
+      error: undefined,
+    });
     expect(await stored(trap.digest)).toBe(200);
     expect(await stored(aggregator.digest)).toBe(200); // the aggregator's too, which WAVS does not fetch
   });
 
   it("registers only the service whose components all arrived", async () => {
-    const { service_ids } = (await (await fetch(`${running.devnet.nodes[0]!.url}/services`)).json()) as { service_ids: string[] };
+    const { service_ids } = (await (await fetch(`${running.devnet.nodes[0]!.url}/services`)).json()) as {
+      service_ids: string[];
+    };
     expect(service_ids).toHaveLength(3); // the devnet's, the CLI-built one and the downloads
   });
 });
@@ -243,13 +342,33 @@ describe("wavs-edge without a node", () => {
     const steps = [
       ["init", "--name", "timers", "--manager-chain", "evm:31337", "--manager-address", `0x${"AB".repeat(20)}`],
       ["workflow", "add", "--id", "every-minute"],
-      ["trigger", "set-cron", "--workflow-id", "every-minute", "--schedule", "0 * * * * *", "--start-time", "1763900000123456789"],
+      [
+        "trigger",
+        "set-cron",
+        "--workflow-id",
+        "every-minute",
+        "--schedule",
+        "0 * * * * *",
+        "--start-time",
+        "1763900000123456789",
+      ],
       ["component", "set-source-digest", "--workflow-id", "every-minute", "--digest", digest],
       ["component", "permissions", "--workflow-id", "every-minute", "--http-hosts", "api.example.com,b.example.com"],
       ["component", "config", "--workflow-id", "every-minute", "--values", "mode=fast,depth=3"],
       ["component", "env", "--workflow-id", "every-minute", "--values", "WAVS_ENV_API_KEY"],
       ["workflow", "add", "--id", "every-ten"],
-      ["trigger", "set-block-interval", "--workflow-id", "every-ten", "--chain", "evm:31337", "--n-blocks", "10", "--start-block", "100"],
+      [
+        "trigger",
+        "set-block-interval",
+        "--workflow-id",
+        "every-ten",
+        "--chain",
+        "evm:31337",
+        "--n-blocks",
+        "10",
+        "--start-block",
+        "100",
+      ],
       ["component", "set-source-digest", "--workflow-id", "every-ten", "--digest", digest],
       ["component", "permissions", "--workflow-id", "every-ten", "--http-hosts", "*", "--file-system", "true"],
     ];
@@ -259,14 +378,21 @@ describe("wavs-edge without a node", () => {
     }
     const validated = await cli(["service", "--file", file, "validate", "--json"]);
     expect(validated.code, validated.stderr).toBe(0);
-    expect(JSON.parse(validated.stdout)).toEqual({ valid: true, file, workflows: ["every-minute", "every-ten"], component_digests: [digest, digest] });
+    expect(JSON.parse(validated.stdout)).toEqual({
+      valid: true,
+      file,
+      workflows: ["every-minute", "every-ten"],
+      component_digests: [digest, digest],
+    });
 
     const text = await readFile(join(cwd, file), "utf8");
     expect(text).toContain('"start_time": 1763900000123456789'); // a bare u64, not rounded
     const service = JSON.parse(text);
     expect(service.manager).toEqual({ evm: { chain: "evm:31337", address: `0x${"ab".repeat(20)}` } });
     const minute = service.workflows["every-minute"];
-    expect(minute.trigger).toEqual({ cron: { schedule: "0 * * * * *", start_time: 1763900000123456800, end_time: null } });
+    expect(minute.trigger).toEqual({
+      cron: { schedule: "0 * * * * *", start_time: 1763900000123456800, end_time: null },
+    });
     expect(minute.component).toMatchObject({
       source: { digest },
       permissions: { allowed_http_hosts: { only: ["api.example.com", "b.example.com"] }, file_system: false },
@@ -274,10 +400,22 @@ describe("wavs-edge without a node", () => {
       env_keys: ["WAVS_ENV_API_KEY"],
     });
     const ten = service.workflows["every-ten"];
-    expect(ten.trigger).toEqual({ block_interval: { chain: "evm:31337", n_blocks: 10, start_block: 100, end_block: null } });
+    expect(ten.trigger).toEqual({
+      block_interval: { chain: "evm:31337", n_blocks: 10, start_block: 100, end_block: null },
+    });
     expect(ten.component.permissions).toMatchObject({ allowed_http_hosts: "all", file_system: true });
 
-    const bad = await cli(["service", "--file", file, "component", "env", "--workflow-id", "every-ten", "--values", "API_KEY"]);
+    const bad = await cli([
+      "service",
+      "--file",
+      file,
+      "component",
+      "env",
+      "--workflow-id",
+      "every-ten",
+      "--values",
+      "API_KEY",
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe("error: env keys must start with WAVS_ENV_: API_KEY\n");
   }, 600_000); // fourteen CLI processes, each starting tsx: slow on a loaded 2-core machine

@@ -44,7 +44,14 @@ afterAll(async () => {
 /** Runs `wavs-edge service --file F …args`; resolves to the CliError it threw, if any. */
 async function service(file: string, ...args: string[]): Promise<CliError | undefined> {
   try {
-    await serviceCommand(parseArgv(["service", "--file", join(dir, file), ...args]), createOutput(false, () => true, () => true));
+    await serviceCommand(
+      parseArgv(["service", "--file", join(dir, file), ...args]),
+      createOutput(
+        false,
+        () => true,
+        () => true,
+      ),
+    );
     return undefined;
   } catch (e) {
     if (e instanceof CliError) return e;
@@ -58,13 +65,27 @@ describe("wavs-edge service (current WAVS shape)", () => {
   it("set-aggregator writes no url and refuses --url, saying why", async () => {
     expect(await service("agg.json", "init", "--name", "agg", ...manager)).toBeUndefined();
     expect(await service("agg.json", "workflow", "add", "--id", "default")).toBeUndefined();
-    expect(await service("agg.json", "component", "set-source-digest", "--workflow-id", "default", "--digest", digest)).toBeUndefined();
-    expect(await service("agg.json", "submit", "set-aggregator", "--workflow-id", "default", "--digest", digest)).toBeUndefined();
+    expect(
+      await service("agg.json", "component", "set-source-digest", "--workflow-id", "default", "--digest", digest),
+    ).toBeUndefined();
+    expect(
+      await service("agg.json", "submit", "set-aggregator", "--workflow-id", "default", "--digest", digest),
+    ).toBeUndefined();
     const agg = (await read("agg.json")).workflows.default.submit.aggregator;
     expect(Object.keys(agg).sort()).toEqual(["component", "signature_kind"]);
     expect(await service("agg.json", "validate")).toBeUndefined();
 
-    const refused = await service("agg.json", "submit", "set-aggregator", "--workflow-id", "default", "--url", base, "--digest", digest);
+    const refused = await service(
+      "agg.json",
+      "submit",
+      "set-aggregator",
+      "--workflow-id",
+      "default",
+      "--url",
+      base,
+      "--digest",
+      digest,
+    );
     expect(refused?.exitCode).toBe(2);
     expect(refused?.message).toMatch(/--url is gone: .*PEERS/);
   });
@@ -73,7 +94,9 @@ describe("wavs-edge service (current WAVS shape)", () => {
     await service("status.json", "init", "--name", "s", ...manager);
     expect(await service("status.json", "update-status", "--status", "paused")).toBeUndefined();
     expect((await read("status.json")).status).toBe("paused");
-    expect((await service("status.json", "update-status", "--status", "stopped"))?.message).toBe("--status is active or paused");
+    expect((await service("status.json", "update-status", "--status", "stopped"))?.message).toBe(
+      "--status is active or paused",
+    );
     // No workflows is a valid service, as in WAVS.
     expect(await service("status.json", "validate")).toBeUndefined();
     expect(parseServiceJson(await readFile(join(dir, "status.json"), "utf8")).status).toBe("paused");
@@ -84,13 +107,37 @@ describe("wavs-edge service (current WAVS shape)", () => {
     await service("uri.json", "workflow", "add", "--id", "http");
     await service("uri.json", "workflow", "add", "--id", "ipfs");
     await service("uri.json", "workflow", "add", "--id", "given");
-    expect(await service("uri.json", "component", "set-source-uri", "--workflow-id", "http", "--uri", `${base}/c.wasm`)).toBeUndefined();
     expect(
-      await service("uri.json", "component", "set-source-uri", "--workflow-id", "ipfs", "--uri", `ipfs://${cid}`, "--ipfs-gateway", `${base}/ipfs/`),
+      await service("uri.json", "component", "set-source-uri", "--workflow-id", "http", "--uri", `${base}/c.wasm`),
+    ).toBeUndefined();
+    expect(
+      await service(
+        "uri.json",
+        "component",
+        "set-source-uri",
+        "--workflow-id",
+        "ipfs",
+        "--uri",
+        `ipfs://${cid}`,
+        "--ipfs-gateway",
+        `${base}/ipfs/`,
+      ),
     ).toBeUndefined();
     requested.length = 0;
     const other = "cd".repeat(32);
-    expect(await service("uri.json", "component", "set-source-uri", "--workflow-id", "given", "--uri", `${base}/gone.wasm`, "--digest", other)).toBeUndefined();
+    expect(
+      await service(
+        "uri.json",
+        "component",
+        "set-source-uri",
+        "--workflow-id",
+        "given",
+        "--uri",
+        `${base}/gone.wasm`,
+        "--digest",
+        other,
+      ),
+    ).toBeUndefined();
     expect(requested).toEqual([]); // a given digest is not fetched
     const { workflows } = await read("uri.json");
     expect(workflows.http.component.source).toEqual({ download: { uri: `${base}/c.wasm`, digest } });
@@ -103,7 +150,18 @@ describe("wavs-edge service (current WAVS shape)", () => {
     await service("bad.json", "init", "--name", "b", ...manager);
     await service("bad.json", "workflow", "add", "--id", "default");
     const before = await readFile(join(dir, "bad.json"), "utf8");
-    const set = (uri: string) => service("bad.json", "component", "set-source-uri", "--workflow-id", "default", "--uri", uri, "--ipfs-gateway", `${base}/ipfs/`);
+    const set = (uri: string) =>
+      service(
+        "bad.json",
+        "component",
+        "set-source-uri",
+        "--workflow-id",
+        "default",
+        "--uri",
+        uri,
+        "--ipfs-gateway",
+        `${base}/ipfs/`,
+      );
     expect((await set("ftp://example.com/c.wasm"))?.message).toBe("--uri must be http://, https:// or ipfs://");
     expect((await set("ipfs://not-a-cid"))?.message).toBe("--uri: not-a-cid is not a valid CID");
     expect((await set(`${base}/missing.wasm`))?.message).toBe(`${base}/missing.wasm answered 404`);
@@ -115,16 +173,71 @@ describe("wavs-edge service (current WAVS shape)", () => {
     await service("reg.json", "workflow", "add", "--id", "default");
     await service("reg.json", "submit", "set-aggregator", "--workflow-id", "default", "--digest", digest);
     expect(
-      await service("reg.json", "component", "set-source-registry", "--workflow-id", "default", "--package", "wavs:square", "--version", "0.4.0", "--digest", digest),
+      await service(
+        "reg.json",
+        "component",
+        "set-source-registry",
+        "--workflow-id",
+        "default",
+        "--package",
+        "wavs:square",
+        "--version",
+        "0.4.0",
+        "--digest",
+        digest,
+      ),
     ).toBeUndefined();
     expect(
-      await service("reg.json", "component", "set-source-registry", "--workflow-id", "default", "--aggregator", "--package", "acme:agg", "--domain", "ghcr.io", "--digest", digest),
+      await service(
+        "reg.json",
+        "component",
+        "set-source-registry",
+        "--workflow-id",
+        "default",
+        "--aggregator",
+        "--package",
+        "acme:agg",
+        "--domain",
+        "ghcr.io",
+        "--digest",
+        digest,
+      ),
     ).toBeUndefined();
     const wf = (await read("reg.json")).workflows.default;
-    expect(wf.component.source).toEqual({ registry: { digest, domain: null, version: "0.4.0", package: "wavs:square" } });
-    expect(wf.submit.aggregator.component.source).toEqual({ registry: { digest, domain: "ghcr.io", version: null, package: "acme:agg" } });
+    expect(wf.component.source).toEqual({
+      registry: { digest, domain: null, version: "0.4.0", package: "wavs:square" },
+    });
+    expect(wf.submit.aggregator.component.source).toEqual({
+      registry: { digest, domain: "ghcr.io", version: null, package: "acme:agg" },
+    });
     expect(await service("reg.json", "validate")).toBeUndefined();
-    expect((await service("reg.json", "component", "set-source-registry", "--workflow-id", "default", "--package", "Square", "--digest", digest))?.exitCode).toBe(2);
-    expect((await service("reg.json", "component", "set-source-registry", "--workflow-id", "default", "--package", "wavs:square"))?.message).toMatch(/--digest is required/);
+    expect(
+      (
+        await service(
+          "reg.json",
+          "component",
+          "set-source-registry",
+          "--workflow-id",
+          "default",
+          "--package",
+          "Square",
+          "--digest",
+          digest,
+        )
+      )?.exitCode,
+    ).toBe(2);
+    expect(
+      (
+        await service(
+          "reg.json",
+          "component",
+          "set-source-registry",
+          "--workflow-id",
+          "default",
+          "--package",
+          "wavs:square",
+        )
+      )?.message,
+    ).toMatch(/--digest is required/);
   });
 });

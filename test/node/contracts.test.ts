@@ -24,12 +24,7 @@ import { anvil as anvilChain } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileContracts } from "../../scripts/build-contracts";
 import { anvilAccount, startAnvil, type StartAnvilReturnType } from "../../devnet";
-import {
-  addTrigger,
-  deployContracts,
-  triggerInfoParameters,
-  type DeployContractsReturnType,
-} from "../../devnet";
+import { addTrigger, deployContracts, triggerInfoParameters, type DeployContractsReturnType } from "../../devnet";
 import { iWavsServiceManagerAbi } from "../../src/chain/abi/i-wavs-service-manager";
 import { simpleSubmitAbi } from "../../devnet";
 import { simpleTriggerAbi } from "../../devnet";
@@ -95,12 +90,18 @@ function envelopeFor(triggerId: bigint, data: string): Envelope {
  * Signs as a node does: EIP-191 over keccak256(abi.encode(envelope)) (or, with prefix null, that
  * hash itself), signers ascending.
  */
-async function sign(envelope: Envelope, accounts: HDAccount[], prefix: "eip191" | null = "eip191"): Promise<SignatureData> {
+async function sign(
+  envelope: Envelope,
+  accounts: HDAccount[],
+  prefix: "eip191" | null = "eip191",
+): Promise<SignatureData> {
   const hash = keccak256(encodeAbiParameters([envelopeParameter], [envelope]));
   const sorted = [...accounts].sort(byAddress);
   return {
     signers: sorted.map((a) => a.address),
-    signatures: await Promise.all(sorted.map((a) => (prefix === "eip191" ? a.signMessage({ message: { raw: hash } }) : a.sign({ hash })))),
+    signatures: await Promise.all(
+      sorted.map((a) => (prefix === "eip191" ? a.signMessage({ message: { raw: hash } }) : a.sign({ hash }))),
+    ),
     referenceBlock: Number(await client.getBlockNumber()) - 1,
   };
 }
@@ -370,7 +371,8 @@ describe("WavsServiceManager for signature_kind.prefix null", () => {
       threshold: { numerator: 3, denominator: 4 },
       signaturePrefix: null,
     });
-    const read = (address: Address) => client.readContract({ address, abi: wavsServiceManagerAbi, functionName: "unprefixedSignatures" });
+    const read = (address: Address) =>
+      client.readContract({ address, abi: wavsServiceManagerAbi, functionName: "unprefixedSignatures" });
     expect(await read(unprefixed.serviceManager)).toBe(true);
     expect(await read(contracts.serviceManager)).toBe(false);
 
@@ -442,7 +444,12 @@ describe("WavsServiceManager administration", () => {
 
   it("validates quorum parameters and emits QuorumThresholdUpdated", async () => {
     const manager = { address: contracts.serviceManager, abi: wavsServiceManagerAbi } as const;
-    for (const args of [[0n, 1n], [2n, 1n], [1n, 0n], [1n, 2n ** 64n]] as const) {
+    for (const args of [
+      [0n, 1n],
+      [2n, 1n],
+      [1n, 0n],
+      [1n, 2n ** 64n],
+    ] as const) {
       const call = client.simulateContract({ ...manager, account: deployer, functionName: "setQuorumThreshold", args });
       expect(await errorNameOf(call)).toBe("InvalidQuorumParameters");
     }

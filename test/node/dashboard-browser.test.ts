@@ -13,8 +13,16 @@ import { startDevnet, type RunningDevnet } from "../../devnet";
 import { waitForResult } from "../../devnet";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 let running: RunningDevnet;
 let browser: Browser;
@@ -46,7 +54,9 @@ beforeAll(async () => {
     data: new TextEncoder().encode("not json"),
   });
   for (let i = 0; i < 300 && !failedEventId; i++) {
-    const { tasks } = (await (await fetch(`${devnet.nodes[0]!.url}/tasks?status=failed`)).json()) as { tasks: { eventId: string }[] };
+    const { tasks } = (await (await fetch(`${devnet.nodes[0]!.url}/tasks?status=failed`)).json()) as {
+      tasks: { eventId: string }[];
+    };
     failedEventId = tasks[0]?.eventId ?? "";
     if (!failedEventId) await new Promise((r) => setTimeout(r, 300));
   }
@@ -97,7 +107,11 @@ describe("dashboard at /", () => {
     expect(await failedBar.count()).toBe(1);
     expect(await failedBar.getAttribute("data-value")).toBe("1");
     expect(await page.locator("#errors svg").first().textContent()).toContain("execution_failed");
-    const fill = await bars.first().evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(el).fill);
+    const fill = await bars
+      .first()
+      .evaluate(
+        (el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(el).fill,
+      );
     expect(fill).toBe("rgb(59, 130, 246)");
 
     const chain = page.locator("#chains tr", { hasText: running.devnet.chain.key });
@@ -106,7 +120,8 @@ describe("dashboard at /", () => {
     // Activity: the landed and the failed task in the last hour's per-minute columns.
     const minutes = page.locator("#activity svg.per-minute g.minute");
     expect(await minutes.count()).toBe(60);
-    const sum = async (attr: string) => (await minutes.evaluateAll((gs, a) => gs.map((g) => Number(g.getAttribute(a))), attr)).reduce((x, y) => x + y, 0);
+    const sum = async (attr: string) =>
+      (await minutes.evaluateAll((gs, a) => gs.map((g) => Number(g.getAttribute(a))), attr)).reduce((x, y) => x + y, 0);
     expect(await sum("data-landed")).toBe(1);
     expect(await sum("data-failed")).toBe(1);
 
@@ -141,7 +156,11 @@ describe("dashboard at /", () => {
     expect(metrics).toContain('wavs_executions_total{result="ok"} 1\n');
     expect(metrics).toContain('wavs_executions_total{result="failed"} 1\n');
     expect(metrics).toContain('wavs_tasks{status="failed"} 1\n');
-    const task = (await (await fetch(`${url}/tasks/${failedEventId}`)).json()) as { status: string; error: string; steps: { step: string; detail: { kind: string } }[] };
+    const task = (await (await fetch(`${url}/tasks/${failedEventId}`)).json()) as {
+      status: string;
+      error: string;
+      steps: { step: string; detail: { kind: string } }[];
+    };
     expect(task.status).toBe("failed");
     expect(task.error).toContain("input is not JSON");
     expect(task.steps.map((s) => s.step)).toEqual(["execution_failed"]);
@@ -150,7 +169,9 @@ describe("dashboard at /", () => {
 
   it("serves the interactive API page: every generated operation listed, and one sent from the page", async () => {
     const url = running.devnet.nodes[0]!.url;
-    const doc = (await (await fetch(`${url}/api-docs/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetch(`${url}/api-docs/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const operations = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
     const page = await browser.newPage();
     const errors: string[] = [];
@@ -161,7 +182,9 @@ describe("dashboard at /", () => {
     const health = page.locator("details.op", { hasText: "/health" }).first();
     await health.locator("summary").click();
     await health.locator("button").click();
-    await expect.poll(() => health.locator("pre.out").textContent(), { timeout: 30_000 }).toMatch(/^200 OK\n\{"timestamp"/);
+    await expect
+      .poll(() => health.locator("pre.out").textContent(), { timeout: 30_000 })
+      .toMatch(/^200 OK\n\{"timestamp"/);
     expect(errors).toEqual([]);
   });
 

@@ -8,7 +8,13 @@ import { HELP } from "../../cli/main";
 import { SERVICE_HELP } from "../../cli/commands/service";
 
 const read = (path: string) => readFileSync(path, "utf8");
-const DOCS = ["README.md", "docs/operator-quickstart.md", "docs/builder-quickstart.md", "docs/indexer-quickstart.md", "docs/wavs-users.md"];
+const DOCS = [
+  "README.md",
+  "docs/operator-quickstart.md",
+  "docs/builder-quickstart.md",
+  "docs/indexer-quickstart.md",
+  "docs/wavs-users.md",
+];
 
 describe("docs", () => {
   // The README's deploy steps moved to the operator quickstart (issue 14); the README links it.
@@ -32,7 +38,20 @@ describe("docs", () => {
     for (const doc of DOCS) {
       for (const [, line] of read(doc).matchAll(/wavs-edge ((?:[a-z-]+ ?){1,3})/g)) {
         const words = line!.trim().split(" ");
-        if (!["service", "upload-component", "deploy-service", "tasks", "trigger", "upgrades", "exec", "exec-aggregator", "devnet"].includes(words[0]!)) continue;
+        if (
+          ![
+            "service",
+            "upload-component",
+            "deploy-service",
+            "tasks",
+            "trigger",
+            "upgrades",
+            "exec",
+            "exec-aggregator",
+            "devnet",
+          ].includes(words[0]!)
+        )
+          continue;
         seen++;
         expect(inHelp(words[0]!), `${doc}: wavs-edge ${words[0]}`).toBe(true);
         if (words[0] === "service" && words[1] && words[1] !== "validate" && !words[1].startsWith("-")) {

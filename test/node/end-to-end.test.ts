@@ -48,7 +48,13 @@ describe("a chain event becomes a signed result onchain", () => {
     }
     expect(task.status).toBe("landed");
     expect(task.txHash).toMatch(/^0x[0-9a-f]{64}$/);
-    expect(task.steps.map((s) => s.step)).toEqual(["executed", "signature_received", "quorum_reached", "tx_sent", "landed"]);
+    expect(task.steps.map((s) => s.step)).toEqual([
+      "executed",
+      "signature_received",
+      "quorum_reached",
+      "tx_sent",
+      "landed",
+    ]);
   });
 
   it("handles several triggers in one block range, each once", async () => {

@@ -18,7 +18,18 @@ describe("wavs-edge exec", () => {
   });
 
   it("--json: one object; --env grants exactly the named WAVS_ENV_ values", () => {
-    const r = wavsEdge("exec", "--component", "build/components/wasi-probe.wasm", "--input", "env", "--env", "WAVS_ENV_A=1", "--env", "WAVS_ENV_B=two", "--json");
+    const r = wavsEdge(
+      "exec",
+      "--component",
+      "build/components/wasi-probe.wasm",
+      "--input",
+      "env",
+      "--env",
+      "WAVS_ENV_A=1",
+      "--env",
+      "WAVS_ENV_B=two",
+      "--json",
+    );
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.ok).toBe(true);
@@ -55,7 +66,15 @@ describe("wavs-edge exec", () => {
 
   it("--file-system false: no preopened directory; by default one, as `wavs-cli exec`", () => {
     const preopens = (...flags: string[]) => {
-      const r = wavsEdge("exec", "--component", "build/components/wasi-probe.wasm", "--input", "preopens", "--json", ...flags);
+      const r = wavsEdge(
+        "exec",
+        "--component",
+        "build/components/wasi-probe.wasm",
+        "--input",
+        "preopens",
+        "--json",
+        ...flags,
+      );
       expect(r.code).toBe(0);
       return JSON.parse(Buffer.from(JSON.parse(r.stdout).responses[0].payload.slice(2), "hex").toString());
     };

@@ -38,8 +38,15 @@ describe("wavs-edge exec with wasi:http", () => {
 
   it("a component GETs a local server and answers its body", async () => {
     const r = await wavsEdge(
-      "exec", "--component", "build/components/http-get.wasm", "--input", "x",
-      "--config", `url-authority=${authority}`, "--config", "url-path=/quote?pair=eth",
+      "exec",
+      "--component",
+      "build/components/http-get.wasm",
+      "--input",
+      "x",
+      "--config",
+      `url-authority=${authority}`,
+      "--config",
+      "url-path=/quote?pair=eth",
     );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -49,26 +56,58 @@ describe("wavs-edge exec with wasi:http", () => {
 
   it("--allowed-http-hosts narrows: a granted host is reached, any other is refused by the gate", async () => {
     const granted = await wavsEdge(
-      "exec", "--component", "build/components/http-get.wasm", "--input", "x", "--allowed-http-hosts", "example.com,127.0.0.1",
-      "--config", `url-authority=${authority}`, "--config", "url-path=/granted", "--json",
+      "exec",
+      "--component",
+      "build/components/http-get.wasm",
+      "--input",
+      "x",
+      "--allowed-http-hosts",
+      "example.com,127.0.0.1",
+      "--config",
+      `url-authority=${authority}`,
+      "--config",
+      "url-path=/granted",
+      "--json",
     );
     expect(granted.code).toBe(0);
-    expect(Buffer.from(JSON.parse(granted.stdout).responses[0].payload.slice(2), "hex").toString()).toBe("200 price=42");
+    expect(Buffer.from(JSON.parse(granted.stdout).responses[0].payload.slice(2), "hex").toString()).toBe(
+      "200 price=42",
+    );
     expect(seen).toContain("GET /granted");
 
     const refused = await wavsEdge(
-      "exec", "--component", "build/components/http-get.wasm", "--input", "x", "--allowed-http-hosts", "example.com",
-      "--config", `url-authority=${authority}`, "--config", "url-path=/refused",
+      "exec",
+      "--component",
+      "build/components/http-get.wasm",
+      "--input",
+      "x",
+      "--allowed-http-hosts",
+      "example.com",
+      "--config",
+      `url-authority=${authority}`,
+      "--config",
+      "url-path=/refused",
     );
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`error: component-error: error-code 38: wavs-edge: HTTP host ${authority} is not in the component's allowed_http_hosts (example.com)`);
+    expect(refused.stderr).toContain(
+      `error: component-error: error-code 38: wavs-edge: HTTP host ${authority} is not in the component's allowed_http_hosts (example.com)`,
+    );
     expect(seen).not.toContain("GET /refused");
   });
 
   it("--allowed-http-hosts none: a component importing wasi:http is refused at instantiation", async () => {
     const r = await wavsEdge(
-      "exec", "--component", "build/components/http-get.wasm", "--input", "x", "--allowed-http-hosts", "none",
-      "--config", `url-authority=${authority}`, "--config", "url-path=/none",
+      "exec",
+      "--component",
+      "build/components/http-get.wasm",
+      "--input",
+      "x",
+      "--allowed-http-hosts",
+      "none",
+      "--config",
+      `url-authority=${authority}`,
+      "--config",
+      "url-path=/none",
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: instantiate: .*allow no HTTP hosts/m);

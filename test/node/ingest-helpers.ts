@@ -37,15 +37,24 @@ export async function startRpcProxy(maxRange: number): Promise<RpcProxy> {
       if (Number(BigInt(toBlock) - BigInt(fromBlock)) + 1 > maxRange) {
         state.refused++;
         res.setHeader("content-type", "application/json");
-        res.end(JSON.stringify({
-          jsonrpc: "2.0",
-          id: call.id,
-          error: { code: -32602, message: `Log response size exceeded. You can make eth_getLogs requests with up to a ${maxRange} block range.` },
-        }));
+        res.end(
+          JSON.stringify({
+            jsonrpc: "2.0",
+            id: call.id,
+            error: {
+              code: -32602,
+              message: `Log response size exceeded. You can make eth_getLogs requests with up to a ${maxRange} block range.`,
+            },
+          }),
+        );
         return;
       }
     }
-    const upstreamRes = await fetch(state.upstream, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const upstreamRes = await fetch(state.upstream, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
     res.setHeader("content-type", "application/json");
     res.end(await upstreamRes.text());
   });
@@ -88,7 +97,10 @@ export function api(running: RunningDevnet) {
   return nodeApi(node.url, node.bearer_token);
 }
 
-type Health = { chains: Record<string, unknown>; pollers: Record<string, { next_block: number | null; latest_block?: number }> };
+type Health = {
+  chains: Record<string, unknown>;
+  pollers: Record<string, { next_block: number | null; latest_block?: number }>;
+};
 
 /** Runs the node's scheduled handler once and waits until the cursor stops moving. */
 export async function pollOnce(running: RunningDevnet): Promise<number | null> {
@@ -100,7 +112,9 @@ export async function pollOnce(running: RunningDevnet): Promise<number | null> {
   let last: number | null | undefined;
   for (let i = 0; i < 40; i++) {
     await sleep(250);
-    const health = await api(running).get<Health>("/health").catch(() => undefined);
+    const health = await api(running)
+      .get<Health>("/health")
+      .catch(() => undefined);
     const next = health?.pollers[running.devnet.chain.key]?.next_block ?? null;
     if (next !== null && next === last) {
       if (process.env.DEBUG_INGEST) console.error(`pollOnce ${Date.now() - t0} ms`);
@@ -122,18 +136,38 @@ export async function settledTasks(running: RunningDevnet, expectAtLeast = 0, ti
 }
 
 /** The sorted event ids of one workflow's tasks, once their number has held steady for a while. */
-export async function settledTaskIds(running: RunningDevnet, serviceId: string, workflowId: string, expectAtLeast: number, timeoutMs = 90_000) {
-  const tasks = await pollTasksUntilSteady(running, `service_id=${serviceId}&workflow_id=${workflowId}`, expectAtLeast, timeoutMs, 4);
+export async function settledTaskIds(
+  running: RunningDevnet,
+  serviceId: string,
+  workflowId: string,
+  expectAtLeast: number,
+  timeoutMs = 90_000,
+) {
+  const tasks = await pollTasksUntilSteady(
+    running,
+    `service_id=${serviceId}&workflow_id=${workflowId}`,
+    expectAtLeast,
+    timeoutMs,
+    4,
+  );
   return tasks.map((t) => t.eventId).sort();
 }
 
 /** `GET /tasks?<filter>` until the count is at least `expectAtLeast` and unchanged for `steadyPolls` polls (or the deadline). */
-async function pollTasksUntilSteady(running: RunningDevnet, filter: string, expectAtLeast: number, timeoutMs: number, steadyPolls: number) {
+async function pollTasksUntilSteady(
+  running: RunningDevnet,
+  filter: string,
+  expectAtLeast: number,
+  timeoutMs: number,
+  steadyPolls: number,
+) {
   const deadline = Date.now() + timeoutMs;
   let stableFor = 0;
   let last = -1;
   for (;;) {
-    const { tasks } = await api(running).get<{ tasks: { eventId: string; status: string }[] }>(`/tasks?${filter}&limit=500`);
+    const { tasks } = await api(running).get<{ tasks: { eventId: string; status: string }[] }>(
+      `/tasks?${filter}&limit=500`,
+    );
     if (tasks.length === last && tasks.length >= expectAtLeast) stableFor++;
     else stableFor = 0;
     last = tasks.length;

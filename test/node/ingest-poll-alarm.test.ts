@@ -14,19 +14,35 @@ let running: RunningDevnet;
 let serviceId: string;
 
 const count = async (workflowId: string) =>
-  (await api(running).get<{ tasks: unknown[] }>(`/tasks?service_id=${serviceId}&workflow_id=${workflowId}&limit=500`)).tasks.length;
+  (await api(running).get<{ tasks: unknown[] }>(`/tasks?service_id=${serviceId}&workflow_id=${workflowId}&limit=500`))
+    .tasks.length;
 
 beforeAll(async () => {
   running = await startDevnet({ anvilPort: 0, nodePort: 0, pollIntervalMs: 0, nodeVars: { POLL_INTERVAL_MS: "1000" } });
   const node = api(running);
   const digest = await node.uploadComponent(new Uint8Array(await readFile("build/components/trigger-echo.wasm")));
   const chain = running.devnet.chain.key;
-  const component = { source: { digest }, permissions: {}, fuel_limit: null, time_limit_seconds: 30, config: {}, env_keys: [] };
+  const component = {
+    source: { digest },
+    permissions: {},
+    fuel_limit: null,
+    time_limit_seconds: 30,
+    config: {},
+    env_keys: [],
+  };
   const service = {
     name: "alarm",
     workflows: {
-      "every-block": { trigger: { block_interval: { chain, n_blocks: 1, start_block: null, end_block: null } }, component, submit: "none" },
-      "every-second": { trigger: { cron: { schedule: "* * * * * *", start_time: null, end_time: null } }, component, submit: "none" },
+      "every-block": {
+        trigger: { block_interval: { chain, n_blocks: 1, start_block: null, end_block: null } },
+        component,
+        submit: "none",
+      },
+      "every-second": {
+        trigger: { cron: { schedule: "* * * * * *", start_time: null, end_time: null } },
+        component,
+        submit: "none",
+      },
     },
     status: "active",
     manager: { evm: { chain, address: "0x00000000000000000000000000000000000000d1" } },

@@ -61,8 +61,20 @@ async function sendInOrder(calls: ({ x: number } | { uri: string })[]): Promise<
     const common = { chain: null, account, nonce: nonce++, gas: 500_000n } as const;
     const hash =
       "x" in call
-        ? await wallet.writeContract({ ...common, address: running.devnet.contracts.trigger, abi: simpleTriggerAbi, functionName: "addTrigger", args: [toHex(`{"x":${call.x}}`)] })
-        : await wallet.writeContract({ ...common, address: running.devnet.contracts.service_manager, abi: wavsServiceManagerAbi, functionName: "setServiceURI", args: [call.uri] });
+        ? await wallet.writeContract({
+            ...common,
+            address: running.devnet.contracts.trigger,
+            abi: simpleTriggerAbi,
+            functionName: "addTrigger",
+            args: [toHex(`{"x":${call.x}}`)],
+          })
+        : await wallet.writeContract({
+            ...common,
+            address: running.devnet.contracts.service_manager,
+            abi: wavsServiceManagerAbi,
+            functionName: "setServiceURI",
+            args: [call.uri],
+          });
     sent.push({ hash, x: "x" in call ? call.x : null });
   }
   return sent;
@@ -92,16 +104,32 @@ async function mineGroups(groups: ({ x: number } | { uri: string })[][]) {
 
 /** The event id of a workflow's task for a log (trigger-echo gives no salt: it comes from the trigger data). */
 const eventIdOf = (serviceId: string, workflowId: string, m: { log: ChainLog; timestamp: bigint }) =>
-  bytesToHex(computeEventId(serviceId, workflowId, encodeTriggerDataSalt(logToTriggerData(running.devnet.chain.key, m.log, m.timestamp))));
+  bytesToHex(
+    computeEventId(
+      serviceId,
+      workflowId,
+      encodeTriggerDataSalt(logToTriggerData(running.devnet.chain.key, m.log, m.timestamp)),
+    ),
+  );
 
 describe("poller run boundaries", { timeout: 300_000 }, () => {
   it("stops a run at its message cap on a block boundary; the next runs go on, nothing lost or doubled", async () => {
     const demo = running.devnet.service;
     const before = (await settledTaskIds(running, demo.id, demo.workflow_id, 0, 5_000)).length;
-    const cursor = async () => BigInt((await api(running).get<{ pollers: Record<string, { next_block: number }> }>("/health")).pollers[running.devnet.chain.key]!.next_block);
+    const cursor = async () =>
+      BigInt(
+        (await api(running).get<{ pollers: Record<string, { next_block: number }> }>("/health")).pollers[
+          running.devnet.chain.key
+        ]!.next_block,
+      );
     const start = await cursor();
     // Blocks holding 1, 2, 3 (over the whole cap) and 1 matching logs.
-    const mined = await mineGroups([[{ x: 101 }], [{ x: 102 }, { x: 103 }], [{ x: 104 }, { x: 105 }, { x: 106 }], [{ x: 107 }]]);
+    const mined = await mineGroups([
+      [{ x: 101 }],
+      [{ x: 102 }, { x: 103 }],
+      [{ x: 104 }, { x: 105 }, { x: 106 }],
+      [{ x: 107 }],
+    ]);
     const [b1, b2, b3, b4] = [mined[0]!.block, mined[1]!.block, mined[3]!.block, mined[6]!.block];
     expect(new Set([b1, b2, b3, b4]).size).toBe(4);
     expect(start).toBeLessThanOrEqual(b1);
@@ -128,8 +156,12 @@ describe("poller run boundaries", { timeout: 300_000 }, () => {
   it("sends logs after an upgrade log in the same block to the upgraded workflows, those before it to the old ones", async () => {
     const node = api(running);
     const demo = running.devnet.service;
-    const manager = { evm: { chain: running.devnet.chain.key, address: running.devnet.contracts.service_manager.toLowerCase() } };
-    const current = await node.get<{ workflows: Record<string, unknown> }>(`/services/${manager.evm.chain}/${manager.evm.address}`);
+    const manager = {
+      evm: { chain: running.devnet.chain.key, address: running.devnet.contracts.service_manager.toLowerCase() },
+    };
+    const current = await node.get<{ workflows: Record<string, unknown> }>(
+      `/services/${manager.evm.chain}/${manager.evm.address}`,
+    );
     const digest = await node.uploadComponent(new Uint8Array(await readFile("build/components/trigger-echo.wasm")));
     // The old workflow stays (a task queued for a removed workflow is skipped when it runs), so both
     // sides of the upgrade log can be seen: only the logs after it reach the new one.
@@ -138,8 +170,21 @@ describe("poller run boundaries", { timeout: 300_000 }, () => {
       workflows: {
         ...current.workflows,
         "echo-new": {
-          trigger: { evm_contract_event: { address: running.devnet.contracts.trigger.toLowerCase(), chain: manager.evm.chain, event_hash: NEW_TRIGGER_EVENT_HASH } },
-          component: { source: { digest }, permissions: {}, fuel_limit: null, time_limit_seconds: 30, config: {}, env_keys: [] },
+          trigger: {
+            evm_contract_event: {
+              address: running.devnet.contracts.trigger.toLowerCase(),
+              chain: manager.evm.chain,
+              event_hash: NEW_TRIGGER_EVENT_HASH,
+            },
+          },
+          component: {
+            source: { digest },
+            permissions: {},
+            fuel_limit: null,
+            time_limit_seconds: 30,
+            config: {},
+            env_keys: [],
+          },
           submit: "none",
         },
       },
@@ -148,7 +193,9 @@ describe("poller run boundaries", { timeout: 300_000 }, () => {
     const oldBefore = await settledTaskIds(running, demo.id, demo.workflow_id, 0, 5_000);
 
     // One block: NewTrigger(201), ServiceURIUpdated, NewTrigger(202).
-    const mined = await mineGroups([[{ x: 201 }, { uri: `${running.devnet.nodes[0]!.url}/dev/services/${hash}` }, { x: 202 }]]);
+    const mined = await mineGroups([
+      [{ x: 201 }, { uri: `${running.devnet.nodes[0]!.url}/dev/services/${hash}` }, { x: 202 }],
+    ]);
     expect(new Set(mined.map((m) => m.block)).size).toBe(1);
     expect(mined[0]!.logIndex).toBeLessThan(mined[1]!.logIndex);
     expect(mined[1]!.logIndex).toBeLessThan(mined[2]!.logIndex);
@@ -162,11 +209,15 @@ describe("poller run boundaries", { timeout: 300_000 }, () => {
     proxy.failGetLogsAfter(-1);
     expect(BigInt((await pollOnce(running))!)).toBeGreaterThan(mined[0]!.block);
 
-    const after = await node.get<{ workflows: Record<string, unknown> }>(`/services/${manager.evm.chain}/${manager.evm.address}`);
+    const after = await node.get<{ workflows: Record<string, unknown> }>(
+      `/services/${manager.evm.chain}/${manager.evm.address}`,
+    );
     expect(Object.keys(after.workflows).sort()).toEqual([demo.workflow_id, "echo-new"].sort());
     // The old workflow got both logs' tasks; the new one only 202's, after the upgrade log.
     const oldAfter = await settledTaskIds(running, demo.id, demo.workflow_id, oldBefore.length + 2);
-    expect(oldAfter.filter((id) => !oldBefore.includes(id))).toEqual([mined[0]!, mined[2]!].map((m) => eventIdOf(demo.id, demo.workflow_id, m)).sort());
+    expect(oldAfter.filter((id) => !oldBefore.includes(id))).toEqual(
+      [mined[0]!, mined[2]!].map((m) => eventIdOf(demo.id, demo.workflow_id, m)).sort(),
+    );
     expect(await settledTaskIds(running, demo.id, "echo-new", 1)).toEqual([eventIdOf(demo.id, "echo-new", mined[2]!)]);
   });
 });

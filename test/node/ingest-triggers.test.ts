@@ -44,7 +44,13 @@ function cronCandidates(workflowId: string, fromMs: number, toMs: number): Map<s
 
 beforeAll(async () => {
   // The upgrade test adds a workflow, which otherwise waits for the operator's approval.
-  running = await startDevnet({ anvilPort: 0, nodePort: 0, pollIntervalMs: 0, extraVars: { AUTO_UPGRADE_SERVICES: "*" }, onLog: process.env.DEBUG_INGEST ? (line) => console.error(line) : undefined });
+  running = await startDevnet({
+    anvilPort: 0,
+    nodePort: 0,
+    pollIntervalMs: 0,
+    extraVars: { AUTO_UPGRADE_SERVICES: "*" },
+    onLog: process.env.DEBUG_INGEST ? (line) => console.error(line) : undefined,
+  });
   testClient = createTestClient({ mode: "anvil", transport: http(running.devnet.chain.rpc_url) });
   const node = api(running);
   const digest = await node.uploadComponent(new Uint8Array(await readFile("build/components/trigger-echo.wasm")));
@@ -63,10 +69,24 @@ beforeAll(async () => {
   const service = {
     name: "timers",
     workflows: {
-      "every-three": { trigger: { block_interval: { chain, n_blocks: 3, start_block: Number(start), end_block: Number(start + 7n) } }, component, submit: "none" },
-      "only-once": { trigger: { block_interval: { chain, n_blocks: 5, start_block: Number(start + 4n), end_block: Number(start + 4n) } }, component, submit: "none" },
+      "every-three": {
+        trigger: { block_interval: { chain, n_blocks: 3, start_block: Number(start), end_block: Number(start + 7n) } },
+        component,
+        submit: "none",
+      },
+      "only-once": {
+        trigger: {
+          block_interval: { chain, n_blocks: 5, start_block: Number(start + 4n), end_block: Number(start + 4n) },
+        },
+        component,
+        submit: "none",
+      },
       manual: { trigger: "manual", component, submit: "none" },
-      "every-two-seconds": { trigger: { cron: { schedule: "*/2 * * * * *", start_time: null, end_time: null } }, component, submit: "none" },
+      "every-two-seconds": {
+        trigger: { cron: { schedule: "*/2 * * * * *", start_time: null, end_time: null } },
+        component,
+        submit: "none",
+      },
     },
     status: "active",
     manager: { evm: { chain, address: MANAGER } },
@@ -121,7 +141,21 @@ describe("timer triggers", { timeout: 240_000 }, () => {
 
   it("fires a workflow by hand with the CLI's trigger command (POST /dev/triggers), waiting for it", async () => {
     const node = running.devnet.nodes[0]!;
-    const args = ["trigger", "--node", node.url, "--token", node.bearer_token, "--service-id", serviceId, "--workflow-id", "manual", "--input", '{"x":3}', "--wait", "--json"];
+    const args = [
+      "trigger",
+      "--node",
+      node.url,
+      "--token",
+      node.bearer_token,
+      "--service-id",
+      serviceId,
+      "--workflow-id",
+      "manual",
+      "--input",
+      '{"x":3}',
+      "--wait",
+      "--json",
+    ];
     const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
       execFile(process.execPath, [join(process.cwd(), "bin", "wavs-edge.mjs"), ...args], (err, stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
@@ -137,12 +171,28 @@ describe("timer triggers", { timeout: 240_000 }, () => {
   it("fans one log out to every matching workflow of every service, and gives paused services none", async () => {
     const node = api(running);
     const chain = running.devnet.chain.key;
-    const onNewTrigger = { evm_contract_event: { address: running.devnet.contracts.trigger.toLowerCase(), chain, event_hash: NEW_TRIGGER_EVENT_HASH } };
-    const echo = { source: { digest: echoDigest }, permissions: {}, fuel_limit: null, time_limit_seconds: 30, config: {}, env_keys: [] };
+    const onNewTrigger = {
+      evm_contract_event: {
+        address: running.devnet.contracts.trigger.toLowerCase(),
+        chain,
+        event_hash: NEW_TRIGGER_EVENT_HASH,
+      },
+    };
+    const echo = {
+      source: { digest: echoDigest },
+      permissions: {},
+      fuel_limit: null,
+      time_limit_seconds: 30,
+      config: {},
+      env_keys: [],
+    };
     const register = async (address: Hex, status: string) => {
       const service = {
         name: `fan-out ${status}`,
-        workflows: { first: { trigger: onNewTrigger, component: echo, submit: "none" }, second: { trigger: onNewTrigger, component: echo, submit: "none" } },
+        workflows: {
+          first: { trigger: onNewTrigger, component: echo, submit: "none" },
+          second: { trigger: onNewTrigger, component: echo, submit: "none" },
+        },
         status,
         manager: { evm: { chain, address } },
       };
@@ -167,19 +217,40 @@ describe("timer triggers", { timeout: 240_000 }, () => {
   it("upgrades a service when its manager emits ServiceURIUpdated: new workflows, same signing key", async () => {
     const node = api(running);
     const demo = running.devnet.service;
-    const manager = { evm: { chain: running.devnet.chain.key, address: running.devnet.contracts.service_manager.toLowerCase() } };
-    const signer = () => node.post<{ secp256k1: { hd_index: number; evm_address: string } }>("/services/signer", { service_manager: manager });
+    const manager = {
+      evm: { chain: running.devnet.chain.key, address: running.devnet.contracts.service_manager.toLowerCase() },
+    };
+    const signer = () =>
+      node.post<{ secp256k1: { hd_index: number; evm_address: string } }>("/services/signer", {
+        service_manager: manager,
+      });
     const keyBefore = await signer();
 
-    const current = await node.get<{ workflows: Record<string, { component: unknown }> }>(`/services/${manager.evm.chain}/${manager.evm.address}`);
+    const current = await node.get<{ workflows: Record<string, { component: unknown }> }>(
+      `/services/${manager.evm.chain}/${manager.evm.address}`,
+    );
     const head = await testClient.request({ method: "eth_blockNumber" } as never).then((h) => BigInt(h as string));
     const s = head + 3n;
     const upgraded = {
       ...current,
       workflows: {
         "echo-blocks": {
-          trigger: { block_interval: { chain: manager.evm.chain, n_blocks: 1, start_block: Number(s), end_block: Number(s + 1n) } },
-          component: { source: { digest: echoDigest }, permissions: {}, fuel_limit: null, time_limit_seconds: 30, config: {}, env_keys: [] },
+          trigger: {
+            block_interval: {
+              chain: manager.evm.chain,
+              n_blocks: 1,
+              start_block: Number(s),
+              end_block: Number(s + 1n),
+            },
+          },
+          component: {
+            source: { digest: echoDigest },
+            permissions: {},
+            fuel_limit: null,
+            time_limit_seconds: 30,
+            config: {},
+            env_keys: [],
+          },
           submit: "none",
         },
       },
@@ -199,10 +270,22 @@ describe("timer triggers", { timeout: 240_000 }, () => {
     await testClient.mine({ blocks: 5 });
     await pollOnce(running); // applies the upgrade, cut at its block
     await pollOnce(running); // reads on with the upgraded workflows
-    const after = await node.get<{ workflows: Record<string, unknown> }>(`/services/${manager.evm.chain}/${manager.evm.address}`);
+    const after = await node.get<{ workflows: Record<string, unknown> }>(
+      `/services/${manager.evm.chain}/${manager.evm.address}`,
+    );
     expect(Object.keys(after.workflows)).toEqual(["echo-blocks"]);
     expect(await signer()).toEqual(keyBefore);
-    const blockIds = [s, s + 1n].map((h) => bytesToHex(computeEventId(demo.id, "echo-blocks", encodeTriggerDataSalt({ BlockInterval: { chain: manager.evm.chain, block_height: h } })))).sort();
+    const blockIds = [s, s + 1n]
+      .map((h) =>
+        bytesToHex(
+          computeEventId(
+            demo.id,
+            "echo-blocks",
+            encodeTriggerDataSalt({ BlockInterval: { chain: manager.evm.chain, block_height: h } }),
+          ),
+        ),
+      )
+      .sort();
     expect(await tasksOf("echo-blocks", 2, 90_000, demo.id)).toEqual(blockIds);
 
     // The old workflow is gone: a NewTrigger log gives it no task any more.

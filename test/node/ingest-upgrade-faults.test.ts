@@ -54,8 +54,21 @@ describe("service upgrade faults", { timeout: 300_000 }, () => {
       manager: { evm: { chain, address: "0x00000000000000000000000000000000000000d1" } },
       workflows: {
         echo: {
-          trigger: { evm_contract_event: { address: running.devnet.contracts.trigger.toLowerCase(), chain, event_hash: NEW_TRIGGER_EVENT_HASH } },
-          component: { source: { digest: echo }, permissions: {}, fuel_limit: null, time_limit_seconds: 30, config: {}, env_keys: [] },
+          trigger: {
+            evm_contract_event: {
+              address: running.devnet.contracts.trigger.toLowerCase(),
+              chain,
+              event_hash: NEW_TRIGGER_EVENT_HASH,
+            },
+          },
+          component: {
+            source: { digest: echo },
+            permissions: {},
+            fuel_limit: null,
+            time_limit_seconds: 30,
+            config: {},
+            env_keys: [],
+          },
           submit: "none",
         },
       },
@@ -80,7 +93,9 @@ describe("service upgrade faults", { timeout: 300_000 }, () => {
     // The poller reads past the upgrade log: the bystander's trigger lands, the upgrade waits.
     await pollOnce(running);
     expect(await settledTaskIds(running, otherId, "echo", 1)).toHaveLength(1);
-    const { upgrades } = await node.get<{ upgrades: { status: string; error: string; service_id: string }[] }>(`/services/upgrades?service_id=${demo.id}`);
+    const { upgrades } = await node.get<{ upgrades: { status: string; error: string; service_id: string }[] }>(
+      `/services/upgrades?service_id=${demo.id}`,
+    );
     expect(upgrades[0]).toMatchObject({ status: "retrying", error: expect.stringMatching(/503/) });
     expect((await node.get<{ name: string }>(managerPath)).name).toBe(current.name);
 
@@ -112,12 +127,31 @@ describe("service upgrade faults", { timeout: 300_000 }, () => {
     });
     await createPublicClient({ transport: rpc }).waitForTransactionReceipt({ hash: tx2 });
     await pollOnce(running);
-    const waiting = (await node.get<{ upgrades: { id: number; status: string; changes: string[] }[] }>(`/services/upgrades?status=awaiting_approval`)).upgrades;
+    const waiting = (
+      await node.get<{ upgrades: { id: number; status: string; changes: string[] }[] }>(
+        `/services/upgrades?status=awaiting_approval`,
+      )
+    ).upgrades;
     expect(waiting).toHaveLength(1);
     expect(waiting[0]!.changes).toEqual([expect.stringMatching(/^workflow "default": component /)]);
-    expect((await node.get<typeof upgraded>(managerPath)).workflows.default!.component.source).not.toEqual({ digest: echo });
+    expect((await node.get<typeof upgraded>(managerPath)).workflows.default!.component.source).not.toEqual({
+      digest: echo,
+    });
     const node0 = running.devnet.nodes[0]!;
-    expect(await runCli(["upgrades", "approve", String(waiting[0]!.id), "--node", node0.url, "--token", node0.bearer_token, "--json"])).toBe(0);
-    expect((await node.get<typeof upgraded>(managerPath)).workflows.default!.component.source).toEqual({ digest: echo });
+    expect(
+      await runCli([
+        "upgrades",
+        "approve",
+        String(waiting[0]!.id),
+        "--node",
+        node0.url,
+        "--token",
+        node0.bearer_token,
+        "--json",
+      ]),
+    ).toBe(0);
+    expect((await node.get<typeof upgraded>(managerPath)).workflows.default!.component.source).toEqual({
+      digest: echo,
+    });
   });
 });

@@ -43,7 +43,11 @@ async function rpcLogOf(txHash: Hex) {
 
 type Outcome = { received: number; matched: number; enqueued: number; deferred: number; dropped: number };
 
-async function deliver(format: "generic" | "alchemy" | "quicknode", logs: Awaited<ReturnType<typeof rpcLogOf>>[], deliveryId = randomUUID()) {
+async function deliver(
+  format: "generic" | "alchemy" | "quicknode",
+  logs: Awaited<ReturnType<typeof rpcLogOf>>[],
+  deliveryId = randomUUID(),
+) {
   const node = running.devnet.nodes[0]!;
   const ts = String(Math.floor(Date.now() / 1000));
   let body: string;
@@ -51,10 +55,18 @@ async function deliver(format: "generic" | "alchemy" | "quicknode", logs: Awaite
   const hmac = (msg: string) => createHmac("sha256", SECRET).update(msg).digest("hex");
   if (format === "generic") {
     body = JSON.stringify({ logs });
-    Object.assign(headers, { "x-wavs-timestamp": ts, "x-wavs-delivery": deliveryId, "x-wavs-signature": `sha256=${hmac(`${ts}.${body}`)}` });
+    Object.assign(headers, {
+      "x-wavs-timestamp": ts,
+      "x-wavs-delivery": deliveryId,
+      "x-wavs-signature": `sha256=${hmac(`${ts}.${body}`)}`,
+    });
   } else if (format === "quicknode") {
     body = JSON.stringify([logs]);
-    Object.assign(headers, { "x-qn-nonce": deliveryId, "x-qn-timestamp": ts, "x-qn-signature": hmac(`${deliveryId}${ts}${body}`) });
+    Object.assign(headers, {
+      "x-qn-nonce": deliveryId,
+      "x-qn-timestamp": ts,
+      "x-qn-signature": hmac(`${deliveryId}${ts}${body}`),
+    });
   } else {
     const first = logs[0]!;
     body = JSON.stringify({
@@ -67,7 +79,13 @@ async function deliver(format: "generic" | "alchemy" | "quicknode", logs: Awaite
           block: {
             hash: first.blockHash,
             number: Number(first.blockNumber),
-            logs: logs.map((l) => ({ data: l.data, topics: l.topics, index: Number(l.logIndex), account: { address: l.address }, transaction: { hash: l.transactionHash, index: 0 } })),
+            logs: logs.map((l) => ({
+              data: l.data,
+              topics: l.topics,
+              index: Number(l.logIndex),
+              account: { address: l.address },
+              transaction: { hash: l.transactionHash, index: 0 },
+            })),
           },
         },
         sequenceNumber: "1",
@@ -75,7 +93,12 @@ async function deliver(format: "generic" | "alchemy" | "quicknode", logs: Awaite
     });
     headers["x-alchemy-signature"] = hmac(body);
   }
-  const res = await fetch(`${node.url}/webhooks/indexer?chain=${running.devnet.chain.key}`, { method: "POST", headers, body, signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(`${node.url}/webhooks/indexer?chain=${running.devnet.chain.key}`, {
+    method: "POST",
+    headers,
+    body,
+    signal: AbortSignal.timeout(30_000),
+  });
   return { status: res.status, body: (await res.json()) as Outcome & { error?: { code: string } } };
 }
 
@@ -131,8 +154,14 @@ describe("webhooks", { timeout: 240_000 }, () => {
     const reorged = await deliver("alchemy", [doomedLog]);
     expect(reorged.body).toMatchObject({ matched: 1, enqueued: 0, dropped: 1 });
 
-    const { dropped_events } = await api(running).get<{ dropped_events: { reason: string; source: string; event_key: string }[] }>("/dev/dropped-events");
-    expect(dropped_events.map((d) => d.reason).sort()).toEqual(["block_not_canonical", "log_mismatch", "transaction_not_in_block"]);
+    const { dropped_events } = await api(running).get<{
+      dropped_events: { reason: string; source: string; event_key: string }[];
+    }>("/dev/dropped-events");
+    expect(dropped_events.map((d) => d.reason).sort()).toEqual([
+      "block_not_canonical",
+      "log_mismatch",
+      "transaction_not_in_block",
+    ]);
     expect(dropped_events.every((d) => d.source === "webhook:indexer")).toBe(true);
     expect(dropped_events.map((d) => d.event_key)).toContain(
       `${running.devnet.chain.key}:${doomedLog.blockHash}:${doomedLog.transactionHash}:${Number(doomedLog.logIndex)}`,

@@ -66,7 +66,9 @@ beforeAll(async () => {
   // The wasm-pkg domain: its well-known metadata names the OCI registry, as wa.dev's does.
   domain = createServer((req, res) => {
     if (req.url !== "/.well-known/wasm-pkg/registry.json") return void res.writeHead(404).end();
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ oci: { registry: registry.host, namespacePrefix: "devnet/" } }));
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ oci: { registry: registry.host, namespacePrefix: "devnet/" } }));
   });
   await new Promise<void>((r) => domain.listen(0, "127.0.0.1", r));
   domainHost = `127.0.0.1:${(domain.address() as AddressInfo).port}`;
@@ -87,8 +89,20 @@ afterAll(async () => {
 
 function cli(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, WAVS_EDGE_NODE: running.devnet.nodes[0]!.url, WAVS_EDGE_TOKEN: DEVNET_BEARER_TOKEN, ...env } }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      {
+        cwd,
+        env: {
+          ...process.env,
+          WAVS_EDGE_NODE: running.devnet.nodes[0]!.url,
+          WAVS_EDGE_TOKEN: DEVNET_BEARER_TOKEN,
+          ...env,
+        },
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -96,7 +110,12 @@ function cli(args: string[], env: Record<string, string> = {}) {
 /** A new manager whose operators are the devnet's three nodes (two of three sign a quorum), with trigger and submit contracts. */
 async function newService() {
   const { devnet } = running;
-  const contracts = await deployContracts({ rpcUrl: devnet.chain.rpc_url, deployer: anvilAccount(0), operators: [], threshold: { numerator: 2, denominator: 3 } });
+  const contracts = await deployContracts({
+    rpcUrl: devnet.chain.rpc_url,
+    deployer: anvilAccount(0),
+    operators: [],
+    threshold: { numerator: 2, denominator: 3 },
+  });
   const manager = { evm: { chain: devnet.chain.key, address: contracts.serviceManager.toLowerCase() } };
   const wallet = createWalletClient({ account: anvilAccount(0), transport: http(devnet.chain.rpc_url) });
   const client = createPublicClient({ transport: http(devnet.chain.rpc_url) });
@@ -107,28 +126,49 @@ async function newService() {
       body: JSON.stringify({ service_manager: manager }),
     });
     const signer = ((await res.json()) as { secp256k1: { evm_address: Address } }).secp256k1.evm_address;
-    const hash = await wallet.writeContract({ chain: null, address: contracts.serviceManager, abi: wavsServiceManagerAbi, functionName: "setOperator", args: [signer, signer, 1n] });
+    const hash = await wallet.writeContract({
+      chain: null,
+      address: contracts.serviceManager,
+      abi: wavsServiceManagerAbi,
+      functionName: "setOperator",
+      args: [signer, signer, 1n],
+    });
     await client.waitForTransactionReceipt({ hash });
   }
   return { contracts, manager };
 }
 
-function serviceJson(p: { contracts: { trigger: Address; submit: Address }; manager: unknown; operator: unknown; aggregator: unknown; aggregatorConfig?: Record<string, string> }) {
+function serviceJson(p: {
+  contracts: { trigger: Address; submit: Address };
+  manager: unknown;
+  operator: unknown;
+  aggregator: unknown;
+  aggregatorConfig?: Record<string, string>;
+}) {
   const component = (source: unknown, config: Record<string, string> = {}) => ({
     source,
     permissions: { allowed_http_hosts: "none", file_system: false, raw_sockets: false, dns_resolution: false },
-    fuel_limit: null, time_limit_seconds: 30, config, env_keys: [],
+    fuel_limit: null,
+    time_limit_seconds: 30,
+    config,
+    env_keys: [],
   });
   const chain = running.devnet.chain.key;
   return JSON.stringify({
     name: "from ipfs and a registry",
     workflows: {
       default: {
-        trigger: { evm_contract_event: { address: p.contracts.trigger.toLowerCase(), chain, event_hash: NEW_TRIGGER_EVENT_HASH } },
+        trigger: {
+          evm_contract_event: { address: p.contracts.trigger.toLowerCase(), chain, event_hash: NEW_TRIGGER_EVENT_HASH },
+        },
         component: component(p.operator),
         submit: {
           aggregator: {
-            component: component(p.aggregator, { ...p.aggregatorConfig, chain, service_handler: p.contracts.submit.toLowerCase() }),
+            component: component(p.aggregator, {
+              ...p.aggregatorConfig,
+              chain,
+              service_handler: p.contracts.submit.toLowerCase(),
+            }),
             signature_kind: { algorithm: "secp256k1", prefix: "eip191" },
           },
         },
@@ -154,14 +194,31 @@ describe("sources on a devnet", () => {
       contracts,
       manager,
       operator: { download: { uri: operatorUri, digest: digestOf(operatorBytes) } },
-      aggregator: { registry: { digest: digestOf(aggregatorBytes), domain: domainHost, version: "0.3.0", package: "wavs:relay-aggregator" } },
+      aggregator: {
+        registry: {
+          digest: digestOf(aggregatorBytes),
+          domain: domainHost,
+          version: "0.3.0",
+          package: "wavs:relay-aggregator",
+        },
+      },
       // relay-aggregator reads each of these (a missing one is null to it)
       aggregatorConfig: { delay_secs: "1", gas_price: "3000000007", skip_payload: "no payload has this" },
     });
     const serviceUri = await gateway.add(new TextEncoder().encode(text), { name: "service.json" });
 
     const deployed = await cli(
-      ["deploy-service", "--service-uri", serviceUri, "--set-uri", "--rpc-url", devnet.chain.rpc_url, "--ipfs-gateway", `${gateway.url}/ipfs/`, "--json"],
+      [
+        "deploy-service",
+        "--service-uri",
+        serviceUri,
+        "--set-uri",
+        "--rpc-url",
+        devnet.chain.rpc_url,
+        "--ipfs-gateway",
+        `${gateway.url}/ipfs/`,
+        "--json",
+      ],
       credential(),
     );
     expect(deployed.code, deployed.stderr).toBe(0);
@@ -170,8 +227,12 @@ describe("sources on a devnet", () => {
     const cidOf = (uri: string) => uri.slice("ipfs://".length).split("/")[0]!;
     const operatorRequests = gateway.requests.filter((r) => r.startsWith(`/ipfs/${cidOf(operatorUri)}`));
     expect(operatorRequests.length).toBeGreaterThan(0);
-    expect(operatorRequests.every((r) => r.includes("format=car") && r.includes("application/vnd.ipld.car"))).toBe(true);
-    expect(gateway.requests.some((r) => r.startsWith(`/ipfs/${cidOf(serviceUri)}`) && r.includes("format=car"))).toBe(true);
+    expect(operatorRequests.every((r) => r.includes("format=car") && r.includes("application/vnd.ipld.car"))).toBe(
+      true,
+    );
+    expect(gateway.requests.some((r) => r.startsWith(`/ipfs/${cidOf(serviceUri)}`) && r.includes("format=car"))).toBe(
+      true,
+    );
 
     // the other two operators register the same service from the manager's ipfs:// URI
     for (const node of devnet.nodes.slice(1)) {
@@ -189,7 +250,12 @@ describe("sources on a devnet", () => {
       trigger: contracts.trigger,
       data: new TextEncoder().encode('{"x":7}'),
     });
-    const result = await waitForResult({ rpcUrl: devnet.chain.rpc_url, submit: contracts.submit, triggerId, timeoutMs: 60_000 }).catch(async (e: Error) => {
+    const result = await waitForResult({
+      rpcUrl: devnet.chain.rpc_url,
+      submit: contracts.submit,
+      triggerId,
+      timeoutMs: 60_000,
+    }).catch(async (e: Error) => {
       const tasks = await (await fetch(`${devnet.nodes[0]!.url}/tasks?limit=3`)).text();
       throw new Error(`${e.message}; the node's latest tasks: ${tasks.slice(0, 3000)}`);
     });
@@ -211,11 +277,25 @@ describe("sources on a devnet", () => {
       aggregator: { digest: digestOf(wasm("simple-aggregator.wasm")) },
     });
     const serviceUri = await gateway.add(new TextEncoder().encode(text), { name: "service.json" });
-    const before = ((await (await fetch(`${devnet.nodes[0]!.url}/services`)).json()) as { service_ids: string[] }).service_ids;
-    const res = await cli(["deploy-service", "--service-uri", serviceUri, "--set-uri", "--rpc-url", devnet.chain.rpc_url, "--ipfs-gateway", `${gateway.url}/ipfs/`], credential());
+    const before = ((await (await fetch(`${devnet.nodes[0]!.url}/services`)).json()) as { service_ids: string[] })
+      .service_ids;
+    const res = await cli(
+      [
+        "deploy-service",
+        "--service-uri",
+        serviceUri,
+        "--set-uri",
+        "--rpc-url",
+        devnet.chain.rpc_url,
+        "--ipfs-gateway",
+        `${gateway.url}/ipfs/`,
+      ],
+      credential(),
+    );
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/422 ipfs_verification_failed: block \S+ does not match its CID/);
-    const after = ((await (await fetch(`${devnet.nodes[0]!.url}/services`)).json()) as { service_ids: string[] }).service_ids;
+    const after = ((await (await fetch(`${devnet.nodes[0]!.url}/services`)).json()) as { service_ids: string[] })
+      .service_ids;
     expect(after).toEqual(before);
     expect((await fetch(`${devnet.nodes[0]!.url}/components/${digestOf(bytes)}`)).status).toBe(404);
   });

@@ -28,7 +28,11 @@ describe("signature_kind.prefix null", () => {
     const { devnet } = running;
     const client = createPublicClient({ transport: http(devnet.chain.rpc_url) });
     expect(
-      await client.readContract({ address: devnet.contracts.service_manager, abi: wavsServiceManagerAbi, functionName: "unprefixedSignatures" }),
+      await client.readContract({
+        address: devnet.contracts.service_manager,
+        abi: wavsServiceManagerAbi,
+        functionName: "unprefixedSignatures",
+      }),
     ).toBe(true);
 
     const { triggerId } = await addTrigger({
@@ -37,13 +41,27 @@ describe("signature_kind.prefix null", () => {
       trigger: devnet.contracts.trigger,
       data: new TextEncoder().encode('{"x":12}'),
     });
-    const result = await waitForResult({ rpcUrl: devnet.chain.rpc_url, submit: devnet.contracts.submit, triggerId, timeoutMs: 90_000 });
+    const result = await waitForResult({
+      rpcUrl: devnet.chain.rpc_url,
+      submit: devnet.contracts.submit,
+      triggerId,
+      timeoutMs: 90_000,
+    });
     expect(result.data).toBe('{"y":144}');
 
-    const signed = await client.readContract({ address: devnet.contracts.submit, abi: simpleSubmitAbi, functionName: "getSignedData", args: [triggerId] });
+    const signed = await client.readContract({
+      address: devnet.contracts.submit,
+      abi: simpleSubmitAbi,
+      functionName: "getSignedData",
+      args: [triggerId],
+    });
     const hash = hashEnvelope(signed.envelope);
-    const signers = await Promise.all(signed.signatureData.signatures.map((signature: Hex) => recoverAddress({ hash, signature })));
+    const signers = await Promise.all(
+      signed.signatureData.signatures.map((signature: Hex) => recoverAddress({ hash, signature })),
+    );
     expect(signers).toEqual(signed.signatureData.signers);
-    expect(signers.map((s) => s.toLowerCase()).sort()).toEqual(devnet.nodes.map((n) => n.signing_address.toLowerCase()).sort());
+    expect(signers.map((s) => s.toLowerCase()).sort()).toEqual(
+      devnet.nodes.map((n) => n.signing_address.toLowerCase()).sort(),
+    );
   });
 });

@@ -62,7 +62,8 @@ export async function startIpfsGateway(): Promise<IpfsGateway> {
     }
     const m = /^\/ipfs\/([^/]+)/.exec(url.pathname);
     const car = m && cars.get(m[1]!);
-    const wantsCar = url.searchParams.get("format") === "car" || req.headers.accept?.includes("application/vnd.ipld.car");
+    const wantsCar =
+      url.searchParams.get("format") === "car" || req.headers.accept?.includes("application/vnd.ipld.car");
     if (!car) return void res.writeHead(404).end("not found");
     if (!wantsCar) {
       // A path gateway's answer (the CLI reads service JSON this way); unverifiable, so the node never asks for it.

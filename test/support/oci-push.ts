@@ -14,15 +14,26 @@ async function pushBlob(base: string, repository: string, bytes: Uint8Array): Pr
   if (start.status !== 202) throw new Error(`upload start answered ${start.status}`);
   const location = new URL(start.headers.get("location")!, base);
   location.searchParams.set("digest", digest);
-  const put = await fetch(location, { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: bytes });
+  const put = await fetch(location, {
+    method: "PUT",
+    headers: { "content-type": "application/octet-stream" },
+    body: bytes,
+  });
   if (put.status !== 201) throw new Error(`blob upload answered ${put.status}: ${await put.text()}`);
   return digest;
 }
 
 /** Pushes `wasm` as `repository:tag` to the registry at `http://host`. */
-export async function pushWasmComponent(host: string, repository: string, tag: string, wasm: Uint8Array): Promise<void> {
+export async function pushWasmComponent(
+  host: string,
+  repository: string,
+  tag: string,
+  wasm: Uint8Array,
+): Promise<void> {
   const base = `http://${host}`;
-  const config = new TextEncoder().encode(JSON.stringify({ architecture: "wasm", os: "wasip2", layerDigests: [await sha256Digest(wasm)] }));
+  const config = new TextEncoder().encode(
+    JSON.stringify({ architecture: "wasm", os: "wasip2", layerDigests: [await sha256Digest(wasm)] }),
+  );
   const configDigest = await pushBlob(base, repository, config);
   const layerDigest = await pushBlob(base, repository, wasm);
   const manifest = {

@@ -24,7 +24,9 @@ async function freePort(): Promise<number> {
 
 /** Starts docker-registry and waits until `GET /v2/` answers. @throws Error when it does not start */
 export async function startOciRegistry(): Promise<OciRegistry> {
-  execFileSync("bash", [join(process.cwd(), "scripts", "ensure-debian-tools.sh"), "docker-registry"], { stdio: "inherit" });
+  execFileSync("bash", [join(process.cwd(), "scripts", "ensure-debian-tools.sh"), "docker-registry"], {
+    stdio: "inherit",
+  });
   const dir = await mkdtemp(join(tmpdir(), "wavs-edge-oci-"));
   const port = await freePort();
   const config = join(dir, "config.yml");

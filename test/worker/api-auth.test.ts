@@ -22,7 +22,12 @@ describe("builder token", () => {
 
   it("is refused everywhere else", async () => {
     const json = { ...builder, "content-type": "application/json" };
-    for (const [method, path] of [["POST", "/dev/services"], ["POST", "/services"], ["DELETE", "/services"], ["POST", "/services/signer"]]) {
+    for (const [method, path] of [
+      ["POST", "/dev/services"],
+      ["POST", "/services"],
+      ["DELETE", "/services"],
+      ["POST", "/services/signer"],
+    ]) {
       const res = await call(method!, path!, { headers: json, body: "{}" });
       expect(res.status, `${method} ${path}`).toBe(401);
       expect(res.headers.get("www-authenticate")).toBe('Bearer realm="wavs-edge"');
@@ -36,14 +41,18 @@ describe("WAVS_BEARER_TOKEN guards every mutating route", () => {
   const SELF_AUTHENTICATED = /^\/(webhooks|aggregator)\//;
   const UPLOADS = ["/dev/components", "/components"];
   const fill = (path: string) =>
-    path.replace(/\{(\w+)\}/g, (_, name: string) => (name === "chain" ? "evm:31337" : name === "source" ? "test_source" : "0".repeat(64)));
+    path.replace(/\{(\w+)\}/g, (_, name: string) =>
+      name === "chain" ? "evm:31337" : name === "source" ? "test_source" : "0".repeat(64),
+    );
 
   it("401s without a token or with the builder's (except uploads), and the document says so", async () => {
     const doc = (await (await SELF.fetch("http://node/api-docs/openapi.json")).json()) as {
       paths: Record<string, Record<string, { security?: unknown[] }>>;
     };
     const mutating = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).filter(([m]) => m !== "get").map(([method, op]) => ({ path, method, op })),
+      Object.entries(ops)
+        .filter(([m]) => m !== "get")
+        .map(([method, op]) => ({ path, method, op })),
     );
     expect(mutating.length).toBeGreaterThan(8);
     for (const { path, method, op } of mutating) {
@@ -68,7 +77,10 @@ describe("WAVS_BEARER_TOKEN guards every mutating route", () => {
 describe("webhook 401s", () => {
   it("name the HMAC scheme in WWW-Authenticate", async () => {
     await addChainWithoutCheck(4343);
-    const res = await call("POST", "/webhooks/test_source?chain=evm:4343", { headers: { "content-type": "application/json" }, body: "[]" });
+    const res = await call("POST", "/webhooks/test_source?chain=evm:4343", {
+      headers: { "content-type": "application/json" },
+      body: "[]",
+    });
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe('HMAC-SHA256 realm="wavs-edge-webhooks"');
   });
@@ -84,11 +96,23 @@ describe("GET /config", () => {
       WAVS_BEARER_TOKEN: "set",
       WAVS_BUILDER_TOKEN: "set",
     });
-    expect(res.body.component_env_keys).toEqual(["WAVS_ENV_ORACLE_API_KEY", "WAVS_ENV_TEST_API_KEY", "WAVS_ENV_VISIT_API_KEY"]);
+    expect(res.body.component_env_keys).toEqual([
+      "WAVS_ENV_ORACLE_API_KEY",
+      "WAVS_ENV_TEST_API_KEY",
+      "WAVS_ENV_VISIT_API_KEY",
+    ]);
     expect(res.body.webhook_secrets).toEqual(["WEBHOOK_SECRET_TEST_SOURCE"]);
     expect(res.body.cors_origins).toEqual(["https://app.example"]);
     expect(res.body.submitter_address).toMatch(/^0x[0-9a-fA-F]{40}$/);
-    for (const secret of ["test test test", "test-token", "builder-token", "component-secret", "whsec-test", "visit-secret", "oracle-secret"]) {
+    for (const secret of [
+      "test test test",
+      "test-token",
+      "builder-token",
+      "component-secret",
+      "whsec-test",
+      "visit-secret",
+      "oracle-secret",
+    ]) {
       expect(res.text).not.toContain(secret);
     }
   });

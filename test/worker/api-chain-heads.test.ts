@@ -12,7 +12,10 @@ describe("chain heads behind /health, /metrics and /", () => {
 
     for (let i = 0; i < 5; i++) {
       const health = await SELF.fetch("http://node/health");
-      expect(((await health.json()) as { pollers: Record<string, { latest_block?: number }> }).pollers["evm:4646"]?.latest_block).toBe(16);
+      expect(
+        ((await health.json()) as { pollers: Record<string, { latest_block?: number }> }).pollers["evm:4646"]
+          ?.latest_block,
+      ).toBe(16);
       const metrics = await (await SELF.fetch("http://node/metrics")).text();
       expect(metrics).toContain('wavs_chain_head_block{chain="evm:4646"} 16');
       expect((await SELF.fetch("http://node/")).status).toBe(200);

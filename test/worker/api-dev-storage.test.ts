@@ -9,7 +9,8 @@ import { runOperatorComponent } from "../../src/execute/run-component";
 import { actionFor, builtComponent, raw, serviceFor } from "./component-fixtures";
 
 const auth = { authorization: "Bearer test-token" };
-const get = (path: string, headers: Record<string, string> = auth) => SELF.fetch(`http://node${path}`, { headers, redirect: "manual" });
+const get = (path: string, headers: Record<string, string> = auth) =>
+  SELF.fetch(`http://node${path}`, { headers, redirect: "manual" });
 const bytes = (text: string) => new TextEncoder().encode(text);
 const bodyText = async (res: Response) => new TextDecoder().decode(await res.arrayBuffer());
 
@@ -38,9 +39,18 @@ describe("GET /dev/kv/{service_id}: the service's stored values and counters", (
     const serviceId = "e2".repeat(32);
     const keys = Array.from({ length: KEY_PAGE_SIZE + 5 }, (_, i) => `k${String(i).padStart(5, "0")}`);
     const kv = keyValueStub(env, serviceId);
-    await kv.setMany("bucket", keys.slice(0, KEY_PAGE_SIZE).map((k) => [k, bytes("v")]));
-    await kv.setMany("bucket", keys.slice(KEY_PAGE_SIZE).map((k) => [k, bytes("v")]));
-    const first = (await (await get(`/dev/kv/${serviceId}`)).json()) as { entries: { key: string }[]; next_cursor: string | null };
+    await kv.setMany(
+      "bucket",
+      keys.slice(0, KEY_PAGE_SIZE).map((k) => [k, bytes("v")]),
+    );
+    await kv.setMany(
+      "bucket",
+      keys.slice(KEY_PAGE_SIZE).map((k) => [k, bytes("v")]),
+    );
+    const first = (await (await get(`/dev/kv/${serviceId}`)).json()) as {
+      entries: { key: string }[];
+      next_cursor: string | null;
+    };
     expect(first.entries).toHaveLength(KEY_PAGE_SIZE);
     expect(first.next_cursor).toMatch(/^[0-9a-f]+$/);
     const second = (await (await get(`/dev/kv/${serviceId}?cursor=${first.next_cursor}`)).json()) as typeof first;
@@ -66,7 +76,11 @@ describe("GET /dev/fs/{service_id}[/{path}]: the service's file_system directory
     const service = serviceFor(digest);
     service.workflows.default!.component.permissions.file_system = true;
     await runOperatorComponent(env, {
-      service, serviceId, workflowId: "default", action: actionFor(service, raw("fs-write:from the component")), chains: [],
+      service,
+      serviceId,
+      workflowId: "default",
+      action: actionFor(service, raw("fs-write:from the component")),
+      chains: [],
     });
     expect(await (await get(`/dev/fs/${serviceId}`)).json()).toEqual([{ name: "notes.txt", is_dir: false, size: 18 }]);
     const file = await get(`/dev/fs/${serviceId}/notes.txt`);

@@ -4,7 +4,17 @@ import { createApp } from "../../src/api/app";
 
 type Doc = {
   openapi: string;
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: any }> }; security?: unknown[]; responses: Record<string, unknown> }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        requestBody?: { content: Record<string, { schema: any }> };
+        security?: unknown[];
+        responses: Record<string, unknown>;
+      }
+    >
+  >;
 };
 
 async function doc(): Promise<Doc> {
@@ -18,9 +28,17 @@ describe("GET /api-docs/openapi.json", () => {
     const d = await doc();
     expect(d.openapi).toBe("3.1.0");
     for (const [path, method] of [
-      ["/services", "post"], ["/services", "delete"], ["/services", "get"], ["/services/{chain}/{address}", "get"],
-      ["/services/signer", "post"], ["/dev/services", "post"], ["/dev/services/{hash}", "get"], ["/dev/services/{hash}", "post"],
-      ["/schemas/service.json", "get"], ["/config", "get"], ["/metrics", "get"],
+      ["/services", "post"],
+      ["/services", "delete"],
+      ["/services", "get"],
+      ["/services/{chain}/{address}", "get"],
+      ["/services/signer", "post"],
+      ["/dev/services", "post"],
+      ["/dev/services/{hash}", "get"],
+      ["/dev/services/{hash}", "post"],
+      ["/schemas/service.json", "get"],
+      ["/config", "get"],
+      ["/metrics", "get"],
     ] as const) {
       expect(d.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     }
@@ -45,7 +63,9 @@ describe("GET /api-docs/openapi.json", () => {
       ),
     ];
     expect(mounted.length).toBeGreaterThan(20);
-    const documented = new Set(Object.entries(d.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)));
+    const documented = new Set(
+      Object.entries(d.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)),
+    );
     expect(mounted.filter((route) => !documented.has(route))).toEqual([]);
     expect([...documented].filter((route) => !mounted.includes(route))).toEqual([]);
   });

@@ -27,7 +27,11 @@ describe("body limits on every route, whatever the content-type", () => {
   const big = "x".repeat((1 << 20) + 10);
 
   it("413s an oversized body sent as text/plain, with no content-type, or streamed without a length", async () => {
-    for (const headers of [{ ...auth, "content-type": "text/plain" }, auth, { ...auth, "content-type": "application/octet-stream" }]) {
+    for (const headers of [
+      { ...auth, "content-type": "text/plain" },
+      auth,
+      { ...auth, "content-type": "application/octet-stream" },
+    ]) {
       const res = await call("/services/pause", { method: "POST", headers, body: big });
       expect(res.status, JSON.stringify(headers)).toBe(413);
       expect(res.body?.error?.code).toBe("body_too_large");
@@ -39,7 +43,12 @@ describe("body limits on every route, whatever the content-type", () => {
         controller.close();
       },
     });
-    const streamed = await call("/dev/triggers", { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: stream, duplex: "half" });
+    const streamed = await call("/dev/triggers", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: stream,
+      duplex: "half",
+    });
     expect(streamed.status).toBe(413);
     expect(streamed.body?.error?.code).toBe("body_too_large");
     await healthy();
@@ -47,7 +56,11 @@ describe("body limits on every route, whatever the content-type", () => {
 
   it("still takes components up to their own, larger limit", async () => {
     // Not a component, but over 1 MiB: refused for what it is (400), not for its size.
-    const res = await call("/dev/components", { method: "POST", headers: { ...auth, "content-type": "application/wasm" }, body: new Uint8Array(2 << 20) });
+    const res = await call("/dev/components", {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/wasm" },
+      body: new Uint8Array(2 << 20),
+    });
     expect(res.status).toBe(400);
     expect(res.body?.error?.code).toBe("invalid_component");
   });
@@ -60,7 +73,11 @@ describe("JSON keys that reach a prototype", () => {
       `{"service_manager":{"evm":{"chain":"evm:31337","address":"${manager.evm.address}","constructor":{"prototype":{}}}}}`,
     ];
     for (const body of bodies) {
-      const res = await call("/services/pause", { method: "POST", headers: { ...auth, "content-type": "application/json" }, body });
+      const res = await call("/services/pause", {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body,
+      });
       expect(res.status, body).toBe(400);
       expect(res.body?.error?.code).toBe("forbidden_key");
     }
@@ -81,12 +98,19 @@ describe("GET /tasks/{eventId} pages its timeline", () => {
     const eventId = `0x${"1f".repeat(20)}`;
     const task = { eventId, serviceId: "a".repeat(64), workflowId: "w" };
     for (let i = 0; i < 5; i++) await recordTaskStep(openDb(env.DB), task, `step_${i}`, {}, undefined, 1_000 + i);
-    const first = (await (await SELF.fetch(`http://node/tasks/${eventId}?limit=2`)).json()) as { steps: { step: string }[]; next_steps_after?: number };
+    const first = (await (await SELF.fetch(`http://node/tasks/${eventId}?limit=2`)).json()) as {
+      steps: { step: string }[];
+      next_steps_after?: number;
+    };
     expect(first.steps.map((s) => s.step)).toEqual(["step_0", "step_1"]);
     expect(first.next_steps_after).toBeDefined();
-    const second = (await (await SELF.fetch(`http://node/tasks/${eventId}?limit=2&steps_after=${first.next_steps_after}`)).json()) as typeof first;
+    const second = (await (
+      await SELF.fetch(`http://node/tasks/${eventId}?limit=2&steps_after=${first.next_steps_after}`)
+    ).json()) as typeof first;
     expect(second.steps.map((s) => s.step)).toEqual(["step_2", "step_3"]);
-    const last = (await (await SELF.fetch(`http://node/tasks/${eventId}?limit=2&steps_after=${second.next_steps_after}`)).json()) as typeof first;
+    const last = (await (
+      await SELF.fetch(`http://node/tasks/${eventId}?limit=2&steps_after=${second.next_steps_after}`)
+    ).json()) as typeof first;
     expect(last.steps.map((s) => s.step)).toEqual(["step_4"]);
     expect(last.next_steps_after).toBeUndefined();
     expect((await call(`/tasks/${eventId}?limit=0`)).status).toBe(422);

@@ -4,7 +4,11 @@ import { openDb } from "../../src/db/client";
 import { chainCursors, seenEvents } from "../../src/db/schema";
 import { recordTaskStep } from "../../src/db/tasks";
 
-const task = (n: number) => ({ eventId: `0x${String(n).padStart(40, "0")}`, serviceId: "ab".repeat(32), workflowId: "default" });
+const task = (n: number) => ({
+  eventId: `0x${String(n).padStart(40, "0")}`,
+  serviceId: "ab".repeat(32),
+  workflowId: "default",
+});
 
 describe("GET /metrics", () => {
   it("derives Prometheus text from D1: triggers, executions, histograms, submissions, cursors", async () => {

@@ -15,13 +15,23 @@ const serviceId = computeServiceId(manager);
 let service: Service;
 
 async function post(path: string, body: unknown, headers: Record<string, string> = json) {
-  const res = await SELF.fetch(`http://node${path}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+  const res = await SELF.fetch(`http://node${path}`, {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
 const fire = () =>
-  post("/dev/triggers", { service_id: serviceId, workflow_id: "echo", trigger: "manual", data: { Raw: [1, 2, 3] }, wait_for_completion: false });
+  post("/dev/triggers", {
+    service_id: serviceId,
+    workflow_id: "echo",
+    trigger: "manual",
+    data: { Raw: [1, 2, 3] },
+    wait_for_completion: false,
+  });
 
 beforeAll(async () => {
   const { digest } = await storeComponent(env, builtComponent("trigger-echo"));
@@ -31,7 +41,11 @@ beforeAll(async () => {
     manager,
     workflows: {
       echo: { trigger: "manual", component: componentFor(digest), submit: "none" },
-      ticks: { trigger: { block_interval: { chain: "evm:31337", n_blocks: 10, start_block: null, end_block: null } }, component: componentFor(digest), submit: "none" },
+      ticks: {
+        trigger: { block_interval: { chain: "evm:31337", n_blocks: 10, start_block: null, end_block: null } },
+        component: componentFor(digest),
+        submit: "none",
+      },
     },
   };
   const db = openDb(env.DB);
@@ -63,8 +77,13 @@ describe("POST /services/pause and /services/resume (as WAVS)", () => {
 
   it("refuses an unknown service (404), a bad body (422) and a missing token (401)", async () => {
     const unknown = { evm: { chain: "evm:31337", address: `0x${"9".repeat(40)}` } };
-    expect(await post("/services/pause", { service_manager: unknown })).toMatchObject({ status: 404, body: { error: { code: "service_not_found" } } });
+    expect(await post("/services/pause", { service_manager: unknown })).toMatchObject({
+      status: 404,
+      body: { error: { code: "service_not_found" } },
+    });
     expect((await post("/services/resume", { service_manager: { evm: { chain: "evm:1" } } })).status).toBe(422);
-    expect((await post("/services/pause", { service_manager: manager }, { "content-type": "application/json" })).status).toBe(401);
+    expect(
+      (await post("/services/pause", { service_manager: manager }, { "content-type": "application/json" })).status,
+    ).toBe(401);
   });
 });

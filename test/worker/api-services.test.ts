@@ -25,12 +25,18 @@ const serviceText = (chain: string) =>
 
 describe("POST /services", () => {
   it("404s a chain the node does not know, 502s one whose RPC does not answer", async () => {
-    const unknown = await call("POST", "/services", { headers: json, body: JSON.stringify({ service_manager: evm(`0x${"55".repeat(20)}`, "evm:999") }) });
+    const unknown = await call("POST", "/services", {
+      headers: json,
+      body: JSON.stringify({ service_manager: evm(`0x${"55".repeat(20)}`, "evm:999") }),
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe("unknown_chain");
     // Port 9 (discard) has no JSON-RPC server behind it.
     await addChainWithoutCheck(4242);
-    const down = await call("POST", "/services", { headers: json, body: JSON.stringify({ service_manager: evm(`0x${"55".repeat(20)}`, "evm:4242") }) });
+    const down = await call("POST", "/services", {
+      headers: json,
+      body: JSON.stringify({ service_manager: evm(`0x${"55".repeat(20)}`, "evm:4242") }),
+    });
     expect(down.status).toBe(502);
     expect(down.body.error).toEqual({ code: "chain_unreachable", message: "could not reach evm:4242" });
     expect((await call("GET", "/services")).body.service_ids).toEqual([]);
@@ -105,7 +111,10 @@ describe("service JSON as WAVS writes it now", () => {
     try {
       const list = await call("GET", "/services");
       expect(list.text).not.toContain("old-aggregator.example");
-      expect(list.body.services[0].workflows.default.submit.aggregator.signature_kind).toEqual({ algorithm: "secp256k1", prefix: "eip191" });
+      expect(list.body.services[0].workflows.default.submit.aggregator.signature_kind).toEqual({
+        algorithm: "secp256k1",
+        prefix: "eip191",
+      });
       // wrangler.toml's PEERS is empty: this node aggregates alone.
       expect(list.body.submits).toEqual({ [id]: { default: "aggregated by this node alone (PEERS is empty)" } });
       const one = await call("GET", `/services/evm:31337/0x${"71".repeat(20)}`);
@@ -151,7 +160,8 @@ describe("GET /schemas/service.json", () => {
     expect(component.properties.env_keys.items.pattern).toBe("^WAVS_ENV_[A-Za-z0-9_]+$");
     // WAVS's current Submit: the aggregator needs no url (an old one is still allowed).
     const submit = res.body.properties.workflows.additionalProperties.properties.submit;
-    const aggregator = submit.anyOf.find((v: { properties?: object }) => v.properties && "aggregator" in v.properties).properties.aggregator;
+    const aggregator = submit.anyOf.find((v: { properties?: object }) => v.properties && "aggregator" in v.properties)
+      .properties.aggregator;
     expect(aggregator.required).toEqual(["component"]);
     expect(Object.keys(aggregator.properties)).toEqual(["url", "component", "signature_kind"]);
   });

@@ -35,7 +35,10 @@ describe("errors are JSON with a code", () => {
   });
 
   it("404 when registering a service on a chain the node does not know", async () => {
-    const res = await call("POST", "/services", { headers: json, body: JSON.stringify(manager(`0x${"ab".repeat(20)}`)) });
+    const res = await call("POST", "/services", {
+      headers: json,
+      body: JSON.stringify(manager(`0x${"ab".repeat(20)}`)),
+    });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe("unknown_chain");
   });
@@ -43,9 +46,18 @@ describe("errors are JSON with a code", () => {
 
 describe("signing keys", () => {
   it("hands out persisted HD indexes from 1, one per service, as WAVS's /services/signer", async () => {
-    const first = await call("POST", "/services/signer", { headers: json, body: JSON.stringify(manager(`0x${"11".repeat(20)}`)) });
-    const again = await call("POST", "/services/signer", { headers: json, body: JSON.stringify(manager(`0x${"11".repeat(20)}`)) });
-    const second = await call("POST", "/services/signer", { headers: json, body: JSON.stringify(manager(`0x${"22".repeat(20)}`)) });
+    const first = await call("POST", "/services/signer", {
+      headers: json,
+      body: JSON.stringify(manager(`0x${"11".repeat(20)}`)),
+    });
+    const again = await call("POST", "/services/signer", {
+      headers: json,
+      body: JSON.stringify(manager(`0x${"11".repeat(20)}`)),
+    });
+    const second = await call("POST", "/services/signer", {
+      headers: json,
+      body: JSON.stringify(manager(`0x${"22".repeat(20)}`)),
+    });
     expect(first.body.secp256k1.hd_index).toBe(1);
     expect(again.body).toEqual(first.body);
     expect(second.body.secp256k1.hd_index).toBe(2);
@@ -60,7 +72,14 @@ describe("saved service JSON", () => {
     workflows: {
       default: {
         trigger: "manual",
-        component: { source: { digest: "ab".repeat(32) }, permissions: {}, fuel_limit: 18446744073709551615n.toString(), time_limit_seconds: null, config: {}, env_keys: [] },
+        component: {
+          source: { digest: "ab".repeat(32) },
+          permissions: {},
+          fuel_limit: 18446744073709551615n.toString(),
+          time_limit_seconds: null,
+          config: {},
+          env_keys: [],
+        },
         submit: "none",
       },
     },

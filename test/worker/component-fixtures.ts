@@ -33,7 +33,9 @@ export function serviceFor(digest: string, config: Record<string, string> = {}):
     manager: { evm: { chain: "evm:31337", address: "0x0000000000000000000000000000000000000001" } },
     workflows: {
       default: {
-        trigger: { evm_contract_event: { address: TRIGGER_CONTRACT, chain: "evm:31337", event_hash: NEW_TRIGGER_TOPIC } },
+        trigger: {
+          evm_contract_event: { address: TRIGGER_CONTRACT, chain: "evm:31337", event_hash: NEW_TRIGGER_TOPIC },
+        },
         component: componentFor(digest, config),
         submit: "none",
       },
@@ -42,7 +44,10 @@ export function serviceFor(digest: string, config: Record<string, string> = {}):
 }
 
 export function actionFor(service: Service, data: TriggerData, workflowId = "default"): TriggerAction {
-  return { config: { service_id: SERVICE_ID, workflow_id: workflowId, trigger: service.workflows[workflowId]!.trigger }, data };
+  return {
+    config: { service_id: SERVICE_ID, workflow_id: workflowId, trigger: service.workflows[workflowId]!.trigger },
+    data,
+  };
 }
 
 export const raw = (text: string): TriggerData => ({ Raw: new TextEncoder().encode(text) });

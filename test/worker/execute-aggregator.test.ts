@@ -12,7 +12,11 @@ const EVENT_ID: Hex = "0x600aa2f4ead908bdb17c6509293ed567e544428b";
 function serviceWithAggregator(aggregator: Component): Service {
   const service = serviceFor("1".repeat(64));
   service.workflows.default!.submit = {
-    aggregator: { url: "http://127.0.0.1:1", component: aggregator, signature_kind: { algorithm: "secp256k1", prefix: "eip191" } },
+    aggregator: {
+      url: "http://127.0.0.1:1",
+      component: aggregator,
+      signature_kind: { algorithm: "secp256k1", prefix: "eip191" },
+    },
   };
   return service;
 }
@@ -101,7 +105,14 @@ describe("an aggregator with a timer", () => {
   });
 
   const call = (c: Parameters<typeof runAggregatorComponent>[1]["call"]) =>
-    runAggregatorComponent(env, { service, serviceId: SERVICE_ID, workflowId: "default", component, call: c, chains: [] });
+    runAggregatorComponent(env, {
+      service,
+      serviceId: SERVICE_ID,
+      workflowId: "default",
+      component,
+      call: c,
+      chains: [],
+    });
 
   it("asks for a timer, and sees the event id and the operator's response", async () => {
     const result = await call({ fn: "process-input", input: inputFor(service, "hi") });
@@ -120,15 +131,28 @@ describe("an aggregator with a timer", () => {
   });
 
   it("gets the transaction hash, or the error, in the submit callback", async () => {
-    const ok = await call({ fn: "handle-submit-callback", input: inputFor(service), txResult: { ok: `0x${"ab".repeat(32)}` } });
+    const ok = await call({
+      fn: "handle-submit-callback",
+      input: inputFor(service),
+      txResult: { ok: `0x${"ab".repeat(32)}` },
+    });
     expect(ok.actions).toEqual([]);
     expect(ok.logs).toEqual([`info: submitted in evm tx ${"ab".repeat(32)} for ${EVENT_ID.slice(2)}`]);
     await expect(
-      call({ fn: "handle-submit-callback", input: inputFor(service), txResult: { err: "reverted: InsufficientQuorum" } }),
-    ).rejects.toMatchObject({ kind: "component-error", message: "timer-aggregator: submission failed: reverted: InsufficientQuorum" });
+      call({
+        fn: "handle-submit-callback",
+        input: inputFor(service),
+        txResult: { err: "reverted: InsufficientQuorum" },
+      }),
+    ).rejects.toMatchObject({
+      kind: "component-error",
+      message: "timer-aggregator: submission failed: reverted: InsufficientQuorum",
+    });
   });
 
   it("refuses an event id that is not 20 bytes", async () => {
-    await expect(call({ fn: "process-input", input: { ...inputFor(service), eventId: "0x1234" } })).rejects.toThrow(/not 20/);
+    await expect(call({ fn: "process-input", input: { ...inputFor(service), eventId: "0x1234" } })).rejects.toThrow(
+      /not 20/,
+    );
   });
 });

@@ -19,12 +19,22 @@ describe("http-oracle (TypeScript example with HTTP)", () => {
     await prepareComponent(env, digest);
   }, 300_000);
 
-  const lookup = async (serviceId: string, query: string, options: { hosts?: AllowedHttpHosts; envKeys?: string[] } = {}) => {
+  const lookup = async (
+    serviceId: string,
+    query: string,
+    options: { hosts?: AllowedHttpHosts; envKeys?: string[] } = {},
+  ) => {
     const service = serviceFor(digest, { endpoint });
     const component = service.workflows.default!.component;
     component.permissions.allowed_http_hosts = options.hosts ?? { only: ["127.0.0.1"] };
     component.env_keys = options.envKeys ?? [];
-    const result = await runOperatorComponent(env, { service, serviceId, workflowId: "default", action: actionFor(service, raw(query)), chains: [] });
+    const result = await runOperatorComponent(env, {
+      service,
+      serviceId,
+      workflowId: "default",
+      action: actionFor(service, raw(query)),
+      chains: [],
+    });
     return { answer: JSON.parse(utf8(result.responses[0]!.payload)), logs: result.logs };
   };
 
@@ -68,6 +78,9 @@ describe("http-oracle (TypeScript example with HTTP)", () => {
   }, 120_000);
 
   it("an empty query fails with the component's message", async () => {
-    await expect(lookup("a5".repeat(32), "  ")).rejects.toMatchObject({ kind: "component-error", message: "http-oracle: empty query" });
+    await expect(lookup("a5".repeat(32), "  ")).rejects.toMatchObject({
+      kind: "component-error",
+      message: "http-oracle: empty query",
+    });
   }, 120_000);
 });

@@ -56,7 +56,8 @@ describe("wasi:http through the OutboundGate (JSPI)", () => {
   });
 
   it("the gate strips its refusal header from upstream answers and marks only its own refusals", async () => {
-    const gate = (policy: OutboundPolicy) => (exports as unknown as { OutboundGate(o: { props: OutboundPolicy }): Fetcher }).OutboundGate({ props: policy });
+    const gate = (policy: OutboundPolicy) =>
+      (exports as unknown as { OutboundGate(o: { props: OutboundPolicy }): Fetcher }).OutboundGate({ props: policy });
     const passed = await gate({ all: true }).fetch(`http://${authority}/forbidden`);
     expect(passed.status).toBe(403);
     expect(passed.headers.has(GATE_REFUSAL_HEADER)).toBe(false);
@@ -68,11 +69,16 @@ describe("wasi:http through the OutboundGate (JSPI)", () => {
     const refused = await gate({ only: ["example.com"] }).fetch(`http://${authority}/hello`);
     expect(refused.status).toBe(403);
     expect(refused.headers.get(GATE_REFUSAL_HEADER)).toBe("refused");
-    expect(await refused.text()).toBe(`wavs-edge: HTTP host ${authority} is not in the component's allowed_http_hosts (example.com)`);
+    expect(await refused.text()).toBe(
+      `wavs-edge: HTTP host ${authority} is not in the component's allowed_http_hosts (example.com)`,
+    );
   });
 
   it("none: the component is refused at instantiation, as WAVS", async () => {
-    await expect(get("none")).rejects.toMatchObject({ kind: "instantiate", message: expect.stringMatching(/allow no HTTP hosts/) });
+    await expect(get("none")).rejects.toMatchObject({
+      kind: "instantiate",
+      message: expect.stringMatching(/allow no HTTP hosts/),
+    });
   });
 
   it("one component under different permissions at once: each run gets its own gate", async () => {

@@ -46,12 +46,22 @@ describe("wasi:keyvalue from a component (keyvalue-probe, JSPI)", () => {
 
   it("values persist between runs, and buckets are separate namespaces", async () => {
     await script([["set", "persist-a", "k", "from run 1"]]);
-    expect(await script([["get", "persist-a", "k"], ["get", "persist-b", "k"]])).toEqual(["from run 1", null]);
+    expect(
+      await script([
+        ["get", "persist-a", "k"],
+        ["get", "persist-b", "k"],
+      ]),
+    ).toEqual(["from run 1", null]);
   });
 
   it("list-keys answers a bucket's keys in order", async () => {
     await script([["set-many", "listing", ["c", "3"], ["a", "1"], ["b", "2"]] as unknown as Step]);
-    expect(await script([["list", "listing", null], ["list", "empty-bucket", null]])).toEqual([
+    expect(
+      await script([
+        ["list", "listing", null],
+        ["list", "empty-bucket", null],
+      ]),
+    ).toEqual([
       { keys: ["a", "b", "c"], cursor: null },
       { keys: [], cursor: null },
     ]);
@@ -102,15 +112,28 @@ describe("wasi:keyvalue from a component (keyvalue-probe, JSPI)", () => {
 
   it("a failed call is the WIT error other(message); the run goes on", async () => {
     const big = "x".repeat(MAX_VALUE_BYTES + 1);
-    expect(await script([["set", "limits", "k", big], ["exists", "limits", "k"]])).toEqual([
-      { error: { tag: "other", val: expect.stringMatching(/exceeds the 1048576-byte limit/) } },
-      false,
-    ]);
+    expect(
+      await script([
+        ["set", "limits", "k", big],
+        ["exists", "limits", "k"],
+      ]),
+    ).toEqual([{ error: { tag: "other", val: expect.stringMatching(/exceeds the 1048576-byte limit/) } }, false]);
   });
 
   it("each service reaches only its own namespace", async () => {
-    await script([["set", "shared-name", "k", "mine"], ["increment", "shared-name", "n", 7]]);
-    expect(await script([["get", "shared-name", "k"], ["increment", "shared-name", "n", 0]], OTHER_SERVICE)).toEqual([null, "0"]);
+    await script([
+      ["set", "shared-name", "k", "mine"],
+      ["increment", "shared-name", "n", 7],
+    ]);
+    expect(
+      await script(
+        [
+          ["get", "shared-name", "k"],
+          ["increment", "shared-name", "n", 0],
+        ],
+        OTHER_SERVICE,
+      ),
+    ).toEqual([null, "0"]);
     expect(await keyValueStub(env, OTHER_SERVICE).get("shared-name", "k")).toBeNull();
   });
 
@@ -127,7 +150,11 @@ describe("ServiceKeyValue Durable Object", () => {
   it("list-keys pages with a cursor that is the next page's first key", async () => {
     const kv = keyValueStub(env, "b".repeat(64));
     const keys = Array.from({ length: KEY_PAGE_SIZE + 5 }, (_, i) => `k${String(i).padStart(5, "0")}`);
-    for (let i = 0; i < keys.length; i += 500) await kv.setMany("paged", keys.slice(i, i + 500).map((k) => [k, new Uint8Array([1])]));
+    for (let i = 0; i < keys.length; i += 500)
+      await kv.setMany(
+        "paged",
+        keys.slice(i, i + 500).map((k) => [k, new Uint8Array([1])]),
+      );
     const first = await kv.listKeys("paged", null);
     expect(first.keys).toEqual(keys.slice(0, KEY_PAGE_SIZE));
     expect(first.cursor).toBe(keys[KEY_PAGE_SIZE]);
@@ -138,7 +165,10 @@ describe("ServiceKeyValue Durable Object", () => {
     const kv = keyValueStub(env, "c".repeat(64));
     await kv.increment("b", "n", 2n ** 63n - 1n);
     // (an RPC promise handed to expect().rejects is reported as unhandled: settle it here)
-    const refused = await kv.increment("b", "n", 1n).then(() => null, (e: unknown) => e);
+    const refused = await kv.increment("b", "n", 1n).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(Error);
     expect((refused as Error).message).toMatch(/overflows a signed 64-bit counter/);
     expect(await kv.increment("b", "n", 0n)).toBe(2n ** 63n - 1n);

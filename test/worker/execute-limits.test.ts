@@ -12,17 +12,25 @@ import type { Service, TriggerData } from "../../src/service/types";
 import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/sign/event-id";
 import { SERVICE_ID, actionFor, builtComponent, componentFor, raw, serviceFor, utf8 } from "./component-fixtures";
 
-async function run(name: string, input: string, timeLimitSeconds: bigint | null = null, vars: Record<string, string> = {}) {
+async function run(
+  name: string,
+  input: string,
+  timeLimitSeconds: bigint | null = null,
+  vars: Record<string, string> = {},
+) {
   const { digest } = await storeComponent(env, builtComponent(name));
   const service = serviceFor(digest);
   service.workflows.default!.component.time_limit_seconds = timeLimitSeconds;
-  return runOperatorComponent({ ...env, ...vars }, {
-    service,
-    serviceId: SERVICE_ID,
-    workflowId: "default",
-    action: actionFor(service, raw(input)),
-    chains: [],
-  });
+  return runOperatorComponent(
+    { ...env, ...vars },
+    {
+      service,
+      serviceId: SERVICE_ID,
+      workflowId: "default",
+      action: actionFor(service, raw(input)),
+      chains: [],
+    },
+  );
 }
 
 /** square still answers: the node keeps serving other components. */
@@ -95,7 +103,13 @@ describe("a capped limit in the task's timeline", () => {
       name: "greedy",
       status: "active",
       manager,
-      workflows: { default: { trigger: "manual", component: { ...componentFor(digest), time_limit_seconds: 100_000n }, submit: "none" } },
+      workflows: {
+        default: {
+          trigger: "manual",
+          component: { ...componentFor(digest), time_limit_seconds: 100_000n },
+          submit: "none",
+        },
+      },
     };
     const db = openDb(env.DB);
     await insertService(db, service);
@@ -103,14 +117,26 @@ describe("a capped limit in the task's timeline", () => {
 
     const data: TriggerData = { Raw: new TextEncoder().encode('{"x":5}') };
     const body: TriggerMessage = {
-      type: "trigger", version: 1, serviceId, workflowId: "default", eventKey: `manual:${crypto.randomUUID()}`, data, source: "manual", seenAt: Date.now(),
+      type: "trigger",
+      version: 1,
+      serviceId,
+      workflowId: "default",
+      eventKey: `manual:${crypto.randomUUID()}`,
+      data,
+      source: "manual",
+      seenAt: Date.now(),
     };
-    const batch = createMessageBatch<TriggerMessage>("wavs-edge-triggers", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body }]);
+    const batch = createMessageBatch<TriggerMessage>("wavs-edge-triggers", [
+      { id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body },
+    ]);
     const ctx = createExecutionContext();
     await (worker as ExportedHandler<Env, TriggerMessage>).queue!(batch, env, ctx);
     await getQueueResult(batch, ctx);
 
-    const task = await getTaskWithSteps(db, bytesToHex(computeEventId(serviceId, "default", encodeTriggerDataSalt(data))));
+    const task = await getTaskWithSteps(
+      db,
+      bytesToHex(computeEventId(serviceId, "default", encodeTriggerDataSalt(data))),
+    );
     expect(task!.steps.map((s) => s.step)).toEqual(["limits_capped", "executed"]);
     expect(task!.steps[0]!.detail).toEqual({
       capped: [{ field: "time_limit_seconds", asked: "100000", applied: "300", ceiling: "MAX_TIME_LIMIT_SECONDS" }],

@@ -18,7 +18,8 @@ const SECRET = "component-secret"; // WAVS_ENV_TEST_API_KEY in vitest.config.ts
 const digests: Record<string, string> = {};
 
 beforeAll(async () => {
-  for (const name of ["host-probe", "wasi-probe"]) digests[name] = (await storeComponent(env, builtComponent(name))).digest;
+  for (const name of ["host-probe", "wasi-probe"])
+    digests[name] = (await storeComponent(env, builtComponent(name))).digest;
   const service: Service = {
     name: "output",
     status: "active",
@@ -50,9 +51,18 @@ async function runThroughQueue(workflowId: string, input: string, salt?: Uint8Ar
   }
   const data: TriggerData = { Raw: new TextEncoder().encode(input) };
   const body: TriggerMessage = {
-    type: "trigger", version: 1, serviceId, workflowId, eventKey: `manual:${crypto.randomUUID()}`, data, source: "manual", seenAt: Date.now(),
+    type: "trigger",
+    version: 1,
+    serviceId,
+    workflowId,
+    eventKey: `manual:${crypto.randomUUID()}`,
+    data,
+    source: "manual",
+    seenAt: Date.now(),
   };
-  const batch = createMessageBatch<TriggerMessage>("wavs-edge-triggers", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body }]);
+  const batch = createMessageBatch<TriggerMessage>("wavs-edge-triggers", [
+    { id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body },
+  ]);
   const ctx = createExecutionContext();
   await (worker as ExportedHandler<Env, TriggerMessage>).queue!(batch, env, ctx);
   await getQueueResult(batch, ctx);
@@ -73,25 +83,50 @@ describe("a component's output (host log, stdout, stderr)", () => {
       ["debug", "debug: probe debug"],
       ["debug", "trace: probe trace"],
     ]);
-    expect(output[0]).toMatchObject({ subsys: "execute", service_id: serviceId, workflow_id: "logs", digest: digests["host-probe"], event_key: eventKey });
+    expect(output[0]).toMatchObject({
+      subsys: "execute",
+      service_id: serviceId,
+      workflow_id: "logs",
+      digest: digests["host-probe"],
+      event_key: eventKey,
+    });
     const executed = task!.steps.find((s) => s.step === "executed");
-    expect(executed?.detail).toMatchObject({ output: ["error: probe error", "warn: probe warn", "info: probe info", "debug: probe debug", "trace: probe trace"] });
+    expect(executed?.detail).toMatchObject({
+      output: [
+        "error: probe error",
+        "warn: probe warn",
+        "info: probe info",
+        "debug: probe debug",
+        "trace: probe trace",
+      ],
+    });
   });
 
   it("never carries a WAVS_ENV_ secret: printed or thrown, it is masked in the log, the timeline and the error", async () => {
     const { task, lines } = await runThroughQueue("leaks", "leak-env");
     const everything = JSON.stringify({ task, lines });
     expect(everything).not.toContain(SECRET);
-    expect(task).toMatchObject({ status: "failed", error: expect.stringContaining("WAVS_ENV_TEST_API_KEY=[WAVS_ENV_TEST_API_KEY]") });
+    expect(task).toMatchObject({
+      status: "failed",
+      error: expect.stringContaining("WAVS_ENV_TEST_API_KEY=[WAVS_ENV_TEST_API_KEY]"),
+    });
     const failed = task!.steps.find((s) => s.step === "execution_failed");
-    expect(failed?.detail).toMatchObject({ kind: "component-error", output: ["info: environment: WAVS_ENV_TEST_API_KEY=[WAVS_ENV_TEST_API_KEY]"] });
+    expect(failed?.detail).toMatchObject({
+      kind: "component-error",
+      output: ["info: environment: WAVS_ENV_TEST_API_KEY=[WAVS_ENV_TEST_API_KEY]"],
+    });
     expect(lines.some((l) => l.output === "info" && l.workflow_id === "leaks")).toBe(true);
   });
 });
 
 describe("createSecretMasker", () => {
   it("masks every WAVS_ENV_ value, longest first, and nothing else", () => {
-    const mask = createSecretMasker({ WAVS_ENV_A: "abc", WAVS_ENV_B: "abcdef", WAVS_BEARER_TOKEN: "xyz", WAVS_ENV_EMPTY: "" } as unknown as Env);
+    const mask = createSecretMasker({
+      WAVS_ENV_A: "abc",
+      WAVS_ENV_B: "abcdef",
+      WAVS_BEARER_TOKEN: "xyz",
+      WAVS_ENV_EMPTY: "",
+    } as unknown as Env);
     expect(mask("abcdef abc xyz")).toBe("[WAVS_ENV_B] [WAVS_ENV_A] xyz");
   });
 });

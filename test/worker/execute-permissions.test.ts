@@ -38,7 +38,9 @@ describe("allowed_http_hosts", () => {
   it("none: a component importing wasi:http is refused at instantiation, as WAVS", async () => {
     await expect(runWith("none")).rejects.toMatchObject({
       kind: "instantiate",
-      message: expect.stringMatching(/^the component imports wasi:http\/\S+@0\.2\.0, but its permissions allow no HTTP hosts \(allowed_http_hosts: none\)$/),
+      message: expect.stringMatching(
+        /^the component imports wasi:http\/\S+@0\.2\.0, but its permissions allow no HTTP hosts \(allowed_http_hosts: none\)$/,
+      ),
     });
   });
 
@@ -94,9 +96,13 @@ describe("file_system", () => {
   const withFiles = (serviceId: string, probe: string, fileSystem = true) => {
     const service = serviceFor(digest);
     service.workflows.default!.component.permissions.file_system = fileSystem;
-    return runOperatorComponent(env, { service, serviceId, workflowId: "default", action: actionFor(service, raw(probe)), chains: [] }).then(
-      (r) => JSON.parse(utf8(r.responses[0]!.payload)),
-    );
+    return runOperatorComponent(env, {
+      service,
+      serviceId,
+      workflowId: "default",
+      action: actionFor(service, raw(probe)),
+      chains: [],
+    }).then((r) => JSON.parse(utf8(r.responses[0]!.payload)));
   };
 
   it("true: the service's directory is preopened as `.`, as WAVS", async () => {

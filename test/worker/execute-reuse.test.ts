@@ -14,8 +14,19 @@ async function stored(name: string): Promise<Service> {
   return serviceFor(digest);
 }
 
-function run(service: Service, serviceId: string, input = "x", workflowId = "default"): Promise<RunOperatorComponentReturnType> {
-  return runOperatorComponent(env, { service, serviceId, workflowId, action: actionFor(service, raw(input), workflowId), chains: [] });
+function run(
+  service: Service,
+  serviceId: string,
+  input = "x",
+  workflowId = "default",
+): Promise<RunOperatorComponentReturnType> {
+  return runOperatorComponent(env, {
+    service,
+    serviceId,
+    workflowId,
+    action: actionFor(service, raw(input), workflowId),
+    chains: [],
+  });
 }
 
 /** counter.wat answers how many times its instance has run, and traps on the third run. */
@@ -38,7 +49,10 @@ describe("component instances", () => {
 
   it("are never shared between services or workflows running the same component", async () => {
     const service = await stored("counter");
-    const twoWorkflows: Service = { ...service, workflows: { default: service.workflows.default!, other: service.workflows.default! } };
+    const twoWorkflows: Service = {
+      ...service,
+      workflows: { default: service.workflows.default!, other: service.workflows.default! },
+    };
     const a = newServiceId();
     const b = newServiceId();
     expect(await count(twoWorkflows, a)).toBe("1");
@@ -88,7 +102,11 @@ describe("component instances", () => {
     const service = await stored("counter");
     const serviceId = newServiceId();
     // the third run traps (counter.wat): the serialised order is 1, 2, trap
-    const settled = await Promise.allSettled([count(service, serviceId), count(service, serviceId), count(service, serviceId)]);
+    const settled = await Promise.allSettled([
+      count(service, serviceId),
+      count(service, serviceId),
+      count(service, serviceId),
+    ]);
     expect(settled.map((s) => (s.status === "fulfilled" ? s.value : "trap"))).toEqual(["1", "2", "trap"]);
   });
 
@@ -97,7 +115,12 @@ describe("component instances", () => {
     const serviceId = newServiceId();
     const withLimit = (seconds: bigint): Service => ({
       ...base,
-      workflows: { default: { ...base.workflows.default!, component: { ...base.workflows.default!.component, time_limit_seconds: seconds } } },
+      workflows: {
+        default: {
+          ...base.workflows.default!,
+          component: { ...base.workflows.default!.component, time_limit_seconds: seconds },
+        },
+      },
     });
     // wasi-probe runs under JSPI: "sleep-long" suspends for 8 s
     await expect(run(withLimit(1n), serviceId, "sleep-long")).rejects.toMatchObject({ kind: "out-of-time" });

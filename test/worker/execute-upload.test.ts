@@ -23,7 +23,11 @@ describe("POST /components", () => {
     const bytes = freshCopy("square", "upload-1");
     const first = await call("POST", "/components", { headers: auth, body: bytes });
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ digest: await computeComponentDigest(bytes), size: bytes.length, world: "operator" });
+    expect(first.body).toMatchObject({
+      digest: await computeComponentDigest(bytes),
+      size: bytes.length,
+      world: "operator",
+    });
     expect(first.body.exports).toContainEqual({ name: "run", kind: "func" });
     expect(first.body.imports).toContainEqual({ name: "host", kind: "instance" });
     expect(first.body.imports).toContainEqual({ name: "wasi:cli/environment@0.2.12", kind: "instance" });
@@ -123,7 +127,11 @@ describe("reading components", () => {
     const first = await call("GET", "/components?limit=2");
     expect(first.status).toBe(200);
     expect(first.body.components).toHaveLength(2);
-    expect(first.body.components[0]).toEqual({ digest: expect.stringMatching(/^[0-9a-f]{64}$/), size: expect.any(Number), uploaded: expect.any(String) });
+    expect(first.body.components[0]).toEqual({
+      digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      size: expect.any(Number),
+      uploaded: expect.any(String),
+    });
     expect(first.body.cursor).toEqual(expect.any(String));
     const all: string[] = [];
     let cursor: string | undefined;

@@ -14,13 +14,25 @@ describe("visit-counter (TypeScript example)", () => {
   const visit = async (serviceId: string, visitor: string, envKeys: string[] = []) => {
     const service = serviceFor(digest, { label: "guestbook" });
     service.workflows.default!.component.env_keys = envKeys;
-    const result = await runOperatorComponent(env, { service, serviceId, workflowId: "default", action: actionFor(service, raw(visitor)), chains: [] });
+    const result = await runOperatorComponent(env, {
+      service,
+      serviceId,
+      workflowId: "default",
+      action: actionFor(service, raw(visitor)),
+      chains: [],
+    });
     return { answer: JSON.parse(utf8(result.responses[0]!.payload)), logs: result.logs };
   };
 
   it("counts visits per visitor in keyvalue, remembers the previous one, reads its label and its key", async () => {
     const serviceId = "e".repeat(64);
-    expect((await visit(serviceId, "alice")).answer).toEqual({ label: "guestbook", visitor: "alice", visits: 1, previous: null, api_key_set: false });
+    expect((await visit(serviceId, "alice")).answer).toEqual({
+      label: "guestbook",
+      visitor: "alice",
+      visits: 1,
+      previous: null,
+      api_key_set: false,
+    });
     expect((await visit(serviceId, "bob", ["WAVS_ENV_VISIT_API_KEY"])).answer).toEqual({
       label: "guestbook",
       visitor: "bob",
@@ -39,6 +51,9 @@ describe("visit-counter (TypeScript example)", () => {
   });
 
   it("refuses an empty visitor with the component's error", async () => {
-    await expect(visit("e".repeat(64), "  ")).rejects.toMatchObject({ kind: "component-error", message: "visit-counter: empty visitor name" });
+    await expect(visit("e".repeat(64), "  ")).rejects.toMatchObject({
+      kind: "component-error",
+      message: "visit-counter: empty visitor name",
+    });
   });
 });

@@ -5,7 +5,15 @@ import { ExecutionError, InvalidComponentError } from "../../src/execute/errors"
 import { runOperatorComponent } from "../../src/execute/run-component";
 import { storeComponent } from "../../src/execute/component-store";
 import type { Service, TriggerData } from "../../src/service/types";
-import { NEW_TRIGGER_TOPIC, SERVICE_ID, TRIGGER_CONTRACT, actionFor, builtComponent, raw, serviceFor } from "./component-fixtures";
+import {
+  NEW_TRIGGER_TOPIC,
+  SERVICE_ID,
+  TRIGGER_CONTRACT,
+  actionFor,
+  builtComponent,
+  raw,
+  serviceFor,
+} from "./component-fixtures";
 
 /** The NewTrigger log the demo trigger contract emits for `data` (see contracts/). */
 function newTriggerEvent(triggerId: bigint, json: string): TriggerData {
@@ -39,12 +47,19 @@ function newTriggerEvent(triggerId: bigint, json: string): TriggerData {
 
 function decodeDataWithId(payload: Uint8Array): { triggerId: bigint; data: string } {
   const [value] = decodeAbiParameters(
-    [{ type: "tuple", components: [{ name: "triggerId", type: "uint64" }, { name: "data", type: "bytes" }] }],
+    [
+      {
+        type: "tuple",
+        components: [
+          { name: "triggerId", type: "uint64" },
+          { name: "data", type: "bytes" },
+        ],
+      },
+    ],
     toHex(payload),
   );
   return { triggerId: value.triggerId, data: hexToString(value.data) };
 }
-
 
 describe("square component through the Worker Loader", () => {
   let digest: string;
@@ -103,7 +118,10 @@ describe("square component through the Worker Loader", () => {
       chains: [],
     });
     await expect(run).rejects.toBeInstanceOf(ExecutionError);
-    await expect(run).rejects.toMatchObject({ kind: "component-error", message: expect.stringMatching(/^square: input is not JSON/) });
+    await expect(run).rejects.toMatchObject({
+      kind: "component-error",
+      message: expect.stringMatching(/^square: input is not JSON/),
+    });
   });
 
   it("reports a missing x as a component-error", async () => {
@@ -199,7 +217,9 @@ describe("host imports", () => {
       chains: [{ key: "evm:31337", chain_id: "31337", rpc_url: "http://127.0.0.1:8545", confirmations: 0 }],
     });
 
-    expect(result.responses).toEqual([{ payload: expect.any(Uint8Array), ordering: 7n, event_id_salt: new Uint8Array([1, 2, 3]) }]);
+    expect(result.responses).toEqual([
+      { payload: expect.any(Uint8Array), ordering: 7n, event_id_salt: new Uint8Array([1, 2, 3]) },
+    ]);
     const report = JSON.parse(new TextDecoder().decode(result.responses[0]!.payload));
     expect(report).toEqual({
       configVar: "hello",

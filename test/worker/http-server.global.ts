@@ -20,7 +20,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       req.on("data", (c) => (body += c));
       req.on("end", () => {
         const { id } = JSON.parse(body) as { id: number };
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id, result: "0x10" }));
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ jsonrpc: "2.0", id, result: "0x10" }));
       });
       return;
     }
@@ -31,13 +33,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
       let body = "";
       req.on("data", (c) => (body += c));
       req.on("end", () => {
-        alertDeliveries.set(sink[1]!, [...(alertDeliveries.get(sink[1]!) ?? []), { headers: req.headers as Record<string, string>, body }]);
+        alertDeliveries.set(sink[1]!, [
+          ...(alertDeliveries.get(sink[1]!) ?? []),
+          { headers: req.headers as Record<string, string>, body },
+        ]);
         res.writeHead(204).end();
       });
       return;
     }
     const received = /^\/alert-sink-received\/([\w-]+)$/.exec(req.url ?? "");
-    if (received) return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(alertDeliveries.get(received[1]!) ?? []));
+    if (received)
+      return void res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify(alertDeliveries.get(received[1]!) ?? []));
     const counted = /^\/rpc-count\/([\w-]+)$/.exec(req.url ?? "");
     if (counted) return void res.end(String(rpcCalls.get(counted[1]!) ?? 0));
     // /slow… answers after 3 s, as a server that hangs (bounded, so the server can close)

@@ -14,12 +14,19 @@ const anvil = inject("anvilRpcUrl");
 const json = { authorization: "Bearer test-token", "content-type": "application/json" };
 
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = json) {
-  const res = await SELF.fetch(`http://node${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await SELF.fetch(`http://node${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, text };
 }
 
-const addChain = (id: number, evm: Record<string, unknown>) => ({ chain: `evm:${id}`, config: { evm: { chain_id: id, ...evm } } });
+const addChain = (id: number, evm: Record<string, unknown>) => ({
+  chain: `evm:${id}`,
+  config: { evm: { chain_id: id, ...evm } },
+});
 
 describe("POST /dev/chains (WAVS's AddChainRequest)", () => {
   it("adds a chain with failover endpoints, lists it with credentials stripped, and refuses it twice", async () => {
@@ -56,7 +63,11 @@ describe("POST /dev/chains (WAVS's AddChainRequest)", () => {
     expect(other.body.error.message).toMatch(/is chain 4242, not 31337/);
     expect(other.text).not.toContain("SECRET-KEY");
 
-    const silent = await call("POST", "/dev/chains", addChain(4244, { http_endpoint: "http://127.0.0.1:9/SECRET-KEY" }));
+    const silent = await call(
+      "POST",
+      "/dev/chains",
+      addChain(4244, { http_endpoint: "http://127.0.0.1:9/SECRET-KEY" }),
+    );
     expect(silent.status).toBe(502);
     expect(silent.body.error.code).toBe("chain_unreachable");
     expect(silent.text).not.toContain("SECRET-KEY");
@@ -68,8 +79,18 @@ describe("POST /dev/chains (WAVS's AddChainRequest)", () => {
   it("refuses private, loopback and metadata endpoints unless ALLOW_PRIVATE_NETWORK_URIS", async () => {
     const app = createApp();
     const strict = { ...env, ALLOW_PRIVATE_NETWORK_URIS: "false" };
-    for (const endpoint of [anvil, "http://localhost:8545", "http://169.254.169.254/latest", "http://[::1]:8545", "http://10.0.0.5:8545"]) {
-      const req = new Request("http://node/dev/chains", { method: "POST", headers: json, body: JSON.stringify(addChain(4243, { http_endpoint: endpoint })) });
+    for (const endpoint of [
+      anvil,
+      "http://localhost:8545",
+      "http://169.254.169.254/latest",
+      "http://[::1]:8545",
+      "http://10.0.0.5:8545",
+    ]) {
+      const req = new Request("http://node/dev/chains", {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify(addChain(4243, { http_endpoint: endpoint })),
+      });
       const res = await app.fetch(req, strict, createExecutionContext());
       expect(res.status, endpoint).toBe(422);
       expect(((await res.json()) as { error: { code: string } }).error.code, endpoint).toBe("chain_not_allowed");
@@ -82,7 +103,9 @@ describe("DELETE /dev/chains/{key}", () => {
     await addChainWithoutCheck(4545);
     expect((await call("DELETE", "/dev/chains/evm:4545", undefined, {})).status).toBe(401);
     expect((await call("DELETE", "/dev/chains/evm:4545")).status).toBe(204);
-    expect((await call("GET", "/dev/chains")).body.chains.map((c: { chain: string }) => c.chain)).not.toContain("evm:4545");
+    expect((await call("GET", "/dev/chains")).body.chains.map((c: { chain: string }) => c.chain)).not.toContain(
+      "evm:4545",
+    );
     const again = await call("DELETE", "/dev/chains/evm:4545");
     expect(again.status).toBe(404);
     expect(again.body.error.code).toBe("chain_not_found");
@@ -91,8 +114,15 @@ describe("DELETE /dev/chains/{key}", () => {
 
   it("leaves chains from the CHAINS var alone (409)", async () => {
     const app = createApp();
-    const configured = { ...env, CHAINS: JSON.stringify([{ key: "evm:4646", chain_id: 4646, rpc_url: "https://rpc.example" }]) };
-    const res = await app.fetch(new Request("http://node/dev/chains/evm:4646", { method: "DELETE", headers: json }), configured, createExecutionContext());
+    const configured = {
+      ...env,
+      CHAINS: JSON.stringify([{ key: "evm:4646", chain_id: 4646, rpc_url: "https://rpc.example" }]),
+    };
+    const res = await app.fetch(
+      new Request("http://node/dev/chains/evm:4646", { method: "DELETE", headers: json }),
+      configured,
+      createExecutionContext(),
+    );
     expect(res.status).toBe(409);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("chain_configured");
   });
@@ -102,14 +132,19 @@ describe("DELETE /dev/chains/{key}", () => {
     expect(noEndpoint.status).toBe(422);
     expect(noEndpoint.body.error.message).toContain("config.evm.http_endpoint");
 
-    const mismatch = await call("POST", "/dev/chains", { chain: "evm:6", config: { evm: { chain_id: 7, http_endpoint: "https://a.example" } } });
+    const mismatch = await call("POST", "/dev/chains", {
+      chain: "evm:6",
+      config: { evm: { chain_id: 7, http_endpoint: "https://a.example" } },
+    });
     expect(mismatch.status).toBe(422);
     expect(mismatch.body.error.message).toContain("chain");
 
     const notHttp = await call("POST", "/dev/chains", addChain(8, { http_endpoint: "ftp://a.example/KEY" }));
     expect(notHttp.status).toBe(422);
 
-    const unauthorised = await call("POST", "/dev/chains", addChain(9, { http_endpoint: "https://a.example" }), { "content-type": "application/json" });
+    const unauthorised = await call("POST", "/dev/chains", addChain(9, { http_endpoint: "https://a.example" }), {
+      "content-type": "application/json",
+    });
     expect(unauthorised.status).toBe(401);
   });
 
@@ -126,8 +161,15 @@ describe("DELETE /dev/chains/{key}", () => {
 
 describe("chain configuration", () => {
   it("accepts rpc_url or rpc_urls, merges them in order, and refuses duplicates and bad keys", () => {
-    const [chain] = parseChains(JSON.stringify([{ key: "evm:1", chain_id: 1, rpc_url: "https://a.example", rpc_urls: ["https://b.example"] }]));
-    expect(chain).toMatchObject({ rpc_url: "https://a.example", rpc_urls: ["https://a.example", "https://b.example"], confirmations: 0, poll_range: 500 });
+    const [chain] = parseChains(
+      JSON.stringify([{ key: "evm:1", chain_id: 1, rpc_url: "https://a.example", rpc_urls: ["https://b.example"] }]),
+    );
+    expect(chain).toMatchObject({
+      rpc_url: "https://a.example",
+      rpc_urls: ["https://a.example", "https://b.example"],
+      confirmations: 0,
+      poll_range: 500,
+    });
     expect(() => parseChains('[{"key":"evm:1","chain_id":1}]')).toThrow(/rpc_url/);
     expect(() => parseChains('[{"key":"evm:2","chain_id":1,"rpc_url":"https://a.example"}]')).toThrow(/evm:<chain_id>/);
     const one = { key: "evm:1", chain_id: 1, rpc_url: "https://a.example" };
@@ -138,7 +180,11 @@ describe("chain configuration", () => {
 describe("eth_getLogs range errors", () => {
   it("recognises providers' range and size refusals, and nothing else", () => {
     const rpc = (code: number, details: string) => Object.assign(new Error("RPC Request failed."), { code, details });
-    expect(isRangeLimitError(rpc(-32602, "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range"))).toBe(true);
+    expect(
+      isRangeLimitError(
+        rpc(-32602, "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range"),
+      ),
+    ).toBe(true);
     expect(isRangeLimitError(rpc(-32005, "query returned more than 10000 results"))).toBe(true);
     expect(isRangeLimitError(new Error("x", { cause: rpc(-32000, "block range is too wide") }))).toBe(true);
     expect(isRangeLimitError(rpc(-32000, "header not found"))).toBe(false);
@@ -167,7 +213,9 @@ describe("queue batches", () => {
     const bigBatches = batchMessages(big);
     expect(bigBatches.length).toBeGreaterThan(1);
     for (const b of bigBatches) {
-      expect(JSON.stringify(b.map((m) => ({ ...m, data: bytesToHex((m.data as { Raw: Uint8Array }).Raw).slice(2) }))).length).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+      expect(
+        JSON.stringify(b.map((m) => ({ ...m, data: bytesToHex((m.data as { Raw: Uint8Array }).Raw).slice(2) }))).length,
+      ).toBeLessThanOrEqual(MAX_BATCH_BYTES);
     }
     expect(bigBatches.flat().map((m) => m.eventKey)).toEqual(big.map((m) => m.eventKey));
   });

@@ -10,7 +10,11 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import { openDb } from "../../src/db/client";
 import { storeComponent } from "../../src/execute/component-store";
 import type { ChainLog } from "../../src/ingest/log-to-trigger-data";
-import { createServiceUriUpdateHandler, retryPendingUpgrades, upgradeRetryDelayMs } from "../../src/ingest/service-upgrades";
+import {
+  createServiceUriUpdateHandler,
+  retryPendingUpgrades,
+  upgradeRetryDelayMs,
+} from "../../src/ingest/service-upgrades";
 import { saveServiceJson } from "../../src/service/register-service";
 import { stringifyServiceJson } from "../../src/service/service-json";
 import { ensureSigningKey, findService, insertService } from "../../src/service/service-registry";
@@ -62,7 +66,11 @@ async function register(address: Hex): Promise<string> {
 async function upgrades(serviceId: string) {
   const res = await SELF.fetch(`http://node/services/upgrades?service_id=${serviceId}`, { headers: auth });
   expect(res.status).toBe(200);
-  return ((await res.json()) as { upgrades: { id: number; status: string; error: string | null; changes: string[]; attempts: number }[] }).upgrades;
+  return (
+    (await res.json()) as {
+      upgrades: { id: number; status: string; error: string | null; changes: string[]; attempts: number }[];
+    }
+  ).upgrades;
 }
 
 const currentService = async (id: string) => (await findService(openDb(env.DB), id))!.service;
@@ -127,10 +135,18 @@ describe("service upgrades never block intake", () => {
     const junkDigest = sha256(new TextEncoder().encode("hello from GET /junk.wasm")).slice(2);
     const junk = serviceAt(address);
     junk.workflows.echo!.component.source = { download: { uri: junkUri, digest: junkDigest } };
-    await handle("evm:31337", uriLog(address), `${base()}/dev/services/${await saveServiceJson(env, stringifyServiceJson(junk))}`);
+    await handle(
+      "evm:31337",
+      uriLog(address),
+      `${base()}/dev/services/${await saveServiceJson(env, stringifyServiceJson(junk))}`,
+    );
     // An aggregator component where the operator's is needed.
     const wrongKind = serviceAt(address, aggregator);
-    await handle("evm:31337", uriLog(address), `${base()}/dev/services/${await saveServiceJson(env, stringifyServiceJson(wrongKind))}`);
+    await handle(
+      "evm:31337",
+      uriLog(address),
+      `${base()}/dev/services/${await saveServiceJson(env, stringifyServiceJson(wrongKind))}`,
+    );
 
     // On a loaded machine the test's HTTP server can miss the fetch deadline: that is a transient
     // failure, retried; the retry then refuses for good.
@@ -139,10 +155,18 @@ describe("service upgrades never block intake", () => {
     }
     const rows = await upgrades(id);
     expect(rows.map((r) => r.status)).toEqual(["refused", "refused", "refused"]);
-    expect(rows.map((r) => r.error!.split(":")[0])).toEqual(["wrong_component_kind", "not_a_component", "invalid_service"]);
+    expect(rows.map((r) => r.error!.split(":")[0])).toEqual([
+      "wrong_component_kind",
+      "not_a_component",
+      "invalid_service",
+    ]);
     expect(await currentService(id)).toEqual(serviceAt(address));
-    const dropped = (await (await SELF.fetch("http://node/dev/dropped-events", { headers: auth })).json()) as { dropped_events: { source: string; reason: string }[] };
-    const reasons = dropped.dropped_events.filter((d) => d.source === "service-upgrade").map((d) => d.reason.split(":")[0]);
+    const dropped = (await (await SELF.fetch("http://node/dev/dropped-events", { headers: auth })).json()) as {
+      dropped_events: { source: string; reason: string }[];
+    };
+    const reasons = dropped.dropped_events
+      .filter((d) => d.source === "service-upgrade")
+      .map((d) => d.reason.split(":")[0]);
     expect(reasons).toEqual(expect.arrayContaining(["wrong_component_kind", "not_a_component", "invalid_service"]));
     expect(await retryPendingUpgrades(env, SLOW_MACHINE, Date.now() + 10 * 60 * 60_000)).toBe(0);
 
@@ -154,7 +178,11 @@ describe("service upgrades never block intake", () => {
     const address: Hex = "0x00000000000000000000000000000000000000e5";
     const id = await register(address);
     const t0 = Date.now();
-    await createServiceUriUpdateHandler(env, { attemptTimeoutMs: 300 })("evm:31337", uriLog(address), `${base()}/slow/service.json`);
+    await createServiceUriUpdateHandler(env, { attemptTimeoutMs: 300 })(
+      "evm:31337",
+      uriLog(address),
+      `${base()}/slow/service.json`,
+    );
     expect(Date.now() - t0).toBeLessThan(10_000); // the status below tells the deadline from the 3 s answer
     const [row] = await upgrades(id);
     expect(row).toMatchObject({ status: "retrying" });
@@ -178,23 +206,37 @@ describe("upgrade approval", () => {
     const id = await register(address);
     const handle = createServiceUriUpdateHandler(env, SLOW_MACHINE);
     const swapped = serviceAt(address, square);
-    await handle("evm:31337", uriLog(address), `${base()}/dev/services/${await saveServiceJson(env, stringifyServiceJson(swapped))}`);
+    await handle(
+      "evm:31337",
+      uriLog(address),
+      `${base()}/dev/services/${await saveServiceJson(env, stringifyServiceJson(swapped))}`,
+    );
     const [waiting] = await upgrades(id);
     expect(waiting).toMatchObject({ status: "awaiting_approval" });
     expect(waiting!.changes).toEqual([expect.stringMatching(/^workflow "echo": component /)]);
     expect((await currentService(id)).workflows.echo!.component.source).toEqual({ digest: echo });
 
-    const listed = (await (await SELF.fetch("http://node/services/upgrades?status=awaiting_approval", { headers: auth })).json()) as { upgrades: { id: number }[] };
+    const listed = (await (
+      await SELF.fetch("http://node/services/upgrades?status=awaiting_approval", { headers: auth })
+    ).json()) as { upgrades: { id: number }[] };
     expect(listed.upgrades.map((u) => u.id)).toContain(waiting!.id);
     const dashboard = await (await SELF.fetch("http://node/", { headers: { accept: "text/html" } })).text();
     expect(dashboard).toContain(`wavs-edge upgrades approve ${waiting!.id}`);
-    expect((await SELF.fetch(`http://node/services/upgrades/${waiting!.id}/approve`, { method: "POST" })).status).toBe(401);
-    const approved = await SELF.fetch(`http://node/services/upgrades/${waiting!.id}/approve`, { method: "POST", headers: auth });
+    expect((await SELF.fetch(`http://node/services/upgrades/${waiting!.id}/approve`, { method: "POST" })).status).toBe(
+      401,
+    );
+    const approved = await SELF.fetch(`http://node/services/upgrades/${waiting!.id}/approve`, {
+      method: "POST",
+      headers: auth,
+    });
     expect(approved.status).toBe(200);
     expect(await approved.json()).toMatchObject({ id: waiting!.id, status: "applied" });
     expect((await currentService(id)).workflows.echo!.component.source).toEqual({ digest: square });
     // Twice: 409, not applied again.
-    const again = await SELF.fetch(`http://node/services/upgrades/${waiting!.id}/approve`, { method: "POST", headers: auth });
+    const again = await SELF.fetch(`http://node/services/upgrades/${waiting!.id}/approve`, {
+      method: "POST",
+      headers: auth,
+    });
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ error: { code: "upgrade_not_pending" } });
   });
@@ -205,22 +247,46 @@ describe("upgrade approval", () => {
     const handle = createServiceUriUpdateHandler(env, SLOW_MACHINE);
     const wider = serviceAt(address);
     wider.workflows.echo!.component.permissions.allowed_http_hosts = "all";
-    await handle("evm:31337", uriLog(address), `${base()}/dev/services/${await saveServiceJson(env, stringifyServiceJson(wider))}`);
+    await handle(
+      "evm:31337",
+      uriLog(address),
+      `${base()}/dev/services/${await saveServiceJson(env, stringifyServiceJson(wider))}`,
+    );
     const [waiting] = await upgrades(id);
     expect(waiting!.changes).toEqual([expect.stringContaining("permissions")]);
-    const rejected = await SELF.fetch(`http://node/services/upgrades/${waiting!.id}/reject`, { method: "POST", headers: auth });
-    expect(await rejected.json()).toMatchObject({ status: "refused", error: expect.stringMatching(/^rejected_by_operator/) });
+    const rejected = await SELF.fetch(`http://node/services/upgrades/${waiting!.id}/reject`, {
+      method: "POST",
+      headers: auth,
+    });
+    expect(await rejected.json()).toMatchObject({
+      status: "refused",
+      error: expect.stringMatching(/^rejected_by_operator/),
+    });
     expect(await currentService(id)).toEqual(serviceAt(address));
-    expect((await SELF.fetch(`http://node/services/upgrades/${waiting!.id}/approve`, { method: "POST", headers: auth })).status).toBe(409);
-    expect((await SELF.fetch("http://node/services/upgrades/999999/approve", { method: "POST", headers: auth })).status).toBe(404);
-    expect((await SELF.fetch("http://node/services/upgrades/abc/approve", { method: "POST", headers: auth })).status).toBe(400);
+    expect(
+      (await SELF.fetch(`http://node/services/upgrades/${waiting!.id}/approve`, { method: "POST", headers: auth }))
+        .status,
+    ).toBe(409);
+    expect(
+      (await SELF.fetch("http://node/services/upgrades/999999/approve", { method: "POST", headers: auth })).status,
+    ).toBe(404);
+    expect(
+      (await SELF.fetch("http://node/services/upgrades/abc/approve", { method: "POST", headers: auth })).status,
+    ).toBe(400);
   });
 
   it("a service on AUTO_UPGRADE_SERVICES takes such upgrades at once", async () => {
     const address: Hex = "0x00000000000000000000000000000000000000f3";
     const id = await register(address);
-    const handle = createServiceUriUpdateHandler({ ...env, AUTO_UPGRADE_SERVICES: `${"0".repeat(64)}, ${id}` }, SLOW_MACHINE);
-    await handle("evm:31337", uriLog(address), `${base()}/dev/services/${await saveServiceJson(env, stringifyServiceJson(serviceAt(address, square)))}`);
+    const handle = createServiceUriUpdateHandler(
+      { ...env, AUTO_UPGRADE_SERVICES: `${"0".repeat(64)}, ${id}` },
+      SLOW_MACHINE,
+    );
+    await handle(
+      "evm:31337",
+      uriLog(address),
+      `${base()}/dev/services/${await saveServiceJson(env, stringifyServiceJson(serviceAt(address, square)))}`,
+    );
     expect((await upgrades(id))[0]).toMatchObject({ status: "applied" });
     expect((await currentService(id)).workflows.echo!.component.source).toEqual({ digest: square });
   });

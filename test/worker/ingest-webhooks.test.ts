@@ -33,14 +33,30 @@ const alchemyBody = {
         hash: H(3),
         number: 16,
         timestamp: 1_700_000_000,
-        logs: [{ data: "0x1234", topics: [H(1), H(2)], index: 2, account: { address: ADDRESS }, transaction: { hash: H(4), index: 0 } }],
+        logs: [
+          {
+            data: "0x1234",
+            topics: [H(1), H(2)],
+            index: 2,
+            account: { address: ADDRESS },
+            transaction: { hash: H(4), index: 0 },
+          },
+        ],
       },
     },
     sequenceNumber: "10000000000578619000",
   },
 };
 
-const expected = { address: ADDRESS, topics: [H(1), H(2)], data: "0x1234", blockNumber: 16n, blockHash: H(3), transactionHash: H(4), logIndex: 2 };
+const expected = {
+  address: ADDRESS,
+  topics: [H(1), H(2)],
+  data: "0x1234",
+  blockNumber: 16n,
+  blockHash: H(3),
+  transactionHash: H(4),
+  logIndex: 2,
+};
 
 async function genericHeaders(body: string, opts: { ts?: number; delivery?: string; secret?: string } = {}) {
   const ts = String(opts.ts ?? Math.floor(Date.now() / 1000));
@@ -71,7 +87,9 @@ describe("webhook payloads", () => {
   it("reads QuickNode Streams: logs datasets (flat or per block), receipts datasets, wrapped in data or not", () => {
     expect(parseWebhookBody("quicknode", [rpcLog]).logs).toEqual([expected]);
     expect(parseWebhookBody("quicknode", [[rpcLog], []]).logs).toEqual([expected]);
-    expect(parseWebhookBody("quicknode", { data: [{ transactionHash: H(4), logs: [rpcLog] }] }).logs).toEqual([expected]);
+    expect(parseWebhookBody("quicknode", { data: [{ transactionHash: H(4), logs: [rpcLog] }] }).logs).toEqual([
+      expected,
+    ]);
   });
 
   it("names the bad field", () => {
@@ -91,13 +109,24 @@ describe("webhook signatures", () => {
 
     const qnSig = await hmacSha256Hex(SECRET, `nonce-1${ts}{"logs":[]}`);
     const qn = new Headers({ "x-qn-signature": qnSig, "x-qn-nonce": "nonce-1", "x-qn-timestamp": ts });
-    expect(await verifyWebhookSignature(qn, body, SECRET)).toMatchObject({ ok: true, format: "quicknode", deliveryId: "nonce-1" });
+    expect(await verifyWebhookSignature(qn, body, SECRET)).toMatchObject({
+      ok: true,
+      format: "quicknode",
+      deliveryId: "nonce-1",
+    });
     const tampered = enc.encode('{"logs":[1]}');
     expect(await verifyWebhookSignature(qn, tampered, SECRET)).toMatchObject({ ok: false, code: "bad_signature" });
 
     const generic = new Headers(await genericHeaders('{"logs":[]}', { delivery: "d-1" }));
-    expect(await verifyWebhookSignature(generic, body, SECRET)).toMatchObject({ ok: true, format: "generic", deliveryId: "d-1" });
-    expect(await verifyWebhookSignature(new Headers(), body, SECRET)).toMatchObject({ ok: false, code: "missing_signature" });
+    expect(await verifyWebhookSignature(generic, body, SECRET)).toMatchObject({
+      ok: true,
+      format: "generic",
+      deliveryId: "d-1",
+    });
+    expect(await verifyWebhookSignature(new Headers(), body, SECRET)).toMatchObject({
+      ok: false,
+      code: "missing_signature",
+    });
   });
 
   it("refuses a correctly signed delivery outside the time window", async () => {
@@ -130,7 +159,11 @@ describe("POST /webhooks/{source}", () => {
     expect(replay.status).toBe(409);
     expect(replay.body.error.code).toBe("replayed_delivery");
 
-    const forged = await post("/webhooks/test-source?chain=evm:777", body, await genericHeaders(body, { secret: "guess" }));
+    const forged = await post(
+      "/webhooks/test-source?chain=evm:777",
+      body,
+      await genericHeaders(body, { secret: "guess" }),
+    );
     expect(forged.status).toBe(401);
     expect(forged.body.error.code).toBe("bad_signature");
 

@@ -15,7 +15,13 @@ function manyWorkflows(address: `0x${string}`, n: number): Service {
   const workflows: Service["workflows"] = {};
   for (let i = 0; i < n; i++) {
     workflows[`wf-${String(i).padStart(3, "0")}`] = {
-      trigger: { evm_contract_event: { address: `0x${(i + 1).toString(16).padStart(40, "0")}`, chain: "evm:7", event_hash: NEW_TRIGGER_TOPIC } },
+      trigger: {
+        evm_contract_event: {
+          address: `0x${(i + 1).toString(16).padStart(40, "0")}`,
+          chain: "evm:7",
+          event_hash: NEW_TRIGGER_TOPIC,
+        },
+      },
       component: componentFor("a".repeat(64)),
       submit: "none",
     };
@@ -28,7 +34,9 @@ describe("service registration", () => {
     const db = openDb(env.DB);
     const service = manyWorkflows("0x00000000000000000000000000000000000000a7", 200);
     expect(await insertService(db, service)).toBe(true);
-    const triggers = (await evmTriggersOnChain(db, "evm:7")).filter((t) => t.serviceId === computeServiceId(service.manager));
+    const triggers = (await evmTriggersOnChain(db, "evm:7")).filter(
+      (t) => t.serviceId === computeServiceId(service.manager),
+    );
     expect(triggers).toHaveLength(200);
     expect(await insertService(db, service)).toBe(false);
   });
@@ -38,7 +46,9 @@ describe("service registration", () => {
     const service = manyWorkflows("0x00000000000000000000000000000000000000a8", 200);
     const id = computeServiceId(service.manager);
     // Workflow 150 is in the 8th trigger statement, long after the service row.
-    await env.DB.exec(`CREATE TRIGGER fail_wf_150 BEFORE INSERT ON evm_triggers WHEN NEW.workflow_id = 'wf-150' AND NEW.service_id = '${id}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END;`);
+    await env.DB.exec(
+      `CREATE TRIGGER fail_wf_150 BEFORE INSERT ON evm_triggers WHEN NEW.workflow_id = 'wf-150' AND NEW.service_id = '${id}' BEGIN SELECT RAISE(ABORT, 'injected failure'); END;`,
+    );
     try {
       await expect(insertService(db, service)).rejects.toThrow(/injected failure/);
     } finally {

@@ -22,21 +22,26 @@ import { startOciRegistry } from "../support/oci-registry";
 /** The id of the chain the tests' anvil runs. */
 export const ANVIL_CHAIN_ID = 4242;
 
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const registry = await startOciRegistry();
   const hanging = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://source");
     if (url.pathname === "/.well-known/wasm-pkg/registry.json") {
-      const metadata = { preferredProtocol: "oci", oci: { registry: registry.host, namespacePrefix: "wavs-edge-test/" } };
+      const metadata = {
+        preferredProtocol: "oci",
+        oci: { registry: registry.host, namespacePrefix: "wavs-edge-test/" },
+      };
       return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(metadata));
     }
     const [, kind, arg] = url.pathname.split("/");
     if (kind === "file") {
-      return void res.writeHead(200, { "content-type": "application/wasm" }).end(readFileSync(join("build", "components", arg!)));
+      return void res
+        .writeHead(200, { "content-type": "application/wasm" })
+        .end(readFileSync(join("build", "components", arg!)));
     }
-    if (kind === "json") return void res.writeHead(200, { "content-type": "application/json" }).end(url.searchParams.get("body") ?? "{}");
+    if (kind === "json")
+      return void res.writeHead(200, { "content-type": "application/json" }).end(url.searchParams.get("body") ?? "{}");
     if (kind === "big") {
       res.writeHead(200, { "content-type": "application/octet-stream" });
       const chunk = Buffer.alloc(64 * 1024, 0x61);

@@ -13,7 +13,10 @@ const json = { authorization: "Bearer test-token", "content-type": "application/
 const params = { maxBytes: 1000, timeoutMs: 500, code: "thing", what: "the thing", allowPrivate: true };
 
 async function expectServiceError(promise: Promise<unknown>, status: number, code: string, message?: RegExp) {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error, "expected a ServiceError").toMatchObject({ status, code });
   if (message) expect((error as Error).message).toMatch(message);
 }
@@ -27,14 +30,23 @@ describe("fetchBounded", () => {
     await expectServiceError(fetchBounded(`${base}/big/5000000`, params), 422, "thing_too_large", /over 1000 bytes/);
     // A Content-Length over the cap is refused at once, without waiting for a body that never comes.
     const started = Date.now();
-    await expectServiceError(fetchBounded(`${base}/declared/1000000`, { ...params, timeoutMs: 10_000 }), 422, "thing_too_large");
+    await expectServiceError(
+      fetchBounded(`${base}/declared/1000000`, { ...params, timeoutMs: 10_000 }),
+      422,
+      "thing_too_large",
+    );
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("gives up on a server that never answers, or never finishes its body (502 within the deadline)", async () => {
     for (const path of ["/silent", "/stall"]) {
       const started = Date.now();
-      await expectServiceError(fetchBounded(`${base}${path}`, params), 502, "thing_unreachable", /did not answer within 500 ms/);
+      await expectServiceError(
+        fetchBounded(`${base}${path}`, params),
+        502,
+        "thing_unreachable",
+        /did not answer within 500 ms/,
+      );
       expect(Date.now() - started, path).toBeLessThan(5_000);
     }
   });
@@ -47,14 +59,24 @@ describe("fetchBounded", () => {
   it("checks every redirect hop: a redirect to file: is refused, a redirect loop ends", async () => {
     const to = (target: string) => `${base}/redirect?to=${encodeURIComponent(target)}`;
     expect(await fetchBounded(to(`${base}/big/10`), params)).toHaveLength(10);
-    await expectServiceError(fetchBounded(to("file:///etc/passwd"), params), 422, "thing_not_allowed", /file URLs are not fetched/);
+    await expectServiceError(
+      fetchBounded(to("file:///etc/passwd"), params),
+      422,
+      "thing_not_allowed",
+      /file URLs are not fetched/,
+    );
     let loop = `${base}/big/10`;
     for (let i = 0; i < 7; i++) loop = to(loop);
     await expectServiceError(fetchBounded(loop, params), 502, "thing_unreachable", /redirected more than 5 times/);
   });
 
   it("refuses private addresses unless allowed", async () => {
-    await expectServiceError(fetchBounded(`${base}/big/10`, { ...params, allowPrivate: false }), 422, "thing_not_allowed", /loopback.*ALLOW_PRIVATE_NETWORK_URIS/);
+    await expectServiceError(
+      fetchBounded(`${base}/big/10`, { ...params, allowPrivate: false }),
+      422,
+      "thing_not_allowed",
+      /loopback.*ALLOW_PRIVATE_NETWORK_URIS/,
+    );
   });
 });
 
@@ -63,7 +85,11 @@ describe("service URIs", () => {
     const text = await fetchServiceJson(env, `${base}/json?body=${encodeURIComponent('{"a":1}')}`);
     expect(text).toBe('{"a":1}');
     await expectServiceError(fetchServiceJson(env, `${base}/big/2000000`), 422, "service_uri_too_large");
-    await expectServiceError(fetchServiceJson({ ...env, ALLOW_PRIVATE_NETWORK_URIS: "false" }, `${base}/json`), 422, "service_uri_not_allowed");
+    await expectServiceError(
+      fetchServiceJson({ ...env, ALLOW_PRIVATE_NETWORK_URIS: "false" }, `${base}/json`),
+      422,
+      "service_uri_not_allowed",
+    );
     await expectServiceError(fetchServiceJson(env, "file:///etc/passwd"), 422, "unsupported_uri");
   });
 });
@@ -72,7 +98,10 @@ describe("component downloads at registration", () => {
   const component = (uri: string, digest: string) => ({
     source: { download: { uri, digest } },
     permissions: { allowed_http_hosts: "none", file_system: false, raw_sockets: false, dns_resolution: false },
-    fuel_limit: null, time_limit_seconds: null, config: {}, env_keys: [],
+    fuel_limit: null,
+    time_limit_seconds: null,
+    config: {},
+    env_keys: [],
   });
   const serviceWith = (uri: string, digest: string, address: string) =>
     JSON.stringify({
@@ -82,7 +111,8 @@ describe("component downloads at registration", () => {
       manager: { evm: { chain: "evm:31337", address: `0x${address.repeat(20)}` } },
     });
   const save = (text: string) => SELF.fetch("http://node/dev/services", { method: "POST", headers: json, body: text });
-  const services = async () => ((await (await SELF.fetch("http://node/services")).json()) as { service_ids: string[] }).service_ids;
+  const services = async () =>
+    ((await (await SELF.fetch("http://node/services")).json()) as { service_ids: string[] }).service_ids;
 
   it("POST /dev/services refuses file: and other schemes", async () => {
     for (const uri of ["file:///etc/passwd", "ftp://example.com/a.wasm"]) {
@@ -97,9 +127,14 @@ describe("component downloads at registration", () => {
 
   it("a digest mismatch names the declared digest only, never the hash of what arrived; nothing is registered", async () => {
     const declared = "cd".repeat(32);
-    const saved = (await (await save(serviceWith(`${base}/file/trap.wasm`, declared, "72"))).json()) as { hash: string };
+    const saved = (await (await save(serviceWith(`${base}/file/trap.wasm`, declared, "72"))).json()) as {
+      hash: string;
+    };
     // registerSavedService is what POST /dev/services/{hash} runs once it has read the chain's head
-    const error = await registerSavedService(env, saved.hash).then(() => undefined, (e: unknown) => e as { code: string; message: string });
+    const error = await registerSavedService(env, saved.hash).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string },
+    );
     expect(error).toMatchObject({ status: 422, code: "digest_mismatch" });
     expect(error!.message).toContain(declared);
     expect(error!.message.match(/[0-9a-f]{64}/g)).toEqual([declared]);
@@ -107,11 +142,20 @@ describe("component downloads at registration", () => {
   });
 
   it("a component too large or on a refused address registers nothing", async () => {
-    const big = (await (await save(serviceWith(`${base}/big/20000000`, "ab".repeat(32), "73"))).json()) as { hash: string };
+    const big = (await (await save(serviceWith(`${base}/big/20000000`, "ab".repeat(32), "73"))).json()) as {
+      hash: string;
+    };
     await expectServiceError(registerSavedService(env, big.hash), 422, "component_too_large");
 
-    const local = (await (await save(serviceWith(`${base}/file/trap.wasm`, "ab".repeat(32), "74"))).json()) as { hash: string };
-    await expectServiceError(registerSavedService({ ...env, ALLOW_PRIVATE_NETWORK_URIS: "false" }, local.hash), 422, "component_not_allowed", /loopback/);
+    const local = (await (await save(serviceWith(`${base}/file/trap.wasm`, "ab".repeat(32), "74"))).json()) as {
+      hash: string;
+    };
+    await expectServiceError(
+      registerSavedService({ ...env, ALLOW_PRIVATE_NETWORK_URIS: "false" }, local.hash),
+      422,
+      "component_not_allowed",
+      /loopback/,
+    );
     expect(await services()).toEqual([]);
   });
 });

@@ -24,7 +24,10 @@ async function add(bytes: Uint8Array, query: Record<string, string> = {}): Promi
 }
 
 async function failure(promise: Promise<unknown>) {
-  return promise.then(() => undefined, (e: unknown) => e as { status: number; code: string; message: string });
+  return promise.then(
+    () => undefined,
+    (e: unknown) => e as { status: number; code: string; message: string },
+  );
 }
 
 describe("fetchIpfsFile", () => {
@@ -49,15 +52,28 @@ describe("fetchIpfsFile", () => {
 
   it("is bounded: a file over the cap is refused, a missing CID is a 502", async () => {
     const uri = await add(square);
-    expect(await failure(fetchIpfsFile(parseIpfsUri(uri)!, { ...params, maxBytes: 100_000 }))).toMatchObject({ status: 422, code: "component_too_large" });
+    expect(await failure(fetchIpfsFile(parseIpfsUri(uri)!, { ...params, maxBytes: 100_000 }))).toMatchObject({
+      status: 422,
+      code: "component_too_large",
+    });
     const missing = "ipfs://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
-    expect(await failure(fetchIpfsFile(parseIpfsUri(missing)!, params))).toMatchObject({ status: 502, code: "component_unreachable" });
+    expect(await failure(fetchIpfsFile(parseIpfsUri(missing)!, params))).toMatchObject({
+      status: 502,
+      code: "component_unreachable",
+    });
   });
 
   it("parses ipfs URIs strictly", () => {
     expect(parseIpfsUri("https://example.com/a")).toBeUndefined();
-    expect(parseIpfsUri("ipfs://QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG/a/b.wasm")).toMatchObject({ path: "/a/b.wasm" });
-    for (const bad of ["ipfs://not-a-cid", "ipfs://", "ipfs://QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG/../x", "ipfs:QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"]) {
+    expect(parseIpfsUri("ipfs://QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG/a/b.wasm")).toMatchObject({
+      path: "/a/b.wasm",
+    });
+    for (const bad of [
+      "ipfs://not-a-cid",
+      "ipfs://",
+      "ipfs://QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG/../x",
+      "ipfs:QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",
+    ]) {
       expect(() => parseIpfsUri(bad), bad).toThrow(/CID|ipfs:\/\/CID|\.\./);
     }
   });
@@ -67,7 +83,10 @@ describe("ipfs:// sources at registration", () => {
   const component = (uri: string, digest: string) => ({
     source: { download: { uri, digest } },
     permissions: { allowed_http_hosts: "none", file_system: false, raw_sockets: false, dns_resolution: false },
-    fuel_limit: null, time_limit_seconds: null, config: {}, env_keys: [],
+    fuel_limit: null,
+    time_limit_seconds: null,
+    config: {},
+    env_keys: [],
   });
   const serviceText = (uri: string, digest: string, address: string) =>
     JSON.stringify({
@@ -77,7 +96,11 @@ describe("ipfs:// sources at registration", () => {
       manager: { evm: { chain: "evm:31337", address: `0x${address.repeat(20)}` } },
     });
   const save = async (text: string) =>
-    ((await (await SELF.fetch("http://node/dev/services", { method: "POST", headers: json, body: text })).json()) as { hash: string }).hash;
+    (
+      (await (await SELF.fetch("http://node/dev/services", { method: "POST", headers: json, body: text })).json()) as {
+        hash: string;
+      }
+    ).hash;
 
   it("stores a component whose download URI is ipfs:// once its CID and its digest both check out", async () => {
     const trap = builtComponent("trap");
@@ -104,6 +127,9 @@ describe("ipfs:// sources at registration", () => {
     const uri = await add(new TextEncoder().encode(text), { name: "service.json" });
     expect(await fetchServiceJson(ipfsEnv, uri)).toBe(text);
     const tampered = await add(new TextEncoder().encode(text), { tamper: "1" });
-    expect(await failure(fetchServiceJson(ipfsEnv, tampered))).toMatchObject({ status: 422, code: "ipfs_verification_failed" });
+    expect(await failure(fetchServiceJson(ipfsEnv, tampered))).toMatchObject({
+      status: 422,
+      code: "ipfs_verification_failed",
+    });
   });
 });

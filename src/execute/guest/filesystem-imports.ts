@@ -29,7 +29,10 @@ export function createServiceDirectory(enabled: boolean): ServiceDirectory {
  * the run's changes (it rejects when the node refuses them, e.g. over the size limit).
  * @throws whatever reading the directory from the node throws
  */
-export async function openServiceDirectory(directory: ServiceDirectory, host: ComponentHostApi): Promise<() => Promise<void>> {
+export async function openServiceDirectory(
+  directory: ServiceDirectory,
+  host: ComponentHostApi,
+): Promise<() => Promise<void>> {
   const tree = directory.tree;
   if (!tree) return async () => {};
   const stored = buildFileTree(await host.fsRead());

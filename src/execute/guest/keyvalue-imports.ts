@@ -68,7 +68,8 @@ export function createKeyValueImports(host: ComponentHostApi) {
     },
     "wasi:keyvalue/atomics": {
       Cas,
-      increment: (bucket: Bucket, key: string, delta: bigint) => attempt(() => host.kvIncrement(bucket.name, key, delta)),
+      increment: (bucket: Bucket, key: string, delta: bigint) =>
+        attempt(() => host.kvIncrement(bucket.name, key, delta)),
       async swap(cas: Cas, value: Uint8Array): Promise<void> {
         let outcome: Awaited<ReturnType<typeof host.kvSwap>>;
         try {

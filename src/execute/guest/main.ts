@@ -45,7 +45,8 @@ const MAX_INSTANCES = 8;
  * HTTP response, a sleep) would spin until workerd runs out of heap. Waiting on something that is
  * not ready traps instead, failing only that run.
  */
-const NOT_READY = "the component waited on a wasi:io pollable that is not ready (an HTTP response or a timer); this component was transpiled without JSPI, so the wait was refused";
+const NOT_READY =
+  "the component waited on a wasi:io pollable that is not ready (an HTTP response or a timer); this component was transpiled without JSPI, so the wait was refused";
 const pollableProto = io.poll.Pollable.prototype as { ready(): boolean; block(): unknown };
 if (!componentInfo.jspi) {
   pollableProto.block = function block(this: { ready(): boolean }): void {
@@ -58,7 +59,9 @@ const pollList = (list: { ready(): boolean }[]): Uint32Array => {
   if (ready.length === 0) throw new Error(NOT_READY);
   return new Uint32Array(ready);
 };
-const poll = componentInfo.jspi ? io.poll : { ...io.poll, poll: pollList, pollList, pollOne: (p: { block(): unknown }) => p.block() };
+const poll = componentInfo.jspi
+  ? io.poll
+  : { ...io.poll, poll: pollList, pollList, pollOne: (p: { block(): unknown }) => p.block() };
 
 const HTTP_IMPORT = /^wasi:http\//;
 
@@ -99,7 +102,13 @@ export default class ComponentGuest extends WorkerEntrypoint {
 }
 
 function slotKey(call: GuestCall): string {
-  return JSON.stringify([call.serviceId, call.workflowId, call.invocation.fn === "run" ? "operator" : "aggregator", call.environment, call.fileSystem]);
+  return JSON.stringify([
+    call.serviceId,
+    call.workflowId,
+    call.invocation.fn === "run" ? "operator" : "aggregator",
+    call.environment,
+    call.fileSystem,
+  ]);
 }
 
 /** The slot for `key`, most recently used last; drops idle slots beyond MAX_INSTANCES. */
@@ -161,14 +170,26 @@ async function runOnce(slot: Slot, call: GuestCall, hostApi: ComponentHostApi): 
     try {
       keepFiles = await openServiceDirectory(instance.directory, hostApi);
     } catch (e) {
-      return { ok: false, kind: "instantiate", message: `could not read the service's directory: ${describe(e)}`, logs, stats };
+      return {
+        ok: false,
+        kind: "instantiate",
+        message: `could not read the service's directory: ${describe(e)}`,
+        logs,
+        stats,
+      };
     }
     let outcome = await invoke(instance, call, logs, stats);
     try {
       // as on a disk, what a run wrote stays even when the run then failed
       await keepFiles();
     } catch (e) {
-      outcome = { ok: false, kind: "trap", message: `the run's file changes were not kept: ${describe(e)}`, logs, stats };
+      outcome = {
+        ok: false,
+        kind: "trap",
+        message: `the run's file changes were not kept: ${describe(e)}`,
+        logs,
+        stats,
+      };
     }
     // A failed call may have left the instance half-way through anything: never reuse it.
     if (!outcome.ok) slot.instance = undefined;
@@ -259,8 +280,10 @@ function createImports(
   };
   // The instance outlives the call whose stub it was created with: delegate to the current one.
   const hostApi = new Proxy({} as ComponentHostApi, {
-    get: (_target, method: keyof ComponentHostApi) =>
-      (...args: unknown[]) => (now().hostApi[method] as (...a: unknown[]) => unknown)(...args),
+    get:
+      (_target, method: keyof ComponentHostApi) =>
+      (...args: unknown[]) =>
+        (now().hostApi[method] as (...a: unknown[]) => unknown)(...args),
   });
   const directory = createServiceDirectory(fileSystem);
   const fs = directory.fs;
@@ -280,7 +303,10 @@ function createImports(
     getService: () => ({ service: now().call.service, workflowId: now().call.workflowId }),
     getWorkflow: () => {
       const { call } = now();
-      return { workflow: call.service.workflows.find(([id]) => id === call.workflowId)?.[1], workflowId: call.workflowId };
+      return {
+        workflow: call.service.workflows.find(([id]) => id === call.workflowId)?.[1],
+        workflowId: call.workflowId,
+      };
     },
     // operator world: get-event-id(salt: option<list<u8>>); aggregator world: get-event-id()
     getEventId: (salt?: Uint8Array) => {

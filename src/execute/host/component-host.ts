@@ -30,7 +30,11 @@ export class ComponentHost extends RpcTarget implements ComponentHostApi {
   readonly #kv: DurableObjectStub<ServiceKeyValue>;
   readonly #fileSystem: boolean;
 
-  constructor(env: Pick<Env, "SERVICE_KEY_VALUE">, serviceId: string, options: { fileSystem: boolean } = { fileSystem: false }) {
+  constructor(
+    env: Pick<Env, "SERVICE_KEY_VALUE">,
+    serviceId: string,
+    options: { fileSystem: boolean } = { fileSystem: false },
+  ) {
     super();
     this.#kv = keyValueStub(env, serviceId);
     this.#fileSystem = options.fileSystem;
@@ -81,6 +85,9 @@ export class ComponentHost extends RpcTarget implements ComponentHostApi {
 }
 
 /** The keyvalue Durable Object of one service. */
-export function keyValueStub(env: Pick<Env, "SERVICE_KEY_VALUE">, serviceId: string): DurableObjectStub<ServiceKeyValue> {
+export function keyValueStub(
+  env: Pick<Env, "SERVICE_KEY_VALUE">,
+  serviceId: string,
+): DurableObjectStub<ServiceKeyValue> {
   return env.SERVICE_KEY_VALUE.get(env.SERVICE_KEY_VALUE.idFromName(serviceId));
 }

@@ -34,7 +34,11 @@ export function flattenFileTree(root: FileTree): FileRow[] {
         rows.push({ path, kind: "symlink", target: entry.symlink });
       } else {
         const source = entry.source ?? new Uint8Array();
-        rows.push({ path, kind: "file", data: typeof source === "string" ? new TextEncoder().encode(source) : source.slice() });
+        rows.push({
+          path,
+          kind: "file",
+          data: typeof source === "string" ? new TextEncoder().encode(source) : source.slice(),
+        });
       }
     }
   };
@@ -53,15 +57,22 @@ export function buildFileTree(rows: FileRow[]): FileTree {
       dir[part] ??= { dir: {} };
       dir = dir[part].dir ?? {};
     }
-    dir[name] = row.kind === "dir" ? { dir: dir[name]?.dir ?? {} } : row.kind === "symlink" ? { symlink: row.target } : { source: row.data };
+    dir[name] =
+      row.kind === "dir"
+        ? { dir: dir[name]?.dir ?? {} }
+        : row.kind === "symlink"
+          ? { symlink: row.target }
+          : { source: row.data };
   }
   return root;
 }
 
 /** Why rows cannot be kept, or null. */
 export function checkFileRows(rows: FileRow[]): string | null {
-  if (rows.length > MAX_FILE_ENTRIES) return `the service's directory holds ${rows.length} entries, over the limit of ${MAX_FILE_ENTRIES}`;
+  if (rows.length > MAX_FILE_ENTRIES)
+    return `the service's directory holds ${rows.length} entries, over the limit of ${MAX_FILE_ENTRIES}`;
   const bytes = rows.reduce((n, r) => n + (r.kind === "file" ? r.data.byteLength : 0), 0);
-  if (bytes > MAX_FILE_BYTES) return `the service's directory holds ${bytes} bytes, over the limit of ${MAX_FILE_BYTES}`;
+  if (bytes > MAX_FILE_BYTES)
+    return `the service's directory holds ${bytes} bytes, over the limit of ${MAX_FILE_BYTES}`;
   return null;
 }

@@ -21,7 +21,8 @@ export class KeyValueLimitError extends WavsError {
 
 /** @throws KeyValueLimitError when the bucket name or key is too long */
 export function checkKey(bucket: string, key: string): void {
-  if (bucket.length > MAX_KEY_LENGTH) throw new KeyValueLimitError(`bucket name longer than ${MAX_KEY_LENGTH} characters`);
+  if (bucket.length > MAX_KEY_LENGTH)
+    throw new KeyValueLimitError(`bucket name longer than ${MAX_KEY_LENGTH} characters`);
   if (key.length > MAX_KEY_LENGTH) throw new KeyValueLimitError(`key longer than ${MAX_KEY_LENGTH} characters`);
 }
 

@@ -17,7 +17,14 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { checkFileRows, type FileRow } from "../host/service-files";
-import { KeyValueLimitError, checkBatch, checkKey, checkValue, KEY_PAGE_SIZE, keyValueQuotaBytes } from "./keyvalue-limits";
+import {
+  KeyValueLimitError,
+  checkBatch,
+  checkKey,
+  checkValue,
+  KEY_PAGE_SIZE,
+  keyValueQuotaBytes,
+} from "./keyvalue-limits";
 
 export interface KeyPage {
   keys: string[];
@@ -118,9 +125,12 @@ export class ServiceKeyValue extends DurableObject<Env> {
    */
   increment(bucket: string, key: string, delta: bigint): bigint {
     checkKey(bucket, key);
-    const row = this.sql.exec<{ value: string }>("SELECT value FROM kv_counters WHERE bucket = ? AND key = ?", bucket, key).toArray()[0];
+    const row = this.sql
+      .exec<{ value: string }>("SELECT value FROM kv_counters WHERE bucket = ? AND key = ?", bucket, key)
+      .toArray()[0];
     const next = (row ? BigInt(row.value) : 0n) + BigInt(delta);
-    if (next < S64_MIN || next > S64_MAX) throw new KeyValueLimitError(`increment of ${key} overflows a signed 64-bit counter`);
+    if (next < S64_MIN || next > S64_MAX)
+      throw new KeyValueLimitError(`increment of ${key} overflows a signed 64-bit counter`);
     this.reserve(row ? next.toString().length - row.value.length : bucket.length + key.length + next.toString().length);
     this.sql.exec(
       "INSERT INTO kv_counters (bucket, key, value) VALUES (?, ?, ?) ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value",
@@ -196,11 +206,14 @@ export class ServiceKeyValue extends DurableObject<Env> {
       )
       .toArray();
     const more = rows.length > KEY_PAGE_SIZE;
-    const entries = rows.slice(0, KEY_PAGE_SIZE).map((r): StoredEntry =>
-      r.kind === "value"
-        ? { bucket: r.bucket, key: r.key, kind: "value", size: r.size ?? 0 }
-        : { bucket: r.bucket, key: r.key, kind: "counter", value: r.counter ?? "0" },
-    );
+    const entries = rows
+      .slice(0, KEY_PAGE_SIZE)
+      .map(
+        (r): StoredEntry =>
+          r.kind === "value"
+            ? { bucket: r.bucket, key: r.key, kind: "value", size: r.size ?? 0 }
+            : { bucket: r.bucket, key: r.key, kind: "counter", value: r.counter ?? "0" },
+      );
     const last = entries.at(-1);
     return { entries, next: more && last ? { bucket: last.bucket, key: last.key, kind: last.kind } : null };
   }
@@ -220,7 +233,10 @@ export class ServiceKeyValue extends DurableObject<Env> {
   /** The bytes of the file at `path`, or null when there is no such file. */
   readFile(path: string): Uint8Array | null {
     const row = this.sql
-      .exec<{ seq: number; data: ArrayBuffer | null }>("SELECT seq, data FROM fs_entries WHERE path = ? AND kind = 'file'", path)
+      .exec<{ seq: number; data: ArrayBuffer | null }>(
+        "SELECT seq, data FROM fs_entries WHERE path = ? AND kind = 'file'",
+        path,
+      )
       .toArray()[0];
     return row ? this.fileData(row) : null;
   }
@@ -232,12 +248,13 @@ export class ServiceKeyValue extends DurableObject<Env> {
         "SELECT seq, path, kind, data, target FROM fs_entries ORDER BY seq",
       )
       .toArray()
-      .map((r): FileRow =>
-        r.kind === "dir"
-          ? { path: r.path, kind: "dir" }
-          : r.kind === "symlink"
-            ? { path: r.path, kind: "symlink", target: r.target ?? "" }
-            : { path: r.path, kind: "file", data: this.fileData(r) },
+      .map(
+        (r): FileRow =>
+          r.kind === "dir"
+            ? { path: r.path, kind: "dir" }
+            : r.kind === "symlink"
+              ? { path: r.path, kind: "symlink", target: r.target ?? "" }
+              : { path: r.path, kind: "file", data: this.fileData(r) },
       );
   }
 
@@ -314,13 +331,17 @@ export class ServiceKeyValue extends DurableObject<Env> {
     const quota = keyValueQuotaBytes(this.env.KEYVALUE_QUOTA_BYTES);
     const after = this.usedBytes() + delta;
     if (delta > 0 && after > quota) {
-      throw new KeyValueLimitError(`the service's key-value store would hold ${after} bytes, over its quota of ${quota} bytes (KEYVALUE_QUOTA_BYTES)`);
+      throw new KeyValueLimitError(
+        `the service's key-value store would hold ${after} bytes, over its quota of ${quota} bytes (KEYVALUE_QUOTA_BYTES)`,
+      );
     }
     this.used = after;
   }
 
   private write(bucket: string, key: string, value: Uint8Array): void {
-    const old = this.sql.exec<{ n: number }>("SELECT length(value) AS n FROM kv_values WHERE bucket = ? AND key = ?", bucket, key).toArray()[0];
+    const old = this.sql
+      .exec<{ n: number }>("SELECT length(value) AS n FROM kv_values WHERE bucket = ? AND key = ?", bucket, key)
+      .toArray()[0];
     this.reserve(old ? value.byteLength - Number(old.n) : bucket.length + key.length + value.byteLength);
     this.sql.exec(
       "INSERT INTO kv_values (bucket, key, value) VALUES (?, ?, ?) ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value",

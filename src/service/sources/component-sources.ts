@@ -25,7 +25,8 @@ export const COMPONENT_DOWNLOAD_TIMEOUT_MS = 30_000;
  */
 export function refuseUnfetchableSources(service: Service, settings: Pick<SourceSettings, "allowPrivate">): void {
   for (const [id, workflow] of Object.entries(service.workflows)) {
-    const components = workflow.submit === "none" ? [workflow.component] : [workflow.component, workflow.submit.aggregator.component];
+    const components =
+      workflow.submit === "none" ? [workflow.component] : [workflow.component, workflow.submit.aggregator.component];
     for (const { source } of components) {
       if (!("download" in source)) continue;
       const uri = source.download.uri;
@@ -36,7 +37,11 @@ export function refuseUnfetchableSources(service: Service, settings: Pick<Source
       } catch {}
       const refused = url ? refuseOutboundUrl(url, settings.allowPrivate) : "not a URL";
       if (refused) {
-        throw new ServiceError(422, "component_not_allowed", `workflow ${id}: the component's download URI is refused: ${refused}`);
+        throw new ServiceError(
+          422,
+          "component_not_allowed",
+          `workflow ${id}: the component's download URI is refused: ${refused}`,
+        );
       }
     }
   }
@@ -64,7 +69,13 @@ async function fetchComponentBytes(env: Env, source: ComponentSource, digest: st
   const what = `component ${digest}`;
   if ("download" in source) {
     const ipfs = parseIpfsUri(source.download.uri);
-    if (ipfs) return fetchIpfsFile(ipfs, { gateway: settings.ipfsGateway, maxBytes: MAX_COMPONENT_BYTES, code: "component", what });
+    if (ipfs)
+      return fetchIpfsFile(ipfs, {
+        gateway: settings.ipfsGateway,
+        maxBytes: MAX_COMPONENT_BYTES,
+        code: "component",
+        what,
+      });
     return fetchBounded(source.download.uri, {
       maxBytes: MAX_COMPONENT_BYTES,
       timeoutMs: COMPONENT_DOWNLOAD_TIMEOUT_MS,

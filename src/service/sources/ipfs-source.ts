@@ -103,7 +103,10 @@ export async function readVerifiedBlocks(car: Uint8Array): Promise<Map<string, U
     for await (const { cid, bytes } of iterator) {
       if (++count > MAX_CAR_BLOCKS) throw invalid(`the CAR holds more than ${MAX_CAR_BLOCKS} blocks`);
       const hash = HASHERS.get(cid.multihash.code);
-      if (!hash) throw invalid(`block ${cid} uses hash function 0x${cid.multihash.code.toString(16)}, which this node does not verify`);
+      if (!hash)
+        throw invalid(
+          `block ${cid} uses hash function 0x${cid.multihash.code.toString(16)}, which this node does not verify`,
+        );
       if (!equals(await hash(bytes), cid.multihash.bytes)) throw invalid(`block ${cid} does not match its CID`);
       blocks.set(blockKey(cid), bytes);
     }
@@ -118,11 +121,16 @@ export async function readVerifiedBlocks(car: Uint8Array): Promise<Map<string, U
 // link that names the block (a gateway may label a block CIDv1 when the link says v0).
 const blockKey = (cid: CID) => cid.multihash.bytes.join(",");
 
-async function exportFile(path: string, blocks: Map<string, Uint8Array>, params: FetchIpfsParameters): Promise<Uint8Array> {
+async function exportFile(
+  path: string,
+  blocks: Map<string, Uint8Array>,
+  params: FetchIpfsParameters,
+): Promise<Uint8Array> {
   const store = {
     // eslint-disable-next-line require-yield
     *get(cid: CID): Generator<Uint8Array> {
-      const bytes = blocks.get(blockKey(cid)) ?? (cid.multihash.code === identity.code ? cid.multihash.digest : undefined);
+      const bytes =
+        blocks.get(blockKey(cid)) ?? (cid.multihash.code === identity.code ? cid.multihash.digest : undefined);
       if (!bytes) throw invalid(`the gateway's CAR is missing block ${cid}`);
       yield bytes;
     },

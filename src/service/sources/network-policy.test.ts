@@ -5,7 +5,12 @@ const refused = (url: string, allowPrivate = false) => refuseOutboundUrl(new URL
 
 describe("refuseOutboundUrl", () => {
   it("allows public http(s) hosts and addresses", () => {
-    for (const url of ["https://example.com/s.json", "http://8.8.8.8/", "https://[2606:4700::1111]/", "https://trustless-gateway.link/ipfs/x"]) {
+    for (const url of [
+      "https://example.com/s.json",
+      "http://8.8.8.8/",
+      "https://[2606:4700::1111]/",
+      "https://trustless-gateway.link/ipfs/x",
+    ]) {
       expect(refused(url), url).toBeUndefined();
     }
   });
@@ -44,7 +49,14 @@ describe("refuseOutboundUrl", () => {
   });
 
   it("refuses local and internal names, and single-label names", () => {
-    for (const url of ["http://localhost:8787/", "http://LOCALHOST./", "http://node.localhost/", "http://printer.local/", "http://metadata.google.internal/", "http://intranet/"]) {
+    for (const url of [
+      "http://localhost:8787/",
+      "http://LOCALHOST./",
+      "http://node.localhost/",
+      "http://printer.local/",
+      "http://metadata.google.internal/",
+      "http://intranet/",
+    ]) {
       expect(refused(url), url).toBeDefined();
     }
   });

@@ -65,7 +65,7 @@ function ipv4Reason(octets: number[]): string | undefined {
   for (const [prefix, bits, why] of IPV4_RANGES) {
     const base = ((prefix[0]! << 24) | ((prefix[1] ?? 0) << 16) | ((prefix[2] ?? 0) << 8)) >>> 0;
     const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    if (((value & mask) >>> 0) === base) return why;
+    if ((value & mask) >>> 0 === base) return why;
   }
   return undefined;
 }

@@ -36,7 +36,11 @@ const metadataSchema = z.looseObject({
 });
 
 const manifestSchema = z.looseObject({
-  layers: z.array(z.looseObject({ mediaType: z.string().optional(), digest: z.string(), size: z.number().int().nonnegative() })).min(1),
+  layers: z
+    .array(
+      z.looseObject({ mediaType: z.string().optional(), digest: z.string(), size: z.number().int().nonnegative() }),
+    )
+    .min(1),
 });
 
 /** Where a package lives in OCI terms, from the domain's metadata. Pure. */
@@ -46,25 +50,42 @@ export type OciLocation = { registry: string; repository: string; tag: string };
  * The OCI image a package names, given the domain's registry.json.
  * @throws ServiceError 422 `registry_unsupported` (no OCI backend) or `invalid_registry_source`
  */
-export function resolveOciLocation(domain: string, metadata: unknown, pkg: string, version: string | null): OciLocation {
+export function resolveOciLocation(
+  domain: string,
+  metadata: unknown,
+  pkg: string,
+  version: string | null,
+): OciLocation {
   const parsed = metadataSchema.safeParse(metadata);
-  if (!parsed.success) throw new ServiceError(422, "registry_unsupported", `${domain}'s registry.json is not wasm-pkg registry metadata`);
+  if (!parsed.success)
+    throw new ServiceError(422, "registry_unsupported", `${domain}'s registry.json is not wasm-pkg registry metadata`);
   const m = parsed.data;
   const hasOci = m.oci !== undefined || m.ociRegistry !== undefined || m.ociNamespacePrefix !== undefined;
   if (!hasOci || (m.preferredProtocol !== undefined && m.preferredProtocol !== "oci" && !m.oci)) {
-    throw new ServiceError(422, "registry_unsupported", `${domain} serves packages over ${m.preferredProtocol ?? "a protocol"} other than OCI, which this node does not speak`);
+    throw new ServiceError(
+      422,
+      "registry_unsupported",
+      `${domain} serves packages over ${m.preferredProtocol ?? "a protocol"} other than OCI, which this node does not speak`,
+    );
   }
   const [namespace, name] = splitPackage(pkg);
   const registry = m.oci?.registry ?? m.ociRegistry ?? domain;
   const prefix = m.oci?.namespacePrefix ?? m.ociNamespacePrefix ?? "";
-  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(registry)) throw new ServiceError(422, "registry_unsupported", `${domain} names an OCI registry that is not a host`);
-  if (!/^([a-z0-9._-]+\/)*$/.test(prefix)) throw new ServiceError(422, "registry_unsupported", `${domain} names an invalid OCI namespace prefix`);
+  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(registry))
+    throw new ServiceError(422, "registry_unsupported", `${domain} names an OCI registry that is not a host`);
+  if (!/^([a-z0-9._-]+\/)*$/.test(prefix))
+    throw new ServiceError(422, "registry_unsupported", `${domain} names an invalid OCI namespace prefix`);
   return { registry, repository: `${prefix}${namespace}/${name}`, tag: version ?? "latest" };
 }
 
 function splitPackage(pkg: string): [string, string] {
   const m = /^([a-z][a-z0-9]*(?:-[a-z0-9]+)*):([a-z][a-z0-9]*(?:-[a-z0-9]+)*)$/.exec(pkg);
-  if (!m) throw new ServiceError(422, "invalid_registry_source", `package ${pkg} is not namespace:name (lowercase kebab-case)`);
+  if (!m)
+    throw new ServiceError(
+      422,
+      "invalid_registry_source",
+      `package ${pkg} is not namespace:name (lowercase kebab-case)`,
+    );
   return [m[1]!, m[2]!];
 }
 
@@ -74,9 +95,13 @@ function splitPackage(pkg: string): [string, string] {
  * @throws ServiceError 422 `invalid_registry_source`, `registry_unsupported`, `digest_mismatch`,
  *   `registry_not_allowed`, `registry_too_large`; 502 `registry_unreachable`
  */
-export async function fetchRegistryComponent(source: RegistrySource, settings: RegistryFetchSettings): Promise<Uint8Array> {
+export async function fetchRegistryComponent(
+  source: RegistrySource,
+  settings: RegistryFetchSettings,
+): Promise<Uint8Array> {
   const domain = source.domain ?? DEFAULT_REGISTRY_DOMAIN;
-  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(domain)) throw new ServiceError(422, "invalid_registry_source", `registry domain ${domain} is not a host`);
+  if (!/^[A-Za-z0-9.-]+(:\d+)?$/.test(domain))
+    throw new ServiceError(422, "invalid_registry_source", `registry domain ${domain} is not a host`);
   if (source.version !== null && !/^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$/.test(source.version)) {
     throw new ServiceError(422, "invalid_registry_source", `version ${source.version} is not a valid OCI tag`);
   }
@@ -89,11 +114,17 @@ export async function fetchRegistryComponent(source: RegistrySource, settings: R
     what: `${domain}'s registry metadata`,
     headers: { accept: "application/json" },
   });
-  const location = resolveOciLocation(domain, parseJson(metadataBytes, `${domain}'s registry.json`), source.package, source.version);
+  const location = resolveOciLocation(
+    domain,
+    parseJson(metadataBytes, `${domain}'s registry.json`),
+    source.package,
+    source.version,
+  );
   const base = `${origin(location.registry)}/v2/${location.repository}`;
   const what = `${source.package}@${location.tag} on ${location.registry}`;
   let token: Record<string, string> | undefined;
-  const onUnauthorized = async (challenge: string) => (token = await anonymousToken(challenge, location.repository, common));
+  const onUnauthorized = async (challenge: string) =>
+    (token = await anonymousToken(challenge, location.repository, common));
 
   const manifest = manifestSchema.safeParse(
     parseJson(
@@ -107,13 +138,19 @@ export async function fetchRegistryComponent(source: RegistrySource, settings: R
       `the manifest of ${what}`,
     ),
   );
-  if (!manifest.success) throw new ServiceError(422, "registry_unsupported", `the manifest of ${what} is not an OCI image manifest with layers`);
+  if (!manifest.success)
+    throw new ServiceError(
+      422,
+      "registry_unsupported",
+      `the manifest of ${what} is not an OCI image manifest with layers`,
+    );
   const layers = manifest.data.layers;
   const layer = layers.find((l) => l.mediaType === WASM_LAYER_TYPE) ?? layers[0]!;
   if (layer.digest !== `sha256:${source.digest}`) {
     throw new ServiceError(422, "digest_mismatch", `${what} is not component ${source.digest}`);
   }
-  if (layer.size > settings.maxBytes) throw new ServiceError(422, "registry_too_large", `${what} is over ${settings.maxBytes} bytes`);
+  if (layer.size > settings.maxBytes)
+    throw new ServiceError(422, "registry_too_large", `${what} is over ${settings.maxBytes} bytes`);
   return fetchBounded(`${base}/blobs/${layer.digest}`, {
     ...common,
     maxBytes: settings.maxBytes,
@@ -141,7 +178,11 @@ export function parseBearerChallenge(header: string): { realm: string; service?:
   const params: Record<string, string> = {};
   for (const [, key, value] of m[1]!.matchAll(/([a-zA-Z]+)="([^"]*)"/g)) params[key!.toLowerCase()] = value!;
   if (!params.realm) return undefined;
-  return { realm: params.realm, ...(params.service ? { service: params.service } : {}), ...(params.scope ? { scope: params.scope } : {}) };
+  return {
+    realm: params.realm,
+    ...(params.service ? { service: params.service } : {}),
+    ...(params.scope ? { scope: params.scope } : {}),
+  };
 }
 
 /** An anonymous pull token for the repository, when the registry's challenge offers one. */

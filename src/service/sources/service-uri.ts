@@ -33,7 +33,12 @@ export async function fetchServiceJson(env: Env, uri: string): Promise<string> {
   const ipfs = parseIpfsUri(uri);
   let bytes: Uint8Array;
   if (ipfs) {
-    bytes = await fetchIpfsFile(ipfs, { gateway: settings.ipfsGateway, maxBytes: MAX_SERVICE_JSON_BYTES, code: "service_uri", what });
+    bytes = await fetchIpfsFile(ipfs, {
+      gateway: settings.ipfsGateway,
+      maxBytes: MAX_SERVICE_JSON_BYTES,
+      code: "service_uri",
+      what,
+    });
   } else if (/^https?:\/\//i.test(uri)) {
     bytes = await fetchBounded(uri, {
       maxBytes: MAX_SERVICE_JSON_BYTES,

@@ -15,10 +15,15 @@ export type SourceSettings = {
 };
 
 /** The settings in `env`; IPFS_GATEWAY unset or empty means the default trustless gateway. */
-export function sourceSettings(env: Pick<Env, "ALLOW_PRIVATE_NETWORK_URIS" | "IPFS_GATEWAY" | "WASM_REGISTRY_HTTP_HOSTS">): SourceSettings {
+export function sourceSettings(
+  env: Pick<Env, "ALLOW_PRIVATE_NETWORK_URIS" | "IPFS_GATEWAY" | "WASM_REGISTRY_HTTP_HOSTS">,
+): SourceSettings {
   return {
     allowPrivate: allowsPrivateNetwork(env),
     ipfsGateway: env.IPFS_GATEWAY?.trim() || DEFAULT_IPFS_GATEWAY,
-    registryHttpHosts: (env.WASM_REGISTRY_HTTP_HOSTS ?? "").split(",").map((h) => h.trim()).filter(Boolean),
+    registryHttpHosts: (env.WASM_REGISTRY_HTTP_HOSTS ?? "")
+      .split(",")
+      .map((h) => h.trim())
+      .filter(Boolean),
   };
 }
