@@ -39,41 +39,52 @@ export function isFinalAttempt(attempts: number, maxRetries = TRIGGERS_MAX_RETRI
 
 /**
  * Queue consumer: each message runs its workflow's component, signs every response and hands the
- * signatures to the TaskAggregator of (event id, submit target). Transient failures retry with
- * backoff (then go to the dead-letter queue, the task marked failed on that last attempt); permanent
- * ones are acknowledged and recorded.
+ * signatures to the TaskAggregator of (event id, submit target). The batch's messages run side by
+ * side: one after another, a batch took as long as all its events together, and the queue hands a
+ * consumer its next batch only when this one returns. Transient failures retry with backoff (then
+ * go to the dead-letter queue, the task marked failed on that last attempt); permanent ones are
+ * acknowledged and recorded.
  */
 export async function consumeTriggers(batch: MessageBatch<TriggerMessage>, env: Env): Promise<void> {
   const db = openDb(env.DB);
-  for (const message of batch.messages) {
-    const final = isFinalAttempt(message.attempts);
+  await Promise.all(batch.messages.map((message) => consumeTrigger(env, db, message)));
+}
+
+/** One message of a batch: processed, then acknowledged or retried; never throws. */
+async function consumeTrigger(env: Env, db: Db, message: Message<TriggerMessage>): Promise<void> {
+  const final = isFinalAttempt(message.attempts);
+  try {
+    await processTrigger(env, db, message.body, message.attempts > 1, final);
+    message.ack();
+  } catch (e) {
+    const permanent = !isRetryable(e);
+    log(
+      permanent || final ? "error" : "warn",
+      permanent ? "task failed" : final ? "task failed: retries used up, to the dead-letter queue" : "task will retry",
+      {
+        subsys: "queue",
+        service_id: message.body.serviceId,
+        workflow_id: message.body.workflowId,
+        event_key: message.body.eventKey,
+        attempts: message.attempts,
+        error: describeError(e),
+      },
+    );
     try {
-      await processTrigger(env, db, message.body, message.attempts > 1, final);
-      message.ack();
-    } catch (e) {
-      const permanent = !isRetryable(e);
-      log(
-        permanent || final ? "error" : "warn",
-        permanent
-          ? "task failed"
-          : final
-            ? "task failed: retries used up, to the dead-letter queue"
-            : "task will retry",
-        {
-          subsys: "queue",
-          service_id: message.body.serviceId,
-          workflow_id: message.body.workflowId,
-          event_key: message.body.eventKey,
-          attempts: message.attempts,
-          error: describeError(e),
-        },
-      );
       if (permanent) {
         await markEventDone(db, message.body.eventKey);
         message.ack();
       } else {
         message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
       }
+    } catch (recordError) {
+      // D1 failed marking it done: leave it to a redelivery, which finds the event's claim
+      log("warn", "task outcome not recorded; will retry", {
+        subsys: "queue",
+        event_key: message.body.eventKey,
+        error: describeError(recordError),
+      });
+      message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
     }
   }
 }
