@@ -43,6 +43,11 @@ export async function startOciRegistry(): Promise<OciRegistry> {
   let stderr = "";
   child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c).slice(-2000)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // A run that ends without its teardown (a project with no files left to run, an interrupted run)
+  // must not leave the registry behind.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  void exited.then(() => process.off("exit", killOnExit));
   const stop = async () => {
     child.kill("SIGTERM");
     await exited;
