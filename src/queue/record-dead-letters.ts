@@ -20,6 +20,9 @@ export function summariseDeadLetter(body: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Record<string, string>;
 }
 
+/** Dead-letter rows per INSERT: D1 binds at most 100 parameters per statement, 3 per row. */
+const DEAD_LETTER_ROWS_PER_STATEMENT = 30;
+
 /**
  * Consumer of the dead-letter queues: records each message that ran out of retries in D1 (what the
  * dead-letter alert and /metrics count), logs it, and acknowledges it.
@@ -32,7 +35,15 @@ export async function recordDeadLetters(
 ): Promise<void> {
   const queue = batch.queue.replace(/-dlq$/, "").replace(/^wavs-edge-/, "");
   const rows = batch.messages.map((m) => ({ queue, summary: JSON.stringify(summariseDeadLetter(m.body)), at: now }));
-  if (rows.length > 0) await openDb(env.DB).insert(deadLetters).values(rows);
+  if (rows.length > 0) {
+    // D1 binds at most 100 parameters per statement: a full batch (100 messages, 3 per row) is split.
+    const db = openDb(env.DB);
+    const inserts = [];
+    for (let i = 0; i < rows.length; i += DEAD_LETTER_ROWS_PER_STATEMENT) {
+      inserts.push(db.insert(deadLetters).values(rows.slice(i, i + DEAD_LETTER_ROWS_PER_STATEMENT)));
+    }
+    await db.batch(inserts as [(typeof inserts)[number], ...typeof inserts]);
+  }
   for (const row of rows)
     log("error", "message dead-lettered", {
       subsys: "queue",
