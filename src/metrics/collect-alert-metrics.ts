@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { AlertSnapshot } from "../alerts/alert-rules";
 import { countNotifications } from "../alerts/alert-store";
 import type { Db } from "../db/client";
-import type { MetricFamily } from "./render-prometheus";
+import { counter, gauge, type MetricFamily } from "./render-prometheus";
 
 /** What the alert-related gauges read besides the alert snapshot. */
 export type AlertMetricInputs = {
@@ -120,14 +120,3 @@ export function alertMetricFamilies(m: AlertMetricInputs): MetricFamily[] {
     ),
   ];
 }
-
-const counter = (
-  name: string,
-  help: string,
-  samples: { labels?: Record<string, string>; value: number }[],
-): MetricFamily => ({ name, help, type: "counter", samples });
-const gauge = (
-  name: string,
-  help: string,
-  samples: { labels?: Record<string, string>; value: number }[],
-): MetricFamily => ({ name, help, type: "gauge", samples });

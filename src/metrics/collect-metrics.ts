@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import type { Histogram, MetricFamily } from "./render-prometheus";
+import { counter, gauge, type Histogram, type MetricFamily } from "./render-prometheus";
 
 /** Execution time bounds in seconds (components run in milliseconds; cold starts take longer). */
 export const EXECUTION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -114,17 +114,6 @@ export async function collectMetrics(db: Db, heads: ChainHead[]): Promise<Metric
     ),
   ];
 }
-
-const counter = (
-  name: string,
-  help: string,
-  samples: { labels?: Record<string, string>; value: number }[],
-): MetricFamily => ({ name, help, type: "counter", samples });
-const gauge = (
-  name: string,
-  help: string,
-  samples: { labels?: Record<string, string>; value: number }[],
-): MetricFamily => ({ name, help, type: "gauge", samples });
 
 /** A histogram aggregated inside SQLite: one row back, however many observations. */
 async function histogramOf(db: Db, values: ReturnType<typeof sql>, bounds: number[]): Promise<Histogram> {

@@ -16,6 +16,24 @@ export type Histogram = {
   sum: number;
 };
 
+type Sample = { labels?: Record<string, string>; value: number };
+
+/** A counter family (the name ends in `_total`). */
+export const counter = (name: string, help: string, samples: Sample[]): MetricFamily => ({
+  name,
+  help,
+  type: "counter",
+  samples,
+});
+
+/** A gauge family. */
+export const gauge = (name: string, help: string, samples: Sample[]): MetricFamily => ({
+  name,
+  help,
+  type: "gauge",
+  samples,
+});
+
 /** Renders metric families as Prometheus text; label values are escaped as the format requires. */
 export function renderPrometheus(families: MetricFamily[]): string {
   const lines: string[] = [];
