@@ -140,6 +140,9 @@ describe("wavs-edge after npm ci", () => {
   }, 120_000);
 
   it("exec builds the missing runtime on first use, then runs the component", () => {
+    // First use whatever the tests before left: an interrupted build may or may not have finished.
+    rmSync(join(copy, "src/execute/generated"), { recursive: true, force: true });
+    rmSync(join(copy, "build/.hashes/runtime"), { force: true });
     const r = wavsEdge(copy, ["exec", "--component", component, "--input", '{"x":12}'], 290_000);
     expect(r.signal).toBeNull();
     expect(r.stderr).toContain("building runtime");
