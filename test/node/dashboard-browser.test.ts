@@ -107,12 +107,18 @@ describe("dashboard at /", () => {
     expect(await failedBar.count()).toBe(1);
     expect(await failedBar.getAttribute("data-value")).toBe("1");
     expect(await page.locator("#errors svg").first().textContent()).toContain("execution_failed");
-    const fill = await bars
-      .first()
-      .evaluate(
-        (el) => (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(el).fill,
-      );
-    expect(fill).toBe("rgb(59, 130, 246)");
+    // Polled: the page refreshes its parts in place, and a bar replaced between finding it and reading
+    // its style reads as "" (a detached element has no computed style).
+    await expect
+      .poll(() =>
+        bars
+          .first()
+          .evaluate(
+            (el) =>
+              (globalThis as unknown as { getComputedStyle(e: unknown): { fill: string } }).getComputedStyle(el).fill,
+          ),
+      )
+      .toBe("rgb(59, 130, 246)");
 
     const chain = page.locator("#chains tr", { hasText: running.devnet.chain.key });
     expect(await chain.locator("td.ok").textContent()).toBe("up");
