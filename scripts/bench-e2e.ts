@@ -27,12 +27,12 @@ import {
   type TransactionReceipt,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { simpleSubmitAbi } from "../devnet";
-import { simpleTriggerAbi } from "../devnet";
+import { simpleSubmitAbi } from "../devnet/index";
+import { simpleTriggerAbi } from "../devnet/index";
 import { wavsHandlerAbi } from "../src/chain/wavs-abi";
-import { triggerInfoParameters } from "../devnet";
-import { DEVNET_BEARER_TOKEN, startDevnet } from "../devnet";
-import { toJsonRpcLog } from "../devnet";
+import { triggerInfoParameters } from "../devnet/index";
+import { DEVNET_BEARER_TOKEN, startDevnet } from "../devnet/index";
+import { toJsonRpcLog } from "../devnet/index";
 import { startRpcCountingProxy } from "./lib/rpc-counting-proxy";
 
 function option(name: string, fallback: number): number {

@@ -25,9 +25,9 @@ import {
   type Hex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { anvilAccount } from "../devnet";
-import { addTrigger } from "../devnet";
-import { nodeApi, startDevnet, type RunningDevnet } from "../devnet";
+import { anvilAccount } from "../devnet/index";
+import { addTrigger } from "../devnet/index";
+import { nodeApi, startDevnet, type RunningDevnet } from "../devnet/index";
 
 const SECRET = "bench-secret";
 const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 300);

@@ -4,9 +4,9 @@
  * Exits non-zero with a one-line reason on failure.
  */
 import { privateKeyToAccount } from "viem/accounts";
-import { addTrigger } from "../devnet";
-import { nodeApi, startDevnet, writeDevnetJson, type RunningDevnet } from "../devnet";
-import { waitForResult } from "../devnet";
+import { addTrigger } from "../devnet/index";
+import { nodeApi, startDevnet, writeDevnetJson, type RunningDevnet } from "../devnet/index";
+import { waitForResult } from "../devnet/index";
 
 const X = 12;
 const began = performance.now();

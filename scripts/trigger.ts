@@ -1,9 +1,9 @@
 /** `npm run trigger -- N`: calls SimpleTrigger.addTrigger('{"x":N}') on the running devnet and waits for the result. */
 import { readFile } from "node:fs/promises";
 import { privateKeyToAccount } from "viem/accounts";
-import { addTrigger } from "../devnet";
-import type { Devnet } from "../devnet";
-import { waitForResult } from "../devnet";
+import { addTrigger } from "../devnet/index";
+import type { Devnet } from "../devnet/index";
+import { waitForResult } from "../devnet/index";
 
 const x = process.argv[2] ?? "7";
 if (!/^\d+$/.test(x)) {

@@ -4,7 +4,7 @@
  * that know each other as peers, and the demo service registered on all. Writes devnet.json (every
  * node listed) and stops everything on Ctrl-C, SIGTERM or when its parent dies.
  */
-import { startDevnet, writeDevnetJson } from "../../devnet";
+import { startDevnet, writeDevnetJson } from "../../devnet/index";
 import { BuildError, ensureBuilt } from "../../scripts/lib/cached-build";
 import { onShutdown } from "../lifecycle";
 

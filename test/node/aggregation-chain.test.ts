@@ -15,12 +15,12 @@ import {
 } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { simpleSubmitAbi } from "../../devnet";
+import { simpleSubmitAbi } from "../../devnet/index";
 import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
 import { buildSignatureData } from "../../src/aggregate/signature-data";
 import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
 import { describeRevert } from "../../src/submit/describe-revert";
-import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../devnet";
+import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../devnet/index";
 import { postSignedSubmission, readHandlerTxs } from "./aggregation-helpers";
 
 let running: RunningDevnet;

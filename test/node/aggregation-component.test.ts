@@ -10,9 +10,9 @@ import { writeFile } from "node:fs/promises";
 import { createPublicClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addTrigger } from "../../devnet";
-import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../devnet";
-import { waitForResult } from "../../devnet";
+import { addTrigger } from "../../devnet/index";
+import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../devnet/index";
+import { waitForResult } from "../../devnet/index";
 import { eventually, postSignedSubmission, readHandlerTxs } from "./aggregation-helpers";
 
 const GAS_PRICE = 3_000_000_007n;

@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rankAggregators } from "../../src/aggregate/peers";
 import { logToTriggerData } from "../../src/ingest/log-to-trigger-data";
 import { computeEventId, encodeTriggerDataSalt } from "../../src/sign/event-id";
-import { addTrigger } from "../../devnet";
-import { nodeApi, startDevnet, type RunningDevnet } from "../../devnet";
-import { waitForResult } from "../../devnet";
+import { addTrigger } from "../../devnet/index";
+import { nodeApi, startDevnet, type RunningDevnet } from "../../devnet/index";
+import { waitForResult } from "../../devnet/index";
 import { eventually, readHandlerTxsByEvent } from "./aggregation-helpers";
 
 const GRACE_MS = 2_000;

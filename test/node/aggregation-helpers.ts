@@ -3,7 +3,7 @@ import { createPublicClient, decodeFunctionData, http, type Address, type Hex } 
 import { mnemonicToAccount } from "viem/accounts";
 import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
 import { buildEnvelope, signEnvelope, type Envelope } from "../../src/sign/envelope";
-import { DEVNET_OPERATOR_MNEMONICS, type RunningDevnet } from "../../devnet";
+import { DEVNET_OPERATOR_MNEMONICS, type RunningDevnet } from "../../devnet/index";
 
 /** Calls `fn` until `ok` holds for its answer (errors count as not yet).
  * @throws Error with the last answer after `timeoutMs` */

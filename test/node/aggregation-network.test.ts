@@ -7,14 +7,14 @@ import { writeFile } from "node:fs/promises";
 import { createPublicClient, createWalletClient, encodeAbiParameters, getAbiItem, http, type Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { simpleSubmitAbi } from "../../devnet";
+import { simpleSubmitAbi } from "../../devnet/index";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { malleate } from "../../src/aggregate/signature-form";
 import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
-import { anvilAccount } from "../../devnet";
-import { addTrigger } from "../../devnet";
-import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../devnet";
-import { waitForResult } from "../../devnet";
+import { anvilAccount } from "../../devnet/index";
+import { addTrigger } from "../../devnet/index";
+import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../devnet/index";
+import { waitForResult } from "../../devnet/index";
 import { eventually, operatorKey, readHandlerTxsByEvent } from "./aggregation-helpers";
 
 /**

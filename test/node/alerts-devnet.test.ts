@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { createTestClient, http, parseEther, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addTrigger, startDevnet, type RunningDevnet } from "../../devnet";
+import { addTrigger, startDevnet, type RunningDevnet } from "../../devnet/index";
 
 const SECRET = "alerts-devnet-secret";
 type Delivery = {

@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addTrigger } from "../../devnet";
-import { DEVNET_BEARER_TOKEN, DEVNET_OPERATOR_MNEMONIC, startDevnet, type RunningDevnet } from "../../devnet";
-import { startNode } from "../../devnet";
-import { waitForResult } from "../../devnet";
+import { addTrigger } from "../../devnet/index";
+import { DEVNET_BEARER_TOKEN, DEVNET_OPERATOR_MNEMONIC, startDevnet, type RunningDevnet } from "../../devnet/index";
+import { startNode } from "../../devnet/index";
+import { waitForResult } from "../../devnet/index";
 
 let stateDir: string;
 let running: RunningDevnet | undefined;

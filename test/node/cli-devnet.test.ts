@@ -14,16 +14,16 @@ import { join } from "node:path";
 import { createPublicClient, http, parseAbi, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { anvilAccount } from "../../devnet";
-import { addTrigger, deployContracts } from "../../devnet";
+import { anvilAccount } from "../../devnet/index";
+import { addTrigger, deployContracts } from "../../devnet/index";
 import {
   DEVNET_BEARER_TOKEN,
   NEW_TRIGGER_EVENT_HASH,
   startDevnet,
   writeDevnetJson,
   type RunningDevnet,
-} from "../../devnet";
-import { waitForResult } from "../../devnet";
+} from "../../devnet/index";
+import { waitForResult } from "../../devnet/index";
 
 const BIN = join(process.cwd(), "bin", "wavs-edge.mjs");
 const COMPONENTS = join(process.cwd(), "build", "components");

@@ -23,11 +23,11 @@ import type { HDAccount } from "viem/accounts";
 import { anvil as anvilChain } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileContracts } from "../../scripts/build-contracts";
-import { anvilAccount, startAnvil, type StartAnvilReturnType } from "../../devnet";
-import { addTrigger, deployContracts, triggerInfoParameters, type DeployContractsReturnType } from "../../devnet";
+import { anvilAccount, startAnvil, type StartAnvilReturnType } from "../../devnet/index";
+import { addTrigger, deployContracts, triggerInfoParameters, type DeployContractsReturnType } from "../../devnet/index";
 import { iWavsServiceManagerAbi } from "../../src/chain/abi/i-wavs-service-manager";
-import { simpleSubmitAbi } from "../../devnet";
-import { simpleTriggerAbi } from "../../devnet";
+import { simpleSubmitAbi } from "../../devnet/index";
+import { simpleTriggerAbi } from "../../devnet/index";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 
 // Errors raised in the manager surface through the handler's call: decode them with both ABIs.

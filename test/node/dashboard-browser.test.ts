@@ -8,9 +8,9 @@ import { chromium, type Browser } from "playwright-core";
 import { createTestClient, http, parseEther, type Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addTrigger } from "../../devnet";
-import { startDevnet, type RunningDevnet } from "../../devnet";
-import { waitForResult } from "../../devnet";
+import { addTrigger } from "../../devnet/index";
+import { startDevnet, type RunningDevnet } from "../../devnet/index";
+import { waitForResult } from "../../devnet/index";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = [

@@ -4,9 +4,9 @@
  */
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addTrigger } from "../../devnet";
-import { nodeApi, startDevnet, type RunningDevnet } from "../../devnet";
-import { waitForResult } from "../../devnet";
+import { addTrigger } from "../../devnet/index";
+import { nodeApi, startDevnet, type RunningDevnet } from "../../devnet/index";
+import { waitForResult } from "../../devnet/index";
 
 let running: RunningDevnet;
 const logs: string[] = [];

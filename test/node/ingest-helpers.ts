@@ -1,8 +1,8 @@
 /** Shared helpers for the ingest tests: a provider-like RPC proxy, task counts, scheduled runs. */
 import { createServer, type Server } from "node:http";
 import { privateKeyToAccount } from "viem/accounts";
-import { addTrigger } from "../../devnet";
-import { nodeApi, type RunningDevnet } from "../../devnet";
+import { addTrigger } from "../../devnet/index";
+import { nodeApi, type RunningDevnet } from "../../devnet/index";
 
 export type RpcProxy = {
   url: string;

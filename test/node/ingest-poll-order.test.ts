@@ -8,9 +8,9 @@
 import { readFile } from "node:fs/promises";
 import { bytesToHex, createPublicClient, createTestClient, createWalletClient, http, toHex, type Hash } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { anvilAccount } from "../../devnet";
-import { NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../devnet";
-import { simpleTriggerAbi } from "../../devnet";
+import { anvilAccount } from "../../devnet/index";
+import { NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../devnet/index";
+import { simpleTriggerAbi } from "../../devnet/index";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { logToTriggerData, type ChainLog } from "../../src/ingest/log-to-trigger-data";
 import { computeEventId, encodeTriggerDataSalt } from "../../src/sign/event-id";

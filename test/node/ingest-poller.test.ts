@@ -5,8 +5,8 @@
  */
 import { createTestClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevnet, type RunningDevnet } from "../../devnet";
-import { freePort } from "../../devnet";
+import { startDevnet, type RunningDevnet } from "../../devnet/index";
+import { freePort } from "../../devnet/index";
 import { api, fireTrigger, pollOnce, settledTasks, startRpcProxy, type RpcProxy } from "./ingest-helpers";
 
 const CONFIRMATIONS = 2;

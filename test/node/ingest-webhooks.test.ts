@@ -7,9 +7,9 @@ import { createHmac, randomUUID } from "node:crypto";
 import { appendFileSync } from "node:fs";
 import { createPublicClient, createTestClient, http, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevnet, type RunningDevnet } from "../../devnet";
+import { startDevnet, type RunningDevnet } from "../../devnet/index";
 import { api, fireTrigger, pollOnce, settledTasks } from "./ingest-helpers";
-import { toJsonRpcLog } from "../../devnet";
+import { toJsonRpcLog } from "../../devnet/index";
 
 const SECRET = "whsec-node-test";
 let running: RunningDevnet;

@@ -18,11 +18,11 @@ import { createPublicClient, createWalletClient, http, toHex, type Address } fro
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
-import { anvilAccount } from "../../devnet";
-import { addTrigger, deployContracts } from "../../devnet";
+import { anvilAccount } from "../../devnet/index";
+import { addTrigger, deployContracts } from "../../devnet/index";
 import { readHandlerTxsByEvent } from "./aggregation-helpers";
-import { DEVNET_BEARER_TOKEN, NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../devnet";
-import { waitForResult } from "../../devnet";
+import { DEVNET_BEARER_TOKEN, NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../devnet/index";
+import { waitForResult } from "../../devnet/index";
 import { startIpfsGateway, type IpfsGateway } from "../support/ipfs-gateway";
 import { pushWasmComponent } from "../support/oci-push";
 import { startOciRegistry, type OciRegistry } from "../support/oci-registry";

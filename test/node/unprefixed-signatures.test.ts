@@ -6,10 +6,10 @@
 import { privateKeyToAccount } from "viem/accounts";
 import { createPublicClient, http, recoverAddress, type Hex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { addTrigger } from "../../devnet";
-import { startDevnet, type RunningDevnet } from "../../devnet";
-import { waitForResult } from "../../devnet";
-import { simpleSubmitAbi } from "../../devnet";
+import { addTrigger } from "../../devnet/index";
+import { startDevnet, type RunningDevnet } from "../../devnet/index";
+import { waitForResult } from "../../devnet/index";
+import { simpleSubmitAbi } from "../../devnet/index";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { hashEnvelope } from "../../src/sign/envelope";
 

@@ -15,7 +15,7 @@ import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { startAnvil } from "../../devnet";
+import { startAnvil } from "../../devnet/index";
 import { startIpfsGateway } from "../support/ipfs-gateway";
 import { startOciRegistry } from "../support/oci-registry";
 
