@@ -76,17 +76,32 @@ function camelCase(name: string): string {
   return name.charAt(0).toLowerCase() + name.slice(1);
 }
 
-function renderModule(contractName: string, source: string, contract: SolcContract, withBytecode: boolean): string {
+/** The Worker's module: the ABI alone, so the deployed bundle carries no bytecode. */
+function renderWorkerModule(contractName: string, source: string, contract: SolcContract): string {
   const id = camelCase(contractName);
-  const lines = [
-    HEADER,
-    `// ${contractName} from ${source}, solc ${solc.version()}`,
-    "",
+  return renderLines(contractName, source, [
     `export const ${id}Abi = ${JSON.stringify(contract.abi, null, 2)} as const;`,
-  ];
-  const bytecode = contract.evm.bytecode.object;
-  if (bytecode && withBytecode) lines.push("", `export const ${id}Bytecode = "0x${bytecode}" as const;`);
-  return `${lines.join("\n")}\n`;
+  ]);
+}
+
+/**
+ * The devnet's module: the ABI (re-exported from the Worker's module when the Worker has one, so it
+ * is written once) and the bytecode.
+ */
+function renderDevnetModule(contractName: string, source: string, contract: SolcContract, inWorker: boolean): string {
+  const id = camelCase(contractName);
+  const abi = inWorker
+    ? `export { ${id}Abi } from "../../${WORKER_DIR}/${kebabCase(contractName)}";`
+    : `export const ${id}Abi = ${JSON.stringify(contract.abi, null, 2)} as const;`;
+  return renderLines(contractName, source, [
+    abi,
+    "",
+    `export const ${id}Bytecode = "0x${contract.evm.bytecode.object}" as const;`,
+  ]);
+}
+
+function renderLines(contractName: string, source: string, body: string[]): string {
+  return `${[HEADER, `// ${contractName} from ${source}, solc ${solc.version()}`, "", ...body].join("\n")}\n`;
 }
 
 /**
@@ -112,13 +127,14 @@ export function compileContracts(): Map<string, string> {
   for (const source of Object.keys(sources)) {
     for (const [name, contract] of Object.entries(output.contracts?.[source] ?? {})) {
       const file = `${kebabCase(name)}.ts`;
-      const targets: [string, boolean][] = [];
-      if (source.startsWith(INTERFACES_PREFIX) || WORKER_CONTRACTS.has(name))
-        targets.push([`${WORKER_DIR}/${file}`, false]);
-      if (contract.evm.bytecode.object) targets.push([`${DEVNET_DIR}/${file}`, true]);
-      for (const [path, withBytecode] of targets) {
+      const inWorker = source.startsWith(INTERFACES_PREFIX) || WORKER_CONTRACTS.has(name);
+      const targets: [string, string][] = [];
+      if (inWorker) targets.push([`${WORKER_DIR}/${file}`, renderWorkerModule(name, source, contract)]);
+      if (contract.evm.bytecode.object)
+        targets.push([`${DEVNET_DIR}/${file}`, renderDevnetModule(name, source, contract, inWorker)]);
+      for (const [path, text] of targets) {
         if (files.has(path)) throw new Error(`two contracts map to ${path}`);
-        files.set(path, renderModule(name, source, contract, withBytecode));
+        files.set(path, text);
       }
     }
   }
