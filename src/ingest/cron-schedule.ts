@@ -185,6 +185,11 @@ export function matchesCron(s: CronSchedule, t: number): boolean {
   );
 }
 
+/** Year, month (0-based), day, hour, minute and second of `d` in UTC. */
+function utcParts(d: Date): [number, number, number, number, number, number] {
+  return [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+}
+
 /**
  * The latest scheduled second at or before `t` (seconds since the epoch), or undefined when there is
  * none since 1970. Skips whole years, months, days, hours and minutes that cannot match.
@@ -193,14 +198,7 @@ export function previousCronTick(s: CronSchedule, t: number): number | undefined
   let cur = Math.floor(t);
   for (let i = 0; i < MAX_STEPS && cur >= 0; i++) {
     const d = new Date(cur * 1000);
-    const [y, mo, day, h, mi, sec] = [
-      d.getUTCFullYear(),
-      d.getUTCMonth(),
-      d.getUTCDate(),
-      d.getUTCHours(),
-      d.getUTCMinutes(),
-      d.getUTCSeconds(),
-    ];
+    const [y, mo, day, h, mi, sec] = utcParts(d);
     // Each miss jumps to the last second of the previous unit (Date.UTC normalises day 0 and the like).
     if (!s.years.has(y)) cur = Date.UTC(y, 0, 1) / 1000 - 1;
     else if (!s.months.has(mo + 1)) cur = Date.UTC(y, mo, 1) / 1000 - 1;
@@ -219,14 +217,7 @@ export function nextCronTick(s: CronSchedule, t: number): number | undefined {
   const last = Date.UTC(2101, 0, 1) / 1000;
   for (let i = 0; i < MAX_STEPS && cur < last; i++) {
     const d = new Date(cur * 1000);
-    const [y, mo, day, h, mi, sec] = [
-      d.getUTCFullYear(),
-      d.getUTCMonth(),
-      d.getUTCDate(),
-      d.getUTCHours(),
-      d.getUTCMinutes(),
-      d.getUTCSeconds(),
-    ];
+    const [y, mo, day, h, mi, sec] = utcParts(d);
     // Each miss jumps to the first second of the next unit.
     if (!s.years.has(y)) cur = Date.UTC(y + 1, 0, 1) / 1000;
     else if (!s.months.has(mo + 1)) cur = Date.UTC(y, mo + 1, 1) / 1000;
