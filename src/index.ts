@@ -1,6 +1,7 @@
 import { createApp } from "./api/app";
 import { runScheduled } from "./ingest/chain-poller";
-import type { SubmissionMessage, TriggerMessage } from "./queue/messages";
+import type { TriggerMessage } from "./ingest/trigger-message";
+import type { SubmissionMessage } from "./queue/messages";
 import { consumeTriggers } from "./queue/consume-triggers";
 import { deliverSubmissions } from "./queue/deliver-submissions";
 import { recordDeadLetters } from "./queue/record-dead-letters";

@@ -5,7 +5,7 @@
  */
 import { bytesToHex, type Hex } from "viem";
 import type { Service, TriggerData } from "../../src/service/types";
-import { encodeTriggerDataSalt } from "../../src/sign/event-id";
+import { encodeTriggerDataSalt } from "../../src/service/event-id";
 import { storeComponent } from "../../src/execute/component-store";
 import { ExecutionError } from "../../src/execute/errors";
 import type { GuestCall, GuestOutcome } from "../../src/execute/guest/protocol";

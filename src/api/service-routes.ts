@@ -16,7 +16,7 @@ import {
 } from "../service/service-json";
 import { describeSubmit } from "../service/describe-submit";
 import { aggregatorSettings } from "../aggregate/peers";
-import { computeServiceId } from "../sign/event-id";
+import { computeServiceId } from "../service/event-id";
 import {
   deleteService,
   ensureSigningKey,

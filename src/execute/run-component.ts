@@ -3,7 +3,7 @@
  * `run` for a trigger action, and the aggregator world's three exports for an operator response.
  */
 import type { Component, EvmChainConfig, Service, TriggerAction, WasmResponse } from "../service/types";
-import { encodeTriggerDataSalt } from "../sign/event-id";
+import { encodeTriggerDataSalt } from "../service/event-id";
 import { hexToBytes } from "viem";
 import type { AggregatorAction, AggregatorCall, AggregatorInput } from "./aggregator-types";
 import { ExecutionError } from "./errors";

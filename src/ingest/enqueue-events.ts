@@ -2,7 +2,7 @@ import { eq, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { services } from "../db/schema";
 import { log } from "../log";
-import type { TriggerMessage } from "../queue/messages";
+import type { TriggerMessage } from "./trigger-message";
 import { logEventKey, logToTriggerData, type ChainLog } from "./log-to-trigger-data";
 import { recordDroppedEvents } from "./record-dropped-events";
 

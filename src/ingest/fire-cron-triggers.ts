@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { openDb, type Db } from "../db/client";
 import { cronCursors, services } from "../db/schema";
 import { describeError, log } from "../log";
-import type { TriggerMessage } from "../queue/messages";
+import type { TriggerMessage } from "./trigger-message";
 import { parseServiceJson } from "../service/service-json";
 import { sendTriggerMessages } from "./enqueue-events";
 import { buildCronMessage, dueCronTime, listTimerWorkflows, nextCronTime } from "./timer-triggers";

@@ -2,7 +2,7 @@ import { inArray, isNotNull, and } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { seenEvents } from "../db/schema";
-import type { TriggerMessage } from "../queue/messages";
+import type { TriggerMessage } from "./trigger-message";
 import { triggerSchema, u64, workflowIdSchema } from "../service/service-json";
 import type { Hex, TriggerData } from "../service/types";
 

@@ -7,7 +7,7 @@ import { nodeChains, type ChainSettings } from "../config";
 import { openDb, type Db } from "../db/client";
 import { chainCursors } from "../db/schema";
 import { describeError, log } from "../log";
-import type { TriggerMessage } from "../queue/messages";
+import type { TriggerMessage } from "./trigger-message";
 import { evmTriggersOnChain, listServices, managersOnChain } from "../service/service-registry";
 import { buildLogMessages, pausedServiceIds, sendTriggerMessages } from "./enqueue-events";
 import type { ChainLog } from "./log-to-trigger-data";

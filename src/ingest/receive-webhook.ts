@@ -4,7 +4,7 @@ import type { ChainSettings } from "../config";
 import type { Db } from "../db/client";
 import { webhookDeliveries } from "../db/schema";
 import { log } from "../log";
-import type { TriggerMessage } from "../queue/messages";
+import type { TriggerMessage } from "./trigger-message";
 import { evmTriggersOnChain } from "../service/service-registry";
 import { buildLogMessages, pausedServiceIds, sendTriggerMessages } from "./enqueue-events";
 import { logEventKey } from "./log-to-trigger-data";

@@ -16,7 +16,7 @@ import {
 } from "../service/service-upgrade-store";
 import { changesNeedingApproval, parseAutoUpgradeServices } from "../service/upgrade-changes";
 import type { ServiceManager } from "../service/types";
-import { computeServiceId } from "../sign/event-id";
+import { computeServiceId } from "../service/event-id";
 import type { ChainLog } from "./log-to-trigger-data";
 import { logEventKey } from "./log-to-trigger-data";
 import { isRetryable, WavsError } from "../util/errors";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseServiceJson } from "../service/service-json";
-import { parseCronSchedule } from "./cron-schedule";
+import { parseCronSchedule } from "../service/cron-schedule";
 import { blockIntervalHeights, buildBlockIntervalMessages, dueCronTime, nextCronTime } from "./timer-triggers";
 
 const S = 1_000_000_000n;

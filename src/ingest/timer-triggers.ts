@@ -1,7 +1,7 @@
-import type { TriggerMessage } from "../queue/messages";
+import type { TriggerMessage } from "./trigger-message";
 import { isServiceActive, type RegisteredService } from "../service/service-registry";
 import type { Service } from "../service/types";
-import { parseCronSchedule, previousCronTick, nextCronTick, type CronSchedule } from "./cron-schedule";
+import { parseCronSchedule, previousCronTick, nextCronTick, type CronSchedule } from "../service/cron-schedule";
 
 /** A workflow fired every `nBlocks` blocks of `chain`. */
 export interface BlockIntervalWorkflow {

@@ -12,10 +12,11 @@ import { findService, isServiceActive, signingKeyIndex } from "../service/servic
 import { sourceDigest } from "../service/service-json";
 import type { Service, TriggerAction, WasmResponse } from "../service/types";
 import { buildEnvelope, signEnvelope, type Envelope, type SignaturePrefix } from "../sign/envelope";
-import { computeEventId, encodeTriggerDataSalt } from "../sign/event-id";
+import { computeEventId, encodeTriggerDataSalt } from "../service/event-id";
 import { deriveServiceSigner } from "../sign/signing-keys";
 import { logComponentOutput, type ComponentOutputTags } from "./component-output";
-import type { SubmissionMessage, TriggerMessage } from "./messages";
+import type { TriggerMessage } from "../ingest/trigger-message";
+import type { SubmissionMessage } from "./messages";
 import { isRetryable, WavsError } from "../util/errors";
 
 /** A failure that will fail again however often it is retried: acknowledge and record it. */

@@ -1,7 +1,8 @@
 import { openDb } from "../db/client";
 import { deadLetters } from "../db/schema";
 import { log } from "../log";
-import type { SubmissionMessage, TriggerMessage } from "./messages";
+import type { TriggerMessage } from "../ingest/trigger-message";
+import type { SubmissionMessage } from "./messages";
 
 /** What is kept of a dead letter: which task it was for, never its payload (trigger data, signatures). */
 export function summariseDeadLetter(body: unknown): Record<string, string> {

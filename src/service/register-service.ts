@@ -7,7 +7,7 @@ import { openDb } from "../db/client";
 import { cronCursors, savedServices } from "../db/schema";
 import { getStoredComponent, InvalidComponentError } from "../execute/component-store";
 import { prepareInBackground } from "../execute/load-component";
-import { computeServiceId } from "../sign/event-id";
+import { computeServiceId } from "./event-id";
 import { envGrants, ungrantedEnvKeys } from "./env-grants";
 import { parseServiceJson, sourceDigest, stringifyServiceJson } from "./service-json";
 import {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { WavsError } from "../util/errors";
-import { CronSyntaxError, parseCronSchedule } from "../ingest/cron-schedule";
+import { CronSyntaxError, parseCronSchedule } from "./cron-schedule";
 import { parseLosslessJson, stringifyLosslessJson } from "./lossless-json";
 import type { Service } from "./types";
 

@@ -2,7 +2,7 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { evmTriggers, services, signingKeys } from "../db/schema";
 import { deriveServiceSigner } from "../sign/signing-keys";
-import { computeServiceId } from "../sign/event-id";
+import { computeServiceId } from "./event-id";
 import { parseServiceJson, stringifyServiceJson } from "./service-json";
 import type { Service, ServiceManager } from "./types";
 

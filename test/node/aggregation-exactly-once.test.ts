@@ -13,7 +13,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rankAggregators } from "../../src/aggregate/peers";
 import { logToTriggerData } from "../../src/ingest/log-to-trigger-data";
-import { computeEventId, encodeTriggerDataSalt } from "../../src/sign/event-id";
+import { computeEventId, encodeTriggerDataSalt } from "../../src/service/event-id";
 import { addTrigger } from "../../devnet/index";
 import { nodeApi, startDevnet, type RunningDevnet } from "../../devnet/index";
 import { waitForResult } from "../../devnet/index";

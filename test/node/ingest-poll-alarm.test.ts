@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { createTestClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevnet, type RunningDevnet } from "../../devnet/index";
-import { computeServiceId } from "../../src/sign/event-id";
+import { computeServiceId } from "../../src/service/event-id";
 import { api, sleep } from "./ingest-helpers";
 
 let running: RunningDevnet;

@@ -13,7 +13,7 @@ import { NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../d
 import { simpleTriggerAbi } from "../../devnet/index";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { logToTriggerData, type ChainLog } from "../../src/ingest/log-to-trigger-data";
-import { computeEventId, encodeTriggerDataSalt } from "../../src/sign/event-id";
+import { computeEventId, encodeTriggerDataSalt } from "../../src/service/event-id";
 import { api, pollOnce, settledTaskIds, startRpcProxy, type RpcProxy } from "./ingest-helpers";
 
 const MAX_MESSAGES = 2;

@@ -12,7 +12,7 @@ import { anvilAccount } from "../../devnet/index";
 import { NEW_TRIGGER_EVENT_HASH, startDevnet, type RunningDevnet } from "../../devnet/index";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { runCli } from "../../cli/main";
-import { computeServiceId } from "../../src/sign/event-id";
+import { computeServiceId } from "../../src/service/event-id";
 import { api, fireTrigger, pollOnce, settledTaskIds, sleep } from "./ingest-helpers";
 
 let running: RunningDevnet;

@@ -31,25 +31,9 @@ const ALLOWED = new Map<string, string>([
     "src/aggregate/submission",
     "src/execute/run-component",
     "src/sign/envelope",
-    "src/sign/event-id",
     "src/sign/signing-keys",
   ]),
   ...arrows("the queue consumer dispatches", "src/queue/deliver-submissions", ["src/aggregate/peers"]),
-  // The trigger message contract lives in queue/ although ingest writes it.
-  ...[
-    "enqueue-events",
-    "fire-cron-triggers",
-    "manual-triggers",
-    "poll-chains",
-    "receive-webhook",
-    "timer-triggers",
-  ].flatMap((f) => arrows("message contract in queue/", `src/ingest/${f}`, ["src/queue/messages"])),
-  // Service and event ids (sign/event-id) are needed before signing: they belong in the shared layer.
-  ...arrows("ids in sign/", "src/execute/guest/main", ["src/sign/event-id"]),
-  ...arrows("ids in sign/", "src/execute/run-component", ["src/sign/event-id"]),
-  ...arrows("ids in sign/", "src/ingest/service-upgrades", ["src/sign/event-id"]),
-  ...arrows("ids in sign/", "src/service/register-service", ["src/sign/event-id"]),
-  ...arrows("ids in sign/", "src/service/service-registry", ["src/sign/event-id"]),
   // Registration checks, stores and prepares components and derives the service's key.
   ...arrows("registration reaches into stages", "src/service/register-service", [
     "src/execute/component-store",
@@ -61,7 +45,6 @@ const ALLOWED = new Map<string, string>([
   ]),
   ...arrows("registration reaches into stages", "src/service/service-registry", ["src/sign/signing-keys"]),
   ...arrows("the payer's address", "src/chain/payer-balance", ["src/sign/signing-keys"]),
-  ...arrows("cron syntax parsed in ingest/", "src/service/service-json", ["src/ingest/cron-schedule"]),
   ...arrows("aggregator settings type", "src/service/describe-submit", ["src/aggregate/peers"]),
   ...arrows("retry rule of execution errors", "src/ingest/service-upgrades", ["src/execute/errors"]),
   ...arrows("D1 statement counter in metrics/", "src/db/client", ["src/metrics/isolate-counters"]),

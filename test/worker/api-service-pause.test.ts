@@ -6,7 +6,7 @@ import { pausedServiceIds } from "../../src/ingest/enqueue-events";
 import { listTimerWorkflows } from "../../src/ingest/timer-triggers";
 import { ensureSigningKey, insertService, listServices, replaceService } from "../../src/service/service-registry";
 import type { Service } from "../../src/service/types";
-import { computeServiceId } from "../../src/sign/event-id";
+import { computeServiceId } from "../../src/service/event-id";
 import { builtComponent, componentFor } from "./component-fixtures";
 
 const json = { authorization: "Bearer test-token", "content-type": "application/json" };

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { openDb } from "../../src/db/client";
 import { parseServiceJson, serviceSchema } from "../../src/service/service-json";
 import { deleteService, insertService } from "../../src/service/service-registry";
-import { computeServiceId } from "../../src/sign/event-id";
+import { computeServiceId } from "../../src/service/event-id";
 import { addChainWithoutCheck } from "./chain-fixtures";
 
 const auth = { authorization: "Bearer test-token" };

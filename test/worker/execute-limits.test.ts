@@ -6,10 +6,10 @@ import { getTaskWithSteps } from "../../src/db/tasks";
 import { storeComponent } from "../../src/execute/component-store";
 import { runOperatorComponent } from "../../src/execute/run-component";
 import worker from "../../src/index";
-import type { TriggerMessage } from "../../src/queue/messages";
+import type { TriggerMessage } from "../../src/ingest/trigger-message";
 import { ensureSigningKey, insertService } from "../../src/service/service-registry";
 import type { Service, TriggerData } from "../../src/service/types";
-import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/sign/event-id";
+import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/service/event-id";
 import { SERVICE_ID, actionFor, builtComponent, componentFor, raw, serviceFor, utf8 } from "./component-fixtures";
 
 async function run(

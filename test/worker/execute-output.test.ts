@@ -6,10 +6,10 @@ import { getTaskWithSteps } from "../../src/db/tasks";
 import { storeComponent } from "../../src/execute/component-store";
 import { createSecretMasker } from "../../src/execute/mask-secrets";
 import worker from "../../src/index";
-import type { TriggerMessage } from "../../src/queue/messages";
+import type { TriggerMessage } from "../../src/ingest/trigger-message";
 import { ensureSigningKey, insertService } from "../../src/service/service-registry";
 import type { Service, TriggerData } from "../../src/service/types";
-import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/sign/event-id";
+import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/service/event-id";
 import { builtComponent, componentFor } from "./component-fixtures";
 
 const manager = { evm: { chain: "evm:31337", address: "0x00000000000000000000000000000000000000b8" as const } };

@@ -5,10 +5,10 @@ import { openDb } from "../../src/db/client";
 import { getTaskWithSteps } from "../../src/db/tasks";
 import { storeComponent } from "../../src/execute/component-store";
 import worker from "../../src/index";
-import type { TriggerMessage } from "../../src/queue/messages";
+import type { TriggerMessage } from "../../src/ingest/trigger-message";
 import { ensureSigningKey, insertService } from "../../src/service/service-registry";
 import type { Service, TriggerData } from "../../src/service/types";
-import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/sign/event-id";
+import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/service/event-id";
 import { builtComponent, componentFor } from "./component-fixtures";
 
 // a manager of this run only: other files share the runtime and its D1

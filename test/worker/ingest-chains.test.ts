@@ -5,7 +5,7 @@ import { createApp } from "../../src/api/app";
 import { batchMessages, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES } from "../../src/ingest/enqueue-events";
 import { isRangeLimitError } from "../../src/ingest/get-logs";
 import { parseChains } from "../../src/config";
-import type { TriggerMessage } from "../../src/queue/messages";
+import type { TriggerMessage } from "../../src/ingest/trigger-message";
 import { addChainWithoutCheck } from "./chain-fixtures";
 
 // anvil on chain 4242 (source-servers.global.ts); it answers on "/" only, so keys go in the query

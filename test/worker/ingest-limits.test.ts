@@ -6,7 +6,7 @@ import { droppedEvents } from "../../src/db/schema";
 import { estimateMessageBytes, MAX_MESSAGE_BYTES, sendTriggerMessages } from "../../src/ingest/enqueue-events";
 import { recordDroppedEvents } from "../../src/ingest/record-dropped-events";
 import { hmacSha256Hex } from "../../src/ingest/webhook-auth";
-import type { TriggerMessage } from "../../src/queue/messages";
+import type { TriggerMessage } from "../../src/ingest/trigger-message";
 import { addChainWithoutCheck } from "./chain-fixtures";
 
 const SECRET = "whsec-test";

@@ -5,7 +5,7 @@ import { openDb } from "../../src/db/client";
 import { storeComponent } from "../../src/execute/component-store";
 import { ensureSigningKey, insertService } from "../../src/service/service-registry";
 import type { Service } from "../../src/service/types";
-import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/sign/event-id";
+import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/service/event-id";
 import { builtComponent, componentFor } from "./component-fixtures";
 
 const json = { authorization: "Bearer test-token", "content-type": "application/json" };

@@ -8,10 +8,10 @@ import { getTaskWithSteps } from "../../src/db/tasks";
 import { storeComponent } from "../../src/execute/component-store";
 import worker from "../../src/index";
 import { isFinalAttempt, TRIGGERS_MAX_RETRIES } from "../../src/queue/consume-triggers";
-import type { TriggerMessage } from "../../src/queue/messages";
+import type { TriggerMessage } from "../../src/ingest/trigger-message";
 import { ensureSigningKey, insertService } from "../../src/service/service-registry";
 import type { Service, TriggerData } from "../../src/service/types";
-import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/sign/event-id";
+import { computeEventId, computeServiceId, encodeTriggerDataSalt } from "../../src/service/event-id";
 import { builtComponent, componentFor } from "./component-fixtures";
 
 const manager = { evm: { chain: "evm:31337", address: "0x00000000000000000000000000000000000000a7" as const } };

@@ -19,7 +19,7 @@ import { saveServiceJson } from "../../src/service/register-service";
 import { stringifyServiceJson } from "../../src/service/service-json";
 import { ensureSigningKey, findService, insertService } from "../../src/service/service-registry";
 import type { Service } from "../../src/service/types";
-import { computeServiceId } from "../../src/sign/event-id";
+import { computeServiceId } from "../../src/service/event-id";
 import { builtComponent, componentFor } from "./component-fixtures";
 
 /** A loaded 2-core machine can stall the test's HTTP server for seconds: no deadline in the way here. */

@@ -14,7 +14,7 @@ import { registerSavedService, saveServiceJson } from "../../src/service/registe
 import { stringifyServiceJson } from "../../src/service/service-json";
 import { ensureSigningKey, findService, insertService } from "../../src/service/service-registry";
 import type { Service } from "../../src/service/types";
-import { computeServiceId } from "../../src/sign/event-id";
+import { computeServiceId } from "../../src/service/event-id";
 import { actionFor, builtComponent, componentFor, raw, serviceFor, utf8 } from "./component-fixtures";
 
 let probe: string;

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { openDb } from "../../src/db/client";
 import { evmTriggersOnChain, findService, insertService } from "../../src/service/service-registry";
 import type { Service } from "../../src/service/types";
-import { computeServiceId } from "../../src/sign/event-id";
+import { computeServiceId } from "../../src/service/event-id";
 import { componentFor, NEW_TRIGGER_TOPIC } from "./component-fixtures";
 
 function manyWorkflows(address: `0x${string}`, n: number): Service {

@@ -25,7 +25,7 @@ import * as http from "@bytecodealliance/preview2-shim/http";
 import { instantiate } from "wavs-guest:component";
 import coreModules from "wavs-guest:core-modules";
 import componentInfo from "wavs-guest:component-info";
-import { computeEventId } from "../../sign/event-id";
+import { computeEventId } from "../../service/event-id";
 import type { ComponentHostApi } from "../host/component-host";
 import { createServiceDirectory, openServiceDirectory, type ServiceDirectory } from "./filesystem-imports";
 import { createKeyValueImports } from "./keyvalue-imports";

@@ -1,5 +1,5 @@
 import { concatBytes, hexToBytes, ripemd160, sha256 } from "viem";
-import type { ServiceManager, TriggerData } from "../service/types";
+import type { ServiceManager, TriggerData } from "./types";
 import { BincodeWriter } from "./bincode";
 
 /** TriggerData variant indices in WAVS's enum order; they are part of the event id. */
