@@ -5,6 +5,7 @@ import {
   componentKey,
   getStoredComponent,
   listComponents,
+  MAX_COMPONENT_BYTES,
   storeComponent,
   type StoreComponentResult,
 } from "../execute/component-store";
@@ -15,7 +16,6 @@ import { ApiError, badRequest, notFound } from "./errors";
 import { requireBearer } from "./require-bearer";
 
 /** As WAVS: components up to 15 MB. */
-export const MAX_COMPONENT_BYTES = 15 * 1024 * 1024;
 
 const DIGEST = /^[0-9a-f]{64}$/;
 const MAX_PAGE = 1000;

@@ -3,7 +3,7 @@ import { nodeChains } from "../config";
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
-import { MAX_COMPONENT_BYTES } from "./component-routes";
+import { MAX_COMPONENT_BYTES } from "../execute/component-store";
 import { describeConfig } from "./config-view";
 import { MAX_JSON_BODY } from "./body-limits";
 import { parseCorsOrigins } from "./limits";

@@ -3,6 +3,9 @@ import { InvalidComponentError } from "./errors";
 
 export { InvalidComponentError };
 
+/** The largest component the node stores, uploaded or downloaded (15 MiB). */
+export const MAX_COMPONENT_BYTES = 15 * 1024 * 1024;
+
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 /** Component binaries: version 0x000d, layer 0x0001 (core modules have version 1, layer 0). */
 const COMPONENT_VERSION = [0x0d, 0x00];

@@ -1,7 +1,6 @@
 import { decodeEventLog, keccak256, parseAbi, toBytes, type Hex } from "viem";
 import { ServiceError } from "../service/service-error";
 import { openDb, type Db } from "../db/client";
-import { InvalidComponentError } from "../execute/errors";
 import { describeError, log } from "../log";
 import { applyUpgrade, assertEnvKeysGranted, prepareUpgrade, type PreparedUpgrade } from "../service/register-service";
 import { stringifyServiceJson, parseServiceJson } from "../service/service-json";
@@ -73,7 +72,8 @@ export type UpgradeOutcome =
 export function classifyUpgradeFailure(e: unknown): { kind: "refused" | "retry"; reason: string } {
   const kind = isRetryable(e) ? "retry" : "refused";
   // Bytes refused on upload are `invalid_component`; here they came from the service owner's URI.
-  if (e instanceof InvalidComponentError) return { kind, reason: `not_a_component: ${e.message}` };
+  if (e instanceof WavsError && e.code === "invalid_component")
+    return { kind, reason: `not_a_component: ${e.message}` };
   if (e instanceof WavsError) return { kind, reason: `${e.code}: ${e.message}` };
   return { kind, reason: `upgrade_failed: ${describeError(e)}` };
 }

@@ -41,12 +41,10 @@ const ALLOWED = new Map<string, string>([
   ]),
   ...arrows("registration reaches into stages", "src/service/sources/component-sources", [
     "src/execute/component-store",
-    "src/api/component-routes",
   ]),
   ...arrows("registration reaches into stages", "src/service/service-registry", ["src/sign/signing-keys"]),
   ...arrows("the payer's address", "src/chain/payer-balance", ["src/sign/signing-keys"]),
   ...arrows("aggregator settings type", "src/service/describe-submit", ["src/aggregate/peers"]),
-  ...arrows("retry rule of execution errors", "src/ingest/service-upgrades", ["src/execute/errors"]),
   ...arrows("D1 statement counter in metrics/", "src/db/client", ["src/metrics/isolate-counters"]),
   // Alerts run after each poll, from the ChainPoller alarm (src/alerts/).
   ...arrows("alerts after each poll", "src/ingest/chain-poller", ["src/alerts/run-alerts"]),

@@ -5,8 +5,7 @@
  */
 import { sha256 } from "viem";
 import { ServiceError } from "../service-error";
-import { MAX_COMPONENT_BYTES } from "../../api/component-routes";
-import { componentExists, storeComponent } from "../../execute/component-store";
+import { componentExists, MAX_COMPONENT_BYTES, storeComponent } from "../../execute/component-store";
 import { sourceDigest } from "../service-json";
 import type { Component, ComponentSource, Service } from "../types";
 import { fetchBounded } from "./bounded-fetch";
