@@ -50,9 +50,21 @@ export interface AggregatorStepOutcome {
   timers: number;
 }
 
-/** The TaskAggregator's name for one event and submit target. */
-export function taskAggregatorName(eventId: Hex, target: SubmitTarget): string {
-  return `${eventId.toLowerCase()}:${target.chain}:${target.handler.toLowerCase()}`;
+/** Which task a signature counts toward: one event of one service's workflow. */
+export interface TaskKey {
+  serviceId: string;
+  workflowId: string;
+  eventId: Hex;
+}
+
+/**
+ * The TaskAggregator's name for one (service, workflow, event id, submit target). The event id is
+ * checked against the service, workflow and salt it derives from (check-event-id.ts) before a
+ * signature gets here; naming the service and workflow too keeps another workflow's submission
+ * from ever reaching this task.
+ */
+export function taskAggregatorName(task: TaskKey, target: SubmitTarget): string {
+  return `${task.serviceId}:${task.workflowId}:${task.eventId.toLowerCase()}:${target.chain}:${target.handler.toLowerCase()}`;
 }
 
 /**
@@ -133,9 +145,7 @@ export async function runAggregatorStep(
       throw new AggregatorActionError(
         `the aggregator asked to submit to a handler that is not the service's: ${wrongTarget}`,
       );
-    const aggregator = env.TASK_AGGREGATOR.get(
-      env.TASK_AGGREGATOR.idFromName(taskAggregatorName(submission.eventId, target)),
-    );
+    const aggregator = env.TASK_AGGREGATOR.get(env.TASK_AGGREGATOR.idFromName(taskAggregatorName(submission, target)));
     const result = await aggregator.addSubmission({
       eventId: submission.eventId,
       serviceId: submission.serviceId,

@@ -1,16 +1,22 @@
+import { bytesToHex } from "viem";
 import { describe, expect, it } from "vitest";
 import { mnemonicToAccount } from "viem/accounts";
 import { buildEnvelope, recoverEnvelopeSigner, signEnvelope } from "../sign/envelope";
 import { parseLosslessJson } from "../service/lossless-json";
+import type { TriggerData } from "../service/types";
+import { computeEventId, encodeTriggerDataSalt } from "../service/event-id";
 import { readAggregatorInput } from "./aggregator-input";
-import { encodeSubmission, readSubmission, submissionSchema } from "./submission";
+import { encodeSubmission, readSubmission, type SubmissionJson, submissionSchema } from "./submission";
 
 const account = mnemonicToAccount("test test test test test test test test test test test junk");
 const serviceId = "76d41ff256803de151fce2ed99d145cf985af50e6def0809072e9f68932f5d11";
 
+/** The event id every operator derives for `data` in the "default" workflow (no salt). */
+const eventIdOf = (data: TriggerData) => computeEventId(serviceId, "default", encodeTriggerDataSalt(data));
+
 async function signedSubmission(prefix: "eip191" | null = "eip191") {
   const payload = new TextEncoder().encode('{"y":144}');
-  const envelope = buildEnvelope(new Uint8Array(20).fill(1), payload, 2n ** 60n);
+  const envelope = buildEnvelope(eventIdOf({ Cron: { trigger_time: 2n ** 63n } }), payload, 2n ** 60n);
   const signature = await signEnvelope(account, envelope, prefix);
   const json = encodeSubmission({
     action: {
@@ -28,8 +34,8 @@ async function signedSubmission(prefix: "eip191" | null = "eip191") {
 describe("WAVS Submission JSON", () => {
   it("round-trips: event id without 0x, bytes as number arrays, a tagged secp256k1 signature", async () => {
     const { json, envelope, signature } = await signedSubmission();
-    const raw = JSON.parse(json);
-    expect(raw.event_id).toBe("01".repeat(20));
+    const raw = parseLosslessJson(json) as SubmissionJson;
+    expect(raw.event_id).toBe(envelope.eventId.slice(2));
     expect(raw.envelope_signature.algorithm).toBe("secp256k1");
     expect(raw.envelope_signature.data).toHaveLength(65);
     expect(raw.envelope_signature.kind).toEqual({ algorithm: "secp256k1", prefix: "eip191" });
@@ -44,13 +50,13 @@ describe("WAVS Submission JSON", () => {
       signature,
       prefix: "eip191",
     });
-    expect(readSubmission(submissionSchema.parse(JSON.parse(kept))).signature).toBe(signature);
+    expect(readSubmission(submissionSchema.parse(parseLosslessJson(kept))).signature).toBe(signature);
     expect(await recoverEnvelopeSigner(parsed.envelope, parsed.signature)).toBe(account.address);
   });
 
   it("carries signature_kind.prefix null, and the unprefixed signature recovers only without the prefix", async () => {
     const { json, envelope, signature } = await signedSubmission(null);
-    const raw = JSON.parse(json);
+    const raw = parseLosslessJson(json) as SubmissionJson;
     expect(raw.envelope_signature.kind).toEqual({ algorithm: "secp256k1", prefix: null });
     const parsed = readSubmission(submissionSchema.parse(raw));
     expect(parsed.prefix).toBeNull();
@@ -61,7 +67,7 @@ describe("WAVS Submission JSON", () => {
   it("keeps u64 trigger data and ordering above 2^53 exact through to the aggregator component's input", async () => {
     // 2^63 + 1 and 2^60 + 1 have no exact double: JSON.parse would round both.
     const payload = new TextEncoder().encode('{"y":144}');
-    const envelope = buildEnvelope(new Uint8Array(20).fill(2), payload, 2n ** 60n + 1n);
+    const envelope = buildEnvelope(eventIdOf({ Cron: { trigger_time: 2n ** 63n + 1n } }), payload, 2n ** 60n + 1n);
     const json = encodeSubmission({
       action: {
         config: { service_id: serviceId, workflow_id: "default", trigger: "manual" },
@@ -87,7 +93,7 @@ describe("WAVS Submission JSON", () => {
   });
 
   it("refuses unknown fields, wrong lengths and inconsistent ids", async () => {
-    const raw = JSON.parse((await signedSubmission()).json);
+    const raw = parseLosslessJson((await signedSubmission()).json) as SubmissionJson;
     expect(submissionSchema.safeParse({ ...raw, extra: 1 }).success).toBe(false);
     expect(
       submissionSchema.safeParse({ ...raw, envelope_signature: { ...raw.envelope_signature, data: [1, 2] } }).success,
@@ -97,5 +103,23 @@ describe("WAVS Submission JSON", () => {
     expect(() =>
       readSubmission(submissionSchema.parse({ ...raw, operator_response: { ...raw.operator_response, payload: [1] } })),
     ).toThrow(/payload/);
+  });
+
+  it("refuses an event id its service, workflow and trigger data do not derive, as event_id_mismatch", async () => {
+    const raw = parseLosslessJson((await signedSubmission()).json) as SubmissionJson;
+    // Another event's id (its trigger fired at another time) over this one's trigger data.
+    const other = bytesToHex(eventIdOf({ Cron: { trigger_time: 1n } }));
+    const moved = { ...raw, event_id: other.slice(2), envelope: { ...raw.envelope, eventId: other } };
+    expect(() => readSubmission(submissionSchema.parse(moved))).toThrow(
+      expect.objectContaining({ code: "event_id_mismatch", status: 422 }),
+    );
+    // The same event presented as another workflow's.
+    const otherWorkflow = {
+      ...raw,
+      trigger_action: { ...raw.trigger_action, config: { ...raw.trigger_action.config, workflow_id: "other" } },
+    };
+    expect(() => readSubmission(submissionSchema.parse(otherWorkflow))).toThrow(
+      expect.objectContaining({ code: "event_id_mismatch" }),
+    );
   });
 });

@@ -12,6 +12,7 @@ import { u64 } from "../service/service-json";
 import type { TriggerAction, WasmResponse } from "../service/types";
 import type { Envelope, SignaturePrefix } from "../sign/envelope";
 import { WavsError } from "../util/errors";
+import { checkEventId } from "./check-event-id";
 
 const byteArray = z.array(z.number().int().min(0).max(255)).max(1 << 20);
 const hex = (bytes?: number) =>
@@ -62,17 +63,21 @@ export interface ParsedSubmission {
   json: string;
 }
 
-/** A submission body that contradicts itself or does not parse: refused for good (422). */
+/**
+ * A submission body that contradicts itself or does not parse: refused for good (422), as
+ * `invalid_body`, or `event_id_mismatch` when its event id is not the one it derives.
+ */
 export class SubmissionError extends WavsError {
   override name = "SubmissionError";
-  constructor(message: string) {
-    super("invalid_body", message, { status: 422 });
+  constructor(message: string, code: "invalid_body" | "event_id_mismatch" = "invalid_body", details?: unknown) {
+    super(code, message, { status: 422, ...(details !== undefined ? { details } : {}) });
   }
 }
 
 /**
- * Checks a parsed body's internal consistency: the event id matches the envelope's, and the
- * envelope's payload is the operator response's payload. The body must have been parsed with
+ * Checks a parsed body's internal consistency: the event id matches the envelope's and is the one
+ * its service, workflow and salt (or trigger data) derive (check-event-id.ts), and the envelope's
+ * payload is the operator response's payload. The body must have been parsed with
  * parseLosslessJson: JSON.parse rounds u64 trigger data above 2^53 (a Cron trigger_time) before
  * peers and the aggregator component read it back from `json`.
  * @throws SubmissionError naming the mismatch
@@ -83,6 +88,20 @@ export function readSubmission(body: z.output<typeof submissionSchema>): ParsedS
   if (bytesToHex(Uint8Array.from(body.operator_response.payload)) !== body.envelope.payload) {
     throw new SubmissionError("envelope.payload differs from operator_response.payload");
   }
+  const salt = body.operator_response.event_id_salt;
+  const derived = checkEventId({
+    serviceId: body.trigger_action.config.service_id,
+    workflowId: body.trigger_action.config.workflow_id,
+    eventId,
+    triggerData: body.trigger_action.data,
+    salt: salt === null ? null : Uint8Array.from(salt),
+  });
+  if (!derived.ok)
+    throw new SubmissionError(
+      derived.message,
+      derived.code,
+      derived.expected ? { event_id: eventId, derived: derived.expected } : undefined,
+    );
   return {
     serviceId: body.trigger_action.config.service_id,
     workflowId: body.trigger_action.config.workflow_id,

@@ -760,8 +760,8 @@ export class TaskAggregator extends DurableObject<Env> {
   }
 
   private async askPeer(peer: string, state: AggregationState): Promise<PeerAnswer> {
-    const { eventId, chain, handler } = state.target;
-    const url = `${normalizeNodeUrl(peer)}/aggregator/tasks/${eventId}?chain=${encodeURIComponent(chain)}&handler=${handler}`;
+    const { eventId, serviceId, workflowId, chain, handler } = state.target;
+    const url = `${normalizeNodeUrl(peer)}/aggregator/tasks/${eventId}?service=${serviceId}&workflow=${workflowId}&chain=${encodeURIComponent(chain)}&handler=${handler}`;
     try {
       const res = await fetch(url, {
         headers: peerRequestHeaders(this.env),

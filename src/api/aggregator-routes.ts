@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { isAddress, type Hex } from "viem";
 import { acceptSubmission } from "../aggregate/accept-submission";
 import { taskAggregatorName } from "../aggregate/run-aggregator";
-import { readSubmission, submissionSchema } from "../aggregate/submission";
+import { readSubmission, SubmissionError, submissionSchema } from "../aggregate/submission";
 import type { AppEnv } from "./app";
 import { z } from "zod";
 import { documentRoute } from "./api-docs";
@@ -16,7 +16,12 @@ import { countIn } from "../metrics/isolate-counters";
  */
 /** Document the path and query; the handler checks each for its own error code. */
 const taskParams = z.object({ eventId: z.string().regex(/^0x[0-9a-fA-F]{40}$/) });
-const taskQuery = z.object({ chain: z.string().regex(/^evm:\d+$/), handler: z.string().regex(/^0x[0-9a-fA-F]{40}$/) });
+const taskQuery = z.object({
+  service: z.string().regex(/^[0-9a-f]{64}$/),
+  workflow: z.string().regex(/^[a-z0-9_-]{3,36}$/),
+  chain: z.string().regex(/^evm:\d+$/),
+  handler: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+});
 
 export const aggregatorRoutes = new Hono<AppEnv>()
   // Every request between nodes arrives here: counted for bench:e2e (GET /dev/counters).
@@ -45,8 +50,14 @@ export const aggregatorRoutes = new Hono<AppEnv>()
     }),
     async (c) => {
       const body = await readJsonBody(c, submissionSchema, { lossless: true });
-      // SubmissionError (422 invalid_body) and SubmissionRefusedError carry their own answers.
-      const submission = readSubmission(body);
+      // SubmissionError (422 invalid_body, event_id_mismatch) and SubmissionRefusedError carry their own answers.
+      let submission: ReturnType<typeof readSubmission>;
+      try {
+        submission = readSubmission(body);
+      } catch (e) {
+        if (e instanceof SubmissionError) countIn(`submissions_refused:${e.code}`);
+        throw e;
+      }
       const status = await acceptSubmission(c.env, submission, "peer");
       return c.json({ event_id: submission.eventId, ...status }, 202);
     },
@@ -58,18 +69,31 @@ export const aggregatorRoutes = new Hono<AppEnv>()
       tag: "aggregator",
       params: taskParams,
       query: taskQuery,
-      summary: "This node's aggregation state for an event and submit target",
+      summary: "This node's aggregation state for an event of a service's workflow and a submit target",
       responses: { 200: "signatures collected, quorum, submission" },
-      errors: { 400: "malformed event id, chain or handler", 404: "no aggregation here", 429: "rate limited" },
+      errors: {
+        400: "malformed event id, service, workflow, chain or handler",
+        404: "no aggregation here",
+        429: "rate limited",
+      },
     }),
     async (c) => {
       const eventId = (c.req.param("eventId") ?? "").toLowerCase();
       if (!/^0x[0-9a-f]{40}$/.test(eventId)) throw badRequest("invalid_event_id", "event ids are 0x and 40 hex digits");
+      const serviceId = c.req.query("service") ?? "";
+      const workflowId = c.req.query("workflow") ?? "";
       const chain = c.req.query("chain") ?? "";
       const handler = c.req.query("handler") ?? "";
+      if (!/^[0-9a-f]{64}$/.test(serviceId))
+        throw badRequest("invalid_service_id", "service is 64 lowercase hex digits");
+      if (!/^[a-z0-9_-]{3,36}$/.test(workflowId))
+        throw badRequest("invalid_workflow_id", "workflow is 3–36 of [a-z0-9_-]");
       if (!/^evm:\d+$/.test(chain)) throw badRequest("invalid_chain", 'chain looks like "evm:31337"');
       if (!isAddress(handler)) throw badRequest("invalid_handler", "handler is a 0x address");
-      const name = taskAggregatorName(eventId as Hex, { chain, handler: handler as Hex });
+      const name = taskAggregatorName(
+        { serviceId, workflowId, eventId: eventId as Hex },
+        { chain, handler: handler as Hex },
+      );
       const status = await c.env.TASK_AGGREGATOR.get(c.env.TASK_AGGREGATOR.idFromName(name)).getStatus();
       if (!status) throw notFound("task_not_found", `no aggregation for event ${eventId} on this node`);
       return c.json(status);

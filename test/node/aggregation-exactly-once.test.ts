@@ -60,9 +60,9 @@ const anvil = () => createTestClient({ mode: "anvil", transport: http(rpc()) });
 
 type Status = { status: string; txHash?: Hex; from?: Hex; nonce?: number };
 async function statusOn(i: number, eventId: string): Promise<Status | undefined> {
-  const { chain, contracts } = running.devnet;
+  const { chain, contracts, service } = running.devnet;
   const res = await fetch(
-    `${running.devnet.nodes[i]!.url}/aggregator/tasks/${eventId}?chain=${chain.key}&handler=${contracts.submit}`,
+    `${running.devnet.nodes[i]!.url}/aggregator/tasks/${eventId}?service=${service.id}&workflow=${service.workflow_id}&chain=${chain.key}&handler=${contracts.submit}`,
     {
       signal: AbortSignal.timeout(5_000),
     },
@@ -133,10 +133,13 @@ function floodPeerLimiters(urls: string[], asPeer: string): { ready: Promise<voi
     for (let round = 0; round < 40 && !stopped; round++) {
       const statuses = await Promise.all(
         Array.from({ length: 25 }, () =>
-          fetch(`${url}/aggregator/tasks/0x${"00".repeat(20)}?chain=evm:1&handler=0x${"00".repeat(20)}`, {
-            headers: { "x-wavs-edge-peer": asPeer },
-            signal: AbortSignal.timeout(30_000),
-          }).then(
+          fetch(
+            `${url}/aggregator/tasks/0x${"00".repeat(20)}?service=${"00".repeat(32)}&workflow=none&chain=evm:1&handler=0x${"00".repeat(20)}`,
+            {
+              headers: { "x-wavs-edge-peer": asPeer },
+              signal: AbortSignal.timeout(30_000),
+            },
+          ).then(
             async (r) => (await r.body?.cancel(), r.status),
             () => 0,
           ),

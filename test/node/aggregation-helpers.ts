@@ -3,6 +3,7 @@ import { createPublicClient, decodeFunctionData, http, type Address, type Hex } 
 import { mnemonicToAccount } from "viem/accounts";
 import { wavsHandlerAbi } from "../../src/chain/wavs-abi";
 import { buildEnvelope, signEnvelope, type Envelope } from "../../src/sign/envelope";
+import { computeEventId } from "../../src/service/event-id";
 import { DEVNET_OPERATOR_MNEMONICS, type RunningDevnet } from "../../devnet/index";
 
 /** Calls `fn` until `ok` holds for its answer (errors count as not yet).
@@ -35,14 +36,22 @@ export function operatorKey(devnet: RunningDevnet["devnet"], i = 0) {
   throw new Error(`no key for node ${i}`);
 }
 
-/** Signs `payload` under an event id of 20 × `eventByte` with node 0's key and POSTs it to node 0
- * as WAVS's Submission JSON (a manual trigger of the devnet's service). */
+/**
+ * A hand-made event of the devnet's workflow: the event id a response with event_id_salt
+ * `[saltByte]` derives (nodes recompute it, so it cannot be made up).
+ */
+export function saltedEventId(devnet: RunningDevnet["devnet"], saltByte: number): Uint8Array {
+  return computeEventId(devnet.service.id, devnet.service.workflow_id, Uint8Array.of(saltByte));
+}
+
+/** Signs `payload` under the event id of salt `[eventByte]` (saltedEventId) with node 0's key and POSTs
+ * it to node 0 as WAVS's Submission JSON (a manual trigger of the devnet's service). */
 export async function postSignedSubmission(
   devnet: RunningDevnet["devnet"],
   eventByte: number,
   payload: Hex,
 ): Promise<{ res: Response; envelope: Envelope }> {
-  const envelope = buildEnvelope(new Uint8Array(20).fill(eventByte), Buffer.from(payload.slice(2), "hex"), null);
+  const envelope = buildEnvelope(saltedEventId(devnet, eventByte), Buffer.from(payload.slice(2), "hex"), null);
   const signature = await signEnvelope(operatorKey(devnet), envelope);
   const bytes = (h: Hex) => Array.from(Buffer.from(h.slice(2), "hex"));
   const res = await fetch(`${devnet.nodes[0]!.url}/aggregator/submissions`, {
@@ -50,10 +59,10 @@ export async function postSignedSubmission(
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
       trigger_action: {
-        config: { service_id: devnet.service.id, workflow_id: "default", trigger: "manual" },
+        config: { service_id: devnet.service.id, workflow_id: devnet.service.workflow_id, trigger: "manual" },
         data: { Raw: [] },
       },
-      operator_response: { payload: bytes(payload), ordering: null, event_id_salt: null },
+      operator_response: { payload: bytes(payload), ordering: null, event_id_salt: [eventByte] },
       event_id: envelope.eventId.slice(2),
       envelope,
       envelope_signature: {

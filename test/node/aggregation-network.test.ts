@@ -4,7 +4,7 @@
  * handler receives exactly one transaction per event whatever fails.
  */
 import { writeFile } from "node:fs/promises";
-import { createPublicClient, createWalletClient, encodeAbiParameters, getAbiItem, http, type Hex } from "viem";
+import { createPublicClient, createWalletClient, encodeAbiParameters, getAbiItem, http, toHex, type Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simpleSubmitAbi } from "../../devnet/index";
@@ -15,7 +15,7 @@ import { anvilAccount } from "../../devnet/index";
 import { addTrigger } from "../../devnet/index";
 import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../devnet/index";
 import { waitForResult } from "../../devnet/index";
-import { eventually, operatorKey, readHandlerTxsByEvent } from "./aggregation-helpers";
+import { eventually, operatorKey, readHandlerTxsByEvent, saltedEventId } from "./aggregation-helpers";
 
 /**
  * Shorter timers than production (wrangler.toml documents each): a task short of quorum rechecks
@@ -74,7 +74,8 @@ async function postSubmission(nodeIndex: number, body: unknown) {
   };
 }
 
-function submissionJson(envelope: { eventId: Hex; ordering: Hex; payload: Hex }, signature: Hex) {
+/** `saltByte`: the event_id_salt the envelope's event id was derived from (saltedEventId). */
+function submissionJson(envelope: { eventId: Hex; ordering: Hex; payload: Hex }, signature: Hex, saltByte: number) {
   const bytes = (h: Hex) => Array.from(Buffer.from(h.slice(2), "hex"));
   return {
     trigger_action: {
@@ -85,7 +86,7 @@ function submissionJson(envelope: { eventId: Hex; ordering: Hex; payload: Hex },
       },
       data: { Raw: [] },
     },
-    operator_response: { payload: bytes(envelope.payload), ordering: null, event_id_salt: null },
+    operator_response: { payload: bytes(envelope.payload), ordering: null, event_id_salt: [saltByte] },
     event_id: envelope.eventId.slice(2),
     envelope,
     envelope_signature: {
@@ -129,50 +130,59 @@ describe("three operators, quorum 2/3", () => {
   });
 
   it("refuses an unregistered signer, counted in a metric and never in the quorum", async () => {
-    const { eventId } = landedEvents[0]!;
     const stranger = mnemonicToAccount("test test test test test test test test test test test junk", {
       addressIndex: 9,
     });
-    const envelope = buildEnvelope(Buffer.from(eventId.slice(2), "hex"), new TextEncoder().encode("x"), null);
-    const res = await postSubmission(0, submissionJson(envelope, await signEnvelope(stranger, envelope)));
+    const envelope = buildEnvelope(saltedEventId(running.devnet, 0xb0), new TextEncoder().encode("x"), null);
+    const res = await postSubmission(0, submissionJson(envelope, await signEnvelope(stranger, envelope), 0xb0));
     expect(res.status).toBe(403);
     expect(res.body.error?.code).toBe("signer_not_registered");
-    // A peer's refusal is counted, not written to the task's timeline (a stranger must not grow it).
-    const task = await taskOn(0, eventId);
-    expect(task.steps.some((s) => s.step === "submission_refused")).toBe(false);
+    // A peer's refusal is counted, not written to a timeline (a stranger must not grow one).
+    await expect(taskOn(0, envelope.eventId)).rejects.toThrow(/404|not found/i);
     const metrics = await (await fetch(`${running.devnet.nodes[0]!.url}/metrics`)).text();
     expect(metrics).toMatch(/wavs_submissions_refused_total\{code="signer_not_registered"\} [1-9]/);
   });
 
   it("refuses a forged signature (malformed or over other bytes)", async () => {
     const key = operatorKey(running.devnet, 1);
-    const envelope = buildEnvelope(new Uint8Array(20).fill(7), new TextEncoder().encode("forged"), null);
+    const envelope = buildEnvelope(saltedEventId(running.devnet, 7), new TextEncoder().encode("forged"), null);
     const signature = await signEnvelope(key, envelope);
     // Signed over one payload, presented with another: recovers to some unregistered address.
     const tampered = { ...envelope, payload: "0x6f74686572" as Hex };
-    const moved = await postSubmission(0, submissionJson(tampered, signature));
+    const moved = await postSubmission(0, submissionJson(tampered, signature, 7));
     expect(moved.status).toBe(403);
     // A signature whose v byte is invalid does not recover at all.
     const broken = (signature.slice(0, -2) + "05") as Hex;
-    const bad = await postSubmission(0, submissionJson(envelope, broken));
+    const bad = await postSubmission(0, submissionJson(envelope, broken, 7));
     expect(bad.status).toBe(422);
     expect(bad.body.error?.code).toBe("invalid_signature");
   });
 
-  it("refuses an envelope that differs from the task's, and ignores a redelivered one", async () => {
-    const { eventId } = landedEvents[0]!;
+  it("refuses an envelope that differs from the task's", async () => {
     const key = operatorKey(running.devnet, 1);
-    const task = await taskOn(0, eventId);
-    expect(task.status).toBe("landed");
-    const differing = buildEnvelope(
-      Buffer.from(eventId.slice(2), "hex"),
-      new TextEncoder().encode("another result"),
-      null,
-    );
-    const res = await postSubmission(0, submissionJson(differing, await signEnvelope(key, differing)));
+    const first = buildEnvelope(saltedEventId(running.devnet, 0xb1), new TextEncoder().encode("one result"), null);
+    const opened = await postSubmission(0, submissionJson(first, await signEnvelope(key, first), 0xb1));
+    expect(opened.status).toBe(202);
+    const differing = { ...first, payload: toHex(new TextEncoder().encode("another result")) };
+    const res = await postSubmission(0, submissionJson(differing, await signEnvelope(key, differing), 0xb1));
     expect(res.status).toBe(409);
     expect(res.body.error?.code).toBe("envelope_mismatch");
-    expect((await readHandlerTxsByEvent(running.devnet)).get(eventId.toLowerCase())).toHaveLength(1);
+  });
+
+  it("refuses a submission whose event id its service, workflow and salt do not derive, naming both ids", async () => {
+    const { eventId } = landedEvents[0]!;
+    const key = operatorKey(running.devnet, 1);
+    // A landed event's id over made-up salt: it must not reach that event's task.
+    const forged = buildEnvelope(Buffer.from(eventId.slice(2), "hex"), new TextEncoder().encode("forged"), null);
+    const res = await postSubmission(0, submissionJson(forged, await signEnvelope(key, forged), 0xb2));
+    expect(res.status).toBe(422);
+    expect(res.body.error?.code).toBe("event_id_mismatch");
+    expect((res.body.error as { details?: unknown }).details).toEqual({
+      event_id: eventId.toLowerCase(),
+      derived: toHex(saltedEventId(running.devnet, 0xb2)),
+    });
+    const metrics = await (await fetch(`${running.devnet.nodes[0]!.url}/metrics`)).text();
+    expect(metrics).toMatch(/wavs_submissions_refused_total\{code="event_id_mismatch"\} [1-9]/);
   });
 
   it("answers a malformed submission with 422 naming the field", async () => {
@@ -200,7 +210,7 @@ async function setWeight(i: number, weight: bigint) {
 const dataWithId = getAbiItem({ abi: simpleSubmitAbi, name: "getDataWithId" }).outputs;
 function handMadeEnvelope(eventByte: number, triggerId: bigint) {
   return buildEnvelope(
-    new Uint8Array(20).fill(eventByte),
+    saltedEventId(running.devnet, eventByte),
     Buffer.from(encodeAbiParameters(dataWithId, [{ triggerId, data: "0x01" }]).slice(2), "hex"),
     null,
   );
@@ -211,14 +221,14 @@ describe("signatures the service manager would refuse", () => {
   it("refuses a malleable signature from a registered operator at intake, naming the rule; the event still lands once", async () => {
     const envelope = handMadeEnvelope(0xc1, 900_001n);
     const twin = malleate(await signEnvelope(operatorKey(running.devnet, 1), envelope));
-    const refused = await postToAll(submissionJson(envelope, twin));
+    const refused = await postToAll(submissionJson(envelope, twin, 0xc1));
     for (const r of refused) {
       expect(r.status).toBe(422);
       expect(r.body.error?.code).toBe("invalid_signature");
       expect((r.body.error as { message?: string }).message).toMatch(/low_s/);
     }
     for (const i of [0, 2])
-      await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, i), envelope)));
+      await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, i), envelope), 0xc1));
     await eventually(
       () => readHandlerTxsByEvent(running.devnet),
       (m) => (m.get(envelope.eventId.toLowerCase())?.length ?? 0) > 0,
@@ -232,11 +242,11 @@ describe("signatures the service manager would refuse", () => {
 
   it("drops a signer deregistered between intake and quorum and lands with the rest, once", async () => {
     const envelope = handMadeEnvelope(0xc2, 900_002n);
-    await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, 2), envelope)));
+    await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, 2), envelope), 0xc2));
     await setWeight(2, 0n); // 2 operators of weight 1 left: the quorum is now 2 of 2
     try {
       for (const i of [0, 1])
-        await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, i), envelope)));
+        await postToAll(submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, i), envelope), 0xc2));
       await eventually(
         () => readHandlerTxsByEvent(running.devnet),
         (m) => (m.get(envelope.eventId.toLowerCase())?.length ?? 0) > 0,
