@@ -846,11 +846,7 @@ export class TaskAggregator extends DurableObject<Env> {
       );
     } catch (e) {
       if (!isContractRevert(e)) throw e; // RPC trouble: the alarm set above resumes from "submitting"
-      if (!(await this.dropRejectedSignatures(state))) return this.fail(state, describeRevert(e));
-      // A signer deregistered since quorum: count again without it (nothing was handed over).
-      state.phase = "collecting";
-      await this.save(state);
-      return this.evaluate(state);
+      return this.countAgainWithout(state, e);
     }
     if (!quorum.ok) {
       // Operators deregistered meanwhile: go back to collecting.
@@ -869,7 +865,7 @@ export class TaskAggregator extends DurableObject<Env> {
         args,
       });
     } catch (e) {
-      if (isContractRevert(e)) return this.fail(state, describeRevert(e));
+      if (isContractRevert(e)) return this.countAgainWithout(state, e);
       throw e; // RPC trouble: the alarm set above resumes from "submitting"
     }
     // The operator's ceilings (spending-limits.ts): a transaction over them is not sent.
@@ -903,6 +899,19 @@ export class TaskAggregator extends DurableObject<Env> {
       { tx_hash: outcome.txHash, nonce: outcome.nonce, gas_limit: (gas * 125n) / 100n },
     );
     await this.settle(state, outcome);
+  }
+
+  /**
+   * The manager refused the set between quorum and sending (a signer deregistered meanwhile): the
+   * signatures it refuses on their own are dropped and the rest counted again, as collecting
+   * (nothing was handed to the ChainSubmitter yet). Fails the task only when no single signature
+   * is to blame. @throws on RPC failure (the alarm resumes from "submitting")
+   */
+  private async countAgainWithout(state: AggregationState, revert: unknown): Promise<void> {
+    if (!(await this.dropRejectedSignatures(state))) return this.fail(state, describeRevert(revert));
+    state.phase = "collecting";
+    await this.save(state);
+    return this.evaluate(state);
   }
 
   /** Asks the ChainSubmitter again (a restart lands here too: the request id makes it idempotent). */
