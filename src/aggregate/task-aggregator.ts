@@ -13,7 +13,7 @@ import { prefixOrDefault, recoverEnvelopeSigner, type Envelope, type SignaturePr
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
-import { findHandlerCalls } from "../submit/handler-calls";
+import { findHandlerCalls, readHandlerCalls } from "../submit/handler-calls";
 import { readReceipt } from "../submit/read-receipt";
 import { checkQuorum, findRejectedSigners } from "../submit/submit-envelope";
 import { readHandlerManager } from "../submit/submit-target";
@@ -22,6 +22,7 @@ import { readAggregatorInput } from "./aggregator-input";
 import { aggregatorSettings, normalizeNodeUrl, otherPeers, peerRequestHeaders, rankAggregators } from "./peers";
 import { knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-estimate";
 import { buildSignatureData } from "./signature-data";
+import { pushLanded } from "./push-landed";
 import { checkSignatureForm } from "./signature-form";
 import { triggerBlockOn } from "./trigger-block";
 
@@ -264,6 +265,24 @@ export class TaskAggregator extends DurableObject<Env> {
   async getStatus(): Promise<AggregationStatus | undefined> {
     const state = await this.load();
     return state && this.statusOf(state);
+  }
+
+  /**
+   * A peer says the task landed in `txHash` (POST /aggregator/landed). Adopted only when this node
+   * holds the task short of landing and not sending a transaction of its own (that one's fate
+   * is followed as usual), and only once its own RPC shows the transaction as a successful
+   * handleSignedEnvelope for this event on this handler: a notice is a hint, never proof.
+   * @returns what became of the notice @throws on RPC failure (the caller's fallback poll covers it)
+   */
+  noteLanded(txHash: Hex, peer: string): Promise<"adopted" | "unknown" | "ignored" | "unverified"> {
+    return this.serialise(async () => {
+      const state = await this.load();
+      if (!state) return "unknown";
+      if (state.phase === "landed" || state.phase === "submitting") return "ignored";
+      if (!(await this.landedOnchain(state, txHash, { checkEvent: true }))) return "unverified";
+      await this.adoptLanding(state, peer, txHash);
+      return "adopted";
+    });
   }
 
   /**
@@ -756,7 +775,23 @@ export class TaskAggregator extends DurableObject<Env> {
     await this.save(state);
     await this.step(state, "landed_by_peer", { status: "landed", txHash }, { peer, tx_hash: txHash });
     await this.ctx.storage.setAlarm(state.burnUntil);
+    // Found on the chain, maybe sent by a node gone since: its peers may not know yet.
+    if (peer === "chain") this.tellPeersLanded(state, txHash);
     await this.runSubmitCallback(state);
+  }
+
+  /**
+   * Tells the other aggregating nodes once that the task landed (push-landed.ts), off the task's
+   * own steps: nothing here waits for a peer.
+   */
+  private tellPeersLanded(state: AggregationState, txHash: Hex): void {
+    if (otherPeers(aggregatorSettings(this.env)).length === 0) return;
+    const { serviceId, workflowId, eventId, chain, handler } = state.target;
+    this.ctx.waitUntil(
+      pushLanded(this.env, [
+        { service_id: serviceId, workflow_id: workflowId, event_id: eventId, chain, handler, tx_hash: txHash },
+      ]),
+    );
   }
 
   private async askPeer(peer: string, state: AggregationState): Promise<PeerAnswer> {
@@ -816,10 +851,24 @@ export class TaskAggregator extends DurableObject<Env> {
     return undefined;
   }
 
-  private async landedOnchain(state: AggregationState, txHash: Hex): Promise<boolean> {
+  /**
+   * Whether `txHash` is a successful transaction to the task's handler; with `checkEvent`, also
+   * that it calls handleSignedEnvelope for this very event (for a hash from a notice, which any
+   * stranger can send).
+   */
+  private async landedOnchain(
+    state: AggregationState,
+    txHash: Hex,
+    opts: { checkEvent?: boolean } = {},
+  ): Promise<boolean> {
     const client = publicClientFor(await chainByKey(this.env, state.target.chain));
     const receipt = await readReceipt(client, txHash);
-    return receipt?.status === "success" && receipt.to?.toLowerCase() === state.target.handler.toLowerCase();
+    const handler = state.target.handler.toLowerCase();
+    if (receipt?.status !== "success" || receipt.to?.toLowerCase() !== handler) return false;
+    if (!opts.checkEvent) return true;
+    const tx = await client.getTransaction({ hash: txHash });
+    const eventId = state.target.eventId.toLowerCase();
+    return readHandlerCalls([tx]).some((call) => call.handler === handler && call.eventId === eventId);
   }
 
   /** Builds SignatureData, simulates (decoding reverts), and hands the transaction to the ChainSubmitter. */
@@ -1003,6 +1052,7 @@ export class TaskAggregator extends DurableObject<Env> {
     );
     await this.ctx.storage.setAlarm(state.burnUntil);
     log("info", "envelope landed", { subsys: "aggregate", event_id: state.target.eventId, tx_hash: outcome.txHash });
+    this.tellPeersLanded(state, outcome.txHash);
     await this.runSubmitCallback(state);
   }
 

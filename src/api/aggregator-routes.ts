@@ -3,6 +3,8 @@ import { isAddress, type Hex } from "viem";
 import { acceptSubmission } from "../aggregate/accept-submission";
 import { taskAggregatorName } from "../aggregate/run-aggregator";
 import { readSubmission, SubmissionError, submissionSchema } from "../aggregate/submission";
+import { aggregatorSettings, choosePeerBucket, PEER_HEADER } from "../aggregate/peers";
+import { landedNoticeSchema } from "../aggregate/push-landed";
 import type { AppEnv } from "./app";
 import { z } from "zod";
 import { documentRoute } from "./api-docs";
@@ -60,6 +62,34 @@ export const aggregatorRoutes = new Hono<AppEnv>()
       }
       const status = await acceptSubmission(c.env, submission, "peer");
       return c.json({ event_id: submission.eventId, ...status }, 202);
+    },
+  )
+  .post(
+    documentRoute({
+      method: "post",
+      path: "/aggregator/landed",
+      tag: "aggregator",
+      body: landedNoticeSchema,
+      summary: "A peer's notice that tasks landed; each is adopted only once this node's RPC shows the transaction",
+      responses: { 202: "{results: [adopted | unknown | ignored | unverified | unreadable]} in the order given" },
+      errors: { 400: "not JSON", 413: "body too large", 422: "malformed notice", 429: "rate limited" },
+    }),
+    async (c) => {
+      const { tasks } = await readJsonBody(c, landedNoticeSchema);
+      const claimed = choosePeerBucket(c.req.header(PEER_HEADER), aggregatorSettings(c.env).peers);
+      const peer = claimed === "other" ? "peer" : claimed;
+      const results = await Promise.all(
+        tasks.map(async (t) => {
+          const name = taskAggregatorName(
+            { serviceId: t.service_id, workflowId: t.workflow_id, eventId: t.event_id },
+            { chain: t.chain, handler: t.handler },
+          );
+          const task = c.env.TASK_AGGREGATOR.get(c.env.TASK_AGGREGATOR.idFromName(name));
+          // An RPC hiccup here is the notice's loss only: the task's fallback poll still asks.
+          return task.noteLanded(t.tx_hash, peer).catch(() => "unreadable" as const);
+        }),
+      );
+      return c.json({ results }, 202);
     },
   )
   .get(

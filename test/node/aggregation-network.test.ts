@@ -13,7 +13,13 @@ import { malleate } from "../../src/aggregate/signature-form";
 import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
 import { anvilAccount } from "../../devnet/index";
 import { addTrigger } from "../../devnet/index";
-import { DEVNET_OPERATOR_MNEMONICS, nodeApi, startDevnet, type RunningDevnet } from "../../devnet/index";
+import {
+  DEVNET_BEARER_TOKEN,
+  DEVNET_OPERATOR_MNEMONICS,
+  nodeApi,
+  startDevnet,
+  type RunningDevnet,
+} from "../../devnet/index";
 import { waitForResult } from "../../devnet/index";
 import { eventually, operatorKey, readHandlerTxsByEvent, saltedEventId } from "./aggregation-helpers";
 
@@ -61,6 +67,15 @@ const result = (triggerId: bigint, timeoutMs = 90_000) =>
 type Task = { status: string; txHash: string | null; steps: { step: string; detail?: Record<string, unknown> }[] };
 const taskOn = (i: number, eventId: string) =>
   nodeApi(running.devnet.nodes[i]!.url, "x").get<Task>(`/tasks/${eventId}`);
+
+/** How many landed notices node i took since its isolate started (GET /dev/counters). */
+async function landedNoticesReceived(i: number): Promise<number> {
+  const res = await fetch(`${running.devnet.nodes[i]!.url}/dev/counters`, {
+    headers: { authorization: `Bearer ${DEVNET_BEARER_TOKEN}` },
+  });
+  const { counters } = (await res.json()) as { counters: Record<string, number> };
+  return counters["peer_requests_received:POST /aggregator/landed"] ?? 0;
+}
 
 async function postSubmission(nodeIndex: number, body: unknown) {
   const res = await fetch(`${running.devnet.nodes[nodeIndex]!.url}/aggregator/submissions`, {
@@ -123,6 +138,13 @@ describe("three operators, quorum 2/3", () => {
     for (const standby of tasks.filter((t) => t !== senders[0])) {
       expect(standby.steps.find((s) => s.step === "landed_by_peer")?.detail?.tx_hash).toBe(txHash);
     }
+    // The sender told both peers once (POST /aggregator/landed), whether or not they had asked already.
+    const sender = tasks.indexOf(senders[0]!);
+    await eventually(
+      () => Promise.all([0, 1, 2].filter((i) => i !== sender).map((i) => landedNoticesReceived(i))),
+      (counts) => counts.every((n) => n >= 1),
+      30_000,
+    );
     const received = senders[0]!.steps.filter((s) => s.step === "signature_received");
     expect(received.length).toBeGreaterThanOrEqual(2);
     expect(received.every((s) => s.detail?.weight === "1")).toBe(true);
@@ -183,6 +205,35 @@ describe("three operators, quorum 2/3", () => {
     });
     const metrics = await (await fetch(`${running.devnet.nodes[0]!.url}/metrics`)).text();
     expect(metrics).toMatch(/wavs_submissions_refused_total\{code="event_id_mismatch"\} [1-9]/);
+  });
+
+  it("checks a landed notice on the chain: an unknown task is ignored, another event's transaction not adopted", async () => {
+    const landedTx = (await readHandlerTxsByEvent(running.devnet)).get(landedEvents[0]!.eventId.toLowerCase())![0]!;
+    const { chain, contracts, service } = running.devnet;
+    const notice = (eventId: Hex) => ({
+      service_id: service.id,
+      workflow_id: service.workflow_id,
+      event_id: eventId,
+      chain: chain.key,
+      handler: contracts.submit,
+      tx_hash: landedTx,
+    });
+    // 0xb1: the task the test above opened on node 0 with one signature, still collecting there.
+    const collecting = toHex(saltedEventId(running.devnet, 0xb1));
+    const res = await fetch(`${running.devnet.nodes[0]!.url}/aggregator/landed`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tasks: [notice(toHex(saltedEventId(running.devnet, 0xb9))), notice(collecting)] }),
+    });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ results: ["unknown", "unverified"] });
+    expect((await taskOn(0, collecting)).status).not.toBe("landed");
+    const malformed = await fetch(`${running.devnet.nodes[0]!.url}/aggregator/landed`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tasks: [{ ...notice(collecting), tx_hash: "0x12" }] }),
+    });
+    expect(malformed.status).toBe(422);
   });
 
   it("answers a malformed submission with 422 naming the field", async () => {

@@ -1,0 +1,64 @@
+/**
+ * "Landed" pushed to peers: the node that sees a task's transaction land (its own, or one it found
+ * on the chain) tells every other aggregating node once, so their standbys stop asking
+ * (`GET /aggregator/tasks/…` every grace period was most of the traffic between nodes). A notice
+ * proves nothing by itself: the receiver checks the transaction on its own RPC before adopting
+ * it, and a lost notice costs only a poll, which remains as the fallback.
+ */
+import type { Hex } from "viem";
+import { z } from "zod";
+import { log } from "../log";
+import { aggregatorSettings, normalizeNodeUrl, otherPeers, peerRequestHeaders } from "./peers";
+
+/** How many tasks one notice may carry. */
+export const MAX_LANDED_PER_NOTICE = 64;
+
+const hexOf = (bytes: number) =>
+  z
+    .string()
+    .regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`), `0x and ${bytes * 2} hex digits`)
+    .transform((s) => s.toLowerCase() as Hex);
+
+/** One landed task: which task (as TaskAggregators are named) and the transaction that landed it. */
+export const landedTaskSchema = z.strictObject({
+  service_id: z.string().regex(/^[0-9a-f]{64}$/, "service ids are 64 lowercase hex digits"),
+  workflow_id: z.string().regex(/^[a-z0-9_-]{3,36}$/, "workflow ids are 3–36 of [a-z0-9_-]"),
+  event_id: hexOf(20),
+  chain: z.string().regex(/^evm:\d{1,20}$/, 'chain looks like "evm:31337"'),
+  handler: hexOf(20),
+  tx_hash: hexOf(32),
+});
+
+/** The body of `POST /aggregator/landed`. */
+export const landedNoticeSchema = z.strictObject({
+  tasks: z.array(landedTaskSchema).min(1).max(MAX_LANDED_PER_NOTICE),
+});
+
+export type LandedTask = z.output<typeof landedTaskSchema>;
+
+/**
+ * POSTs the landed tasks to every other aggregating node, one request per peer, concurrently. A
+ * peer that does not take it is not asked again: it learns the landing from its fallback poll.
+ * Never throws.
+ */
+export async function pushLanded(env: Env, tasks: LandedTask[]): Promise<void> {
+  const settings = aggregatorSettings(env);
+  const body = JSON.stringify({ tasks });
+  await Promise.all(
+    otherPeers(settings).map(async (peer) => {
+      try {
+        const res = await fetch(`${normalizeNodeUrl(peer)}/aggregator/landed`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...peerRequestHeaders(env) },
+          body,
+          signal: AbortSignal.timeout(settings.peerTimeoutMs),
+        });
+        await res.body?.cancel();
+        if (!res.ok)
+          log("info", "a peer did not take a landed notice", { subsys: "aggregate", peer, status: res.status });
+      } catch {
+        log("info", "a peer did not take a landed notice", { subsys: "aggregate", peer, status: "unreachable" });
+      }
+    }),
+  );
+}
