@@ -6,7 +6,7 @@ import { configuredSinkKinds } from "../alerts/run-alerts";
 import { openDb } from "../db/client";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
-import { ApiError } from "./errors";
+import { readQuery } from "./validate";
 
 const alertsQuery = z.strictObject({
   /** Resolved alerts returned at most, newest first. */
@@ -28,13 +28,9 @@ const ALERTS_PATH = documentRoute({
 });
 
 export const alertsRoutes = new Hono<AppEnv>().get(ALERTS_PATH, async (c) => {
-  const parsed = alertsQuery.safeParse(c.req.query());
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ApiError(422, "invalid_query", `${issue.path.join(".") || "query"}: ${issue.message}`);
-  }
+  const query = readQuery(c, alertsQuery);
   const db = openDb(c.env.DB);
-  const [{ active, recent }, counts] = await Promise.all([listAlerts(db, parsed.data.limit), countNotifications(db)]);
+  const [{ active, recent }, counts] = await Promise.all([listAlerts(db, query.limit), countNotifications(db)]);
   const configured = configuredSinkKinds(c.env);
   const sinks = [...new Set([...configured, ...counts.map((n) => n.sink)])].sort().map((sink) => {
     const n = counts.find((x) => x.sink === sink);

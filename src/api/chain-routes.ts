@@ -18,7 +18,7 @@ import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
 import { ApiError } from "./errors";
 import { requireBearer } from "./require-bearer";
-import { readJsonBody } from "./validate";
+import { readJsonBody, readQuery } from "./validate";
 import { allowsPrivateNetwork } from "../service/sources/network-policy";
 
 const chainKeyParams = z.object({ key: z.string().regex(/^[a-z0-9-]+:[a-zA-Z0-9_-]+$/) });
@@ -126,13 +126,8 @@ export const chainRoutes = new Hono<AppEnv>()
       errors: { 422: "bad query" },
     }),
     async (c) => {
-      const parsed = droppedQuery.safeParse(c.req.query());
-      if (!parsed.success) throw new ApiError(422, "invalid_query", parsed.error.issues[0]!.message);
-      const rows = await openDb(c.env.DB)
-        .select()
-        .from(droppedEvents)
-        .orderBy(desc(droppedEvents.id))
-        .limit(parsed.data.limit);
+      const { limit } = readQuery(c, droppedQuery);
+      const rows = await openDb(c.env.DB).select().from(droppedEvents).orderBy(desc(droppedEvents.id)).limit(limit);
       return c.json({
         dropped_events: rows.map((r) => ({
           source: r.source,

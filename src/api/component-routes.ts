@@ -15,8 +15,6 @@ import { documentRoute } from "./api-docs";
 import { ApiError, badRequest, notFound } from "./errors";
 import { requireBearer } from "./require-bearer";
 
-/** As WAVS: components up to 15 MB. */
-
 const DIGEST = /^[0-9a-f]{64}$/;
 const MAX_PAGE = 1000;
 

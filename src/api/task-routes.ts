@@ -6,7 +6,8 @@ import { tasks } from "../db/schema";
 import { getTaskWithSteps, DEFAULT_STEPS_PAGE, MAX_STEPS_PAGE } from "../db/tasks";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
-import { ApiError, badRequest, notFound } from "./errors";
+import { badRequest, notFound } from "./errors";
+import { readQuery } from "./validate";
 
 const listQuery = z.strictObject({
   service_id: z
@@ -36,12 +37,7 @@ export const taskRoutes = new Hono<AppEnv>()
       errors: { 422: "bad query" },
     }),
     async (c) => {
-      const parsed = listQuery.safeParse(c.req.query());
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new ApiError(422, "invalid_query", `${issue.path.join(".") || "query"}: ${issue.message}`);
-      }
-      const q = parsed.data;
+      const q = readQuery(c, listQuery);
       const filters: SQL[] = [];
       if (q.service_id) filters.push(eq(tasks.serviceId, q.service_id));
       if (q.workflow_id) filters.push(eq(tasks.workflowId, q.workflow_id));
@@ -69,14 +65,10 @@ export const taskRoutes = new Hono<AppEnv>()
     async (c) => {
       const eventId = (c.req.param("eventId") ?? "").toLowerCase();
       if (!/^0x[0-9a-f]{40}$/.test(eventId)) throw badRequest("invalid_event_id", "event ids are 0x and 40 hex digits");
-      const parsed = stepsQuery.safeParse(c.req.query());
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new ApiError(422, "invalid_query", `${issue.path.join(".") || "query"}: ${issue.message}`);
-      }
+      const steps = readQuery(c, stepsQuery);
       const task = await getTaskWithSteps(openDb(c.env.DB), eventId, {
-        stepsAfter: parsed.data.steps_after,
-        limit: parsed.data.limit,
+        stepsAfter: steps.steps_after,
+        limit: steps.limit,
       });
       if (!task) throw notFound("task_not_found", `no task for event ${eventId}`);
       const { nextStepsAfter, ...rest } = task;

@@ -5,7 +5,8 @@ import { approveUpgrade, rejectUpgrade } from "../ingest/service-upgrades";
 import { listUpgrades, upgradeView } from "../service/service-upgrade-store";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
-import { ApiError, badRequest } from "./errors";
+import { badRequest } from "./errors";
+import { readQuery } from "./validate";
 import { requireBearer } from "./require-bearer";
 
 const listQuery = z.strictObject({
@@ -40,12 +41,7 @@ export const upgradeRoutes = new Hono<AppEnv>()
     }),
     requireBearer(),
     async (c) => {
-      const parsed = listQuery.safeParse(c.req.query());
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new ApiError(422, "invalid_query", `${issue.path.join(".") || "query"}: ${issue.message}`);
-      }
-      const { status, service_id, limit } = parsed.data;
+      const { status, service_id, limit } = readQuery(c, listQuery);
       const rows = await listUpgrades(openDb(c.env.DB), { status, serviceId: service_id, limit });
       return c.json({ upgrades: rows.map(upgradeView) });
     },

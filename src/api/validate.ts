@@ -30,6 +30,19 @@ export async function readJsonBody<S extends z.ZodType>(
   return result.data;
 }
 
+/**
+ * Reads and validates the query string.
+ * @throws ApiError 422 `invalid_query` naming the first bad parameter
+ */
+export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
+  const result = schema.safeParse(c.req.query());
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ApiError(422, "invalid_query", `${issue.path.join(".") || "query"}: ${issue.message}`);
+  }
+  return result.data;
+}
+
 /** The 400 for a JSON key that would reach a prototype. */
 export function forbiddenKey(e: ForbiddenKeyError): ApiError {
   return badRequest("forbidden_key", e.message, { key: e.key, path: e.path });
