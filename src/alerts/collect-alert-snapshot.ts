@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { ChainSettings } from "../config";
 import type { Db } from "../db/client";
 import type { AlertSnapshot } from "./alert-rules";
 
@@ -7,11 +8,12 @@ const MAX_PENDING = 500;
 
 /**
  * Reads what the alert rules look at from D1 (a handful of aggregate queries, bounded however big
- * the tables grow); chain heads and confirmation depths come from the caller.
+ * the tables grow); the node's chains and their heads come from the caller.
  */
 export async function collectAlertSnapshot(
   db: Db,
-  chains: { key: string; confirmations: number; head: bigint | null }[],
+  chains: Pick<ChainSettings, "key" | "confirmations">[],
+  heads: { chain: string; head: bigint | null }[],
   windowMs: number,
   now = Date.now(),
 ): Promise<AlertSnapshot> {
@@ -40,11 +42,12 @@ export async function collectAlertSnapshot(
     ),
   ]);
   const cursorOf = new Map(cursors.map((c) => [c.chain, Number(c.next_block)]));
+  const headOf = new Map(heads.flatMap((h) => (h.head === null ? [] : [[h.chain, Number(h.head)] as const])));
   return {
     now,
     chains: chains.map((c) => ({
       chain: c.key,
-      head: c.head === null ? null : Number(c.head),
+      head: headOf.get(c.key) ?? null,
       nextBlock: cursorOf.get(c.key) ?? null,
       confirmations: c.confirmations,
     })),

@@ -112,13 +112,7 @@ async function evaluateAlerts(
   now: number,
 ): Promise<void> {
   const [chains, heads] = await Promise.all([nodeChains(env), readChainHeads(env)]);
-  const headOf = new Map(heads.map((h) => [h.chain, h.head]));
-  const snapshot = await collectAlertSnapshot(
-    db,
-    chains.map((c) => ({ key: c.key, confirmations: c.confirmations, head: headOf.get(c.key) ?? null })),
-    settings.windowMs,
-    now,
-  );
+  const snapshot = await collectAlertSnapshot(db, chains, heads, settings.windowMs, now);
   const holding = evaluateAlertRules(snapshot, settings);
   const open = await listOpenAlerts(db);
   const { start, clear } = planAlertTransitions(open, holding);

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { openDb } from "../db/client";
 import { collectMetrics } from "../metrics/collect-metrics";
 import { readIsolateCounters } from "../metrics/isolate-counters";
-import { renderPrometheus, type MetricFamily } from "../metrics/render-prometheus";
+import { counter, renderPrometheus, type MetricFamily } from "../metrics/render-prometheus";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
 import { readChainHeads } from "../chain/chain-heads";
@@ -36,25 +36,19 @@ function refusedSubmissions(): MetricFamily {
   const samples = Object.entries(readIsolateCounters())
     .filter(([name]) => name.startsWith("submissions_refused:"))
     .map(([name, value]) => ({ labels: { code: name.slice("submissions_refused:".length) }, value }));
-  return {
-    name: "wavs_submissions_refused_total",
-    help: "Signed submissions refused (since the isolate started), by code.",
-    type: "counter",
+  return counter(
+    "wavs_submissions_refused_total",
+    "Signed submissions refused (since the isolate started), by code.",
     samples,
-  };
+  );
 }
 
 export const metricsRoutes = new Hono<AppEnv>()
   .get(METRICS_PATH, async (c) => {
     const db = openDb(c.env.DB);
     const [chains, heads] = await Promise.all([nodeChains(c.env), readChainHeads(c.env)]);
-    const headOf = new Map(heads.map((h) => [h.chain, h.head]));
     const windowMs = alertWindowMs(c.env);
-    const snapshot = await collectAlertSnapshot(
-      db,
-      chains.map((ch) => ({ key: ch.key, confirmations: ch.confirmations, head: headOf.get(ch.key) ?? null })),
-      windowMs,
-    );
+    const snapshot = await collectAlertSnapshot(db, chains, heads, windowMs);
     const [families, alertInputs] = await Promise.all([
       collectMetrics(db, heads),
       readAlertMetricInputs(db, snapshot, windowMs),
