@@ -6,6 +6,7 @@ import { renderDashboard, renderDashboardParts } from "../dashboard/render-dashb
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
 import { readChainHeads } from "../chain/chain-heads";
+import { wholeNumberSetting } from "../util/whole-number-setting";
 
 /** `/`: the dashboard for browsers; `{name, docs}` for clients asking for JSON. */
 const DASHBOARD_PATH = documentRoute({
@@ -32,10 +33,7 @@ const DASHBOARD_JSON_PATH = documentRoute({
 });
 
 /** DASHBOARD_REFRESH_SECONDS in ms: 1-3600 s, else 5 s. */
-function refreshMs(raw: string | undefined): number {
-  const s = Number(raw?.trim() || NaN);
-  return Number.isInteger(s) && s >= 1 && s <= 3600 ? s * 1000 : 5000;
-}
+const refreshMs = (raw: string | undefined) => wholeNumberSetting(raw, 1, 3600, 5) * 1000;
 
 const collect = async (env: Env) =>
   collectDashboard(openDb(env.DB), await readChainHeads(env), aggregatorSettings(env));

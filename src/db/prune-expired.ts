@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { wholeNumberSetting } from "../util/whole-number-setting";
 import type { Db } from "./client";
 
 /** Days kept when RETENTION_DAYS is unset or not a whole number from 1 to 3650. */
@@ -9,8 +10,7 @@ const STATEMENTS_PER_TABLE = 4;
 
 /** RETENTION_DAYS as a number of days. */
 export function retentionDays(raw: string | undefined): number {
-  const n = Number(raw?.trim() || NaN);
-  return Number.isInteger(n) && n >= 1 && n <= 3650 ? n : DEFAULT_RETENTION_DAYS;
+  return wholeNumberSetting(raw, 1, 3650, DEFAULT_RETENTION_DAYS);
 }
 
 /**

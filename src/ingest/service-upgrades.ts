@@ -19,6 +19,7 @@ import { computeServiceId } from "../service/event-id";
 import type { ChainLog } from "./log-to-trigger-data";
 import { logEventKey } from "./log-to-trigger-data";
 import { isRetryable, WavsError } from "../util/errors";
+import { wholeNumberSetting } from "../util/whole-number-setting";
 import { recordDroppedEvents } from "./record-dropped-events";
 
 const serviceUriUpdatedAbi = parseAbi(["event ServiceURIUpdated(string serviceURI)"]);
@@ -85,8 +86,7 @@ export function upgradeRetryDelayMs(attempts: number, baseMs: number): number {
 
 /** UPGRADE_RETRY_MS (≥ 100), or the default when unset or not a number. */
 export function upgradeRetryBaseMs(raw: string | undefined): number {
-  const n = Number(raw?.trim() || NaN);
-  return Number.isInteger(n) && n >= 100 ? n : DEFAULT_UPGRADE_RETRY_MS;
+  return wholeNumberSetting(raw, 100, Number.MAX_SAFE_INTEGER, DEFAULT_UPGRADE_RETRY_MS);
 }
 
 /** Whether the operator lets this service's upgrades apply without approval (AUTO_UPGRADE_SERVICES). */
