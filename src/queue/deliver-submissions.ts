@@ -1,24 +1,19 @@
 import { peerRequestHeaders } from "../aggregate/peers";
 import { log } from "../log";
-import { isRetryable, WavsError } from "../util/errors";
+import { wholeNumberSetting } from "../util/whole-number-setting";
 import type { SubmissionMessage } from "./messages";
 
 /**
- * A delivery that did not land: no answer or a 5xx may pass later; a 4xx (but 408 and 429) is the
- * peer refusing the submission for good.
+ * Whether a peer's answer refuses the submission for good: a 4xx but 408 and 429. No answer or a
+ * 5xx may pass later.
  */
-export function peerDeliveryError(status: number | undefined): WavsError {
-  if (status === undefined) return new WavsError("peer_unreachable", "the peer did not answer", { retryable: true });
-  const refused = status >= 400 && status < 500 && status !== 408 && status !== 429;
-  return new WavsError(refused ? "peer_refused" : "peer_failed", `the peer answered ${status}`, {
-    retryable: !refused,
-  });
+export function isPeerRefusal(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
 /** SUBMISSION_RETRY_MAX_SECONDS (1-300, default 30): the longest backoff between deliveries to a peer. */
 export function retryCeilingSeconds(raw: string | undefined): number {
-  const n = Number(raw?.trim() || 30);
-  return Number.isInteger(n) && n >= 1 && n <= 300 ? n : 30;
+  return wholeNumberSetting(raw, 1, 300, 30);
 }
 
 /**
@@ -27,8 +22,7 @@ export function retryCeilingSeconds(raw: string | undefined): number {
  * this long.
  */
 export function deliveryTimeoutMs(raw: string | undefined): number {
-  const n = Number(raw?.trim() || 30_000);
-  return Number.isInteger(n) && n >= 1_000 && n <= 60_000 ? n : 30_000;
+  return wholeNumberSetting(raw, 1_000, 60_000, 30_000);
 }
 
 /**
@@ -69,7 +63,7 @@ export async function deliverSubmissions(
       }
       if (status !== undefined && status >= 200 && status < 300) {
         message.ack();
-      } else if (!isRetryable(peerDeliveryError(status))) {
+      } else if (status !== undefined && isPeerRefusal(status)) {
         log("warn", "peer refused the submission", { ...fields, status });
         message.ack();
       } else {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { AggregatorActionError } from "../aggregate/run-aggregator";
-import { peerDeliveryError } from "../queue/deliver-submissions";
 import { PermanentTaskError } from "../queue/consume-triggers";
 import { ExecutionError } from "../execute/errors";
 import { KeyValueLimitError } from "../execute/keyvalue/keyvalue-limits";
@@ -36,14 +35,6 @@ describe("isRetryable", () => {
     expect(isRetryable(new ServiceError(422, "digest_mismatch", "bytes differ"))).toBe(false);
     expect(isRetryable(new ServiceJsonError("invalid service: workflows: required"))).toBe(false);
     expect(isRetryable(unreachable("component_unreachable", "answered 503"))).toBe(true);
-  });
-
-  it("retries a peer that did not answer, answered 5xx, 408 or 429, and not one that refused", () => {
-    expect(isRetryable(peerDeliveryError(undefined))).toBe(true);
-    for (const status of [500, 502, 503, 408, 429])
-      expect(isRetryable(peerDeliveryError(status)), String(status)).toBe(true);
-    for (const status of [400, 403, 404, 409, 422])
-      expect(isRetryable(peerDeliveryError(status)), String(status)).toBe(false);
   });
 });
 
