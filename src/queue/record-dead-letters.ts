@@ -35,9 +35,9 @@ export async function recordDeadLetters(
   now = Date.now(),
 ): Promise<void> {
   const queue = batch.queue.replace(/-dlq$/, "").replace(/^wavs-edge-/, "");
-  const rows = batch.messages.map((m) => ({ queue, summary: JSON.stringify(summariseDeadLetter(m.body)), at: now }));
+  const summaries = batch.messages.map((m) => summariseDeadLetter(m.body));
+  const rows = summaries.map((summary) => ({ queue, summary: JSON.stringify(summary), at: now }));
   if (rows.length > 0) {
-    // D1 binds at most 100 parameters per statement: a full batch (100 messages, 3 per row) is split.
     const db = openDb(env.DB);
     const inserts = [];
     for (let i = 0; i < rows.length; i += DEAD_LETTER_ROWS_PER_STATEMENT) {
@@ -45,11 +45,6 @@ export async function recordDeadLetters(
     }
     await db.batch(inserts as [(typeof inserts)[number], ...typeof inserts]);
   }
-  for (const row of rows)
-    log("error", "message dead-lettered", {
-      subsys: "queue",
-      queue,
-      ...(JSON.parse(row.summary) as Record<string, string>),
-    });
+  for (const summary of summaries) log("error", "message dead-lettered", { subsys: "queue", queue, ...summary });
   batch.ackAll();
 }
