@@ -4,13 +4,13 @@
  * (2 for usage errors).
  */
 import { pathToFileURL } from "node:url";
-import { CliError, parseArgv } from "./args";
+import { CliError, parseArgv, type ParsedArgs } from "./args";
 import { deployServiceCommand, tasksCommand, uploadComponentCommand } from "./commands/node-commands";
 import { SERVICE_HELP, serviceCommand } from "./commands/service";
 import { TRIGGER_HELP, triggerCommand } from "./commands/trigger";
 import { upgradesCommand } from "./commands/upgrades";
 import { alertsCommand } from "./commands/alerts";
-import { createOutput } from "./output";
+import { createOutput, type Output } from "./output";
 
 export const HELP = `wavs-edge — a WAVS operator node on Cloudflare Workers
 
@@ -50,12 +50,23 @@ Examples:
   wavs-edge deploy-service --service-file service.json --set-uri --rpc-url http://127.0.0.1:8545
   wavs-edge tasks --status landed --json`;
 
+/** Commands that parse their flags with flagReader and print through Output. */
+const COMMANDS = new Map<string, (args: ParsedArgs, out: Output) => Promise<void>>([
+  ["service", serviceCommand],
+  ["upload-component", uploadComponentCommand],
+  ["deploy-service", deployServiceCommand],
+  ["tasks", tasksCommand],
+  ["trigger", triggerCommand],
+  ["upgrades", upgradesCommand],
+  ["alerts", alertsCommand],
+]);
+
 /** Commands loaded on demand: they pull in wrangler and the devnet, which the others never need. */
-const LAZY: Record<string, () => Promise<(argv: string[]) => Promise<number | void>>> = {
-  exec: async () => (await import("./commands/exec")).execCommand,
-  "exec-aggregator": async () => (await import("./commands/exec")).execAggregatorCommand,
-  devnet: async () => (await import("./commands/devnet")).devnetCommand,
-};
+const LAZY = new Map<string, () => Promise<(argv: string[]) => Promise<number | void>>>([
+  ["exec", async () => (await import("./commands/exec")).execCommand],
+  ["exec-aggregator", async () => (await import("./commands/exec")).execAggregatorCommand],
+  ["devnet", async () => (await import("./commands/devnet")).devnetCommand],
+]);
 
 /** Runs one command line; resolves to the exit code. Never throws. */
 export async function runCli(argv: string[]): Promise<number> {
@@ -68,34 +79,16 @@ export async function runCli(argv: string[]): Promise<number> {
       return command ? 0 : args.flags.has("help") ? 0 : 2;
     }
     // Lazy commands answer their own --help.
-    if (args.flags.has("help") && !LAZY[command]) {
+    if (args.flags.has("help") && !LAZY.has(command)) {
       process.stdout.write((command === "service" ? SERVICE_HELP : command === "trigger" ? TRIGGER_HELP : HELP) + "\n");
       return 0;
     }
-    switch (command) {
-      case "service":
-        await serviceCommand(args, out);
-        return 0;
-      case "upload-component":
-        await uploadComponentCommand(args, out);
-        return 0;
-      case "deploy-service":
-        await deployServiceCommand(args, out);
-        return 0;
-      case "tasks":
-        await tasksCommand(args, out);
-        return 0;
-      case "trigger":
-        await triggerCommand(args, out);
-        return 0;
-      case "upgrades":
-        await upgradesCommand(args, out);
-        return 0;
-      case "alerts":
-        await alertsCommand(args, out);
-        return 0;
+    const run = COMMANDS.get(command);
+    if (run) {
+      await run(args, out);
+      return 0;
     }
-    const load = LAZY[command];
+    const load = LAZY.get(command);
     if (load) {
       const code = await (await load())(argv.slice(1));
       return typeof code === "number" ? code : 0;
