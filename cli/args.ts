@@ -59,6 +59,15 @@ export function flagReader(args: ParsedArgs) {
       if (v === "false") return false;
       throw new CliError(`--${name} is true or false`, 2);
     },
+    /** The named flags that are set, as a query string (`--service-id X` → `?service_id=X`), or "". */
+    query(names: string[]): string {
+      const query = new URLSearchParams();
+      for (const name of names) {
+        const v = str(name);
+        if (v !== undefined) query.set(name.replaceAll("-", "_"), v);
+      }
+      return query.size ? `?${query}` : "";
+    },
     /** Fails on flags no command read, so typos do not pass silently. */
     done(): void {
       const unknown = [...args.flags.keys()].filter((k) => !used.has(k));

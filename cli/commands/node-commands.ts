@@ -109,11 +109,7 @@ export async function deployServiceCommand(args: ParsedArgs, out: Output): Promi
 export async function tasksCommand(args: ParsedArgs, out: Output): Promise<void> {
   const flags = flagReader(args);
   const node = await resolveNode(flags);
-  const query = new URLSearchParams();
-  for (const name of ["service-id", "workflow-id", "status", "limit"]) {
-    const v = flags.str(name);
-    if (v !== undefined) query.set(name.replace("-", "_"), v);
-  }
+  const query = flags.query(["service-id", "workflow-id", "status", "limit"]);
   flags.done();
   const eventId = args.positionals[1];
   if (eventId) {
@@ -131,7 +127,7 @@ export async function tasksCommand(args: ParsedArgs, out: Output): Promise<void>
     );
     return;
   }
-  const { tasks } = JSON.parse(await callNode(node, "GET", `/tasks${query.size ? `?${query}` : ""}`)) as {
+  const { tasks } = JSON.parse(await callNode(node, "GET", `/tasks${query}`)) as {
     tasks: { eventId: string; status: string; workflowId: string; createdAt: number }[];
   };
   const lines = tasks.map(

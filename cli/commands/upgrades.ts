@@ -37,14 +37,10 @@ export async function upgradesCommand(args: ParsedArgs, out: Output): Promise<vo
   }
   if (action !== undefined)
     throw new CliError(`unknown upgrades action "${action}": approve ID, reject ID, or none to list`, 2);
-  const query = new URLSearchParams();
-  for (const name of ["status", "service-id", "limit"]) {
-    const v = flags.str(name);
-    if (v !== undefined) query.set(name.replace("-", "_"), v);
-  }
+  const query = flags.query(["status", "service-id", "limit"]);
   flags.done();
-  const { upgrades } = JSON.parse(
-    await callNode(node, "GET", `/services/upgrades${query.size ? `?${query}` : ""}`),
-  ) as { upgrades: UpgradeView[] };
+  const { upgrades } = JSON.parse(await callNode(node, "GET", `/services/upgrades${query}`)) as {
+    upgrades: UpgradeView[];
+  };
   out.result({ upgrades }, upgrades.length ? upgrades.map(line).join("\n") : "no service upgrades");
 }

@@ -3,7 +3,7 @@
  * (storeComponent, the in-Worker transpiler, the Worker Loader, the same host imports) inside
  * local workerd, started by cli/commands/exec.ts. Not part of the deployed node.
  */
-import { bytesToHex, type Hex } from "viem";
+import { bytesToHex, hexToBytes, type Hex } from "viem";
 import type { Service, TriggerData } from "../../src/service/types";
 import { encodeTriggerDataSalt } from "../../src/service/event-id";
 import { storeComponent } from "../../src/execute/component-store";
@@ -22,7 +22,7 @@ const SERVICE_ID = "0".repeat(64);
 const CHAIN = "evm:31337";
 
 function triggerData(data: ExecRequest["data"]): TriggerData {
-  if ("raw" in data) return { Raw: hexBytes(data.raw) };
+  if ("raw" in data) return { Raw: hexToBytes(data.raw) };
   if ("cron" in data) return { Cron: { trigger_time: BigInt(data.cron) } };
   if ("block_interval" in data) return { BlockInterval: { chain: CHAIN, block_height: BigInt(data.block_interval) } };
   return {
@@ -40,12 +40,8 @@ function triggerData(data: ExecRequest["data"]): TriggerData {
   };
 }
 
-function hexBytes(hex: Hex): Uint8Array {
-  return Uint8Array.from(hex.slice(2).match(/../g) ?? [], (b) => parseInt(b, 16));
-}
-
 async function exec(env: Env, req: ExecRequest): Promise<ExecResponse> {
-  const { digest } = await storeComponent(env, hexBytes(req.component));
+  const { digest } = await storeComponent(env, hexToBytes(req.component));
   const component = {
     source: { digest },
     // as `wavs-cli exec`: every permission unless narrowed
@@ -121,7 +117,7 @@ async function exec(env: Env, req: ExecRequest): Promise<ExecResponse> {
 }
 
 async function bench(env: Env, req: BenchRequest): Promise<BenchResponse> {
-  const bytes = hexBytes(req.component);
+  const bytes = hexToBytes(req.component);
   const run = async (digest: string) => {
     const service: Service = {
       name: "bench",
@@ -144,7 +140,7 @@ async function bench(env: Env, req: BenchRequest): Promise<BenchResponse> {
     };
     const action = {
       config: { service_id: SERVICE_ID, workflow_id: "bench", trigger: "manual" as const },
-      data: { Raw: hexBytes(req.input) },
+      data: { Raw: hexToBytes(req.input) },
     };
     return runOperatorComponent(env, { service, serviceId: SERVICE_ID, workflowId: "bench", action, chains: [] });
   };
@@ -258,7 +254,7 @@ function benchGuestCall(digest: string, input: Hex): GuestCall {
       fn: "run",
       action: toWitTriggerAction({
         config: { service_id: SERVICE_ID, workflow_id: "bench", trigger: "manual" },
-        data: { Raw: hexBytes(input) },
+        data: { Raw: hexToBytes(input) },
       }),
     },
     service: toWitService(service),
@@ -267,7 +263,7 @@ function benchGuestCall(digest: string, input: Hex): GuestCall {
     config: [],
     environment: [],
     evmChains: [],
-    eventId: { defaultSalt: encodeTriggerDataSalt({ Raw: hexBytes(input) }) },
+    eventId: { defaultSalt: encodeTriggerDataSalt({ Raw: hexToBytes(input) }) },
     // the bench's calls never outlive it
     deadline: Number.MAX_SAFE_INTEGER,
     fileSystem: false,
