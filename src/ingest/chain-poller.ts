@@ -83,20 +83,13 @@ export class ChainPoller extends DurableObject<Env> {
  * Then the alerts (src/alerts/run-alerts.ts) are evaluated and sent.
  */
 export async function runScheduled(env: Env): Promise<void> {
+  const poller = env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all"));
   const housekeeping = pruneOldRows(env);
   if (pollIntervalMs(env.POLL_INTERVAL_MS) !== undefined) {
-    await Promise.all([
-      env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).ensureAlarm(),
-      housekeeping,
-      runAlerts(env),
-    ]);
+    await Promise.all([poller.ensureAlarm(), housekeeping, runAlerts(env)]);
     return;
   }
-  await Promise.all([
-    env.CHAIN_POLLER.get(env.CHAIN_POLLER.idFromName("all")).poll(),
-    runCronTriggers(env),
-    housekeeping,
-  ]);
+  await Promise.all([poller.poll(), runCronTriggers(env), housekeeping]);
   // After the poll, so the rules see its heads and balances; bounded, and it never throws.
   await runAlerts(env);
 }
