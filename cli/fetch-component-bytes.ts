@@ -8,7 +8,7 @@ import { CliError } from "./args";
 
 /** wavs-cli's default gateway (utils::service::DEFAULT_IPFS_GATEWAY). */
 export const DEFAULT_IPFS_GATEWAY = "https://ipfs.io/ipfs/";
-/** The node's own upload limit (MAX_COMPONENT_BYTES in src/api/component-routes.ts). */
+/** The node's own limit (MAX_COMPONENT_BYTES in src/execute/component-store.ts, which needs the Worker types). */
 const MAX_COMPONENT_BYTES = 15 * 1024 * 1024;
 
 /**
