@@ -1,4 +1,5 @@
 import { inArray, isNotNull, and } from "drizzle-orm";
+import { hexToBytes } from "viem";
 import { z } from "zod";
 import type { Db } from "../db/client";
 import { seenEvents } from "../db/schema";
@@ -56,12 +57,7 @@ export type SimulatedTriggerRequest = z.output<typeof simulatedTriggerRequestSch
 export function toTriggerData(data: SimulatedTriggerRequest["data"]): TriggerData {
   if ("Raw" in data) {
     const raw = data.Raw;
-    return {
-      Raw:
-        typeof raw === "string"
-          ? Uint8Array.from(raw.slice(2).match(/../g) ?? [], (b) => parseInt(b, 16))
-          : Uint8Array.from(raw),
-    };
+    return { Raw: typeof raw === "string" ? hexToBytes(raw as Hex) : Uint8Array.from(raw) };
   }
   if ("EvmContractEvent" in data) {
     const d = data.EvmContractEvent;
