@@ -89,6 +89,11 @@ export function upgradeRetryBaseMs(raw: string | undefined): number {
   return wholeNumberSetting(raw, 100, Number.MAX_SAFE_INTEGER, DEFAULT_UPGRADE_RETRY_MS);
 }
 
+/** When retry number `attempts` is due, after a failure at `at`. */
+function nextAttemptAt(env: Pick<Env, "UPGRADE_RETRY_MS">, attempts: number, at: number): number {
+  return at + upgradeRetryDelayMs(attempts, upgradeRetryBaseMs(env.UPGRADE_RETRY_MS));
+}
+
 /** Whether the operator lets this service's upgrades apply without approval (AUTO_UPGRADE_SERVICES). */
 export function autoUpgrades(env: Pick<Env, "AUTO_UPGRADE_SERVICES">, serviceId: string): boolean {
   try {
@@ -234,7 +239,7 @@ async function recordOutcome(
       await refuse(db, base, outcome.reason, now);
       return;
     case "retry": {
-      const next = now + upgradeRetryDelayMs(attempts, upgradeRetryBaseMs(env.UPGRADE_RETRY_MS));
+      const next = nextAttemptAt(env, attempts, now);
       await insertUpgrade(db, {
         ...base,
         status: "retrying",
@@ -286,20 +291,13 @@ export async function retryPendingUpgrades(env: Env, options: UpgradeOptions = {
       upgrade_id: row.id,
       attempts,
     };
+    /** Ends the retries with `status`; false when the row left `retrying` meanwhile (superseded, rejected). */
+    const settle = (status: "applied" | "refused" | "gave_up", error: string | null) =>
+      updateUpgrade(db, row.id, "retrying", { status, error, attempts, nextAttemptAt: null, updatedAt: at });
     switch (outcome.kind) {
       case "unchanged":
       case "applied":
-        if (
-          await updateUpgrade(db, row.id, "retrying", {
-            status: "applied",
-            error: null,
-            attempts,
-            nextAttemptAt: null,
-            updatedAt: at,
-          })
-        ) {
-          log("info", "service upgraded on retry", fields);
-        }
+        if (await settle("applied", null)) log("info", "service upgraded on retry", fields);
         break;
       case "awaiting_approval":
         await updateUpgrade(db, row.id, "retrying", {
@@ -314,34 +312,14 @@ export async function retryPendingUpgrades(env: Env, options: UpgradeOptions = {
         log("warn", "service upgrade awaits the operator's approval", { ...fields, changes: outcome.changes });
         break;
       case "refused":
-        if (
-          await updateUpgrade(db, row.id, "retrying", {
-            status: "refused",
-            error: outcome.reason,
-            attempts,
-            nextAttemptAt: null,
-            updatedAt: at,
-          })
-        ) {
-          await refuse(db, row, outcome.reason, at);
-        }
+        if (await settle("refused", outcome.reason)) await refuse(db, row, outcome.reason, at);
         break;
       case "retry":
         if (attempts >= MAX_UPGRADE_ATTEMPTS) {
           const reason = `upgrade_gave_up: ${attempts} attempts failed; last: ${outcome.reason}`;
-          if (
-            await updateUpgrade(db, row.id, "retrying", {
-              status: "gave_up",
-              error: reason,
-              attempts,
-              nextAttemptAt: null,
-              updatedAt: at,
-            })
-          ) {
-            await refuse(db, row, reason, at);
-          }
+          if (await settle("gave_up", reason)) await refuse(db, row, reason, at);
         } else {
-          const next = at + upgradeRetryDelayMs(attempts, upgradeRetryBaseMs(env.UPGRADE_RETRY_MS));
+          const next = nextAttemptAt(env, attempts, at);
           await updateUpgrade(db, row.id, "retrying", {
             error: outcome.reason,
             attempts,
