@@ -4,16 +4,14 @@ import { z } from "zod";
 import { openDb } from "../db/client";
 import { tasks } from "../db/schema";
 import { getTaskWithSteps, DEFAULT_STEPS_PAGE, MAX_STEPS_PAGE } from "../db/tasks";
+import { serviceIdSchema } from "../service/service-json";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
 import { badRequest, notFound } from "./errors";
 import { readQuery } from "./validate";
 
 const listQuery = z.strictObject({
-  service_id: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, "service ids are 64 lowercase hex digits")
-    .optional(),
+  service_id: serviceIdSchema.optional(),
   workflow_id: z.string().optional(),
   status: z.enum(["executing", "signed", "submitted", "landed", "failed"]).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),

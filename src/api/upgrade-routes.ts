@@ -3,6 +3,7 @@ import { z } from "zod";
 import { openDb } from "../db/client";
 import { approveUpgrade, rejectUpgrade } from "../ingest/service-upgrades";
 import { listUpgrades, upgradeView } from "../service/service-upgrade-store";
+import { serviceIdSchema } from "../service/service-json";
 import type { AppEnv } from "./app";
 import { documentRoute } from "./api-docs";
 import { badRequest } from "./errors";
@@ -11,10 +12,7 @@ import { requireBearer } from "./require-bearer";
 
 const listQuery = z.strictObject({
   status: z.enum(["retrying", "awaiting_approval", "applied", "refused", "superseded", "gave_up"]).optional(),
-  service_id: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, "service ids are 64 lowercase hex digits")
-    .optional(),
+  service_id: serviceIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 const idParams = z.object({ id: z.string().regex(/^\d{1,12}$/) });

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { Db } from "../db/client";
 import { seenEvents } from "../db/schema";
 import type { TriggerMessage } from "./trigger-message";
-import { triggerSchema, u64, workflowIdSchema } from "../service/service-json";
+import { serviceIdSchema, triggerSchema, u64, workflowIdSchema } from "../service/service-json";
 import type { Hex, TriggerData } from "../service/types";
 
 const hex = (bytes?: number) =>
@@ -43,7 +43,7 @@ export const triggerDataSchema = z.union([
 
 /** WAVS's SimulatedTriggerRequest (`POST /dev/triggers`). */
 export const simulatedTriggerRequestSchema = z.strictObject({
-  service_id: z.string().regex(/^[0-9a-f]{64}$/, "service ids are 64 lowercase hex digits"),
+  service_id: serviceIdSchema,
   workflow_id: workflowIdSchema,
   trigger: triggerSchema,
   data: triggerDataSchema,

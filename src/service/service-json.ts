@@ -15,6 +15,8 @@ const hexBytes = (n: number) =>
 const address = hexBytes(20);
 const chainKey = z.string().regex(/^[a-z0-9-]+:[a-zA-Z0-9_-]+$/, 'must look like "evm:31337"');
 const digest = z.string().regex(/^[0-9a-f]{64}$/, "must be a sha256 digest: 64 lowercase hex digits");
+/** A service id as the API takes it (see computeServiceId). */
+export const serviceIdSchema = z.string().regex(/^[0-9a-f]{64}$/, "service ids are 64 lowercase hex digits");
 export const workflowIdSchema = z
   .string()
   .regex(/^[a-z0-9_-]{3,36}$/, "workflow ids are 3-36 characters of a-z, 0-9, _ and -");
