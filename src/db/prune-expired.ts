@@ -37,8 +37,9 @@ const PRUNES = [
 /**
  * Deletes tasks, their steps, seen events, dropped events, settled upgrades, dead letters, resolved
  * alerts and their sent notifications older than the retention, in bounded batches (at most
- * ROWS_PER_STATEMENT × STATEMENTS_PER_TABLE rows per table per run; the next run goes on). Rows are found in rowid order, which is insertion order, so the
- * oldest go first and no full scan is needed to fill a batch.
+ * ROWS_PER_STATEMENT × STATEMENTS_PER_TABLE rows per table per run; the next run goes on). Rows
+ * are found in rowid order, which is insertion order, so the oldest go first and no full scan is
+ * needed to fill a batch.
  * @returns rows deleted per table
  * @throws what D1 throws
  */
