@@ -33,6 +33,9 @@ export class PermanentTaskError extends WavsError {
  */
 export const TRIGGERS_MAX_RETRIES = 5;
 
+/** The delay before a retry: doubling with each attempt, at most a minute. */
+const backoffSeconds = (attempts: number) => Math.min(2 ** attempts, 60);
+
 /** Whether this delivery is the queue's last: after it fails, the message goes to the dead-letter queue. */
 export function isFinalAttempt(attempts: number, maxRetries = TRIGGERS_MAX_RETRIES): boolean {
   return attempts > maxRetries;
@@ -76,7 +79,7 @@ async function consumeTrigger(env: Env, db: Db, message: Message<TriggerMessage>
         await markEventDone(db, message.body.eventKey);
         message.ack();
       } else {
-        message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
+        message.retry({ delaySeconds: backoffSeconds(message.attempts) });
       }
     } catch (recordError) {
       // D1 failed marking it done: leave it to a redelivery, which finds the event's claim
@@ -85,7 +88,7 @@ async function consumeTrigger(env: Env, db: Db, message: Message<TriggerMessage>
         event_key: message.body.eventKey,
         error: describeError(recordError),
       });
-      message.retry({ delaySeconds: Math.min(2 ** message.attempts, 60) });
+      message.retry({ delaySeconds: backoffSeconds(message.attempts) });
     }
   }
 }
