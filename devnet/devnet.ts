@@ -235,8 +235,18 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
     for (const a of apis) await a.post("/services", { service_manager: manager });
 
     if (pollIntervalMs > 0) {
+      // One scheduled run in flight per node: a run costs ~0.25 s of CPU under wrangler dev (its D1
+      // queries), so a slow or frozen node must not pile up runs that then all start at once.
+      const ticking = new Set<DevnetNode>();
       const ticker = setInterval(() => {
-        for (const n of nodes) if (n.running()) fetch(`${n.url}/cdn-cgi/handler/scheduled`).catch(() => {});
+        for (const n of nodes) {
+          if (!n.running() || ticking.has(n)) continue;
+          ticking.add(n);
+          fetch(`${n.url}/cdn-cgi/handler/scheduled`)
+            .then((r) => r.body?.cancel())
+            .catch(() => {})
+            .finally(() => ticking.delete(n));
+        }
       }, pollIntervalMs);
       cleanups.push(async () => clearInterval(ticker));
     }

@@ -17,7 +17,7 @@ let running: RunningDevnet | undefined;
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), "wavs-edge-persist-"));
-  running = await startDevnet({ stateDir, anvilPort: 0, nodePort: 0 }); // random ports: other test files run devnets at once
+  running = await startDevnet({ stateDir, anvilPort: 0, nodePort: 0, pollIntervalMs: 1_000 }); // random ports: other test files run devnets at once
 }, 180_000);
 afterAll(async () => {
   await running?.stop();

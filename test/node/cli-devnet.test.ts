@@ -40,7 +40,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 
 beforeAll(async () => {
   cwd = await mkdtemp(join(tmpdir(), "wavs-edge-cli-"));
-  running = await startDevnet({ anvilPort: 0, nodePort: 0 }); // random ports: other test files run devnets at once
+  running = await startDevnet({ anvilPort: 0, nodePort: 0, pollIntervalMs: 1_000 }); // random ports: other test files run devnets at once
   await writeDevnetJson(running.devnet, join(cwd, "devnet.json"));
 }, 180_000);
 afterAll(async () => {

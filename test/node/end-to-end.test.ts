@@ -13,7 +13,7 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   // Random ports: other test files run devnets at once.
-  running = await startDevnet({ anvilPort: 0, nodePort: 0, onLog: (line) => logs.push(line) });
+  running = await startDevnet({ anvilPort: 0, nodePort: 0, pollIntervalMs: 1_000, onLog: (line) => logs.push(line) });
 }, 120_000);
 afterAll(async () => {
   await running?.stop();

@@ -76,6 +76,7 @@ beforeAll(async () => {
     anvilPort: 0,
     nodePort: 0,
     operators: 3,
+    pollIntervalMs: 2_000, // each scheduled run costs the node CPU; three nodes share the machine
     extraVars: { IPFS_GATEWAY: gateway.url, WASM_REGISTRY_HTTP_HOSTS: `${domainHost},${registry.host}` },
   });
 }, 240_000);

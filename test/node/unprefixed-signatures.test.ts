@@ -17,7 +17,13 @@ let running: RunningDevnet;
 
 beforeAll(async () => {
   // Two operators, quorum 2/3: both signatures (one of them from a peer) must verify unprefixed.
-  running = await startDevnet({ anvilPort: 0, nodePort: 0, operators: 2, signaturePrefix: null });
+  running = await startDevnet({
+    anvilPort: 0,
+    nodePort: 0,
+    operators: 2,
+    signaturePrefix: null,
+    pollIntervalMs: 1_000,
+  });
 }, 240_000);
 afterAll(async () => {
   await running?.stop();
