@@ -62,47 +62,56 @@ async function main(): Promise<void> {
   }
   await mkdir(outDir, { recursive: true });
   if (only.length === 0 || names.some((n) => entries.get(n)?.endsWith(".ts"))) await writeWorldTypes();
-  for (const name of names) {
-    const started = Date.now();
-    const out = join(outDir, `${name}.wasm`);
-    const wat = wats.get(name);
-    if (wat) {
-      await buildWat(name, wat, out);
-      console.log(
-        `build-components: ${name} -> build/components/${name}.wasm (${(await stat(out)).size} B, ${Date.now() - started} ms)`,
-      );
-      continue;
-    }
-    const { world, backend } = await manifestOf(entries.get(name)!);
-    if (backend === "starlingmonkey" && (await isFresh(out, [dirname(entries.get(name)!), join(root, "wit")]))) {
-      console.log(`build-components: ${name} is up to date (build/components/${name}.wasm)`);
-      continue;
-    }
-    const source = entries.get(name)!.endsWith(".ts")
-      ? await compileTypeScript(name, entries.get(name)!, world, backend)
-      : entries.get(name)!;
-    if (backend === "starlingmonkey") await componentizeStarlingMonkey(source, world, out);
-    else
-      await run(join(root, "node_modules/.bin/jco"), [
-        "componentize",
-        // absolute paths: jco resolves the entry against its own working directory
-        source,
-        "--wit",
-        join(root, "wit"),
-        "--world-name",
-        world,
-        "--backend",
-        "qjs",
-        // these components await nothing; the sync runtime needs no JSPI to run
-        "--backend-qjs-disable-async",
-        "-o",
-        out,
-      ]);
-    const size = (await stat(out)).size;
+  // Two at a time: each build is mostly one child process (jco componentize, tsc), and one lane
+  // leaves the second core idle (the suite's fresh-clone build was half this step).
+  const queue = [...names];
+  const lane = async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) await buildComponent(name, entries, wats);
+  };
+  await Promise.all([lane(), lane()]);
+}
+
+/** Builds one component (WAT or JS/TS source) into build/components/<name>.wasm. */
+async function buildComponent(name: string, entries: Map<string, string>, wats: Map<string, string>): Promise<void> {
+  const started = Date.now();
+  const out = join(outDir, `${name}.wasm`);
+  const wat = wats.get(name);
+  if (wat) {
+    await buildWat(name, wat, out);
     console.log(
-      `build-components: ${name} -> build/components/${name}.wasm (${(size / 1024).toFixed(0)} KiB, ${Date.now() - started} ms)`,
+      `build-components: ${name} -> build/components/${name}.wasm (${(await stat(out)).size} B, ${Date.now() - started} ms)`,
     );
+    return;
   }
+  const { world, backend } = await manifestOf(entries.get(name)!);
+  if (backend === "starlingmonkey" && (await isFresh(out, [dirname(entries.get(name)!), join(root, "wit")]))) {
+    console.log(`build-components: ${name} is up to date (build/components/${name}.wasm)`);
+    return;
+  }
+  const source = entries.get(name)!.endsWith(".ts")
+    ? await compileTypeScript(name, entries.get(name)!, world, backend)
+    : entries.get(name)!;
+  if (backend === "starlingmonkey") await componentizeStarlingMonkey(source, world, out);
+  else
+    await run(join(root, "node_modules/.bin/jco"), [
+      "componentize",
+      // absolute paths: jco resolves the entry against its own working directory
+      source,
+      "--wit",
+      join(root, "wit"),
+      "--world-name",
+      world,
+      "--backend",
+      "qjs",
+      // these components await nothing; the sync runtime needs no JSPI to run
+      "--backend-qjs-disable-async",
+      "-o",
+      out,
+    ]);
+  const size = (await stat(out)).size;
+  console.log(
+    `build-components: ${name} -> build/components/${name}.wasm (${(size / 1024).toFixed(0)} KiB, ${Date.now() - started} ms)`,
+  );
 }
 
 /**
