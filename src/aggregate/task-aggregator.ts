@@ -286,13 +286,12 @@ export class TaskAggregator extends DurableObject<Env> {
   }
 
   /**
-   * Asked by the ChainSubmitter before it broadcasts on an old decision (after waiting in line, or
-   * re-sending bytes the pool dropped): whether this task still holds its claim. It does while it is
-   * submitting and no peer has landed, claims or submits the task, none that gave no status may be
-   * doing so, and the chain shows no landing. Read-only: it runs beside the step that waits on
-   * that ChainSubmitter. @throws when a peer or the chain cannot be read (the caller retries)
+   * Asked before a transaction is handed over on an old decision (a slow preflight): whether this
+   * task still holds its claim. It does while it is submitting and no peer has landed, claims or
+   * submits the task, none that gave no status may be doing so, and the chain shows no landing.
+   * Read-only. @throws when a peer or the chain cannot be read (the caller retries)
    */
-  async confirmClaim(): Promise<boolean> {
+  private async confirmClaim(): Promise<boolean> {
     const state = await this.load();
     if (state?.phase !== "submitting") return false;
     const others = otherPeers(aggregatorSettings(this.env));
@@ -923,6 +922,14 @@ export class TaskAggregator extends DurableObject<Env> {
       ...(state.gasPrice !== undefined ? { gasPrice: BigInt(state.gasPrice) } : {}),
     });
     if (over) return this.fail(state, `not sent: ${over}`);
+    // The ChainSubmitter withdraws a claim older than half a grace period unsent (a standby may
+    // have taken over): after a slow preflight, look at the peers and the chain again first.
+    const looked = Date.now();
+    if (looked - (state.claimedAt ?? 0) > aggregatorSettings(this.env).graceMs / 2) {
+      if (!(await this.confirmClaim())) return this.reclaim(state, { state: "withdrawn" });
+      state.claimedAt = looked;
+      await this.save(state);
+    }
     const submitter = this.env.CHAIN_SUBMITTER.get(this.env.CHAIN_SUBMITTER.idFromName(state.submitterKey));
     const outcome = (await submitter.send({
       requestId: state.requestId,
@@ -990,9 +997,9 @@ export class TaskAggregator extends DurableObject<Env> {
   }
 
   /**
-   * The service's spend ceiling for the hour is used up: nothing was sent. The task stays
-   * submitting (its peers keep waiting for it, so no second transaction) and asks again when the
-   * window frees enough; the timeline says why.
+   * Nothing was sent: the service's spend ceiling for the hour is used up, or the chain refused for
+   * a reason that can pass (the paying key out of funds). The task stays submitting (its peers keep
+   * waiting for it, so no second transaction) and asks again at retryAt; the timeline says why.
    */
   private async hold(state: AggregationState, outcome: Extract<SendOutcome, { state: "held" }>): Promise<void> {
     await this.step(state, "tx_held", {}, { reason: outcome.reason, retry_at: outcome.retryAt });

@@ -1,397 +1,532 @@
 import { DurableObject } from "cloudflare:workers";
-import { BaseError, keccak256, RpcRequestError, type Hex, type LocalAccount } from "viem";
-import { chainByKey, type ChainSettings } from "../config";
+import { BaseError, keccak256, RpcRequestError, TransactionNotFoundError, type LocalAccount } from "viem";
+import { aggregatorSettings } from "../aggregate/peers";
 import { publicClientFor } from "../chain/rpc";
+import { chainByKey, type ChainSettings } from "../config";
 import { describeError, log } from "../log";
 import { parseSubmitterCredential } from "../sign/signing-keys";
-import { aggregatorSettings } from "../aggregate/peers";
+import { CoalescedRun } from "./coalesced-run";
 import { readReceipt } from "./read-receipt";
-import { capFees, checkSpend, SPEND_WINDOW_MS, spendingLimits, type SpendEntry } from "./spending-limits";
-import { WavsError } from "../util/errors";
+import type { RequestRecord, SendOutcome, SendRequest, SentVersion } from "./send-request";
+import { capFees, checkSpend, SPEND_WINDOW_MS, type SpendEntry, spendingLimits } from "./spending-limits";
+import { submitterSettings } from "./submitter-settings";
+import {
+  type ChainView,
+  committedWei,
+  decideTransaction,
+  type Fees,
+  nextFees,
+  outcomeOf,
+  type TxStep,
+} from "./transaction-decisions";
 
-/** One transaction to send, named by the caller so that asking twice sends once. */
-export interface SendRequest {
-  requestId: string;
-  chain: string;
-  to: Hex;
-  data: Hex;
-  /** Gas limit (the caller's estimate × 1.25). */
-  gas: bigint;
-  /** A fixed gas price (the aggregator component's); else EIP-1559 fees from the chain. */
-  gasPrice?: bigint;
-  /**
-   * The TaskAggregator (Durable Object id) that claimed this transaction, for a caller that must
-   * make sure no one else sent the same thing. Then this object asks it to confirm its claim
-   * before any broadcast made on stale knowledge (a first one after waiting in line, re-sending
-   * bytes the pool dropped), and a nonce lost to a transaction it did not sign is reported, not
-   * re-sent. Without a guard, a lost nonce is re-sent with a fresh one.
-   */
-  guardedBy?: string;
-  /** When the guard decided to send (ms since the epoch): an older decision is confirmed again. */
-  claimedAt?: number;
-  /** The service the transaction is for: its spend per hour is held to SUBMIT_MAX_SPEND_WEI_PER_SERVICE_HOUR. */
-  serviceId?: string;
-}
-
-export type SendOutcome =
-  /** Not sent: the service's spend ceiling for the hour would be exceeded; ask again at retryAt. The nonce is free again. */
-  | { state: "held"; reason: string; retryAt: number }
-  /** The chain refused the first broadcast (e.g. insufficient funds for the fee): nothing was sent, the nonce is free again. */
-  | { state: "refused"; reason: string }
-  /** Its nonce went to a transaction this object did not sign (guarded requests): it can never land, and nothing else was sent. */
-  | { state: "lost"; txHash: Hex; nonce: number }
-  /**
-   * The guard no longer confirmed its claim: nothing was sent, or (txHash) the transaction was
-   * cancelled by a zero-value transfer to ourselves with its nonce, now mined, so it can never land.
-   */
-  | { state: "withdrawn"; txHash?: Hex; nonce?: number }
-  /** `cancelling`: the live transaction is the cancelling transfer, not yet mined. */
-  | { state: "pending"; txHash: Hex; nonce: number; replacements: number; cancelling?: boolean }
-  | {
-      state: "mined";
-      txHash: Hex;
-      success: boolean;
-      blockNumber: bigint;
-      gasUsed: bigint;
-      nonce: number;
-      replacements: number;
-    };
-
-interface RequestRecord {
-  request: SendRequest;
-  nonce: number;
-  /** Every signed version of the transaction, oldest first; the last is the live one. */
-  sent: { hash: Hex; raw: Hex; maxFeePerGas: string; maxPriorityFeePerGas: string; at: number; cancel?: true }[];
-  outcome?: Extract<SendOutcome, { state: "mined" | "lost" | "withdrawn" }>;
-  /** When the key's nonce count was first seen past ours with no receipt of ours (see NONCE_GONE_CONFIRM_MS). */
-  nonceGoneAt?: number;
-}
-
-/**
- * How long the key's nonce must stay used with no receipt of ours before our transaction counts as
- * lost. The count and the receipt can come from views a moment apart (anvil's automine updates the
- * count first; an RPC behind a load balancer): bench:e2e saw a transaction reported lost 7 ms after
- * it was mined, and a re-send there would be a second transaction.
- */
-const NONCE_GONE_CONFIRM_MS = 3_000;
+// The aggregator imports the request and outcome types from here.
+export type { SendOutcome, SendRequest } from "./send-request";
 
 /** The cancelling transaction: a plain transfer of nothing to ourselves. */
 const CANCEL_GAS = 21_000n;
+/** Times a first send whose nonce the chain calls taken is given a fresh one, at most. */
+const NONCE_RETRIES = 3;
+/** The object's own sweep runs this often at least while anything is unsettled (callers' checks run it sooner). */
+const ALARM_MIN_MS = 1_000;
 
-/** How long a transaction may stay unmined before it is replaced with bumped fees. */
-const DEFAULT_STUCK_AFTER_MS = 30_000;
-/** Each replacement raises both fees by a quarter (nodes require ≥ 10 %). */
-const BUMP_NUMERATOR = 5n;
-const BUMP_DENOMINATOR = 4n;
-/** Replacements stop at this multiple of the first fees. */
-const FEE_CAP_MULTIPLE = 8n;
+type Refusal = "funds" | "fee" | "nonce" | "gap" | "other";
 
 /**
- * One per (chain, submitting key): serialises that key's transactions. It persists the next nonce
- * and every signed transaction (hash and raw bytes) before broadcasting, so a restart re-broadcasts
- * or finds the receipt instead of sending again; it replaces a stuck transaction with bumped fees up
- * to a cap, and when the nonce was consumed by a transaction it did not sign (the same key used
- * elsewhere) it re-sends with a fresh nonce. A guarded request (see SendRequest.guardedBy) whose
- * claim is no longer confirmed is withdrawn; once signed, its nonce is filled by a cancelling
- * transfer, so the key never stalls behind a gap and the old bytes can never land.
+ * One per (chain, submitting key): that key's transactions, several in flight at once. Only what
+ * must be ordered waits in line (the `line`): handing out the nonce (the chain's count is read on
+ * first use, after a restart, or when a send says the nonce is taken), signing, persisting, and the
+ * broadcast. Fees are read outside it (cached SUBMIT_FEE_TTL_MS), and receipts are looked for by
+ * one sweep of every unsettled transaction at a time (a nonce count, then a receipt only for the
+ * mined), shared by concurrent checks and reused for SUBMIT_SWEEP_MS; the object's alarm sweeps
+ * too while anything is unsettled, so a restart re-broadcasts or finds the receipt without being
+ * asked. What the sweep saw decides each transaction's next step (transaction-decisions.ts):
+ * persisted before broadcast, nothing is ever signed twice blind; a stuck one is replaced with
+ * bumped fees up to a cap; one out of the pool goes out again, or, when its guard's claim is stale,
+ * its nonce is filled by a cancelling transfer (the key never stalls behind a gap and the old bytes
+ * can never land); a nonce consumed by a transaction it did not sign is reported (guarded) or
+ * re-sent with a fresh one. A send the chain refuses takes nothing: the broadcast is the last step
+ * in line, so no later nonce was handed out and the nonce is simply given back.
  */
 export class ChainSubmitter extends DurableObject<Env> {
-  private tail: Promise<unknown> = Promise.resolve();
+  private line: Promise<unknown> = Promise.resolve();
+  /** The next nonce to hand out, as stored under "next-nonce". */
+  private nextNonce = 0;
+  /** Whether the chain's count was read since this instance started. */
+  private nonceSynced = false;
+  /** Unsettled records by request id (stored under `req:`, listed under `flight:`). */
+  private readonly inflight = new Map<string, RequestRecord>();
+  private readonly sweeper = new CoalescedRun(() => this.sweep());
+  private fees?: { at: number; fees: Promise<Fees> };
+  private signer?: { credential: string; account: LocalAccount };
 
-  /** Runs fn after every earlier call has finished: one nonce decision at a time. */
-  private serialise<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => {});
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.nextNonce = (await ctx.storage.get<number>("next-nonce")) ?? 0;
+      const keys = [...(await ctx.storage.list({ prefix: "flight:" })).keys()].map((k) => `req:${k.slice(7)}`);
+      for (let i = 0; i < keys.length; i += 128) {
+        const records = await ctx.storage.get<RequestRecord>(keys.slice(i, i + 128));
+        for (const record of records.values()) this.inflight.set(record.request.requestId, record);
+      }
+    });
+  }
+
+  /**
+   * Sends the request's transaction once (a repeated requestId answers for the same transaction).
+   * @throws when the broadcast failed without an answer (it may have gone out: checks find out)
+   */
+  async send(request: SendRequest): Promise<SendOutcome> {
+    const known = await this.record(request.requestId);
+    if (known) return this.current(known);
+    if (!this.claimFresh(request)) return this.withdrawUnsent(request);
+    const chain = await chainByKey(this.env, request.chain);
+    // Fees need no order: read (or reused) before the line.
+    const fees =
+      request.gasPrice !== undefined
+        ? { maxFeePerGas: request.gasPrice, maxPriorityFeePerGas: request.gasPrice } // checked by the caller
+        : capFees(spendingLimits(this.env), await this.currentFees(chain));
+    const first = await this.inLine(() => this.sendFirst(chain, request, fees));
+    if ("outcome" in first) return first.outcome;
+    // Mined already on a fast chain (anvil's automine): the first sweep after the broadcast says so.
+    await this.sweeper.after(first.mark).catch(() => {});
+    return outcomeOf(first.record);
+  }
+
+  /**
+   * Where the request's transaction stands, from a sweep at most SUBMIT_SWEEP_MS old.
+   * @throws on RPC failure
+   */
+  async check(requestId: string): Promise<SendOutcome | undefined> {
+    const record = await this.record(requestId);
+    if (!record) return undefined;
+    return this.current(record);
+  }
+
+  /** Sweeps while anything is unsettled, asked or not (after a restart, nobody may ask). */
+  override async alarm(): Promise<void> {
+    try {
+      await this.sweeper.fresh(0);
+    } catch (e) {
+      log("warn", "receipt sweep will retry", { subsys: "submit", error: describeError(e) });
+    }
+    await this.armAlarm();
+  }
+
+  private async current(record: RequestRecord): Promise<SendOutcome> {
+    if (!record.outcome) await this.sweeper.fresh(submitterSettings(this.env).sweepMs);
+    return outcomeOf(record);
+  }
+
+  private async record(requestId: string): Promise<RequestRecord | undefined> {
+    return this.inflight.get(requestId) ?? (await this.ctx.storage.get<RequestRecord>(`req:${requestId}`));
+  }
+
+  /** Runs fn after every earlier holder of the line: one nonce decision at a time. */
+  private inLine<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.line.then(fn, fn);
+    this.line = run.catch(() => {});
     return run;
   }
 
   /**
-   * Sends the request's transaction once (a repeated requestId returns the same transaction).
-   * @throws when the chain refuses the transaction for a reason other than its nonce
+   * The line's part of a first send: the guard's claim still fresh, the spend ceiling, the nonce,
+   * then sign, persist, broadcast.
    */
-  send(request: SendRequest): Promise<SendOutcome> {
-    return this.serialise(async () => {
-      const existing = await this.ctx.storage.get<RequestRecord>(`req:${request.requestId}`);
-      if (existing) return this.inspect(existing);
-      // The line may have been long (a saturated node): what the guard decided may be stale.
-      // Half a grace period: well before any standby could decide that the guard's node is gone.
-      const stale =
-        request.claimedAt !== undefined && Date.now() - request.claimedAt > aggregatorSettings(this.env).graceMs / 2;
-      if (stale && !(await this.claimConfirmed(request))) {
-        log("info", "claim withdrawn before sending", { subsys: "submit", request_id: request.requestId });
-        return { state: "withdrawn" };
-      }
-      const chain = await chainByKey(this.env, request.chain);
-      const record: RequestRecord = { request, nonce: await this.takeNonce(chain), sent: [] };
-      try {
-        await this.signAndBroadcast(chain, record);
-      } catch (e) {
-        if (e instanceof SpendHeldError) {
-          // Nothing was stored or sent: give the nonce back (calls are serialised).
-          if ((await this.ctx.storage.get<number>("next-nonce")) === record.nonce + 1)
-            await this.ctx.storage.put("next-nonce", record.nonce);
-          log("warn", "transaction held: the service's spend ceiling", {
-            subsys: "submit",
-            request_id: request.requestId,
-            service_id: request.serviceId,
-            reason: e.message,
-          });
-          return { state: "held", reason: e.message, retryAt: e.retryAt };
-        }
-        if (!isNodeRefusal(e)) throw e; // maybe sent (a timeout): the stored record finds out later
-        // The node answered no: the transaction is nowhere, so forget it and give the nonce back
-        // (calls are serialised, so nobody took a later one meanwhile).
-        await this.ctx.storage.delete(`req:${request.requestId}`);
-        if ((await this.ctx.storage.get<number>("next-nonce")) === record.nonce + 1)
-          await this.ctx.storage.put("next-nonce", record.nonce);
-        const reason = describeError(e);
-        log("warn", "transaction refused by the chain", {
-          subsys: "submit",
-          request_id: request.requestId,
-          error: reason,
-        });
-        return { state: "refused", reason };
-      }
-      return this.inspect(record);
-    });
-  }
-
-  /** Where the request's transaction stands; replaces it when stuck. @throws on RPC failure */
-  check(requestId: string): Promise<SendOutcome | undefined> {
-    return this.serialise(async () => {
-      const record = await this.ctx.storage.get<RequestRecord>(`req:${requestId}`);
-      return record && this.inspect(record);
-    });
-  }
-
-  /** Asks the request's guard whether it still holds its claim. @throws when it cannot tell (retried) */
-  private async claimConfirmed(request: SendRequest): Promise<boolean> {
-    if (!request.guardedBy) return true;
-    const guard = this.env.TASK_AGGREGATOR.get(this.env.TASK_AGGREGATOR.idFromString(request.guardedBy));
-    return guard.confirmClaim();
-  }
-
-  private account(): LocalAccount {
-    return parseSubmitterCredential(this.env.WAVS_AGGREGATOR_EVM_CREDENTIAL);
-  }
-
-  /** The next nonce: the larger of ours and the chain's pending count (someone else may use the key). */
-  private async takeNonce(chain: ChainSettings): Promise<number> {
-    const client = publicClientFor(chain);
-    const onchain = await client.getTransactionCount({ address: this.account().address, blockTag: "pending" });
-    const stored = (await this.ctx.storage.get<number>("next-nonce")) ?? 0;
-    const nonce = Math.max(stored, onchain);
-    await this.ctx.storage.put("next-nonce", nonce + 1);
-    return nonce;
-  }
-
-  /**
-   * Signs the next version of the transaction (the first; a fee bump of the live one; or the
-   * cancelling transfer, which outbids the live one), persists it, then broadcasts it.
-   */
-  private async signAndBroadcast(
+  private async sendFirst(
     chain: ChainSettings,
-    record: RequestRecord,
-    version: "first" | "bump" | "cancel" = "first",
-  ): Promise<void> {
-    const client = publicClientFor(chain);
-    const { request } = record;
-    const limits = spendingLimits(this.env);
-    let maxFeePerGas: bigint;
-    let maxPriorityFeePerGas: bigint;
-    const last = record.sent.at(-1);
-    if (version !== "first" && last) {
-      const bump = (fee: string) => (BigInt(fee) * BUMP_NUMERATOR) / BUMP_DENOMINATOR + 1n;
-      // A replacement stays under the cap; a cancellation must outbid whatever is out there.
-      const cap = (fee: string, first: string) =>
-        version === "cancel" ? bump(fee) : min(bump(fee), BigInt(first) * FEE_CAP_MULTIPLE);
-      const first = record.sent[0]!;
-      maxFeePerGas = cap(last.maxFeePerGas, first.maxFeePerGas);
-      maxPriorityFeePerGas = cap(last.maxPriorityFeePerGas, first.maxPriorityFeePerGas);
-      // A bump stays under the operator's price ceiling. A cancellation (21,000 gas) does not: it
-      // must outbid the live bytes, or they could land after a standby's transaction.
-      if (version === "bump")
-        ({ maxFeePerGas, maxPriorityFeePerGas } = capFees(limits, { maxFeePerGas, maxPriorityFeePerGas }));
-      if (maxFeePerGas <= BigInt(last.maxFeePerGas)) return; // at the cap: wait, do not spam
-    } else if (request.gasPrice !== undefined) {
-      // The caller checked it against the ceiling (exceedsCeiling) before asking.
-      maxFeePerGas = maxPriorityFeePerGas = request.gasPrice;
-    } else {
-      ({ maxFeePerGas, maxPriorityFeePerGas } = capFees(limits, await client.estimateFeesPerGas()));
-    }
-    const cancel = version === "cancel" || last?.cancel === true;
-    // What this version may cost at the most, beyond what the live one already committed.
-    const committed = cancel
-      ? 0n
-      : request.gas * maxFeePerGas - (last && !last.cancel ? request.gas * BigInt(last.maxFeePerGas) : 0n);
+    request: SendRequest,
+    fees: Fees,
+  ): Promise<{ outcome: SendOutcome } | { record: RequestRecord; mark: number }> {
+    const id = request.requestId;
+    const existing = await this.record(id);
+    if (existing) return { outcome: outcomeOf(existing) };
+    if (!this.claimFresh(request)) return { outcome: this.withdrawUnsent(request) };
     const spendKey = request.serviceId ? `spend:${request.serviceId}` : undefined;
-    let spend: SpendEntry[] = [];
-    if (spendKey && committed > 0n) {
-      const now = Date.now();
-      spend = ((await this.ctx.storage.get<SpendEntry[]>(spendKey)) ?? []).filter((e) => now - e.at < SPEND_WINDOW_MS);
-      const verdict = checkSpend(limits, spend, committed, now);
-      if (!verdict.ok && version === "first") throw new SpendHeldError(verdict.reason, verdict.retryAt);
-      if (!verdict.ok) return; // a bump waits for the window, like one at the fee cap
+    const spend = spendKey ? await this.spendWindow(spendKey) : [];
+    const committed = request.gas * fees.maxFeePerGas;
+    if (spendKey) {
+      const verdict = checkSpend(spendingLimits(this.env), spend, committed, Date.now());
+      if (!verdict.ok) {
+        log("warn", "transaction held: the service's spend ceiling", {
+          subsys: "submit",
+          request_id: id,
+          service_id: request.serviceId,
+          reason: verdict.reason,
+        });
+        return { outcome: { state: "held", reason: verdict.reason, retryAt: verdict.retryAt } };
+      }
     }
-    const self = this.account().address;
-    const raw = await this.account().signTransaction({
+    for (let attempt = 0; ; attempt++) {
+      const nonce = await this.takeNonce(chain);
+      const record: RequestRecord = { request, nonce, sent: [] };
+      record.sent.push(await this.sign(chain, record, fees, false));
+      // Persisted before it leaves, in one write: after a restart the hash is known, nothing is
+      // signed twice blind, and the nonce is never handed out again.
+      this.nextNonce = nonce + 1;
+      await this.ctx.storage.put<unknown>({
+        [`req:${id}`]: record,
+        [`flight:${id}`]: nonce,
+        "next-nonce": this.nextNonce,
+        ...(spendKey ? { [spendKey]: [...spend, { at: Date.now(), wei: committed.toString() }] } : {}),
+      });
+      let refusal: Refusal | undefined;
+      try {
+        await this.broadcast(chain, record.sent[0]!.raw, true);
+      } catch (e) {
+        refusal = refusalOf(e);
+        if (refusal === undefined) {
+          this.inflight.set(id, record); // maybe sent: the sweep finds out
+          throw e;
+        }
+        // The node said no: the transaction is nowhere. Take it back; the line is ours, so no
+        // later nonce was handed out meanwhile.
+        this.nextNonce = nonce;
+        await this.ctx.storage.delete([`req:${id}`, `flight:${id}`]);
+        await this.ctx.storage.put<unknown>({ "next-nonce": nonce, ...(spendKey ? { [spendKey]: spend } : {}) });
+        const reason = describeRefusal(e);
+        if (refusal === "nonce" && attempt < NONCE_RETRIES) {
+          this.nonceSynced = false; // the key was used elsewhere: read the chain's count again
+          log("info", "nonce taken on the chain; reading the key's count again", {
+            subsys: "submit",
+            request_id: id,
+            nonce,
+          });
+          continue;
+        }
+        if (refusal === "fee") this.fees = undefined;
+        log("warn", "transaction refused by the chain", { subsys: "submit", request_id: id, error: reason, refusal });
+        if (refusal === "other" || refusal === "nonce") return { outcome: { state: "refused", reason } };
+        const retryAt = Date.now() + submitterSettings(this.env).refusedRetryMs;
+        return { outcome: { state: "held", reason: `the chain refused the transaction: ${reason}`, retryAt } };
+      }
+      this.inflight.set(id, record);
+      log("info", "transaction sent", { subsys: "submit", request_id: id, tx_hash: record.sent[0]!.hash, nonce });
+      await this.armAlarm();
+      return { record, mark: this.sweeper.mark() };
+    }
+  }
+
+  /** The next nonce: on first use in this instance, the larger of ours and the chain's pending count. */
+  private async takeNonce(chain: ChainSettings): Promise<number> {
+    if (!this.nonceSynced) {
+      const onchain = await publicClientFor(chain).getTransactionCount({
+        address: this.account().address,
+        blockTag: "pending",
+      });
+      this.nextNonce = Math.max(this.nextNonce, onchain);
+      this.nonceSynced = true;
+    }
+    return this.nextNonce;
+  }
+
+  /** EIP-1559 fees from the chain, reused for SUBMIT_FEE_TTL_MS (one read in flight; a failed one is not kept). */
+  private currentFees(chain: ChainSettings): Promise<Fees> {
+    const ttl = submitterSettings(this.env).feeTtlMs;
+    if (this.fees && Date.now() - this.fees.at < ttl) return this.fees.fees;
+    const fees = publicClientFor(chain).estimateFeesPerGas();
+    const entry = { at: Date.now(), fees };
+    this.fees = entry;
+    fees.catch(() => {
+      if (this.fees === entry) this.fees = undefined;
+    });
+    return fees;
+  }
+
+  private async sign(chain: ChainSettings, record: RequestRecord, fees: Fees, cancel: boolean): Promise<SentVersion> {
+    const { request } = record;
+    const self = this.account();
+    const raw = await self.signTransaction({
       type: "eip1559",
       chainId: Number(chain.chain_id),
       nonce: record.nonce,
-      ...(cancel ? { to: self, value: 0n, gas: CANCEL_GAS } : { to: request.to, data: request.data, gas: request.gas }),
-      maxFeePerGas,
-      maxPriorityFeePerGas,
+      ...(cancel
+        ? { to: self.address, value: 0n, gas: CANCEL_GAS }
+        : { to: request.to, data: request.data, gas: request.gas }),
+      maxFeePerGas: fees.maxFeePerGas,
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
     });
-    const hash = keccak256(raw);
-    record.sent.push({
-      hash,
+    return {
+      hash: keccak256(raw),
       raw,
-      maxFeePerGas: maxFeePerGas.toString(),
-      maxPriorityFeePerGas: maxPriorityFeePerGas.toString(),
+      maxFeePerGas: fees.maxFeePerGas.toString(),
+      maxPriorityFeePerGas: fees.maxPriorityFeePerGas.toString(),
       at: Date.now(),
       ...(cancel ? { cancel: true as const } : {}),
-    });
-    // Persisted before it leaves: after a restart the hash is known and nothing is signed twice blind.
-    await this.ctx.storage.put(`req:${request.requestId}`, record);
-    if (spendKey && committed > 0n)
-      await this.ctx.storage.put(spendKey, [...spend, { at: Date.now(), wei: committed.toString() }]);
-    await this.broadcast(chain, raw);
-    log(
-      "info",
-      version === "cancel" ? "transaction cancelled" : version === "bump" ? "transaction replaced" : "transaction sent",
-      {
-        subsys: "submit",
-        request_id: request.requestId,
-        tx_hash: hash,
-        nonce: record.nonce,
-      },
-    );
+    };
   }
 
-  private async broadcast(chain: ChainSettings, raw: Hex): Promise<void> {
+  /**
+   * Sends signed bytes. "Already known" is success; for a re-send, so is a nonce the chain calls
+   * used (mined meanwhile: the sweep sorts it out from the receipts).
+   * @throws the RPC error otherwise
+   */
+  private async broadcast(chain: ChainSettings, raw: `0x${string}`, first = false): Promise<void> {
     try {
       await publicClientFor(chain).sendRawTransaction({ serializedTransaction: raw });
     } catch (e) {
-      const message = describeError(e).toLowerCase();
-      // Already in the pool, or mined meanwhile: inspect() sorts it out from the receipts.
-      if (message.includes("already known") || message.includes("nonce too low") || message.includes("replacement"))
-        return;
+      const message = errorText(e);
+      if (message.includes("already known")) return;
+      if (!first && (message.includes("nonce too low") || message.includes("replacement"))) return;
       throw e;
     }
   }
 
   /**
-   * Receipts first; then a consumed nonce (reported, or re-sent), a transaction gone from the pool
-   * (the same bytes again once the guard confirms, else cancelled) or a stuck one (bumped).
+   * Looks at every unsettled transaction once: the key's mined count, the receipt of each whose
+   * nonce is mined, the pending count when any is still unmined; then each record's next step.
+   * @throws when the counts cannot be read
    */
-  private async inspect(record: RequestRecord): Promise<SendOutcome> {
-    if (record.outcome) return record.outcome;
-    const chain = await chainByKey(this.env, record.request.chain);
+  private async sweep(): Promise<void> {
+    const records = [...this.inflight.values()].sort((a, b) => a.nonce - b.nonce);
+    if (records.length === 0) return;
+    const chain = await chainByKey(this.env, records[0]!.request.chain);
     const client = publicClientFor(chain);
-    const found = await this.findReceipt(client, record);
-    if (found) return found;
-    const live = record.sent.at(-1)!;
-    const mined = await client.getTransactionCount({ address: this.account().address, blockTag: "latest" });
-    // Our transaction may have been mined between the receipt lookups and the count: look again.
-    if (mined > record.nonce && (await this.findReceipt(client, record))) return record.outcome!;
-    if (mined > record.nonce) record.nonceGoneAt ??= Date.now();
-    if (mined > record.nonce && Date.now() - record.nonceGoneAt! < NONCE_GONE_CONFIRM_MS) {
-      await this.ctx.storage.put(`req:${record.request.requestId}`, record); // pending: look again later
-    } else if (mined > record.nonce && record.request.guardedBy) {
-      log("warn", "nonce consumed elsewhere; reported as lost", {
-        subsys: "submit",
-        request_id: record.request.requestId,
-        nonce: record.nonce,
-      });
-      record.outcome = { state: "lost", txHash: live.hash, nonce: record.nonce };
-      await this.ctx.storage.put(`req:${record.request.requestId}`, record);
-      return record.outcome;
-    } else if (mined > record.nonce) {
-      // The nonce went to a transaction we did not sign: ours can never land. Send again, fresh nonce.
-      log("warn", "nonce consumed elsewhere; re-sending", {
-        subsys: "submit",
-        request_id: record.request.requestId,
-        nonce: record.nonce,
-      });
-      record.nonce = await this.takeNonce(chain);
-      record.sent = [];
-      record.nonceGoneAt = undefined;
-      await this.signAndBroadcast(chain, record);
-    } else if (!(await client.getTransaction({ hash: live.hash }).catch(() => undefined))) {
-      // Dropped from the pool (or never arrived). Meanwhile a standby may have taken over: the
-      // same bytes go out again only if the guard still holds its claim.
-      if (live.cancel || (await this.claimConfirmed(record.request))) await this.broadcast(chain, live.raw);
-      else await this.signAndBroadcast(chain, record, "cancel");
-    } else if (Date.now() - live.at > this.stuckAfterMs()) {
-      await this.signAndBroadcast(chain, record, "bump");
-    }
-    const current = record.sent.at(-1)!;
-    return {
-      state: "pending",
-      txHash: current.hash,
-      nonce: record.nonce,
-      replacements: Math.max(0, record.sent.length - 1),
-      ...(current.cancel ? { cancelling: true } : {}),
-    };
-  }
-
-  private async findReceipt(
-    client: ReturnType<typeof publicClientFor>,
-    record: RequestRecord,
-  ): Promise<SendOutcome | undefined> {
-    for (const sent of [...record.sent].reverse()) {
-      const receipt = await readReceipt(client, sent.hash);
-      if (receipt && sent.cancel) {
-        log("info", "cancelling transaction mined", {
+    const address = this.account().address;
+    const minedCount = await client.getTransactionCount({ address, blockTag: "latest" });
+    const receipts = await Promise.all(
+      records.map((r) => (r.nonce < minedCount ? findReceipt(client, r) : Promise.resolve(undefined))),
+    );
+    const unmined = records.some((r, i) => r.nonce >= minedCount && !receipts[i]);
+    const pendingCount = unmined ? await client.getTransactionCount({ address, blockTag: "pending" }) : undefined;
+    // Only those the pending count leaves out are looked up in the pool (none, mostly).
+    const inPool = await Promise.all(
+      records.map((r) =>
+        pendingCount !== undefined && r.nonce >= pendingCount ? isInPool(client, r) : Promise.resolve(undefined),
+      ),
+    );
+    const { stuckAfterMs } = submitterSettings(this.env);
+    for (const [i, record] of records.entries()) {
+      const receipt = receipts[i];
+      // The RPC failed: never read that as "not mined" or "not in the pool".
+      if (receipt === "unknown" || inPool[i] === "unknown") continue;
+      const marks = `${record.nonceGoneAt}/${record.missingSince}`;
+      const view: ChainView = { now: Date.now(), minedCount, pendingCount, receipt, inPool: inPool[i] };
+      const step = decideTransaction(record, view, { stuckAfterMs, mayRebroadcast: this.claimFresh(record.request) });
+      try {
+        await this.perform(chain, record, step);
+        if (step.do === "wait" && marks !== `${record.nonceGoneAt}/${record.missingSince}`)
+          await this.ctx.storage.put(`req:${record.request.requestId}`, record);
+      } catch (e) {
+        // One transaction's trouble (a refused bump, an RPC hiccup) must not hold up the others.
+        log("warn", "transaction step will retry", {
           subsys: "submit",
           request_id: record.request.requestId,
-          tx_hash: sent.hash,
+          step: step.do,
+          error: describeError(e),
+        });
+      }
+    }
+    await this.armAlarm();
+  }
+
+  private async perform(chain: ChainSettings, record: RequestRecord, step: TxStep): Promise<void> {
+    const id = record.request.requestId;
+    switch (step.do) {
+      case "wait":
+        return;
+      case "settle":
+        if (step.outcome.state === "withdrawn")
+          log("info", "cancelling transaction mined", {
+            subsys: "submit",
+            request_id: id,
+            tx_hash: step.outcome.txHash,
+            nonce: record.nonce,
+          });
+        return this.settle(record, step.outcome);
+      case "report-lost":
+        log("warn", "nonce consumed elsewhere; reported as lost", {
+          subsys: "submit",
+          request_id: id,
           nonce: record.nonce,
         });
-        record.outcome = { state: "withdrawn", txHash: sent.hash, nonce: record.nonce };
-        await this.ctx.storage.put(`req:${record.request.requestId}`, record);
-        return record.outcome;
+        return this.settle(record, { state: "lost", txHash: record.sent.at(-1)!.hash, nonce: record.nonce });
+      case "rebroadcast":
+        await this.ctx.storage.put(`req:${id}`, record); // its missingSince: one attempt per window
+        log("info", "transaction out of the pool; sent again", {
+          subsys: "submit",
+          request_id: id,
+          nonce: record.nonce,
+        });
+        return this.broadcast(chain, record.sent.at(-1)!.raw);
+      case "resend":
+        return this.inLine(() => this.resend(chain, record));
+      case "bump":
+      case "cancel":
+        return this.inLine(() => this.replace(chain, record, step.do as "bump" | "cancel"));
+    }
+  }
+
+  private async settle(record: RequestRecord, outcome: NonNullable<RequestRecord["outcome"]>): Promise<void> {
+    const id = record.request.requestId;
+    record.outcome = outcome;
+    record.nonceGoneAt = record.missingSince = undefined;
+    await this.ctx.storage.put(`req:${id}`, record);
+    await this.ctx.storage.delete(`flight:${id}`);
+    this.inflight.delete(id);
+  }
+
+  /**
+   * A new version of the live transaction with its nonce: the same call with fees raised (bump), or
+   * the cancelling transfer, which outbids it. Nothing at the fee cap, or over the spend ceiling
+   * (a bump waits for the window, like one at the cap).
+   */
+  private async replace(chain: ChainSettings, record: RequestRecord, version: "bump" | "cancel"): Promise<void> {
+    if (record.outcome) return;
+    const limits = spendingLimits(this.env);
+    const fees = nextFees(record, version, limits);
+    if (!fees) return;
+    const cancel = version === "cancel" || record.sent.at(-1)!.cancel === true;
+    const committed = committedWei(record, fees, cancel);
+    const spendKey = record.request.serviceId && committed > 0n ? `spend:${record.request.serviceId}` : undefined;
+    const spend = spendKey ? await this.spendWindow(spendKey) : [];
+    if (spendKey && !checkSpend(limits, spend, committed, Date.now()).ok) return;
+    const id = record.request.requestId;
+    const signed = await this.sign(chain, record, fees, cancel);
+    record.sent.push(signed);
+    await this.ctx.storage.put<unknown>({
+      [`req:${id}`]: record,
+      ...(spendKey ? { [spendKey]: [...spend, { at: Date.now(), wei: committed.toString() }] } : {}),
+    });
+    try {
+      await this.broadcast(chain, signed.raw);
+    } catch (e) {
+      if (refusalOf(e) === undefined) throw e; // maybe out: it is the live version now
+      // Refused (the key's funds, most likely): this version is nowhere; the live one stays.
+      record.sent.pop();
+      await this.ctx.storage.put<unknown>({ [`req:${id}`]: record, ...(spendKey ? { [spendKey]: spend } : {}) });
+      throw e;
+    }
+    log("info", version === "cancel" ? "transaction cancelled" : "transaction replaced", {
+      subsys: "submit",
+      request_id: id,
+      tx_hash: signed.hash,
+      nonce: record.nonce,
+    });
+  }
+
+  /** An unguarded request whose nonce went elsewhere: the same call with a fresh nonce. */
+  private async resend(chain: ChainSettings, record: RequestRecord): Promise<void> {
+    if (record.outcome) return;
+    const id = record.request.requestId;
+    const fresh: RequestRecord = { request: record.request, nonce: await this.takeNonce(chain), sent: [] };
+    fresh.sent.push(
+      await this.sign(chain, fresh, capFees(spendingLimits(this.env), await this.currentFees(chain)), false),
+    );
+    this.nextNonce = fresh.nonce + 1;
+    await this.ctx.storage.put<unknown>({ [`req:${id}`]: fresh, "next-nonce": this.nextNonce });
+    log("warn", "nonce consumed elsewhere; re-sending", { subsys: "submit", request_id: id, nonce: fresh.nonce });
+    try {
+      await this.broadcast(chain, fresh.sent[0]!.raw, true);
+    } catch (e) {
+      if (refusalOf(e) === undefined) {
+        this.inflight.set(id, fresh);
+        throw e;
       }
-      if (receipt) {
-        record.outcome = {
-          state: "mined",
-          txHash: sent.hash,
+      // Refused: nothing went out; the old record stays, and the next sweep decides again.
+      this.nextNonce = fresh.nonce;
+      await this.ctx.storage.put<unknown>({ [`req:${id}`]: record, "next-nonce": fresh.nonce });
+      if (refusalOf(e) === "nonce") this.nonceSynced = false;
+      throw e;
+    }
+    this.inflight.set(id, fresh);
+  }
+
+  /** A request whose claim went stale on its way here (a long line): a standby may have taken over. */
+  private withdrawUnsent(request: SendRequest): SendOutcome {
+    log("info", "claim withdrawn before sending", { subsys: "submit", request_id: request.requestId });
+    return { state: "withdrawn" };
+  }
+
+  /** Whether the request's guard (if any) decided to send less than half a grace period ago. */
+  private claimFresh(request: SendRequest): boolean {
+    if (!request.guardedBy) return true;
+    // Half a grace period: well before any standby could decide that the guard's node is gone.
+    return Date.now() - (request.claimedAt ?? 0) <= aggregatorSettings(this.env).graceMs / 2;
+  }
+
+  private async spendWindow(key: string): Promise<SpendEntry[]> {
+    const now = Date.now();
+    return ((await this.ctx.storage.get<SpendEntry[]>(key)) ?? []).filter((e) => now - e.at < SPEND_WINDOW_MS);
+  }
+
+  /** Keeps the object's alarm set while anything is unsettled. */
+  private async armAlarm(): Promise<void> {
+    if (this.inflight.size === 0 || (await this.ctx.storage.getAlarm()) !== null) return;
+    await this.ctx.storage.setAlarm(Date.now() + Math.max(ALARM_MIN_MS, submitterSettings(this.env).sweepMs));
+  }
+
+  /** The paying key, derived once per credential (a mnemonic's derivation is slow). */
+  private account(): LocalAccount {
+    const credential = this.env.WAVS_AGGREGATOR_EVM_CREDENTIAL;
+    if (this.signer?.credential !== credential)
+      this.signer = { credential, account: parseSubmitterCredential(credential) };
+    return this.signer.account;
+  }
+}
+
+/**
+ * The receipt of whichever of the record's versions was mined (newest first), undefined when none
+ * has one, "unknown" when the RPC failed.
+ */
+async function findReceipt(
+  client: ReturnType<typeof publicClientFor>,
+  record: RequestRecord,
+): Promise<ChainView["receipt"] | "unknown"> {
+  try {
+    for (const sent of [...record.sent].reverse()) {
+      const receipt = await readReceipt(client, sent.hash);
+      if (receipt)
+        return {
+          hash: sent.hash,
           success: receipt.status === "success",
           blockNumber: receipt.blockNumber,
           gasUsed: receipt.gasUsed,
-          nonce: record.nonce,
-          replacements: Math.max(0, record.sent.length - 1),
         };
-        await this.ctx.storage.put(`req:${record.request.requestId}`, record);
-        return record.outcome;
-      }
     }
     return undefined;
-  }
-
-  private stuckAfterMs(): number {
-    const raw = (this.env as unknown as Record<string, string | undefined>).TX_STUCK_AFTER_MS;
-    const n = Number(raw?.trim() || DEFAULT_STUCK_AFTER_MS);
-    return Number.isInteger(n) && n > 0 ? n : DEFAULT_STUCK_AFTER_MS;
+  } catch {
+    return "unknown";
   }
 }
 
-/** The service's spend ceiling would be exceeded: nothing signed, stored or sent. */
-class SpendHeldError extends WavsError {
-  override name = "SpendHeldError";
-  constructor(
-    message: string,
-    readonly retryAt: number,
-  ) {
-    super("spend_held", message, { retryable: true });
+/** Whether the RPC node knows the record's live version (pending or queued), "unknown" when it failed. */
+async function isInPool(
+  client: ReturnType<typeof publicClientFor>,
+  record: RequestRecord,
+): Promise<boolean | "unknown"> {
+  try {
+    await client.getTransaction({ hash: record.sent.at(-1)!.hash });
+    return true;
+  } catch (e) {
+    return e instanceof TransactionNotFoundError ? false : "unknown";
   }
 }
 
-/** The RPC node answered with an error (as opposed to not answering, when the transaction may have gone out). */
-function isNodeRefusal(e: unknown): boolean {
-  return e instanceof BaseError && e.walk((x) => x instanceof RpcRequestError) instanceof RpcRequestError;
+/** The error's whole text, lower case (viem keeps the node's own words in `details`). */
+function errorText(e: unknown): string {
+  if (e instanceof BaseError) return `${e.shortMessage} ${e.details} ${e.message}`.toLowerCase();
+  return String(e instanceof Error ? e.message : e).toLowerCase();
 }
 
-function min(a: bigint, b: bigint): bigint {
-  return a < b ? a : b;
+/**
+ * Why the RPC node refused a transaction, or undefined when it did not answer (it may have gone
+ * out): "funds" and "fee" can pass (held, asked again), "nonce" means the key was used elsewhere,
+ * "gap" a nonce ahead of the chain's (the sweep re-sends what is missing below it).
+ */
+function refusalOf(e: unknown): Refusal | undefined {
+  if (!(e instanceof BaseError && e.walk((x) => x instanceof RpcRequestError) instanceof RpcRequestError))
+    return undefined;
+  const text = errorText(e);
+  if (text.includes("insufficient funds")) return "funds";
+  if (text.includes("nonce too low") || text.includes("replacement transaction underpriced")) return "nonce";
+  if (text.includes("nonce too high")) return "gap";
+  if (text.includes("base fee") || text.includes("underpriced") || text.includes("fee too low")) return "fee";
+  return "other";
+}
+
+/** The node's own reason for a refusal (viem's short message alone says only "Transaction creation failed"). */
+function describeRefusal(e: unknown): string {
+  const details = e instanceof BaseError ? e.details : undefined;
+  return details ? `${describeError(e)} ${describeError(details)}` : describeError(e);
 }

@@ -1,8 +1,8 @@
 /**
- * The ChainSubmitter acts on a stale claim only once its TaskAggregator confirms it: a request that
- * waited in line longer than half a grace period is withdrawn, with no nonce taken and nothing stored,
- * when the claim's TaskAggregator is no longer submitting. (Confirmed claims, cancellation of signed
- * bytes and the whole takeover are exercised against anvil in test/node/aggregation-exactly-once.)
+ * The ChainSubmitter never acts on a stale claim: a request whose claim is older than half a grace
+ * period when it reaches the submitter is withdrawn, with no nonce taken and nothing stored (its
+ * TaskAggregator claims again, asking peers and the chain). Cancelling signed bytes and the whole
+ * takeover are exercised against anvil in test/node/aggregation-exactly-once.
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
