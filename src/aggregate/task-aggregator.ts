@@ -922,8 +922,9 @@ export class TaskAggregator extends DurableObject<Env> {
       ...(state.gasPrice !== undefined ? { gasPrice: BigInt(state.gasPrice) } : {}),
     });
     if (over) return this.fail(state, `not sent: ${over}`);
-    // The ChainSubmitter withdraws a claim older than half a grace period unsent (a standby may
-    // have taken over): after a slow preflight, look at the peers and the chain again first.
+    // The ChainSubmitter withdraws unsent a claim older than a grace period (a standby may have
+    // taken over): after a slow preflight, look at the peers and the chain again first, with room
+    // to spare for the look itself.
     const looked = Date.now();
     if (looked - (state.claimedAt ?? 0) > aggregatorSettings(this.env).graceMs / 2) {
       if (!(await this.confirmClaim())) return this.reclaim(state, { state: "withdrawn" });

@@ -438,11 +438,12 @@ export class ChainSubmitter extends DurableObject<Env> {
     return { state: "withdrawn" };
   }
 
-  /** Whether the request's guard (if any) decided to send less than half a grace period ago. */
+  /** Whether the request's guard (if any) decided to send less than a grace period ago. */
   private claimFresh(request: SendRequest): boolean {
     if (!request.guardedBy) return true;
-    // Half a grace period: well before any standby could decide that the guard's node is gone.
-    return Date.now() - (request.claimedAt ?? 0) <= aggregatorSettings(this.env).graceMs / 2;
+    // A standby takes over only after the guard's node gave no sign of life for three grace
+    // periods (PEER_SILENCE_GRACE_PERIODS) and two silent looks more: one grace period is well before.
+    return Date.now() - (request.claimedAt ?? 0) <= aggregatorSettings(this.env).graceMs;
   }
 
   private async spendWindow(key: string): Promise<SpendEntry[]> {

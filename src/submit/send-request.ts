@@ -13,7 +13,7 @@ export interface SendRequest {
   /**
    * The TaskAggregator (Durable Object id) that claimed this transaction, for a caller that must
    * make sure no one else sent the same thing. Its claim counts only while it is fresh (claimedAt
-   * younger than half a grace period): a request that reaches the front of the line later is
+   * younger than one grace period): a request that reaches the front of the line later is
    * withdrawn unsent, a transaction the pool dropped is cancelled rather than re-sent once the
    * claim is old, and a nonce lost to a transaction it did not sign is reported, not re-sent. In
    * each case the TaskAggregator claims again (asking its peers and the chain) before a new send.

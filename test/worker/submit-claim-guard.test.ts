@@ -1,5 +1,5 @@
 /**
- * The ChainSubmitter never acts on a stale claim: a request whose claim is older than half a grace
+ * The ChainSubmitter never acts on a stale claim: a request whose claim is older than a grace
  * period when it reaches the submitter is withdrawn, with no nonce taken and nothing stored (its
  * TaskAggregator claims again, asking peers and the chain). Cancelling signed bytes and the whole
  * takeover are exercised against anvil in test/node/aggregation-exactly-once.
