@@ -119,7 +119,12 @@ export class ChainSubmitter extends DurableObject<Env> {
   }
 
   private async record(requestId: string): Promise<RequestRecord | undefined> {
-    return this.inflight.get(requestId) ?? (await this.ctx.storage.get<RequestRecord>(`req:${requestId}`));
+    const known = this.inflight.get(requestId);
+    if (known) return known;
+    const stored = await this.ctx.storage.get<RequestRecord>(`req:${requestId}`);
+    // Unsettled but not listed (written before the flight: index existed): the sweeps take it on.
+    if (stored && !stored.outcome) this.inflight.set(requestId, stored);
+    return stored;
   }
 
   /** Runs fn after every earlier holder of the line: one nonce decision at a time. */
