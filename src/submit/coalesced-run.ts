@@ -27,6 +27,7 @@ export class CoalescedRun {
   after(mark: number): Promise<void> {
     if (this.lastMark >= mark) return Promise.resolve();
     if (this.running && this.running.mark >= mark) return this.running.done;
+    if (this.queued) return this.queued; // it starts later than any mark taken so far
     if (!this.running) return this.start();
     this.queued ??= this.running.done
       .catch(() => {})
@@ -40,6 +41,7 @@ export class CoalescedRun {
   /** Resolves once a run younger than maxAgeMs has finished (joining one in progress). @throws what it threw */
   fresh(maxAgeMs: number): Promise<void> {
     if (this.running) return this.running.done;
+    if (this.queued) return this.queued;
     if (this.now() - this.lastStartedAt < maxAgeMs) return Promise.resolve();
     return this.start();
   }
