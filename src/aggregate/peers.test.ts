@@ -34,7 +34,16 @@ describe("parseAggregatorSettings", () => {
       peerTimeoutMs: 10_000,
       retryMs: 2_000,
       recheckMs: 10_000,
+      standbyPollMs: 60_000,
     });
+  });
+
+  it("never polls a first submitter with the task in hand more often than the grace period", () => {
+    expect(parseAggregatorSettings({ AGGREGATOR_STANDBY_POLL_MS: "5000" }).standbyPollMs).toBe(20_000);
+    expect(
+      parseAggregatorSettings({ AGGREGATOR_GRACE_MS: "2000", AGGREGATOR_STANDBY_POLL_MS: "5000" }).standbyPollMs,
+    ).toBe(5_000);
+    expect(() => parseAggregatorSettings({ AGGREGATOR_STANDBY_POLL_MS: "0" })).toThrow(/AGGREGATOR_STANDBY_POLL_MS/);
   });
 
   it("takes the timers the fault tests shorten from their vars", () => {

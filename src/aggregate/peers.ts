@@ -21,6 +21,11 @@ export interface AggregatorSettings {
   retryMs: number;
   /** How long a task short of quorum waits before it checks again (and later asks its peers whether it landed). */
   recheckMs: number;
+  /**
+   * How long a standby waits before asking again while a node ranked before it has the task in
+   * hand (that node pushes the landing: this poll is the fallback); never shorter than graceMs.
+   */
+  standbyPollMs: number;
 }
 
 /** One integer setting in [min, max] from a var, or its default when unset. @throws Error naming the var */
@@ -53,6 +58,7 @@ export const AGGREGATOR_VARS = [
   "AGGREGATOR_PEER_TIMEOUT_MS",
   "AGGREGATOR_RETRY_MS",
   "AGGREGATOR_RECHECK_MS",
+  "AGGREGATOR_STANDBY_POLL_MS",
 ] as const;
 
 /**
@@ -86,6 +92,7 @@ export function parseAggregatorSettings(
     peerTimeoutMs: intVar(v, "AGGREGATOR_PEER_TIMEOUT_MS", 10_000, 100, 60_000),
     retryMs: intVar(v, "AGGREGATOR_RETRY_MS", 2_000, 100, 600_000),
     recheckMs: intVar(v, "AGGREGATOR_RECHECK_MS", 10_000, 100, 600_000),
+    standbyPollMs: Math.max(graceMs, intVar(v, "AGGREGATOR_STANDBY_POLL_MS", 60_000, 100, 600_000)),
   };
 }
 

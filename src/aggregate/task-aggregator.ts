@@ -534,7 +534,10 @@ export class TaskAggregator extends DurableObject<Env> {
     state.silentChecks = waiting ? 0 : (state.silentChecks ?? 0) + 1;
     await this.save(state);
     if (state.silentChecks < SILENT_CHECKS_BEFORE_TAKEOVER) {
-      await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
+      // A node ranked before us that answered with the task in hand tells us when it lands
+      // (push-landed.ts): ask again only on the long fallback timer. Any doubt: a grace period.
+      const inHand = alive && !absent && unsettled.length === 0;
+      await this.ctx.storage.setAlarm(Date.now() + (inHand ? settings.standbyPollMs : settings.graceMs));
       return;
     }
     for (const [peer, tx] of Object.entries(state.peerTxs ?? {})) {

@@ -29,6 +29,9 @@ const FAST_TIMERS = {
   AGGREGATOR_PEER_TIMEOUT_MS: "2000",
   AGGREGATOR_RETRY_MS: "500",
   AGGREGATOR_RECHECK_MS: "2000",
+  // A standby that saw the first submitter with the task asks again a grace period later, not a
+  // minute: these faults freeze that node right after such a look.
+  AGGREGATOR_STANDBY_POLL_MS: String(GRACE_MS),
   SUBMISSION_DELIVERY_TIMEOUT_MS: "3000",
   // Automine is off here on purpose, for minutes: fee bumps (aggregation-chain.test.ts) would
   // change the hashes these tests follow.

@@ -25,12 +25,18 @@ import { eventually, operatorKey, readHandlerTxsByEvent, saltedEventId } from ".
 
 /**
  * Shorter timers than production (wrangler.toml documents each): a task short of quorum rechecks
- * every 3 s, a transient failure retries after 1 s, and a submission to a node that is down is
+ * every 3 s, a standby whose first submitter has the task asks it again every 3 s, a transient failure retries after 1 s, and a submission to a node that is down is
  * re-delivered at least every 8 s, so a node that returns gets it within seconds. The peer status
  * timeout stays at its default: the burst below saturates the nodes, and a peer that answers late is
  * what that test is about.
  */
-const FAST_TIMERS = { AGGREGATOR_RECHECK_MS: "3000", AGGREGATOR_RETRY_MS: "1000", SUBMISSION_RETRY_MAX_SECONDS: "8" };
+const FAST_TIMERS = {
+  AGGREGATOR_RECHECK_MS: "3000",
+  AGGREGATOR_RETRY_MS: "1000",
+  SUBMISSION_RETRY_MAX_SECONDS: "8",
+  // Nodes are stopped here right after a standby saw them with the task: it asks again in 3 s, not a minute.
+  AGGREGATOR_STANDBY_POLL_MS: "3000",
+};
 let running: RunningDevnet;
 const logs: string[] = [];
 
