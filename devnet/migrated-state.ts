@@ -3,7 +3,7 @@
  * migrations apply` starts a whole wrangler (3–5 s of CPU, far more on a busy machine) and every
  * devnet node, in every test file, needed one.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,20 +40,34 @@ export async function prepareMigratedState(
 ): Promise<void> {
   if (await exists(persistDir)) return apply(persistDir);
   const template = join(tmpdir(), `wavs-edge-migrated-state-${await templateKey(root)}`);
-  if (!(await exists(join(template, "ready")))) {
-    // Made aside and renamed into place, so a devnet starting beside this one never copies half of it.
-    const partial = `${template}.${process.pid}.${Date.now()}`;
-    await mkdir(partial, { recursive: true });
-    try {
-      await apply(join(partial, "state"));
-      await writeFile(join(partial, "ready"), "");
-      await rename(partial, template).catch(async () => {
-        if (!(await exists(join(template, "ready"))))
-          throw new Error(`could not store the migrated state at ${template}`);
-      });
-    } finally {
-      await rm(partial, { recursive: true, force: true });
-    }
+  // The nodes of one devnet start side by side in this process: they wait for one template.
+  let making = templatesMade.get(template);
+  if (!making) {
+    making = makeTemplate(template, apply);
+    templatesMade.set(template, making);
+    making.catch(() => templatesMade.delete(template));
   }
+  await making;
   await cp(join(template, "state"), persistDir, { recursive: true });
+}
+
+/** Templates made or being made by this process, by path. */
+const templatesMade = new Map<string, Promise<void>>();
+
+async function makeTemplate(template: string, apply: ApplyMigrations): Promise<void> {
+  if (await exists(join(template, "ready"))) return;
+  // Made aside (a name no other process or call can pick) and renamed into place, so a devnet
+  // starting beside this one never copies half of it.
+  const partial = `${template}.${randomUUID()}`;
+  await mkdir(partial, { recursive: true });
+  try {
+    await apply(join(partial, "state"));
+    await writeFile(join(partial, "ready"), "");
+    await rename(partial, template).catch(async () => {
+      if (!(await exists(join(template, "ready"))))
+        throw new Error(`could not store the migrated state at ${template}`);
+    });
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
 }
