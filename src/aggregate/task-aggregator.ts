@@ -473,10 +473,11 @@ export class TaskAggregator extends DurableObject<Env> {
     // Evicted before deciding: the alarm claims again.
     await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
     const others = otherPeers(settings);
-    const { landed, competing, unsettled } = await this.pollPeers(state, others);
+    const { landed, competing, unsettled, txs } = await this.pollPeers(state, others);
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     if (competing.length > 0) {
       state.phase = "standby";
+      state.peerTxs = { ...state.peerTxs, ...txs };
       state.silentChecks = 0;
       await this.save(state);
       await this.step(state, "claim_yielded", {}, { rank: state.rank, competing });
@@ -507,9 +508,9 @@ export class TaskAggregator extends DurableObject<Env> {
    * ABSENT_CHECKS_TOLERATED grace periods), and so does any peer claiming or submitting, or giving
    * no status while presumed up (PEER_SILENCE_GRACE_PERIODS). Only after
    * SILENT_CHECKS_BEFORE_TAKEOVER grace periods in which none of that held do we look whether what
-   * the nodes before us may have sent can still land: a transaction they reported is watched until
-   * it lands (adopted) or can no longer land (reverted, or its nonce went to another transaction);
-   * then the chain is searched for a landing; only then do we claim.
+   * any peer (ranked before or after us) reported sending can still land: such a transaction is
+   * watched until it lands (adopted) or can no longer land (reverted, or its nonce went to another
+   * transaction); then the chain is searched for a landing; only then do we claim.
    */
   private async considerTakingOver(state: AggregationState): Promise<void> {
     const settings = aggregatorSettings(this.env);
@@ -541,7 +542,6 @@ export class TaskAggregator extends DurableObject<Env> {
       return;
     }
     for (const [peer, tx] of Object.entries(state.peerTxs ?? {})) {
-      if (!before.includes(peer)) continue;
       const fate = await this.transactionFate(state, tx);
       if (fate === "landed") return this.adoptLanding(state, peer, tx.txHash);
       const missing = fate === "missing" ? (state.missingTxChecks?.[tx.txHash] ?? 0) + 1 : 0;
@@ -618,8 +618,8 @@ export class TaskAggregator extends DurableObject<Env> {
   /**
    * Asks peers for their view of the task: a landing verified onchain, whether any of `watch`
    * answers at all, which peers are claiming or submitting, which gave no status while presumed up,
-   * which of `watch` are still collecting (with the signers they hold), and the transactions `watch`
-   * reported. Notes in `state.heardFrom` who showed a sign of life (saved by the caller).
+   * which of `watch` are still collecting (with the signers they hold), and the transactions any
+   * peer reported. Notes in `state.heardFrom` who showed a sign of life (saved by the caller).
    */
   private async pollPeers(
     state: AggregationState,
@@ -678,13 +678,9 @@ export class TaskAggregator extends DurableObject<Env> {
         continue;
       }
       if (answer.status === "claiming" || answer.status === "submitting") competing.push(peer);
-      if (
-        answer.status === "submitting" &&
-        answer.txHash &&
-        answer.from &&
-        typeof answer.nonce === "number" &&
-        watch.includes(peer)
-      ) {
+      if (answer.status === "submitting" && answer.txHash && answer.from && typeof answer.nonce === "number") {
+        // Any peer's, not only those ranked before us: a rank 0 that yielded to a later-ranked
+        // submitter must watch that transaction too before it may ever send its own.
         txs[peer] = { txHash: answer.txHash, from: answer.from, nonce: answer.nonce };
       }
       if (watch.includes(peer) && answer.status !== "failed") alive = true;
