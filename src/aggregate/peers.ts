@@ -3,6 +3,7 @@
  * aggregating node of the operator set (this node included, as NODE_URL); every node sends its
  * signed submissions to all of them. Empty PEERS means a lone node that aggregates for itself.
  */
+import { integerVar, parsedOncePerIsolate } from "../util/settings-vars";
 import { concat, hexToBytes, keccak256, stringToBytes, type Hex } from "viem";
 import { z } from "zod";
 
@@ -26,20 +27,6 @@ export interface AggregatorSettings {
    * hand (that node pushes the landing: this poll is the fallback); never shorter than graceMs.
    */
   standbyPollMs: number;
-}
-
-/** One integer setting in [min, max] from a var, or its default when unset. @throws Error naming the var */
-function intVar(
-  vars: Record<string, string | undefined>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const raw = vars[name]?.trim();
-  const n = Number(raw || fallback);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}`);
-  return n;
 }
 
 const urlList = z.array(z.string().url()).max(64);
@@ -89,10 +76,10 @@ export function parseAggregatorSettings(
     peers,
     graceMs,
     burnMs: burnSeconds * 1000,
-    peerTimeoutMs: intVar(v, "AGGREGATOR_PEER_TIMEOUT_MS", 10_000, 100, 60_000),
-    retryMs: intVar(v, "AGGREGATOR_RETRY_MS", 2_000, 100, 600_000),
-    recheckMs: intVar(v, "AGGREGATOR_RECHECK_MS", 10_000, 100, 600_000),
-    standbyPollMs: Math.max(graceMs, intVar(v, "AGGREGATOR_STANDBY_POLL_MS", 60_000, 100, 600_000)),
+    peerTimeoutMs: integerVar(v, "AGGREGATOR_PEER_TIMEOUT_MS", 10_000, 100, 60_000),
+    retryMs: integerVar(v, "AGGREGATOR_RETRY_MS", 2_000, 100, 600_000),
+    recheckMs: integerVar(v, "AGGREGATOR_RECHECK_MS", 10_000, 100, 600_000),
+    standbyPollMs: Math.max(graceMs, integerVar(v, "AGGREGATOR_STANDBY_POLL_MS", 60_000, 100, 600_000)),
   };
 }
 
@@ -101,15 +88,8 @@ export function otherPeers(settings: AggregatorSettings): string[] {
   return settings.peers.filter((p) => p !== settings.selfUrl);
 }
 
-let cached: { key: string; settings: AggregatorSettings } | undefined;
-
 /** The node's aggregator settings, parsed once per isolate. */
-export function aggregatorSettings(env: Env): AggregatorSettings {
-  const vars = env as unknown as Record<string, string | undefined>;
-  const key = AGGREGATOR_VARS.map((name) => vars[name]).join("\u0000");
-  if (cached?.key !== key) cached = { key, settings: parseAggregatorSettings(vars) };
-  return cached.settings;
-}
+export const aggregatorSettings = parsedOncePerIsolate(AGGREGATOR_VARS, parseAggregatorSettings);
 
 /**
  * The aggregating nodes in submission order for one event: ascending keccak256(eventId ‖ url).

@@ -1,3 +1,5 @@
+import { integerVar, parsedOncePerIsolate } from "../util/settings-vars";
+
 /**
  * The ChainSubmitter's timers (wrangler.toml [vars], documented there), parsed once per isolate.
  */
@@ -26,11 +28,8 @@ type Vars = Partial<Record<(typeof SUBMITTER_VARS)[number], string>>;
 
 /** @throws Error naming the variable that is not an integer in its range */
 export function parseSubmitterSettings(vars: Vars): SubmitterSettings {
-  const read = (name: keyof Vars, fallback: number, min: number, max: number) => {
-    const n = Number(vars[name]?.trim() || fallback);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}`);
-    return n;
-  };
+  const read = (name: keyof Vars, fallback: number, min: number, max: number) =>
+    integerVar(vars, name, fallback, min, max);
   return {
     stuckAfterMs: read("TX_STUCK_AFTER_MS", 30_000, 100, 86_400_000),
     feeTtlMs: read("SUBMIT_FEE_TTL_MS", 3_000, 0, 600_000),
@@ -39,12 +38,5 @@ export function parseSubmitterSettings(vars: Vars): SubmitterSettings {
   };
 }
 
-let cached: { key: string; settings: SubmitterSettings } | undefined;
-
 /** The node's submitter settings, parsed once per isolate. @throws Error on a bad variable */
-export function submitterSettings(env: Env): SubmitterSettings {
-  const vars = env as unknown as Record<string, string | undefined>;
-  const key = SUBMITTER_VARS.map((name) => vars[name]).join("\u0000");
-  if (cached?.key !== key) cached = { key, settings: parseSubmitterSettings(vars) };
-  return cached.settings;
-}
+export const submitterSettings = parsedOncePerIsolate(SUBMITTER_VARS, parseSubmitterSettings);
