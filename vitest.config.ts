@@ -77,9 +77,32 @@ const workersTest = {
 };
 
 /**
+ * Node test files run this many at a time. Most of their time is waiting on devnets (anvil and
+ * `wrangler dev` nodes), but starting a node costs ~9 s of CPU and each CLI child a few: three at
+ * once starved a loaded 2-core machine into timeouts.
+ */
+const NODE_FILES_AT_ONCE = 2;
+
+/**
+ * The node files that take longest, started first so that no long one finishes last alone; the two
+ * with 3-node devnets apart, so their start-ups (~30 s of CPU each) do not meet.
+ */
+const SLOW_NODE_FILES = [
+  "test/node/aggregation-exactly-once.test.ts",
+  "test/node/cli-devnet.test.ts",
+  "test/node/ingest-triggers.test.ts",
+  "test/node/aggregation-network.test.ts",
+  "test/node/exec-cli.test.ts",
+  "test/node/aggregation-component.test.ts",
+  "test/node/sources-devnet.test.ts",
+  "test/node/ingest-poller.test.ts",
+];
+
+/**
  * Vitest's order (its cache: failed and slow files first), except that the files sharing one
  * workerd run in path order, the same on every machine: a file that leaves state behind for the
- * next one then fails everywhere, not only where the cache happened to put it first.
+ * next one then fails everywhere, not only where the cache happened to put it first. The slow
+ * node files go first on every machine, fresh clones (no cache) included.
  */
 class SharedRuntimeSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -87,7 +110,12 @@ class SharedRuntimeSequencer extends BaseSequencer {
     const isShared = (f: TestSpecification) => f.project.config.isolate === false;
     const shared = sorted.filter(isShared).sort((a, b) => (a.moduleId < b.moduleId ? -1 : 1));
     let next = 0;
-    return sorted.map((f) => (isShared(f) ? shared[next++]! : f));
+    const slowRank = (f: TestSpecification) => {
+      const i = SLOW_NODE_FILES.findIndex((path) => f.moduleId.endsWith(path));
+      return i < 0 ? SLOW_NODE_FILES.length : i;
+    };
+    // Array.prototype.sort is stable: the others keep vitest's order.
+    return sorted.map((f) => (isShared(f) ? shared[next++]! : f)).sort((a, b) => slowRank(a) - slowRank(b));
   }
 }
 
@@ -122,6 +150,9 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
+          // After the workerd files (a group of their own, one file at a time), several at once.
+          sequence: { groupOrder: 1 },
+          maxWorkers: NODE_FILES_AT_ONCE,
           include: ["test/node/**/*.test.ts", "cli/**/*.test.ts", "devnet/**/*.test.ts", "scripts/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
