@@ -13,7 +13,8 @@ import { prefixOrDefault, recoverEnvelopeSigner, type Envelope, type SignaturePr
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
-import { findHandlerCalls, readHandlerCalls } from "../submit/handler-calls";
+import { readHandlerCalls } from "../chain/handler-calls";
+import { findHandlerCalls } from "../submit/handler-calls";
 import { readReceipt } from "../submit/read-receipt";
 import { checkQuorum, findRejectedSigners } from "../submit/submit-envelope";
 import { readHandlerManager } from "../submit/submit-target";
@@ -835,17 +836,14 @@ export class TaskAggregator extends DurableObject<Env> {
     const client = publicClientFor(await chainByKey(this.env, state.target.chain));
     const raw = (this.env as unknown as Record<string, string | undefined>).TAKEOVER_LOOKBACK_BLOCKS;
     const lookback = BigInt(Number.isInteger(Number(raw)) && Number(raw) > 0 ? Number(raw) : 256);
-    const latest = await client.getBlockNumber();
     // A few blocks of overlap with the last search: the RPC node may have lagged behind then.
-    const lowest = [
-      latest - lookback + 1n,
-      BigInt(state.triggerBlock ?? 0),
-      BigInt(state.searchedThrough ?? 0) - 8n,
-    ].reduce((a, b) => (a > b ? a : b));
+    const from = [BigInt(state.triggerBlock ?? 0), BigInt(state.searchedThrough ?? 0) - 8n].reduce((a, b) =>
+      a > b ? a : b,
+    );
     // Every candidate's receipt is read afresh: a cached block can only add a candidate, never a landing.
-    const candidates = await findHandlerCalls(client, state.target.chain, state.target, lowest, latest);
-    for (const txHash of candidates) if (await this.landedOnchain(state, txHash)) return txHash;
-    state.searchedThrough = Number(latest);
+    const found = await findHandlerCalls(client, state.target.chain, state.target, { from, lookback });
+    for (const txHash of found.txHashes) if (await this.landedOnchain(state, txHash)) return txHash;
+    state.searchedThrough = Number(found.head);
     return undefined;
   }
 

@@ -69,7 +69,7 @@ export async function ingestWebhookLogs(
   const listened = new Set(triggers.map((t) => `${t.address}:${t.eventHash}`));
   const matching = logs.filter((l) => listened.has(`${l.address}:${l.topics[0] ?? ""}`));
 
-  const verify = createLogVerifier(publicClientFor(chain), chain.confirmations);
+  const verify = createLogVerifier(publicClientFor(chain), chain.key, chain.confirmations);
   const messages: TriggerMessage[] = [];
   const dropped: DroppedEventRow[] = [];
   let deferred = 0;

@@ -1,4 +1,5 @@
 import type { Hex, PublicClient } from "viem";
+import { readBlock } from "../chain/block-cache";
 import type { ChainLog } from "./log-to-trigger-data";
 import type { ClaimedLog } from "./webhook-payloads";
 
@@ -10,7 +11,6 @@ export type LogVerdict =
   /** Forged or reorged: never enqueued, recorded. */
   | { outcome: "dropped"; reason: string };
 
-type Block = { hash: Hex | null; timestamp: bigint };
 type Receipt = {
   blockHash: Hex;
   blockNumber: bigint;
@@ -18,21 +18,23 @@ type Receipt = {
   logs: readonly { address: Hex; topics: readonly Hex[]; data: Hex; logIndex: number | null }[];
 };
 
-/** Per-request RPC reads, cached: several logs of one webhook often share blocks and transactions. */
+/**
+ * Per-request RPC reads, cached: several logs of one webhook often share blocks and transactions.
+ * Blocks are read with their transactions into the isolate's block cache (block-cache.ts), so the
+ * landing search on this node does not read the trigger's block again.
+ */
 export function createLogVerifier(
   client: Pick<PublicClient, "getBlockNumber" | "getBlock" | "getTransactionReceipt">,
+  chainKey: string,
   confirmations: number,
 ) {
   let head: Promise<bigint> | undefined;
-  const blocks = new Map<bigint, Promise<Block | undefined>>();
+  const blocks = new Map<bigint, Promise<{ hash: Hex; timestamp: bigint } | undefined>>();
   const receipts = new Map<Hex, Promise<Receipt | undefined>>();
   const getBlock = (n: bigint) => {
     let p = blocks.get(n);
     if (!p) {
-      p = client.getBlock({ blockNumber: n }).then(
-        (b) => ({ hash: b.hash, timestamp: b.timestamp }),
-        (e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)),
-      );
+      p = readBlock(client, chainKey, n);
       blocks.set(n, p);
     }
     return p;
@@ -56,11 +58,15 @@ export function createLogVerifier(
    * @throws RPC transport errors (the caller answers 502 so the provider retries)
    */
   return async function verifyLog(claimed: ClaimedLog): Promise<LogVerdict> {
-    head ??= client.getBlockNumber({ cacheTime: 0 });
     // Above the depth (or beyond our head: our RPC lags, or the log is made up): not final yet.
-    if (claimed.blockNumber > (await head) - BigInt(confirmations)) return { outcome: "deferred" };
+    // With no depth to wait for, the block's own presence tells the same without reading the head.
+    if (confirmations > 0) {
+      head ??= client.getBlockNumber({ cacheTime: 0 });
+      if (claimed.blockNumber > (await head) - BigInt(confirmations)) return { outcome: "deferred" };
+    }
     const block = await getBlock(claimed.blockNumber);
-    if (!block || block.hash?.toLowerCase() !== claimed.blockHash) {
+    if (!block && confirmations === 0) return { outcome: "deferred" };
+    if (!block || block.hash.toLowerCase() !== claimed.blockHash) {
       return { outcome: "dropped", reason: "block_not_canonical" };
     }
     const receipt = await getReceipt(claimed.transactionHash);
@@ -93,6 +99,5 @@ export function createLogVerifier(
 }
 
 function isNotFound(e: unknown): boolean {
-  const name = (e as { name?: string } | undefined)?.name ?? "";
-  return name === "BlockNotFoundError" || name === "TransactionReceiptNotFoundError";
+  return (e as { name?: string } | undefined)?.name === "TransactionReceiptNotFoundError";
 }
