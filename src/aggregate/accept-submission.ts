@@ -8,7 +8,7 @@ import { findService } from "../service/service-registry";
 import { prefixOrDefault, recoverEnvelopeSigner } from "../sign/envelope";
 import { checkSignatureForm } from "./signature-form";
 import { countIn } from "../metrics/isolate-counters";
-import { readSignerStanding } from "./authenticate-signer";
+import { readSignerStanding, signerStandingTtlMs } from "./authenticate-signer";
 import { runAggregatorStep, type AggregatorStepOutcome } from "./run-aggregator";
 import { SubmissionError, type ParsedSubmission } from "./submission";
 import type { AggregationStatus } from "./task-aggregator";
@@ -112,7 +112,12 @@ export async function acceptSubmission(
     return refuse(422, "invalid_signature", "the envelope signature does not recover");
   }
   const manager = service.manager.evm;
-  const standing = await readSignerStanding(await chainByKey(env, manager.chain), manager.address, signer);
+  const standing = await readSignerStanding(
+    await chainByKey(env, manager.chain),
+    manager.address,
+    signer,
+    signerStandingTtlMs(env),
+  );
   if (!standing.registered) return refuse(403, "signer_not_registered", standing.reason, signer);
 
   let outcome: AggregatorStepOutcome;

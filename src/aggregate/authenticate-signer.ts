@@ -2,56 +2,59 @@ import { zeroAddress, type Hex } from "viem";
 import { publicClientFor } from "../chain/rpc";
 import { wavsServiceManagerAbi } from "../chain/abi/wavs-service-manager";
 import type { ChainSettings } from "../config";
-import { recentHead } from "../submit/recent-head";
+import { integerVar, parsedOncePerIsolate } from "../util/settings-vars";
 
 export type SignerStanding =
   | { registered: true; operator: Hex; weight: bigint }
   | { registered: false; reason: string };
 
 /**
- * A standing is read at a recent block (recentHead: at most 1 s old). A standing read at block B
- * never goes stale (it is B's state); only which block counts as recent ages. Three
- * signers' submissions per event each cost two eth_calls per node otherwise (18 per event on three
- * nodes); at 20 events per second they now cost two per signer per second.
+ * How long a registered standing is reused (SIGNER_STANDING_TTL_MS, ms; 0 reads it for every
+ * submission). A standing is only an estimate: the manager's `validate` decides at quorum and at
+ * submit, and drops a signer deregistered meanwhile. Cached per block, it was read again with
+ * every block (two eth_calls per signer per node per event under load).
  */
+export const signerStandingTtlMs = parsedOncePerIsolate(["SIGNER_STANDING_TTL_MS"], (vars) =>
+  integerVar(vars, "SIGNER_STANDING_TTL_MS", 5_000, 0, 60_000),
+);
+
 const MAX_ENTRIES = 10_000;
-const standings = new Map<string, Promise<SignerStanding>>();
+const standings = new Map<string, { at: number; standing: Promise<SignerStanding> }>();
 
 /**
- * Looks the signing key up in the service manager: its latest operator and that operator's weight,
- * read at a recent block and kept per (manager, signer, block) in the isolate. A signer found
- * unregistered there is looked up again at the latest block before it is refused: a refusal is
- * final, and the signer may have registered in the newest block.
+ * Looks the signing key up in the service manager at the latest block: its latest operator and
+ * that operator's weight. A registered standing is kept per (manager, signer) in the isolate for
+ * `ttlMs` (concurrent lookups share one read); an unregistered one never is, so a refusal always
+ * rests on a look at the latest block (the signer may have registered in the newest one).
  * @throws on RPC failure (retryable)
  */
-export async function readSignerStanding(chain: ChainSettings, manager: Hex, signer: Hex): Promise<SignerStanding> {
-  const block = await recentHead(chain);
-  const key = `${chain.key}:${manager.toLowerCase()}:${signer.toLowerCase()}:${block}`;
-  let standing = standings.get(key);
-  if (!standing) {
-    if (standings.size >= MAX_ENTRIES) standings.clear();
-    standing = readStandingAt(chain, manager, signer, block);
-    standings.set(key, standing);
-    standing.catch(() => standings.delete(key));
-  }
-  const found = await standing;
-  return found.registered ? found : readStandingAt(chain, manager, signer, undefined);
-}
-
-async function readStandingAt(
+export async function readSignerStanding(
   chain: ChainSettings,
   manager: Hex,
   signer: Hex,
-  blockNumber: bigint | undefined,
+  ttlMs: number,
 ): Promise<SignerStanding> {
+  const key = `${chain.key}:${manager.toLowerCase()}:${signer.toLowerCase()}`;
+  const hit = standings.get(key);
+  if (hit && Date.now() - hit.at < ttlMs) return hit.standing;
+  if (standings.size >= MAX_ENTRIES) standings.clear();
+  const standing = readStanding(chain, manager, signer);
+  const entry = { at: Date.now(), standing };
+  standings.set(key, entry);
+  const forget = () => {
+    if (standings.get(key) === entry) standings.delete(key);
+  };
+  standing.then((s) => s.registered || forget(), forget);
+  return standing;
+}
+
+async function readStanding(chain: ChainSettings, manager: Hex, signer: Hex): Promise<SignerStanding> {
   const client = publicClientFor(chain);
-  const at = blockNumber === undefined ? {} : { blockNumber };
   const operator = await client.readContract({
     address: manager,
     abi: wavsServiceManagerAbi,
     functionName: "getLatestOperatorForSigningKey",
     args: [signer],
-    ...at,
   });
   if (operator === zeroAddress) return { registered: false, reason: "the signer is not a registered signing key" };
   const weight = await client.readContract({
@@ -59,7 +62,6 @@ async function readStandingAt(
     abi: wavsServiceManagerAbi,
     functionName: "getOperatorWeight",
     args: [operator],
-    ...at,
   });
   if (weight === 0n) return { registered: false, reason: "the signer's operator has no weight" };
   return { registered: true, operator, weight };

@@ -910,6 +910,12 @@ export class TaskAggregator extends DurableObject<Env> {
         args,
       });
     } catch (e) {
+      // Short of quorum now (checkQuorum may have reused an acceptance seconds old): as above.
+      if (isContractRevert(e) && describeRevert(e).startsWith("InsufficientQuorum(")) {
+        state.phase = "collecting";
+        await this.save(state);
+        return;
+      }
       if (isContractRevert(e)) return this.countAgainWithout(state, e);
       throw e; // RPC trouble: the alarm set above resumes from "submitting"
     }
