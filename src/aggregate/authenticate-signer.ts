@@ -23,22 +23,33 @@ const standings = new Map<string, { at: number; standing: Promise<SignerStanding
 
 /**
  * Looks the signing key up in the service manager at the latest block: its latest operator and
- * that operator's weight. A registered standing is kept per (manager, signer) in the isolate for
- * `ttlMs` (concurrent lookups share one read); an unregistered one never is, so a refusal always
- * rests on a look at the latest block (the signer may have registered in the newest one).
+ * that operator's weight, through the isolate's cache (reuseStanding).
  * @throws on RPC failure (retryable)
  */
-export async function readSignerStanding(
+export function readSignerStanding(
   chain: ChainSettings,
   manager: Hex,
   signer: Hex,
   ttlMs: number,
 ): Promise<SignerStanding> {
   const key = `${chain.key}:${manager.toLowerCase()}:${signer.toLowerCase()}`;
+  return reuseStanding(key, ttlMs, () => readStanding(chain, manager, signer));
+}
+
+/**
+ * A registered standing is kept under `key` for `ttlMs` (concurrent lookups share one read); an
+ * unregistered one, or a failed read, never is, so a refusal always rests on a fresh look at the
+ * latest block (the signer may have registered in the newest one).
+ */
+export function reuseStanding(
+  key: string,
+  ttlMs: number,
+  read: () => Promise<SignerStanding>,
+): Promise<SignerStanding> {
   const hit = standings.get(key);
   if (hit && Date.now() - hit.at < ttlMs) return hit.standing;
   if (standings.size >= MAX_ENTRIES) standings.clear();
-  const standing = readStanding(chain, manager, signer);
+  const standing = read();
   const entry = { at: Date.now(), standing };
   standings.set(key, entry);
   const forget = () => {
