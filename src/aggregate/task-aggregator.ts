@@ -114,6 +114,8 @@ interface AggregationState {
   peerTxs?: Record<string, { txHash: Hex; from: Hex; nonce: number }>;
   /** Consecutive grace periods in which a reported transaction was missing, by its hash. */
   missingTxChecks?: Record<Hex, number>;
+  /** A signature arrived since the last preflight: the alarm (set to now) evaluates the set. */
+  evaluateNow?: boolean;
   /** Signatures the manager refused on their own (deregistered signer, bad form), by signer: never counted again. */
   dropped?: Record<Hex, { signature: Hex; reason: string }>;
   /** handle-submit-callback, owed once the task landed or failed; stored before it runs. */
@@ -254,9 +256,12 @@ export class TaskAggregator extends DurableObject<Env> {
         { signer: recovered, weight: submission.weight, signers: Object.keys(state.signatures).length },
       );
       if (state.phase === "collecting") {
-        // Should the preflight below fail (RPC down), the alarm evaluates again: no signature waits forever.
-        await this.ctx.storage.setAlarm(Date.now() + aggregatorSettings(this.env).recheckMs);
-        await this.evaluate(state);
+        // Decided in the alarm, not here: the sender (a peer's delivery batch, this node's trigger
+        // consumer) would otherwise wait for the preflight, the peers' statuses, the landing search
+        // and the send. Signatures arriving together are then counted in one preflight.
+        state.evaluateNow = true;
+        await this.save(state);
+        await this.ctx.storage.setAlarm(Date.now());
       }
       return { accepted: true, ...this.statusOf(state) };
     });
@@ -311,7 +316,7 @@ export class TaskAggregator extends DurableObject<Env> {
     return (await this.findLandingOnchain(state)) === undefined;
   }
 
-  /** Timers: a standby's grace period, a submitting task's receipt poll, the end of the burn window. */
+  /** Timers: new signatures to count, a standby's grace period, a submitting task's receipt poll, the end of the burn window. */
   override async alarm(): Promise<void> {
     await this.serialise(async () => {
       const state = await this.load();
@@ -322,6 +327,7 @@ export class TaskAggregator extends DurableObject<Env> {
         else if (state.phase === "claiming") await this.claim(state);
         else if (state.phase === "submitting") await this.followTransaction(state);
         else if (state.phase === "landed" && Date.now() >= (state.burnUntil ?? 0)) await this.ctx.storage.deleteAll();
+        else if (state.phase === "collecting" && state.evaluateNow) await this.evaluateNewSignatures(state);
         else if (state.phase === "collecting" && Object.keys(state.signatures).length > 0)
           await this.evaluateOrAskAround(state);
       } catch (e) {
@@ -364,6 +370,17 @@ export class TaskAggregator extends DurableObject<Env> {
   ) {
     const { eventId, serviceId, workflowId } = state.target;
     await recordTaskStep(openDb(this.env.DB), { eventId, serviceId, workflowId }, step, update, detail);
+  }
+
+  /**
+   * Signatures arrived since the last evaluation: preflight the set now. Should that fail (RPC
+   * down) or fall short, the recheck alarm evaluates again: no signature waits forever.
+   */
+  private async evaluateNewSignatures(state: AggregationState): Promise<void> {
+    state.evaluateNow = false;
+    await this.save(state);
+    await this.ctx.storage.setAlarm(Date.now() + aggregatorSettings(this.env).recheckMs);
+    await this.evaluate(state);
   }
 
   /**
