@@ -1,6 +1,6 @@
 /**
- * Runs one wavs-edge node under `wrangler dev` with its own port, state directory and secrets,
- * the way an operator runs it locally.
+ * Runs one wavs-edge node under `wrangler dev` (through wrangler's API: node-launcher.mjs) with its
+ * own port, state directory and secrets, the way an operator runs it locally.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { prepareMigratedState } from "./migrated-state";
 
 const WRANGLER = join(process.cwd(), "node_modules", "wrangler", "bin", "wrangler.js");
+const LAUNCHER = join(process.cwd(), "devnet", "node-launcher.mjs");
 const QUIET = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
 
 export type NodeSecrets = {
@@ -83,24 +84,7 @@ export async function startNode(params: StartNodeParameters): Promise<RunningNod
   const port = params.port ?? (await freePort());
   const child = spawn(
     process.execPath,
-    [
-      WRANGLER,
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      persist,
-      "--env-file",
-      envFile,
-      "--inspector-port",
-      String(await freePort()),
-      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-      "--show-interactive-dev-session=false",
-      "--log-level",
-      "log",
-    ],
+    [LAUNCHER, JSON.stringify({ config: join(process.cwd(), "wrangler.toml"), port, persist, envFile, vars })],
     { stdio: ["ignore", "pipe", "pipe"], env: QUIET, detached: true },
   );
   const tail: string[] = [];
