@@ -335,8 +335,8 @@ function demoServiceJson(p: {
 
 /** A tiny client for the node's HTTP API that turns JSON errors into one-line exceptions. */
 export function nodeApi(url: string, token: string) {
-  const call = async <T>(method: string, path: string, body?: unknown, raw?: Uint8Array): Promise<T> => {
-    const res = await fetch(`${url}${path}`, {
+  const send = (method: string, path: string, body?: unknown, raw?: Uint8Array) =>
+    fetch(`${url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${token}`,
@@ -348,7 +348,16 @@ export function nodeApi(url: string, token: string) {
       },
       body: raw ?? (body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body)),
     });
-    const text = await res.text();
+  const call = async <T>(method: string, path: string, body?: unknown, raw?: Uint8Array): Promise<T> => {
+    let res = await send(method, path, body, raw);
+    let text = await res.text();
+    // wrangler dev answers this when the local runtime restarts under a request (seen on a loaded
+    // machine while a component transpiles); the devnet's calls are idempotent: send it again.
+    for (let attempt = 1; res.status === 503 && text.startsWith("Your worker restarted") && attempt < 5; attempt++) {
+      await new Promise((r) => setTimeout(r, 1_000 * attempt));
+      res = await send(method, path, body, raw);
+      text = await res.text();
+    }
     if (!res.ok) {
       let message = text;
       try {
@@ -361,18 +370,8 @@ export function nodeApi(url: string, token: string) {
   return {
     get: <T>(path: string) => call<T>("GET", path),
     post: <T = void>(path: string, body: unknown) => call<T>("POST", path, body),
-    // Uploads are content-addressed, so one that met a restarting local worker (wrangler dev's 503,
-    // seen while another upload transpiles in the background on a loaded machine) is simply sent again.
-    uploadComponent: async (bytes: Uint8Array) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return (await call<{ digest: string }>("POST", "/dev/components", undefined, bytes)).digest;
-        } catch (e) {
-          if (attempt >= 5 || !/→ 503: Your worker restarted/.test(String(e))) throw e;
-          await new Promise((r) => setTimeout(r, 1_000 * attempt));
-        }
-      }
-    },
+    uploadComponent: async (bytes: Uint8Array) =>
+      (await call<{ digest: string }>("POST", "/dev/components", undefined, bytes)).digest,
   };
 }
 

@@ -6,21 +6,14 @@
  * { config, port, persist, envFile, vars }. Prints "Ready on <url>" once the node answers;
  * SIGTERM or SIGINT disposes of it.
  */
-import { readFileSync } from "node:fs";
 import { unstable_startWorker } from "wrangler";
 
 const { config, port, persist, envFile, vars } = JSON.parse(process.argv[2]);
-// The env file holds the node's secrets, one NAME=value a line (node-process.ts writes it).
-const secrets = readFileSync(envFile, "utf8")
-  .split("\n")
-  .filter((line) => line.includes("="))
-  .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]);
 const worker = await unstable_startWorker({
   config,
-  bindings: {
-    ...Object.fromEntries(secrets.map(([name, value]) => [name, { type: "secret_text", value }])),
-    ...Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "plain_text", value }])),
-  },
+  // The secrets, as `--env-file` gives them; the vars override wrangler.toml's, as `--var` does.
+  envFiles: [envFile],
+  bindings: Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "plain_text", value }])),
   dev: {
     server: { hostname: "127.0.0.1", port },
     inspector: false,
