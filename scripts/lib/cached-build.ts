@@ -1,5 +1,5 @@
 /**
- * The build steps (contracts, components, runtime), each skipped when a sha256 of its inputs matches
+ * The build steps (contracts, components, runtime, the CLI's bundle), each skipped when a sha256 of its inputs matches
  * the one recorded when its outputs were last written (build/.hashes/<step>). `npm run build`,
  * `wavs-edge devnet` (npm start) and `wavs-edge exec` go through here, so an unchanged tree starts
  * in seconds and a fresh clone builds what it lacks on first use.
@@ -15,7 +15,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /** One build step: the script that runs it, what it reads, what it writes. */
 export type BuildStep = {
-  name: "contracts" | "components" | "runtime";
+  name: "contracts" | "components" | "runtime" | "cli";
   script: string;
   /** files or folders (repo-relative) whose bytes decide whether the outputs are stale */
   inputs: string[];
@@ -50,6 +50,13 @@ export const BUILD_STEPS: readonly BuildStep[] = [
     script: "scripts/build-runtime.ts",
     inputs: ["src", "scripts/build-runtime.ts", "package-lock.json"],
     outputs: ["src/execute/generated/version.js", "src/execute/generated/guest.js", "src/execute/generated/bindgen.js"],
+  },
+  {
+    // What cli/ may import from the repository; bin/wavs-edge.mjs checks each bundled file again.
+    name: "cli",
+    script: "scripts/build-cli.ts",
+    inputs: ["cli", "src", "devnet", "scripts/lib", "scripts/build-cli.ts", "package-lock.json"],
+    outputs: ["build/cli/main.mjs", "build/cli/lifecycle.mjs", "build/cli/inputs.json"],
   },
 ];
 
