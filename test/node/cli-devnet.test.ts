@@ -154,7 +154,7 @@ describe("wavs-edge against a running node", () => {
     const again = await cli(["deploy-service", "--service-uri", uri]);
     expect(again.code).toBe(1);
     expect(again.stderr.trim().split("\n").at(-1)).toMatch(/^error: POST \/services → 409 service_exists: /);
-  });
+  }, 600_000); // fourteen CLI processes and two deployments: minutes on a 2-core machine under others' load
 
   it("lists tasks and shows one task's timeline", async () => {
     const { devnet } = running;
