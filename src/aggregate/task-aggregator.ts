@@ -14,6 +14,7 @@ import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
 import { readHandlerCalls } from "../chain/handler-calls";
+import { forgetAcceptedQuorum } from "../submit/accepted-quorum";
 import { findHandlerCalls } from "../submit/handler-calls";
 import { readReceipt } from "../submit/read-receipt";
 import { checkQuorum, findRejectedSigners } from "../submit/submit-envelope";
@@ -927,7 +928,9 @@ export class TaskAggregator extends DurableObject<Env> {
         args,
       });
     } catch (e) {
-      // Short of quorum now (checkQuorum may have reused an acceptance seconds old): as above.
+      // The preflight may have reused an acceptance seconds old: never again for this envelope.
+      if (isContractRevert(e)) forgetAcceptedQuorum(target.chain, target.handler, target.envelope);
+      // Short of quorum now: as above.
       if (isContractRevert(e) && describeRevert(e).startsWith("InsufficientQuorum(")) {
         state.phase = "collecting";
         await this.save(state);

@@ -1,9 +1,10 @@
-import { BaseError, ContractFunctionRevertedError, keccak256, type Hex } from "viem";
+import { BaseError, ContractFunctionRevertedError, type Hex } from "viem";
 import type { SignatureData } from "../aggregate/signature-data";
 import { publicClientFor } from "../chain/rpc";
 import { wavsHandlerAbi } from "../chain/wavs-abi";
 import type { ChainSettings } from "../config";
 import type { Envelope } from "../sign/envelope";
+import { acceptedReferenceBlock, rememberAcceptedQuorum } from "./accepted-quorum";
 import { describeRevert } from "./describe-revert";
 import { recentHead } from "./recent-head";
 import { readHandlerManager } from "./submit-target";
@@ -13,37 +14,11 @@ export type QuorumCheck =
   | { ok: false; reason: string; signerWeight?: bigint; thresholdWeight?: bigint; totalWeight?: bigint };
 
 /**
- * How long a set of signatures the manager accepted is taken as accepted again without asking
- * (ms): the node that reaches quorum asks `validate`, claims, and preflights again at submit with
- * the same set, one eth_call per event for nothing. The transaction's gas estimate runs the
- * manager's checks once more, so an operator deregistered meanwhile is still caught before sending.
- */
-const ACCEPTED_REUSE_MS = 5_000;
-const MAX_ACCEPTED = 10_000;
-const accepted = new Map<string, { at: number; signatureData: SignatureData }>();
-
-/** The same envelope under the same manager with the same signatures, whatever the reference block. */
-function acceptedKey(chain: ChainSettings, manager: Hex, envelope: Envelope, data: SignatureData): string {
-  const payload = keccak256(envelope.payload);
-  return [
-    chain.key,
-    manager.toLowerCase(),
-    envelope.eventId,
-    envelope.ordering,
-    payload,
-    ...data.signers,
-    ...data.signatures,
-  ]
-    .join(":")
-    .toLowerCase();
-}
-
-/**
  * Preflights the envelope with the handler's service manager (`validate`, an eth_call) at
  * referenceBlock = head − 1 (the head read at most 1 s ago), unless this isolate saw the manager
- * accept the very same signatures in the last ACCEPTED_REUSE_MS (their SignatureData, with its
- * slightly older reference block, is returned again). InsufficientQuorum is an answer, not an
- * error: wait for signatures.
+ * accept these signatures, or some of them, in the last ACCEPTED_REUSE_MS (accepted-quorum.ts:
+ * the set is then returned at that acceptance's reference block, unasked). InsufficientQuorum is
+ * an answer, not an error: wait for signatures.
  * @throws on any other revert or RPC failure
  */
 export async function checkQuorum(
@@ -54,9 +29,8 @@ export async function checkQuorum(
 ): Promise<QuorumCheck> {
   const client = publicClientFor(chain);
   const manager = await readHandlerManager(chain, handler);
-  const key = acceptedKey(chain, manager, envelope, build(0));
-  const hit = accepted.get(key);
-  if (hit && Date.now() - hit.at < ACCEPTED_REUSE_MS) return { ok: true, signatureData: hit.signatureData };
+  const known = acceptedReferenceBlock(chain.key, handler, envelope, build(0));
+  if (known !== undefined) return { ok: true, signatureData: build(known) };
   // The reference block need only be past: a head read within the last second serves.
   const latest = await recentHead(chain);
   const signatureData = build(Number(latest > 0n ? latest - 1n : 0n));
@@ -67,8 +41,7 @@ export async function checkQuorum(
       functionName: "validate",
       args: [envelope, signatureData],
     });
-    if (accepted.size >= MAX_ACCEPTED) accepted.clear();
-    accepted.set(key, { at: Date.now(), signatureData });
+    rememberAcceptedQuorum(chain.key, handler, envelope, signatureData);
     return { ok: true, signatureData };
   } catch (e) {
     const revert = e instanceof BaseError ? e.walk((x) => x instanceof ContractFunctionRevertedError) : null;
