@@ -3,8 +3,9 @@
  * off. The CLI always attaches an inspector (and a proxy worker and a debug log file entry per
  * message it relays), which cost two to three times the node's own CPU under load: the devnet
  * has no debugger to serve. Spawned by node-process.ts with one JSON argument:
- * { config, port, persist, envFile, vars }. Prints "Ready on <url>" once the node answers;
- * SIGTERM or SIGINT disposes of it.
+ * { config, port, persist, envFile, vars }. Prints "Ready on <url>" once wrangler listens there
+ * (the runtime starts a few seconds later: node-process.ts waits for GET / to answer); SIGTERM or
+ * SIGINT disposes of it.
  */
 import { unstable_startWorker } from "wrangler";
 
