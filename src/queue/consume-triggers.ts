@@ -17,6 +17,7 @@ import { deriveServiceSigner } from "../sign/signing-keys";
 import { logComponentOutput, type ComponentOutputTags } from "./component-output";
 import type { TriggerMessage } from "../ingest/trigger-message";
 import type { SubmissionMessage } from "./messages";
+import { directTimeoutMs, postSubmission } from "./deliver-submissions";
 import { isRetryable, WavsError } from "../util/errors";
 
 /** A failure that will fail again however often it is retried: acknowledge and record it. */
@@ -262,8 +263,10 @@ function outputTags(msg: TriggerMessage, digest: string | undefined): ComponentO
 
 /**
  * Sends the signed response, as WAVS's Submission JSON, to every aggregating node: straight to this
- * node's own TaskAggregator, and through the SUBMISSIONS queue (with retries) to each peer in PEERS.
- * A lone node (no PEERS) aggregates for itself.
+ * node's own TaskAggregator and to each peer in PEERS, side by side. A peer that does not take it
+ * within SUBMISSION_DIRECT_TIMEOUT_MS gets it through the SUBMISSIONS queue (with retries): the
+ * queue's batch window is thus off the path of an event whose peers are up. A lone node (no PEERS)
+ * aggregates for itself.
  */
 async function submitToAggregators(
   env: Env,
@@ -282,35 +285,51 @@ async function submitToAggregators(
   const settings = aggregatorSettings(env);
   const body = encodeSubmission(p);
   const peers = settings.peers.filter((url) => url !== settings.selfUrl);
-  if (peers.length > 0) {
-    await env.SUBMISSIONS.sendBatch(
-      peers.map((peer) => ({
-        body: {
-          type: "submission",
-          version: 1,
-          peer,
-          serviceId: p.serviceId,
-          workflowId: p.workflowId,
-          eventId: p.envelope.eventId,
-          body,
-        } satisfies SubmissionMessage,
-      })),
-    );
-  }
-  if (settings.peers.length === 0 || settings.peers.includes(settings.selfUrl)) {
-    const parsed = readSubmission(submissionSchema.parse(parseLosslessJson(body)));
-    try {
-      const status = await acceptSubmission(env, parsed, "local");
-      log("info", "signature aggregated", {
-        subsys: "aggregate",
-        service_id: p.serviceId,
-        workflow_id: p.workflowId,
-        event_id: p.envelope.eventId,
-        status: status.status,
-      });
-    } catch (e) {
-      if (e instanceof SubmissionRefusedError) throw new PermanentTaskError(`own submission refused: ${e.message}`);
-      throw e;
-    }
+  const aggregatesHere = settings.peers.length === 0 || settings.peers.includes(settings.selfUrl);
+  await Promise.all([
+    handToPeers(env, peers, { serviceId: p.serviceId, workflowId: p.workflowId, eventId: p.envelope.eventId, body }),
+    aggregatesHere ? aggregateOwn(env, body, p) : undefined,
+  ]);
+}
+
+/** Each peer's delivery tried once directly; the ones to try again go onto the SUBMISSIONS queue. */
+async function handToPeers(
+  env: Env,
+  peers: string[],
+  s: Pick<SubmissionMessage, "serviceId" | "workflowId" | "eventId" | "body">,
+): Promise<void> {
+  if (peers.length === 0) return;
+  const timeoutMs = directTimeoutMs(env.SUBMISSION_DIRECT_TIMEOUT_MS);
+  const outcomes = await Promise.all(peers.map((peer) => postSubmission(peer, s.body, env, timeoutMs)));
+  const fields = { subsys: "queue" as const, service_id: s.serviceId, workflow_id: s.workflowId, event_id: s.eventId };
+  outcomes.forEach(({ outcome, status }, i) => {
+    if (outcome === "refused") log("warn", "peer refused the submission", { ...fields, peer: peers[i], status });
+  });
+  const again = peers.filter((_, i) => outcomes[i]!.outcome === "retry");
+  if (again.length === 0) return;
+  await env.SUBMISSIONS.sendBatch(
+    again.map((peer) => ({ body: { type: "submission", version: 1, peer, ...s } satisfies SubmissionMessage })),
+  );
+}
+
+/** This node's own signature, straight to its TaskAggregator. */
+async function aggregateOwn(
+  env: Env,
+  body: string,
+  p: { serviceId: string; workflowId: string; envelope: Envelope },
+): Promise<void> {
+  const parsed = readSubmission(submissionSchema.parse(parseLosslessJson(body)));
+  try {
+    const status = await acceptSubmission(env, parsed, "local");
+    log("info", "signature aggregated", {
+      subsys: "aggregate",
+      service_id: p.serviceId,
+      workflow_id: p.workflowId,
+      event_id: p.envelope.eventId,
+      status: status.status,
+    });
+  } catch (e) {
+    if (e instanceof SubmissionRefusedError) throw new PermanentTaskError(`own submission refused: ${e.message}`);
+    throw e;
   }
 }

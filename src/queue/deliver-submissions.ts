@@ -26,9 +26,48 @@ export function deliveryTimeoutMs(raw: string | undefined): number {
 }
 
 /**
- * SUBMISSIONS consumer: POSTs each submission to its peer's /aggregator/submissions. A network
- * failure or 5xx retries with backoff (the queue's max_retries, then the dead-letter queue); a 4xx
- * is the peer refusing it for good: acknowledged and logged.
+ * SUBMISSION_DIRECT_TIMEOUT_MS (200-60000, default 2000): how long the trigger consumer waits for a
+ * peer when it hands it a submission directly; a peer slower than that gets it through the queue.
+ */
+export function directTimeoutMs(raw: string | undefined): number {
+  return wholeNumberSetting(raw, 200, 60_000, 2_000);
+}
+
+/** What one delivery came to: taken (2xx), refused for good (isPeerRefusal), or to be tried again. */
+export type DeliveryOutcome = "delivered" | "refused" | "retry";
+
+/**
+ * POSTs one submission to `peer`'s /aggregator/submissions and classifies the answer; never throws.
+ * No answer within `timeoutMs` or a network failure is "retry" (the peer may still take it: a
+ * redelivery of the same signature is a no-op there).
+ */
+export async function postSubmission(
+  peer: string,
+  body: string,
+  env: Pick<Env, "NODE_URL">,
+  timeoutMs: number,
+): Promise<{ outcome: DeliveryOutcome; status?: number }> {
+  let status: number;
+  try {
+    const res = await fetch(`${peer}/aggregator/submissions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...peerRequestHeaders(env) },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    status = res.status;
+    await res.body?.cancel();
+  } catch {
+    return { outcome: "retry" };
+  }
+  if (status >= 200 && status < 300) return { outcome: "delivered", status };
+  return { outcome: isPeerRefusal(status) ? "refused" : "retry", status };
+}
+
+/**
+ * SUBMISSIONS consumer: the submissions a peer did not take when the trigger consumer handed them
+ * over directly, POSTed again with backoff (the queue's max_retries, then the dead-letter queue);
+ * a 4xx is the peer refusing it for good: acknowledged and logged.
  */
 export async function deliverSubmissions(
   batch: MessageBatch<SubmissionMessage>,
@@ -36,10 +75,10 @@ export async function deliverSubmissions(
 ): Promise<void> {
   const maxDelay = retryCeilingSeconds(env.SUBMISSION_RETRY_MAX_SECONDS);
   const timeoutMs = deliveryTimeoutMs(env.SUBMISSION_DELIVERY_TIMEOUT_MS);
-  const headers = { "content-type": "application/json", ...peerRequestHeaders(env) };
   await Promise.all(
     batch.messages.map(async (message) => {
       const { peer, serviceId, workflowId, eventId, body } = message.body;
+      const { outcome, status } = await postSubmission(peer, body, env, timeoutMs);
       const fields = {
         subsys: "queue" as const,
         service_id: serviceId,
@@ -48,22 +87,9 @@ export async function deliverSubmissions(
         peer,
         attempts: message.attempts,
       };
-      let status: number | undefined;
-      try {
-        const res = await fetch(`${peer}/aggregator/submissions`, {
-          method: "POST",
-          headers,
-          body,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        status = res.status;
-        await res.body?.cancel();
-      } catch {
-        status = undefined;
-      }
-      if (status !== undefined && status >= 200 && status < 300) {
+      if (outcome === "delivered") {
         message.ack();
-      } else if (status !== undefined && isPeerRefusal(status)) {
+      } else if (outcome === "refused") {
         log("warn", "peer refused the submission", { ...fields, status });
         message.ack();
       } else {
