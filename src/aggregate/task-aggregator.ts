@@ -9,7 +9,7 @@ import { runAggregatorComponent } from "../execute/run-component";
 import { isRetryable } from "../util/errors";
 import { describeError, log } from "../log";
 import { findService } from "../service/service-registry";
-import { prefixOrDefault, recoverEnvelopeSigner, type Envelope, type SignaturePrefix } from "../sign/envelope";
+import { prefixOrDefault, recoverEnvelopeSigner, type Envelope } from "../sign/envelope";
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
@@ -26,46 +26,29 @@ import { knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-esti
 import { buildSignatureData } from "./signature-data";
 import { pushLanded } from "./push-landed";
 import { checkSignatureForm } from "./signature-form";
+import {
+  fromStored,
+  newTask,
+  statusOf,
+  toClaiming,
+  toCollecting,
+  toFailed,
+  toLanded,
+  toStandby,
+  toSubmitting,
+  type AggregationState,
+  type AggregationStatus,
+  type Claiming,
+  type Collecting,
+  type PeerTx,
+  type PeerWatch,
+  type SignedSubmission,
+  type Standby,
+  type Submitting,
+} from "./task-state";
 import { triggerBlockOn } from "./trigger-block";
 
-/** One operator's signed result for one event and one submit target, already authenticated. */
-export interface SignedSubmission {
-  eventId: Hex;
-  serviceId: string;
-  workflowId: string;
-  chain: string;
-  handler: Hex;
-  envelope: Envelope;
-  signer: Hex;
-  signature: Hex;
-  /** The workflow's signature_kind.prefix the signature was made with (absent: "eip191"). */
-  prefix?: SignaturePrefix;
-  /** The signer's operator weight in the service manager when it was authenticated. */
-  weight: string;
-  /** The Submission JSON it came as (handed on to a peer that lacks it; the aggregator component's input). */
-  json?: string;
-  /** The gas price (wei, decimal) the aggregator component's submit action asked for. */
-  gasPrice?: string;
-}
-
-/**
- * `claiming`: about to submit, and telling peers so before looking at theirs one last time (two
- * nodes that both claim both see it, and the later-ranked one yields).
- */
-export type AggregationPhase = "collecting" | "standby" | "claiming" | "submitting" | "landed" | "failed";
-
-/** What a TaskAggregator answers about itself (also to peers at GET /aggregator/tasks/…). */
-export interface AggregationStatus {
-  status: AggregationPhase;
-  signers: Hex[];
-  txHash?: Hex;
-  /** While submitting: the sending key and the transaction's nonce, so a standby can tell a slow transaction from a dead one. */
-  from?: Hex;
-  nonce?: number;
-  error?: string;
-  /** Set on an answer to a submission that arrived after the task landed. */
-  burned?: boolean;
-}
+export type { AggregationPhase, AggregationStatus, SignedSubmission } from "./task-state";
 
 export type AddSubmissionResult =
   | ({ accepted: true } & AggregationStatus)
@@ -74,54 +57,6 @@ export type AddSubmissionResult =
       code: "envelope_mismatch" | "invalid_signature" | "target_mismatch" | "signature_dropped";
       message: string;
     };
-
-interface AggregationState {
-  target: Omit<SignedSubmission, "signer" | "signature" | "prefix" | "weight" | "json" | "gasPrice">;
-  signatures: Record<Hex, { signature: Hex; weight: string; at: number; json?: string }>;
-  phase: AggregationPhase;
-  /** Submission order among aggregating nodes for this event (0 submits first). */
-  rank?: number;
-  /** ChainSubmitter request, persisted before it is asked to send: a restart asks again, never twice. */
-  requestId?: string;
-  /** Transactions given up because their nonce went elsewhere; each new one gets a new request id. */
-  lostAttempts?: number;
-  submitterKey?: string;
-  txHash?: Hex;
-  from?: Hex;
-  nonce?: number;
-  error?: string;
-  burnUntil?: number;
-  /** Consecutive grace periods in which no node ranked before us answered as alive. */
-  silentChecks?: number;
-  /** Consecutive grace periods in which the nodes ranked before us that answered had no such task. */
-  absentChecks?: number;
-  /** When each peer last showed it is up (a status, "no such task", or its rate limit), ms since the epoch. */
-  heardFrom?: Record<string, number>;
-  /** When this node first asked its peers about the task: a peer never heard from is presumed up this long. */
-  watchingSince?: number;
-  /** When this node last decided to submit: the ChainSubmitter has an older decision confirmed again. */
-  claimedAt?: number;
-  /** The last block findLandingOnchain searched: the next search starts near it. */
-  searchedThrough?: number;
-  /** Times its peers were asked whether the task landed while it was still short of quorum here. */
-  collectingPolls?: number;
-  /** The earliest block the submissions say the trigger fired in (on the submit chain): nothing landed before it. */
-  triggerBlock?: number;
-  /** Gas price (wei, decimal) from the aggregator component's latest submit action here. */
-  gasPrice?: string;
-  /** The signer whose submission last asked to submit here: its input goes to handle-submit-callback. */
-  askedBy?: Hex;
-  /** Transactions that nodes ranked before us reported while submitting, by node URL. */
-  peerTxs?: Record<string, { txHash: Hex; from: Hex; nonce: number }>;
-  /** Consecutive grace periods in which a reported transaction was missing, by its hash. */
-  missingTxChecks?: Record<Hex, number>;
-  /** A signature arrived since the last preflight: the alarm (set to now) evaluates the set. */
-  evaluateNow?: boolean;
-  /** Signatures the manager refused on their own (deregistered signer, bad form), by signer: never counted again. */
-  dropped?: Record<Hex, { signature: Hex; reason: string }>;
-  /** handle-submit-callback, owed once the task landed or failed; stored before it runs. */
-  callback?: { txResult: { ok: Hex } | { err: string }; done: boolean };
-}
 
 /**
  * What a peer answered about the task: its status, "absent" (up, but it has no such task yet),
@@ -213,7 +148,7 @@ export class TaskAggregator extends DurableObject<Env> {
       let state = await this.load();
       if (!state) {
         const { signer: _s, signature: _sig, prefix: _p, weight: _w, json: _j, gasPrice: _g, ...target } = submission;
-        state = { target, signatures: {}, phase: "collecting" };
+        state = newTask(target);
       } else if (!sameEnvelope(state.target.envelope, submission.envelope)) {
         return {
           accepted: false,
@@ -227,7 +162,7 @@ export class TaskAggregator extends DurableObject<Env> {
           message: "the task belongs to another service or workflow",
         } as const;
       }
-      if (state.phase === "landed") return { accepted: true, ...this.statusOf(state), burned: true };
+      if (state.phase === "landed") return { accepted: true, ...statusOf(state), burned: true };
       if (state.dropped?.[recovered]?.signature.toLowerCase() === submission.signature.toLowerCase()) {
         return {
           accepted: false,
@@ -257,21 +192,22 @@ export class TaskAggregator extends DurableObject<Env> {
         { signer: recovered, weight: submission.weight, signers: Object.keys(state.signatures).length },
       );
       if (state.phase === "collecting") {
+        const collecting: Collecting = state;
         // Decided in the alarm, not here: the sender (a peer's delivery batch, this node's trigger
         // consumer) would otherwise wait for the preflight, the peers' statuses, the landing search
         // and the send. Signatures arriving together are then counted in one preflight.
-        state.evaluateNow = true;
-        await this.save(state);
+        collecting.evaluateNow = true;
+        await this.save(collecting);
         await this.ctx.storage.setAlarm(Date.now());
       }
-      return { accepted: true, ...this.statusOf(state) };
+      return { accepted: true, ...statusOf(state) };
     });
   }
 
   /** The task's status, or undefined when this node never saw it (or the burn window passed). */
   async getStatus(): Promise<AggregationStatus | undefined> {
     const state = await this.load();
-    return state && this.statusOf(state);
+    return state && statusOf(state);
   }
 
   /**
@@ -343,24 +279,12 @@ export class TaskAggregator extends DurableObject<Env> {
     });
   }
 
-  private async load() {
-    return this.ctx.storage.get<AggregationState>("state");
+  private async load(): Promise<AggregationState | undefined> {
+    return fromStored(await this.ctx.storage.get("state"), Date.now());
   }
 
   private async save(state: AggregationState) {
     await this.ctx.storage.put("state", state);
-  }
-
-  private statusOf(state: AggregationState): AggregationStatus {
-    return {
-      status: state.phase,
-      signers: Object.keys(state.signatures) as Hex[],
-      ...(state.txHash ? { txHash: state.txHash } : {}),
-      ...(state.phase === "submitting" && state.from && state.nonce !== undefined
-        ? { from: state.from, nonce: state.nonce }
-        : {}),
-      ...(state.error ? { error: state.error } : {}),
-    };
   }
 
   private async step(
@@ -377,7 +301,7 @@ export class TaskAggregator extends DurableObject<Env> {
    * Signatures arrived since the last evaluation: preflight the set now. Should that fail (RPC
    * down) or fall short, the recheck alarm evaluates again: no signature waits forever.
    */
-  private async evaluateNewSignatures(state: AggregationState): Promise<void> {
+  private async evaluateNewSignatures(state: Collecting): Promise<void> {
     state.evaluateNow = false;
     await this.save(state);
     await this.ctx.storage.setAlarm(Date.now() + aggregatorSettings(this.env).recheckMs);
@@ -390,14 +314,17 @@ export class TaskAggregator extends DurableObject<Env> {
    * event may never get their submissions (their deliveries ran out of retries), and would
    * otherwise collect forever. Asked again with a growing interval, up to COLLECTING_POLL_MAX_MS.
    */
-  private async evaluateOrAskAround(state: AggregationState): Promise<void> {
-    await this.evaluate(state, { askManager: true });
+  private async evaluateOrAskAround(evaluated: Collecting): Promise<void> {
+    const state = await this.evaluate(evaluated, { askManager: true });
     if (state.phase !== "collecting") return;
     const settings = aggregatorSettings(this.env);
     const others = otherPeers(settings);
     if (others.length === 0) return;
     const { landed } = await this.pollPeers(state, others);
-    if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
+    if (landed) {
+      await this.adoptLanding(state, landed.peer, landed.txHash);
+      return;
+    }
     state.collectingPolls = (state.collectingPolls ?? 0) + 1;
     await this.save(state);
     await this.ctx.storage.setAlarm(
@@ -410,9 +337,9 @@ export class TaskAggregator extends DurableObject<Env> {
    * `askManager`, a set known short of the threshold the manager last reported is not asked about
    * (quorum-estimate.ts): the recheck alarm asks.
    */
-  private async evaluate(state: AggregationState, opts: { askManager?: boolean } = {}): Promise<void> {
+  private async evaluate(state: Collecting, opts: { askManager?: boolean } = {}): Promise<AggregationState> {
     // Every signature dropped: nothing to ask the manager (validate reverts on an empty set).
-    if (Object.keys(state.signatures).length === 0) return;
+    if (Object.keys(state.signatures).length === 0) return state;
     const { chain: chainKey, handler } = state.target;
     const weights = Object.values(state.signatures).map((s) => s.weight);
     if (!opts.askManager && knownShortOfQuorum(weights, knownThreshold(chainKey, handler))) {
@@ -427,7 +354,7 @@ export class TaskAggregator extends DurableObject<Env> {
           estimated: true,
         },
       );
-      return;
+      return state;
     }
     const chain = await chainByKey(this.env, state.target.chain);
     let quorum: Awaited<ReturnType<typeof checkQuorum>>;
@@ -458,7 +385,7 @@ export class TaskAggregator extends DurableObject<Env> {
           threshold_weight: quorum.thresholdWeight,
         },
       );
-      return;
+      return state;
     }
     const settings = aggregatorSettings(this.env);
     const ranking = settings.peers.length ? rankAggregators(state.target.eventId, settings.peers) : [];
@@ -474,9 +401,10 @@ export class TaskAggregator extends DurableObject<Env> {
       },
     );
     if (state.rank === 0) return this.claim(state);
-    state.phase = "standby";
-    await this.save(state);
+    const standby = toStandby(state);
+    await this.save(standby);
     await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
+    return standby;
   }
 
   /**
@@ -485,9 +413,9 @@ export class TaskAggregator extends DurableObject<Env> {
    * claim at once, each sees the other's claim, so at most one goes on; a yielded rank 0 retakes
    * after its grace periods); otherwise, after a last look at the chain, we submit.
    */
-  private async claim(state: AggregationState): Promise<void> {
+  private async claim(from: AggregationState): Promise<AggregationState> {
     const settings = aggregatorSettings(this.env);
-    state.phase = "claiming";
+    const state = toClaiming(from);
     await this.save(state);
     // Evicted before deciding: the alarm claims again.
     await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
@@ -495,13 +423,12 @@ export class TaskAggregator extends DurableObject<Env> {
     const { landed, competing, unsettled, txs } = await this.pollPeers(state, others);
     if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
     if (competing.length > 0) {
-      state.phase = "standby";
-      state.peerTxs = { ...state.peerTxs, ...txs };
-      state.silentChecks = 0;
-      await this.save(state);
-      await this.step(state, "claim_yielded", {}, { rank: state.rank, competing });
+      const standby = toStandby(state, 0);
+      notePeerTxs(standby, txs);
+      await this.save(standby);
+      await this.step(standby, "claim_yielded", {}, { rank: standby.rank, competing });
       await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
-      return;
+      return standby;
     }
     if (unsettled.length > 0) {
       // A peer that did not say what it does may be claiming too: stay claiming (so that it yields
@@ -512,13 +439,12 @@ export class TaskAggregator extends DurableObject<Env> {
         event_id: state.target.eventId,
         unsettled,
       });
-      return; // the alarm set above claims again
+      return state; // the alarm set above claims again
     }
     // A peer that landed it may be gone before telling anyone: the chain has the last word.
     const onchain = others.length > 0 ? await this.findLandingOnchain(state) : undefined;
     if (onchain) return this.adoptLanding(state, "chain", onchain);
-    state.claimedAt = Date.now();
-    return this.submit(state);
+    return this.submit(state, Date.now());
   }
 
   /**
@@ -531,7 +457,7 @@ export class TaskAggregator extends DurableObject<Env> {
    * watched until it lands (adopted) or can no longer land (reverted, or its nonce went to another
    * transaction); then the chain is searched for a landing; only then do we claim.
    */
-  private async considerTakingOver(state: AggregationState): Promise<void> {
+  private async considerTakingOver(state: Standby): Promise<AggregationState> {
     const settings = aggregatorSettings(this.env);
     const ranking = rankAggregators(state.target.eventId, settings.peers);
     const before = ranking.slice(0, ranking.indexOf(settings.selfUrl));
@@ -544,27 +470,27 @@ export class TaskAggregator extends DurableObject<Env> {
     // A node ranked before us still collecting may have lost submissions (its queue, a restart):
     // hand it the ones we hold, so that it can submit rather than wait for us to take over.
     for (const { peer, signers } of collecting) await this.forwardMissing(state, peer, signers);
-    state.peerTxs = { ...state.peerTxs, ...txs };
-    state.absentChecks = absent && !alive ? (state.absentChecks ?? 0) + 1 : 0;
+    const watch = notePeerTxs(state, txs);
+    watch.absentChecks = absent && !alive ? (watch.absentChecks ?? 0) + 1 : 0;
     const waiting =
       alive ||
       competing.length > 0 ||
       unsettled.length > 0 ||
-      (absent && state.absentChecks <= ABSENT_CHECKS_TOLERATED);
-    state.silentChecks = waiting ? 0 : (state.silentChecks ?? 0) + 1;
+      (absent && watch.absentChecks <= ABSENT_CHECKS_TOLERATED);
+    state.silentChecks = waiting ? 0 : state.silentChecks + 1;
     await this.save(state);
     if (state.silentChecks < SILENT_CHECKS_BEFORE_TAKEOVER) {
       // A node ranked before us that answered with the task in hand tells us when it lands
       // (push-landed.ts): ask again only on the long fallback timer. Any doubt: a grace period.
       const inHand = alive && !absent && unsettled.length === 0;
       await this.ctx.storage.setAlarm(Date.now() + (inHand ? settings.standbyPollMs : settings.graceMs));
-      return;
+      return state;
     }
-    for (const [peer, tx] of Object.entries(state.peerTxs ?? {})) {
+    for (const [peer, tx] of Object.entries(watch.peerTxs ?? {})) {
       const fate = await this.transactionFate(state, tx);
       if (fate === "landed") return this.adoptLanding(state, peer, tx.txHash);
-      const missing = fate === "missing" ? (state.missingTxChecks?.[tx.txHash] ?? 0) + 1 : 0;
-      state.missingTxChecks = { ...state.missingTxChecks, [tx.txHash]: missing };
+      const missing = fate === "missing" ? (watch.missingTxChecks?.[tx.txHash] ?? 0) + 1 : 0;
+      watch.missingTxChecks = { ...watch.missingTxChecks, [tx.txHash]: missing };
       await this.save(state);
       if (fate === "missing" && missing >= MISSING_CHECKS_BEFORE_DEAD) {
         log("warn", "a silent peer's transaction is gone from the pool; counting it dead", {
@@ -585,7 +511,7 @@ export class TaskAggregator extends DurableObject<Env> {
           tx_hash: tx.txHash,
         });
         await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
-        return;
+        return state;
       }
     }
     // The node before us may have landed it and died before recording it: look at the chain first.
@@ -598,7 +524,7 @@ export class TaskAggregator extends DurableObject<Env> {
       ranked_before: before,
     });
     await this.step(state, "taking_over", {}, { rank: state.rank, ranked_before: before });
-    await this.claim(state);
+    return this.claim(state);
   }
 
   /**
@@ -609,7 +535,7 @@ export class TaskAggregator extends DurableObject<Env> {
    */
   private async transactionFate(
     state: AggregationState,
-    tx: { txHash: Hex; from: Hex; nonce: number },
+    tx: PeerTx,
   ): Promise<"landed" | "dead" | "pending" | "missing"> {
     const client = publicClientFor(await chainByKey(this.env, state.target.chain));
     const receipt = await readReceipt(client, tx.txHash);
@@ -635,48 +561,47 @@ export class TaskAggregator extends DurableObject<Env> {
   }
 
   /**
-   * Asks peers for their view of the task: a landing verified onchain, whether any of `watch`
+   * Asks peers for their view of the task: a landing verified onchain, whether any of `before`
    * answers at all, which peers are claiming or submitting, which gave no status while presumed up,
-   * which of `watch` are still collecting (with the signers they hold), and the transactions any
-   * peer reported. Notes in `state.heardFrom` who showed a sign of life (saved by the caller).
+   * which of `before` are still collecting (with the signers they hold), and the transactions any
+   * peer reported. Notes in the task's watch who showed a sign of life (saved by the caller).
    */
   private async pollPeers(
     state: AggregationState,
     peers: string[],
-    watch: string[] = [],
+    before: string[] = [],
   ): Promise<{
     landed?: { peer: string; txHash: Hex };
-    /** one of `watch` has the task and is not failed */
+    /** one of `before` has the task and is not failed */
     alive: boolean;
-    /** one of `watch` answered that it has no such task */
+    /** one of `before` answered that it has no such task */
     absent: boolean;
     /** peers that gave no status (429, 5xx, timeout, failed fetch) and are presumed up: they may be claiming */
     unsettled: string[];
     competing: string[];
     collecting: { peer: string; signers: Hex[] }[];
-    txs: Record<string, { txHash: Hex; from: Hex; nonce: number }>;
+    txs: Record<string, PeerTx>;
   }> {
     const answers = await Promise.all(peers.map(async (peer) => ({ peer, answer: await this.askPeer(peer, state) })));
     const now = Date.now();
     const silenceMs = PEER_SILENCE_GRACE_PERIODS * aggregatorSettings(this.env).graceMs;
-    state.watchingSince ??= now;
-    state.heardFrom ??= {};
-    const heardFrom = state.heardFrom;
+    const watch = watchOf(state, now);
+    const heardFrom = watch.heardFrom;
     let alive = false;
     let absent = false;
     const unsettled: string[] = [];
     const competing: string[] = [];
     const collecting: { peer: string; signers: Hex[] }[] = [];
-    const txs: Record<string, { txHash: Hex; from: Hex; nonce: number }> = {};
+    const txs: Record<string, PeerTx> = {};
     for (const { peer, answer } of answers) {
       if (answer !== undefined && answer !== "busy") heardFrom[peer] = now;
       if (answer === undefined || answer === "busy" || answer === "limited") {
-        const lastSign = heardFrom[peer] ?? (answer === undefined ? undefined : state.watchingSince);
+        const lastSign = heardFrom[peer] ?? (answer === undefined ? undefined : watch.since);
         if (lastSign !== undefined && now - lastSign < silenceMs) unsettled.push(peer);
         continue;
       }
       if (answer === "absent") {
-        if (watch.includes(peer)) {
+        if (before.includes(peer)) {
           absent = true;
           collecting.push({ peer, signers: [] });
         }
@@ -702,8 +627,8 @@ export class TaskAggregator extends DurableObject<Env> {
         // submitter must watch that transaction too before it may ever send its own.
         txs[peer] = { txHash: answer.txHash, from: answer.from, nonce: answer.nonce };
       }
-      if (watch.includes(peer) && answer.status !== "failed") alive = true;
-      if (watch.includes(peer) && answer.status === "collecting")
+      if (before.includes(peer) && answer.status !== "failed") alive = true;
+      if (before.includes(peer) && answer.status === "collecting")
         collecting.push({ peer, signers: answer.signers ?? [] });
     }
     return { alive, absent, unsettled, competing, collecting, txs };
@@ -783,18 +708,15 @@ export class TaskAggregator extends DurableObject<Env> {
     return true;
   }
 
-  private async adoptLanding(state: AggregationState, peer: string, txHash: Hex): Promise<void> {
-    const settings = aggregatorSettings(this.env);
-    state.phase = "landed";
-    state.txHash = txHash;
-    state.burnUntil = Date.now() + settings.burnMs;
-    state.callback = { txResult: { ok: txHash }, done: false };
+  private async adoptLanding(from: AggregationState, peer: string, txHash: Hex): Promise<AggregationState> {
+    const state = toLanded(from, txHash, Date.now() + aggregatorSettings(this.env).burnMs);
     await this.save(state);
     await this.step(state, "landed_by_peer", { status: "landed", txHash }, { peer, tx_hash: txHash });
     await this.ctx.storage.setAlarm(state.burnUntil);
     // Found on the chain, maybe sent by a node gone since: its peers may not know yet.
     if (peer === "chain") this.tellPeersLanded(state, txHash);
     await this.runSubmitCallback(state);
+    return state;
   }
 
   /**
@@ -847,7 +769,7 @@ export class TaskAggregator extends DurableObject<Env> {
   /**
    * A successful handleSignedEnvelope for this event among the handler's transactions in the last
    * TAKEOVER_LOOKBACK_BLOCKS blocks (default 256), from the trigger's block at the earliest, and
-   * overlapping the last search (`state.searchedThrough`, saved by the caller) by a few blocks only:
+   * overlapping the last search (`watch.searchedThrough`, saved by the caller) by a few blocks only:
    * a claim looks before every submission.
    */
   private async findLandingOnchain(state: AggregationState): Promise<Hex | undefined> {
@@ -855,13 +777,14 @@ export class TaskAggregator extends DurableObject<Env> {
     const raw = (this.env as unknown as Record<string, string | undefined>).TAKEOVER_LOOKBACK_BLOCKS;
     const lookback = BigInt(Number.isInteger(Number(raw)) && Number(raw) > 0 ? Number(raw) : 256);
     // A few blocks of overlap with the last search: the RPC node may have lagged behind then.
-    const from = [BigInt(state.triggerBlock ?? 0), BigInt(state.searchedThrough ?? 0) - 8n].reduce((a, b) =>
+    const watch = watchOf(state, Date.now());
+    const from = [BigInt(state.triggerBlock ?? 0), BigInt(watch.searchedThrough ?? 0) - 8n].reduce((a, b) =>
       a > b ? a : b,
     );
     // Every candidate's receipt is read afresh: a cached block can only add a candidate, never a landing.
     const found = await findHandlerCalls(client, state.target.chain, state.target, { from, lookback });
     for (const txHash of found.txHashes) if (await this.landedOnchain(state, txHash)) return txHash;
-    state.searchedThrough = Number(found.head);
+    watch.searchedThrough = Number(found.head);
     return undefined;
   }
 
@@ -886,15 +809,17 @@ export class TaskAggregator extends DurableObject<Env> {
   }
 
   /** Builds SignatureData, simulates (decoding reverts), and hands the transaction to the ChainSubmitter. */
-  private async submit(state: AggregationState): Promise<void> {
-    const { target } = state;
+  private async submit(from: Claiming | Submitting, claimedAt?: number): Promise<AggregationState> {
+    const { target } = from;
     const chain = await chainByKey(this.env, target.chain);
     const client = publicClientFor(chain);
     const account = parseSubmitterCredential(this.env.WAVS_AGGREGATOR_EVM_CREDENTIAL);
-    state.submitterKey = `${target.chain}:${account.address.toLowerCase()}`;
-    state.requestId = `${target.eventId}:${target.chain}:${target.handler.toLowerCase()}${state.lostAttempts ? `:${state.lostAttempts}` : ""}`;
-    state.from = account.address.toLowerCase() as Hex;
-    state.phase = "submitting";
+    const state = toSubmitting(from, {
+      submitterKey: `${target.chain}:${account.address.toLowerCase()}`,
+      requestId: `${target.eventId}:${target.chain}:${target.handler.toLowerCase()}${from.lostAttempts ? `:${from.lostAttempts}` : ""}`,
+      from: account.address.toLowerCase() as Hex,
+      claimedAt: claimedAt ?? (from.phase === "submitting" ? from.claimedAt : 0),
+    });
     await this.save(state);
     // If anything below throws, the alarm resumes from "submitting" (the request id keeps it to one tx).
     await this.ctx.storage.setAlarm(Date.now() + 5_000);
@@ -913,9 +838,9 @@ export class TaskAggregator extends DurableObject<Env> {
     }
     if (!quorum.ok) {
       // Operators deregistered meanwhile: go back to collecting.
-      state.phase = "collecting";
-      await this.save(state);
-      return;
+      const collecting = toCollecting(state);
+      await this.save(collecting);
+      return collecting;
     }
     const args = [target.envelope, quorum.signatureData] as const;
     let gas: bigint;
@@ -932,9 +857,9 @@ export class TaskAggregator extends DurableObject<Env> {
       if (isContractRevert(e)) forgetAcceptedQuorum(target.chain, target.handler, target.envelope);
       // Short of quorum now: as above.
       if (isContractRevert(e) && describeRevert(e).startsWith("InsufficientQuorum(")) {
-        state.phase = "collecting";
-        await this.save(state);
-        return;
+        const collecting = toCollecting(state);
+        await this.save(collecting);
+        return collecting;
       }
       if (isContractRevert(e)) return this.countAgainWithout(state, e);
       throw e; // RPC trouble: the alarm set above resumes from "submitting"
@@ -949,7 +874,7 @@ export class TaskAggregator extends DurableObject<Env> {
     // taken over): after a slow preflight, look at the peers and the chain again first, with room
     // to spare for the look itself.
     const looked = Date.now();
-    if (looked - (state.claimedAt ?? 0) > aggregatorSettings(this.env).graceMs / 2) {
+    if (looked - state.claimedAt > aggregatorSettings(this.env).graceMs / 2) {
       if (!(await this.confirmClaim())) return this.reclaim(state, { state: "withdrawn" });
       state.claimedAt = looked;
       await this.save(state);
@@ -958,7 +883,7 @@ export class TaskAggregator extends DurableObject<Env> {
     const outcome = (await submitter.send({
       requestId: state.requestId,
       guardedBy: this.ctx.id.toString(),
-      claimedAt: state.claimedAt ?? 0,
+      claimedAt: state.claimedAt,
       chain: target.chain,
       to: target.handler,
       data: encodeFunctionData({ abi: wavsHandlerAbi, functionName: "handleSignedEnvelope", args }),
@@ -978,7 +903,7 @@ export class TaskAggregator extends DurableObject<Env> {
       { status: "submitted", txHash: outcome.txHash },
       { tx_hash: outcome.txHash, nonce: outcome.nonce, gas_limit: (gas * 125n) / 100n },
     );
-    await this.settle(state, outcome);
+    return this.settle(state, outcome);
   }
 
   /**
@@ -987,16 +912,15 @@ export class TaskAggregator extends DurableObject<Env> {
    * (nothing was handed to the ChainSubmitter yet). Fails the task only when no single signature
    * is to blame. @throws on RPC failure (the alarm resumes from "submitting")
    */
-  private async countAgainWithout(state: AggregationState, revert: unknown): Promise<void> {
+  private async countAgainWithout(state: Submitting, revert: unknown): Promise<AggregationState> {
     if (!(await this.dropRejectedSignatures(state))) return this.fail(state, describeRevert(revert));
-    state.phase = "collecting";
-    await this.save(state);
-    return this.evaluate(state);
+    const collecting = toCollecting(state);
+    await this.save(collecting);
+    return this.evaluate(collecting);
   }
 
   /** Asks the ChainSubmitter again (a restart lands here too: the request id makes it idempotent). */
-  private async followTransaction(state: AggregationState): Promise<void> {
-    if (!state.requestId || !state.submitterKey) return this.submit(state);
+  private async followTransaction(state: Submitting): Promise<AggregationState> {
     const submitter = this.env.CHAIN_SUBMITTER.get(this.env.CHAIN_SUBMITTER.idFromName(state.submitterKey));
     const outcome = (await submitter.check(state.requestId)) as SendOutcome | undefined;
     if (!outcome) return this.submit(state); // stored intent, never handed over: hand it over now
@@ -1017,7 +941,7 @@ export class TaskAggregator extends DurableObject<Env> {
         },
       );
     }
-    await this.settle(state, outcome);
+    return this.settle(state, outcome);
   }
 
   /**
@@ -1025,9 +949,10 @@ export class TaskAggregator extends DurableObject<Env> {
    * a reason that can pass (the paying key out of funds). The task stays submitting (its peers keep
    * waiting for it, so no second transaction) and asks again at retryAt; the timeline says why.
    */
-  private async hold(state: AggregationState, outcome: Extract<SendOutcome, { state: "held" }>): Promise<void> {
+  private async hold(state: Submitting, outcome: Extract<SendOutcome, { state: "held" }>): Promise<Submitting> {
     await this.step(state, "tx_held", {}, { reason: outcome.reason, retry_at: outcome.retryAt });
     await this.ctx.storage.setAlarm(Math.max(outcome.retryAt, Date.now() + 1_000));
+    return state;
   }
 
   /**
@@ -1038,37 +963,30 @@ export class TaskAggregator extends DurableObject<Env> {
    * sending one.
    */
   private async reclaim(
-    state: AggregationState,
+    from: Submitting,
     outcome: Extract<SendOutcome, { state: "lost" | "withdrawn" }>,
-  ): Promise<void> {
-    state.lostAttempts = (state.lostAttempts ?? 0) + 1;
-    state.phase = "claiming"; // evicted from here on, the alarm claims rather than sends
-    state.requestId = undefined;
-    state.txHash = undefined;
-    state.nonce = undefined;
+  ): Promise<AggregationState> {
+    // Evicted from here on, the alarm claims rather than sends.
+    const state = toClaiming({ ...from, lostAttempts: (from.lostAttempts ?? 0) + 1 });
     await this.save(state);
     const detail = { attempt: state.lostAttempts, ...(outcome.txHash ? { tx_hash: outcome.txHash } : {}) };
     await this.step(state, outcome.state === "lost" ? "tx_lost" : "claim_withdrawn", {}, detail);
-    await this.claim(state);
+    return this.claim(state);
   }
 
   private async settle(
-    state: AggregationState,
+    submitting: Submitting,
     outcome: Extract<SendOutcome, { state: "pending" | "mined" }>,
-  ): Promise<void> {
+  ): Promise<AggregationState> {
     if (outcome.state === "pending") {
       await this.ctx.storage.setAlarm(Date.now() + RECEIPT_POLL_MS);
-      return;
+      return submitting;
     }
     if (!outcome.success) {
-      const reason = await this.revertReason(state, outcome.blockNumber);
-      return this.fail(state, `transaction ${outcome.txHash} reverted: ${reason}`);
+      const reason = await this.revertReason(submitting, outcome.blockNumber);
+      return this.fail(submitting, `transaction ${outcome.txHash} reverted: ${reason}`);
     }
-    const settings = aggregatorSettings(this.env);
-    state.phase = "landed";
-    state.txHash = outcome.txHash;
-    state.burnUntil = Date.now() + settings.burnMs;
-    state.callback = { txResult: { ok: outcome.txHash }, done: false };
+    const state = toLanded(submitting, outcome.txHash, Date.now() + aggregatorSettings(this.env).burnMs);
     await this.save(state);
     await this.step(
       state,
@@ -1085,6 +1003,7 @@ export class TaskAggregator extends DurableObject<Env> {
     log("info", "envelope landed", { subsys: "aggregate", event_id: state.target.eventId, tx_hash: outcome.txHash });
     this.tellPeersLanded(state, outcome.txHash);
     await this.runSubmitCallback(state);
+    return state;
   }
 
   /** Replays the call at the block before the reverted one to read the reason. */
@@ -1112,14 +1031,13 @@ export class TaskAggregator extends DurableObject<Env> {
     }
   }
 
-  private async fail(state: AggregationState, error: string): Promise<void> {
-    state.phase = "failed";
-    state.error = error;
-    state.callback = { txResult: { err: error }, done: false };
+  private async fail(from: AggregationState, error: string): Promise<AggregationState> {
+    const state = toFailed(from, error);
     await this.save(state);
     await this.step(state, "submit_failed", { status: "failed", error }, { error });
     log("error", "submission failed", { subsys: "aggregate", event_id: state.target.eventId, error });
     await this.runSubmitCallback(state);
+    return state;
   }
 
   /**
@@ -1172,6 +1090,19 @@ export class TaskAggregator extends DurableObject<Env> {
       await this.step(state, "submit_callback_failed", {}, { ...detail, callback_error: describeError(e) });
     }
   }
+}
+
+/** The task's peer watch, started now if the peers were never asked. */
+function watchOf(state: AggregationState, now: number): PeerWatch {
+  state.watch ??= { since: now, heardFrom: {} };
+  return state.watch;
+}
+
+/** Adds the transactions peers reported to the task's watch (a later report of a peer replaces its earlier one). */
+function notePeerTxs(state: AggregationState, txs: Record<string, PeerTx>): PeerWatch {
+  const watch = watchOf(state, Date.now());
+  watch.peerTxs = { ...watch.peerTxs, ...txs };
+  return watch;
 }
 
 function sameEnvelope(a: Envelope, b: Envelope): boolean {
