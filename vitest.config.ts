@@ -52,21 +52,7 @@ const workersPool = () =>
     },
   }));
 
-// Files that need a node nobody else touched (fixed service ids and digests, "nothing stored",
-// counters from zero, settings read once per isolate): each runs in a workerd of its own.
-const FRESH_RUNTIME_FILES = [
-  "test/worker/api-hostile-bodies.test.ts",
-  "test/worker/api-metrics.test.ts",
-  "test/worker/api-services.test.ts",
-  "test/worker/api.test.ts",
-  "test/worker/prune-expired.test.ts",
-  "test/worker/service-env-grants.test.ts",
-  "test/worker/sources-bounded-fetch.test.ts",
-  "test/worker/sources-ipfs.test.ts",
-  "test/worker/sources-registry.test.ts",
-];
-
-/** What both workerd projects share but their name, files and isolation. */
+/** The workerd project's settings. */
 const workersTest = {
   // a component's first run transpiles it (seconds on a busy 2-core machine)
   testTimeout: 60_000,
@@ -132,25 +118,20 @@ export default defineConfig({
           ...workersTest,
           name: "workers",
           include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"],
-          exclude: FRESH_RUNTIME_FILES,
-          // One workerd for all these files: a fresh one per file cost ~15 s each (60+ files) for
-          // ~2 s of tests. They share D1/R2/DO storage and per-isolate caches, so each uses its own ids.
+          // One workerd for all these files: a fresh one per file cost ~15 s each (70 files) for
+          // ~2 s of tests. They share D1/R2/DO storage and per-isolate caches, so each uses its own
+          // ids; the few that count what the whole node holds empty D1 and R2 first (test/worker/empty-node.ts).
           isolate: false,
-        },
-      },
-      {
-        plugins: [workersPool()],
-        test: {
-          ...workersTest,
-          name: "workers-fresh",
-          include: FRESH_RUNTIME_FILES,
+          // one file at a time in that runtime, in path order (SharedRuntimeSequencer)
+          maxWorkers: 1,
         },
       },
       {
         test: {
           name: "node",
           environment: "node",
-          // After the workerd files (a group of their own, one file at a time), several at once.
+          // In one `vitest run`, after the workerd files (a group of their own, one worker); `npm test`
+          // runs the two projects side by side in two processes instead (scripts/run-tests.ts).
           sequence: { groupOrder: 1 },
           maxWorkers: NODE_FILES_AT_ONCE,
           include: ["test/node/**/*.test.ts", "cli/**/*.test.ts", "devnet/**/*.test.ts", "scripts/**/*.test.ts"],

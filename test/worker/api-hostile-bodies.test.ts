@@ -4,9 +4,13 @@
  * task timeline too long to answer at once (paged).
  */
 import { env, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../src/db/client";
 import { recordTaskStep } from "../../src/db/tasks";
+import { emptyNodeStorage } from "./empty-node";
+
+// Fixed ids and digests, or counts over the whole node: start from an empty D1 and R2 (empty-node.ts).
+beforeAll(emptyNodeStorage);
 
 const auth = { authorization: "Bearer test-token" };
 const manager = { evm: { chain: "evm:31337", address: `0x${"ab".repeat(20)}` } };

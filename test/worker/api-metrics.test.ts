@@ -1,8 +1,12 @@
 import { env, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../src/db/client";
 import { chainCursors, seenEvents } from "../../src/db/schema";
 import { recordTaskStep } from "../../src/db/tasks";
+import { emptyNodeStorage } from "./empty-node";
+
+// Fixed ids and digests, or counts over the whole node: start from an empty D1 and R2 (empty-node.ts).
+beforeAll(emptyNodeStorage);
 
 const task = (n: number) => ({
   eventId: `0x${String(n).padStart(40, "0")}`,

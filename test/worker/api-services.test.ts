@@ -1,10 +1,14 @@
 import { env, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../src/db/client";
 import { parseServiceJson, serviceSchema } from "../../src/service/service-json";
 import { deleteService, insertService } from "../../src/service/service-registry";
 import { computeServiceId } from "../../src/service/event-id";
 import { addChainWithoutCheck } from "./chain-fixtures";
+import { emptyNodeStorage } from "./empty-node";
+
+// Fixed ids and digests, or counts over the whole node: start from an empty D1 and R2 (empty-node.ts).
+beforeAll(emptyNodeStorage);
 
 const auth = { authorization: "Bearer test-token" };
 const json = { ...auth, "content-type": "application/json" };

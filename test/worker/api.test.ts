@@ -1,6 +1,10 @@
 import { SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { deriveServiceSigner } from "../../src/sign/signing-keys";
+import { emptyNodeStorage } from "./empty-node";
+
+// Fixed ids and digests, or counts over the whole node: start from an empty D1 and R2 (empty-node.ts).
+beforeAll(emptyNodeStorage);
 
 const auth = { authorization: "Bearer test-token" };
 const json = { ...auth, "content-type": "application/json" };

@@ -4,10 +4,14 @@
  */
 import { env } from "cloudflare:test";
 import { sql } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../src/db/client";
 import { pruneExpired, retentionDays } from "../../src/db/prune-expired";
 import { recordTaskStep } from "../../src/db/tasks";
+import { emptyNodeStorage } from "./empty-node";
+
+// Fixed ids and digests, or counts over the whole node: start from an empty D1 and R2 (empty-node.ts).
+beforeAll(emptyNodeStorage);
 
 const DAY = 86_400_000;
 

@@ -16,6 +16,10 @@ import { ensureSigningKey, findService, insertService } from "../../src/service/
 import type { Service } from "../../src/service/types";
 import { computeServiceId } from "../../src/service/event-id";
 import { actionFor, builtComponent, componentFor, raw, serviceFor, utf8 } from "./component-fixtures";
+import { emptyNodeStorage } from "./empty-node";
+
+// Fixed ids and digests, or counts over the whole node: start from an empty D1 and R2 (empty-node.ts).
+beforeAll(emptyNodeStorage);
 
 let probe: string;
 beforeAll(async () => {

@@ -3,10 +3,14 @@
  * refused source registers nothing. The servers come from source-servers.global.ts.
  */
 import { env, SELF } from "cloudflare:test";
-import { describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { registerSavedService } from "../../src/service/register-service";
 import { fetchBounded } from "../../src/service/sources/bounded-fetch";
 import { fetchServiceJson } from "../../src/service/sources/service-uri";
+import { emptyNodeStorage } from "./empty-node";
+
+// Fixed ids and digests, or counts over the whole node: start from an empty D1 and R2 (empty-node.ts).
+beforeAll(emptyNodeStorage);
 
 const base = inject("sourceServerUrl");
 const json = { authorization: "Bearer test-token", "content-type": "application/json" };

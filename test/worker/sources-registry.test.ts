@@ -4,12 +4,16 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { sha256 } from "viem";
-import { describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { componentExists } from "../../src/execute/component-store";
 import { registerSavedService } from "../../src/service/register-service";
 import { parseBearerChallenge, resolveOciLocation } from "../../src/service/sources/registry-source";
 import { pushWasmComponent } from "../support/oci-push";
 import { builtComponent } from "./component-fixtures";
+import { emptyNodeStorage } from "./empty-node";
+
+// Fixed ids and digests, or counts over the whole node: start from an empty D1 and R2 (empty-node.ts).
+beforeAll(emptyNodeStorage);
 
 const registryHost = inject("ociRegistryHost");
 const domain = new URL(inject("sourceServerUrl")).host; // serves /.well-known/wasm-pkg/registry.json
