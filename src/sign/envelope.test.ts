@@ -1,4 +1,4 @@
-import { hashMessage, hexToBytes, keccak256, recoverAddress } from "viem";
+import { hashMessage, hexToBytes, keccak256, recoverAddress, type Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import { buildEnvelope, hashEnvelope, recoverEnvelopeSigner, signEnvelope } from "./envelope";
 import { deriveServiceSigner, parseSubmitterCredential } from "./signing-keys";
@@ -47,6 +47,20 @@ describe("envelope", () => {
     expect(await recoverAddress({ hash: hashEnvelope(envelope), signature })).toBe(signer.address);
     expect(await recoverEnvelopeSigner(envelope, signature, null)).toBe(signer.address);
   });
+
+  it("knows its own signatures, and recovers anything else afresh", async () => {
+    const [a, b] = [deriveServiceSigner(mnemonic, 2), deriveServiceSigner(mnemonic, 3)];
+    const envelope = buildEnvelope(eventId, new TextEncoder().encode('{"y":9}'), null);
+    const other = buildEnvelope(eventId, new TextEncoder().encode('{"y":10}'), null);
+    const byA = await signEnvelope(a, envelope);
+    expect(await recoverEnvelopeSigner(envelope, byA)).toBe(a.address);
+    expect(await recoverEnvelopeSigner(envelope, byA.toUpperCase().replace("0X", "0x") as Hex)).toBe(a.address);
+    // the same signature over another envelope, or under the other prefix, is another signer
+    expect(await recoverEnvelopeSigner(other, byA)).not.toBe(a.address);
+    expect(await recoverEnvelopeSigner(envelope, byA, null)).not.toBe(a.address);
+    const byB = await signEnvelope(b, other);
+    expect(await recoverEnvelopeSigner(other, byB)).toBe(b.address);
+  });
 });
 
 describe("keys", () => {
@@ -67,6 +81,14 @@ describe("keys", () => {
 
   it("accepts a private key or a mnemonic as the submitter credential", () => {
     expect(parseSubmitterCredential(mnemonic).address).toBe("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+    const key = `0x${"11".repeat(32)}`;
+    expect(parseSubmitterCredential(` ${key}`).address).toBe(parseSubmitterCredential(key).address);
     expect(() => parseSubmitterCredential("nope")).toThrow(/neither/);
+  });
+
+  it("derives each key once per isolate (BIP-39 stretching costs 2048 rounds of PBKDF2)", () => {
+    expect(deriveServiceSigner(` ${mnemonic} `, 7)).toBe(deriveServiceSigner(mnemonic, 7));
+    expect(deriveServiceSigner(mnemonic, 8).address).not.toBe(deriveServiceSigner(mnemonic, 7).address);
+    expect(parseSubmitterCredential(mnemonic)).toBe(parseSubmitterCredential(mnemonic));
   });
 });

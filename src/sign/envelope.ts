@@ -63,16 +63,38 @@ export async function signEnvelope(
   envelope: Envelope,
   prefix: SignaturePrefix = "eip191",
 ): Promise<Hex> {
-  if (prefix === "eip191") return account.signMessage({ message: { raw: hashEnvelope(envelope) } });
-  if (!account.sign) throw new Error("this account cannot sign a bare hash (signature_kind.prefix null)");
-  return account.sign({ hash: hashEnvelope(envelope) });
+  let signature: Hex;
+  if (prefix === "eip191") signature = await account.signMessage({ message: { raw: hashEnvelope(envelope) } });
+  else if (!account.sign) throw new Error("this account cannot sign a bare hash (signature_kind.prefix null)");
+  else signature = await account.sign({ hash: hashEnvelope(envelope) });
+  rememberSigner(envelopeSigningHash(envelope, prefix), signature, account.address);
+  return signature;
+}
+
+/**
+ * Signers by (signed hash, signature), per isolate. Recovering a secp256k1 public key was the
+ * largest part of a node's CPU under bench:e2e (its intake and its TaskAggregator each recover every
+ * submission, its own included); recovery is a pure function of the two, so a repeat is answered
+ * here, and a signature this node made is known without recovering it.
+ */
+const knownSigners = new Map<string, Hex>();
+const MAX_KNOWN_SIGNERS = 4096;
+
+function rememberSigner(hash: Hex, signature: Hex, signer: Hex): void {
+  if (knownSigners.size >= MAX_KNOWN_SIGNERS) knownSigners.delete(knownSigners.keys().next().value!);
+  knownSigners.set(`${hash}:${signature.toLowerCase()}`, signer);
 }
 
 /** The address that produced `signature` over `envelope` with `prefix`. @throws when the signature is malformed */
-export function recoverEnvelopeSigner(
+export async function recoverEnvelopeSigner(
   envelope: Envelope,
   signature: Hex,
   prefix: SignaturePrefix = "eip191",
 ): Promise<Hex> {
-  return recoverAddress({ hash: envelopeSigningHash(envelope, prefix), signature });
+  const hash = envelopeSigningHash(envelope, prefix);
+  const known = knownSigners.get(`${hash}:${signature.toLowerCase()}`);
+  if (known) return known;
+  const signer = await recoverAddress({ hash, signature });
+  rememberSigner(hash, signature, signer);
+  return signer;
 }
