@@ -46,6 +46,26 @@ import {
   type Standby,
   type Submitting,
 } from "./task-state";
+import {
+  claimStillHeld,
+  judgeClaim,
+  judgePeerSend,
+  judgeStandby,
+  readPeerAnswers,
+  yieldClaim,
+  type PeerAnswer,
+  type PeerView,
+  type SendFate,
+} from "./takeover-decision";
+import {
+  alarmWork,
+  collectingPollAt,
+  judgeSend,
+  judgeSettle,
+  reclaim,
+  SUBMIT_RESUME_MS,
+  type SendVerdict,
+} from "./task-timers";
 import { triggerBlockOn } from "./trigger-block";
 
 export type { AggregationPhase, AggregationStatus, SignedSubmission } from "./task-state";
@@ -57,49 +77,6 @@ export type AddSubmissionResult =
       code: "envelope_mismatch" | "invalid_signature" | "target_mismatch" | "signature_dropped";
       message: string;
     };
-
-/**
- * What a peer answered about the task: its status, "absent" (up, but it has no such task yet),
- * "limited" (up, but its peer rate limit refused us: 429), "busy" (it took our request but gave no
- * status: a 5xx while it restarts or fails, or no answer within the timeout, as when overloaded or
- * frozen), or undefined (down: the connection was refused or failed, or we could not open one).
- */
-type PeerAnswer = AggregationStatus | "absent" | "limited" | "busy" | undefined;
-
-/** A standby takes over only after this many silent grace periods: a slow peer is not a dead one. */
-const SILENT_CHECKS_BEFORE_TAKEOVER = 2;
-
-/**
- * Grace periods a node ranked before us may answer "no such task" (its submissions still on their
- * way, ours forwarded to it) before it counts as silent. Such a node never claimed, and if it claims
- * later it sees our claim and yields, so this bounds only the wait, never the safety.
- */
-const ABSENT_CHECKS_TOLERATED = 5;
-
-/**
- * A peer that does not tell us its status may be claiming or submitting this very task: reading a
- * 429, a slow answer or a failed fetch as "gone" let a standby take over from a first-ranked node
- * that was only saturated, and let two claimants each miss the other's claim, so both sent
- * (bench:e2e doubled events). So a peer that answers without a status counts as up, and so may be
- * claiming, until it has shown no sign of life (a status, "no such task", a 429) for this many grace
- * periods: a node frozen or dead for good cannot hold a task up forever, and one that is merely
- * slow answers now and then. A peer whose connection fails and that never answered for this task
- * is down from the start (a node not running: it cannot be claiming).
- */
-const PEER_SILENCE_GRACE_PERIODS = 3;
-
-/**
- * Grace periods a silent peer's reported transaction may be missing (neither mined, nor in our RPC
- * node's pool, nor replaced by another pending one with its nonce) before it counts as dead: a
- * transaction dropped from the mempool never lands, and its sender is not there to re-send it.
- */
-const MISSING_CHECKS_BEFORE_DEAD = 3;
-
-/** The longest interval at which a task short of quorum asks its peers whether it landed. */
-const COLLECTING_POLL_MAX_MS = 10 * 60_000;
-
-/** How often a submitting aggregator looks at its transaction. */
-const RECEIPT_POLL_MS = 1_000;
 
 /**
  * Collects the signatures for one (event id, submit target), persisted in the object's storage.
@@ -239,14 +216,14 @@ export class TaskAggregator extends DurableObject<Env> {
     if (state?.phase !== "submitting") return false;
     const others = otherPeers(aggregatorSettings(this.env));
     if (others.length === 0) return true;
-    const { landed, competing, unsettled } = await this.pollPeers(state, others);
-    if (landed || competing.length > 0 || unsettled.length > 0) {
+    const view = await this.pollPeers(state, others);
+    if (!claimStillHeld(view)) {
       log("info", "claim no longer confirmed", {
         subsys: "aggregate",
         event_id: state.target.eventId,
-        competing,
-        unsettled,
-        landed_by: landed?.peer,
+        competing: view.competing,
+        unsettled: view.unsettled,
+        landed_by: view.landed?.peer,
       });
       return false;
     }
@@ -259,14 +236,14 @@ export class TaskAggregator extends DurableObject<Env> {
       const state = await this.load();
       if (!state) return;
       try {
-        if (state.callback && !state.callback.done) await this.runSubmitCallback(state);
-        else if (state.phase === "standby") await this.considerTakingOver(state);
-        else if (state.phase === "claiming") await this.claim(state);
-        else if (state.phase === "submitting") await this.followTransaction(state);
-        else if (state.phase === "landed" && Date.now() >= (state.burnUntil ?? 0)) await this.ctx.storage.deleteAll();
-        else if (state.phase === "collecting" && state.evaluateNow) await this.evaluateNewSignatures(state);
-        else if (state.phase === "collecting" && Object.keys(state.signatures).length > 0)
-          await this.evaluateOrAskAround(state);
+        const work = alarmWork(state, Date.now());
+        if (work === "callback") await this.runSubmitCallback(state);
+        else if (work === "takeover" && state.phase === "standby") await this.considerTakingOver(state);
+        else if (work === "claim" && state.phase === "claiming") await this.claim(state);
+        else if (work === "follow" && state.phase === "submitting") await this.followTransaction(state);
+        else if (work === "forget") await this.ctx.storage.deleteAll();
+        else if (work === "evaluate-new" && state.phase === "collecting") await this.evaluateNewSignatures(state);
+        else if (work === "evaluate-again" && state.phase === "collecting") await this.evaluateOrAskAround(state);
       } catch (e) {
         // Transient (RPC, peer): try again shortly; the state says where we were.
         log("warn", "aggregation step will retry", {
@@ -327,9 +304,7 @@ export class TaskAggregator extends DurableObject<Env> {
     }
     state.collectingPolls = (state.collectingPolls ?? 0) + 1;
     await this.save(state);
-    await this.ctx.storage.setAlarm(
-      Date.now() + Math.min(settings.recheckMs * 2 ** state.collectingPolls, COLLECTING_POLL_MAX_MS),
-    );
+    await this.ctx.storage.setAlarm(collectingPollAt(Date.now(), settings.recheckMs, state.collectingPolls));
   }
 
   /**
@@ -420,29 +395,28 @@ export class TaskAggregator extends DurableObject<Env> {
     // Evicted before deciding: the alarm claims again.
     await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
     const others = otherPeers(settings);
-    const { landed, competing, unsettled, txs } = await this.pollPeers(state, others);
-    if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
-    if (competing.length > 0) {
-      const standby = toStandby(state, 0);
-      notePeerTxs(standby, txs);
+    const view = await this.pollPeers(state, others);
+    const verdict = judgeClaim(view, others.length > 0);
+    if (verdict.kind === "adopt") return this.adoptLanding(state, verdict.peer, verdict.txHash);
+    if (verdict.kind === "yield") {
+      const standby = yieldClaim(state, view, Date.now());
       await this.save(standby);
-      await this.step(standby, "claim_yielded", {}, { rank: standby.rank, competing });
+      await this.step(standby, "claim_yielded", {}, { rank: standby.rank, competing: verdict.competing });
       await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
       return standby;
     }
-    if (unsettled.length > 0) {
-      // A peer that did not say what it does may be claiming too: stay claiming (so that it yields
-      // if it looks at us) and look again after a grace period.
+    if (verdict.kind === "defer") {
+      // Stay claiming (so that a peer claiming unseen yields if it looks at us); look again later.
       await this.save(state);
       log("info", "a peer gave no status; claim deferred", {
         subsys: "aggregate",
         event_id: state.target.eventId,
-        unsettled,
+        unsettled: verdict.unsettled,
       });
       return state; // the alarm set above claims again
     }
     // A peer that landed it may be gone before telling anyone: the chain has the last word.
-    const onchain = others.length > 0 ? await this.findLandingOnchain(state) : undefined;
+    const onchain = verdict.searchChainFirst ? await this.findLandingOnchain(state) : undefined;
     if (onchain) return this.adoptLanding(state, "chain", onchain);
     return this.submit(state, Date.now());
   }
@@ -457,42 +431,29 @@ export class TaskAggregator extends DurableObject<Env> {
    * watched until it lands (adopted) or can no longer land (reverted, or its nonce went to another
    * transaction); then the chain is searched for a landing; only then do we claim.
    */
-  private async considerTakingOver(state: Standby): Promise<AggregationState> {
+  private async considerTakingOver(asked: Standby): Promise<AggregationState> {
     const settings = aggregatorSettings(this.env);
-    const ranking = rankAggregators(state.target.eventId, settings.peers);
+    const ranking = rankAggregators(asked.target.eventId, settings.peers);
     const before = ranking.slice(0, ranking.indexOf(settings.selfUrl));
-    const { landed, alive, absent, unsettled, competing, collecting, txs } = await this.pollPeers(
-      state,
-      otherPeers(settings),
-      before,
-    );
-    if (landed) return this.adoptLanding(state, landed.peer, landed.txHash);
+    const view = await this.pollPeers(asked, otherPeers(settings), before);
+    const { next: state, forward, verdict } = judgeStandby(asked, view, { now: Date.now(), ...settings });
+    if (verdict.kind === "adopt") return this.adoptLanding(state, verdict.peer, verdict.txHash);
     // A node ranked before us still collecting may have lost submissions (its queue, a restart):
     // hand it the ones we hold, so that it can submit rather than wait for us to take over.
-    for (const { peer, signers } of collecting) await this.forwardMissing(state, peer, signers);
-    const watch = notePeerTxs(state, txs);
-    watch.absentChecks = absent && !alive ? (watch.absentChecks ?? 0) + 1 : 0;
-    const waiting =
-      alive ||
-      competing.length > 0 ||
-      unsettled.length > 0 ||
-      (absent && watch.absentChecks <= ABSENT_CHECKS_TOLERATED);
-    state.silentChecks = waiting ? 0 : state.silentChecks + 1;
+    for (const { peer, signers } of forward) await this.forwardMissing(state, peer, signers);
     await this.save(state);
-    if (state.silentChecks < SILENT_CHECKS_BEFORE_TAKEOVER) {
-      // A node ranked before us that answered with the task in hand tells us when it lands
-      // (push-landed.ts): ask again only on the long fallback timer. Any doubt: a grace period.
-      const inHand = alive && !absent && unsettled.length === 0;
-      await this.ctx.storage.setAlarm(Date.now() + (inHand ? settings.standbyPollMs : settings.graceMs));
+    if (verdict.kind === "wait") {
+      await this.ctx.storage.setAlarm(verdict.at);
       return state;
     }
-    for (const [peer, tx] of Object.entries(watch.peerTxs ?? {})) {
+    const watch = watchOf(state, Date.now());
+    for (const [peer, tx] of verdict.sends) {
       const fate = await this.transactionFate(state, tx);
-      if (fate === "landed") return this.adoptLanding(state, peer, tx.txHash);
-      const missing = fate === "missing" ? (watch.missingTxChecks?.[tx.txHash] ?? 0) + 1 : 0;
+      const { missing, verdict: sendVerdict } = judgePeerSend(fate, watch.missingTxChecks?.[tx.txHash] ?? 0);
+      if (sendVerdict === "adopt") return this.adoptLanding(state, peer, tx.txHash);
       watch.missingTxChecks = { ...watch.missingTxChecks, [tx.txHash]: missing };
       await this.save(state);
-      if (fate === "missing" && missing >= MISSING_CHECKS_BEFORE_DEAD) {
+      if (sendVerdict === "gone") {
         log("warn", "a silent peer's transaction is gone from the pool; counting it dead", {
           subsys: "aggregate",
           event_id: state.target.eventId,
@@ -502,7 +463,7 @@ export class TaskAggregator extends DurableObject<Env> {
         });
         continue;
       }
-      if (fate === "pending" || fate === "missing") {
+      if (sendVerdict === "wait") {
         // Slow, not dead: it may still land, and a second transaction would be a double.
         log("info", "a silent peer's transaction may still land; waiting", {
           subsys: "aggregate",
@@ -533,10 +494,7 @@ export class TaskAggregator extends DurableObject<Env> {
    * which findLandingOnchain then finds if it landed), "pending" (in the pool, or a replacement
    * with its nonce is), else "missing" (dropped from the pool, or never reached our RPC node).
    */
-  private async transactionFate(
-    state: AggregationState,
-    tx: PeerTx,
-  ): Promise<"landed" | "dead" | "pending" | "missing"> {
+  private async transactionFate(state: AggregationState, tx: PeerTx): Promise<SendFate> {
     const client = publicClientFor(await chainByKey(this.env, state.target.chain));
     const receipt = await readReceipt(client, tx.txHash);
     if (receipt)
@@ -561,77 +519,26 @@ export class TaskAggregator extends DurableObject<Env> {
   }
 
   /**
-   * Asks peers for their view of the task: a landing verified onchain, whether any of `before`
-   * answers at all, which peers are claiming or submitting, which gave no status while presumed up,
-   * which of `before` are still collecting (with the signers they hold), and the transactions any
-   * peer reported. Notes in the task's watch who showed a sign of life (saved by the caller).
+   * Asks peers for their view of the task (takeover-decision.ts reads the answers); a landing one
+   * reports counts only once our RPC confirms it. Notes in the task's watch who showed a sign of
+   * life (saved by the caller). `before`: the nodes ranked before us.
    */
-  private async pollPeers(
-    state: AggregationState,
-    peers: string[],
-    before: string[] = [],
-  ): Promise<{
-    landed?: { peer: string; txHash: Hex };
-    /** one of `before` has the task and is not failed */
-    alive: boolean;
-    /** one of `before` answered that it has no such task */
-    absent: boolean;
-    /** peers that gave no status (429, 5xx, timeout, failed fetch) and are presumed up: they may be claiming */
-    unsettled: string[];
-    competing: string[];
-    collecting: { peer: string; signers: Hex[] }[];
-    txs: Record<string, PeerTx>;
-  }> {
+  private async pollPeers(state: AggregationState, peers: string[], before: string[] = []): Promise<PeerView> {
     const answers = await Promise.all(peers.map(async (peer) => ({ peer, answer: await this.askPeer(peer, state) })));
-    const now = Date.now();
-    const silenceMs = PEER_SILENCE_GRACE_PERIODS * aggregatorSettings(this.env).graceMs;
-    const watch = watchOf(state, now);
-    const heardFrom = watch.heardFrom;
-    let alive = false;
-    let absent = false;
-    const unsettled: string[] = [];
-    const competing: string[] = [];
-    const collecting: { peer: string; signers: Hex[] }[] = [];
-    const txs: Record<string, PeerTx> = {};
+    let landed: { peer: string; txHash: Hex } | undefined;
     for (const { peer, answer } of answers) {
-      if (answer !== undefined && answer !== "busy") heardFrom[peer] = now;
-      if (answer === undefined || answer === "busy" || answer === "limited") {
-        const lastSign = heardFrom[peer] ?? (answer === undefined ? undefined : watch.since);
-        if (lastSign !== undefined && now - lastSign < silenceMs) unsettled.push(peer);
-        continue;
+      if (typeof answer !== "object" || answer.status !== "landed" || !answer.txHash) continue;
+      if (await this.landedOnchain(state, answer.txHash)) {
+        landed = { peer, txHash: answer.txHash };
+        break;
       }
-      if (answer === "absent") {
-        if (before.includes(peer)) {
-          absent = true;
-          collecting.push({ peer, signers: [] });
-        }
-        continue;
-      }
-      if (answer.status === "landed" && answer.txHash) {
-        if (await this.landedOnchain(state, answer.txHash))
-          return {
-            landed: { peer, txHash: answer.txHash },
-            alive: true,
-            absent: false,
-            unsettled: [],
-            competing: [],
-            collecting: [],
-            txs: {},
-          };
-        competing.push(peer); // our RPC has not seen it yet: never race it
-        continue;
-      }
-      if (answer.status === "claiming" || answer.status === "submitting") competing.push(peer);
-      if (answer.status === "submitting" && answer.txHash && answer.from && typeof answer.nonce === "number") {
-        // Any peer's, not only those ranked before us: a rank 0 that yielded to a later-ranked
-        // submitter must watch that transaction too before it may ever send its own.
-        txs[peer] = { txHash: answer.txHash, from: answer.from, nonce: answer.nonce };
-      }
-      if (before.includes(peer) && answer.status !== "failed") alive = true;
-      if (before.includes(peer) && answer.status === "collecting")
-        collecting.push({ peer, signers: answer.signers ?? [] });
     }
-    return { alive, absent, unsettled, competing, collecting, txs };
+    const now = Date.now();
+    const watch = watchOf(state, now);
+    const graceMs = aggregatorSettings(this.env).graceMs;
+    const view = readPeerAnswers(answers, { before, watch, now, graceMs, landed });
+    watch.heardFrom = view.heardFrom;
+    return view;
   }
 
   private async forwardMissing(state: AggregationState, peer: string, theirs: Hex[]): Promise<void> {
@@ -822,7 +729,7 @@ export class TaskAggregator extends DurableObject<Env> {
     });
     await this.save(state);
     // If anything below throws, the alarm resumes from "submitting" (the request id keeps it to one tx).
-    await this.ctx.storage.setAlarm(Date.now() + 5_000);
+    await this.ctx.storage.setAlarm(Date.now() + SUBMIT_RESUME_MS);
 
     let quorum: Awaited<ReturnType<typeof checkQuorum>>;
     try {
@@ -875,7 +782,7 @@ export class TaskAggregator extends DurableObject<Env> {
     // to spare for the look itself.
     const looked = Date.now();
     if (looked - state.claimedAt > aggregatorSettings(this.env).graceMs / 2) {
-      if (!(await this.confirmClaim())) return this.reclaim(state, { state: "withdrawn" });
+      if (!(await this.confirmClaim())) return this.carryOut(state, reclaim(state, { state: "withdrawn" }));
       state.claimedAt = looked;
       await this.save(state);
     }
@@ -891,19 +798,16 @@ export class TaskAggregator extends DurableObject<Env> {
       ...(state.gasPrice !== undefined ? { gasPrice: BigInt(state.gasPrice) } : {}),
       serviceId: target.serviceId,
     })) as SendOutcome;
-    if (outcome.state === "refused") return this.fail(state, `the chain refused the transaction: ${outcome.reason}`);
-    if (outcome.state === "held") return this.hold(state, outcome);
-    if (outcome.state === "lost" || outcome.state === "withdrawn") return this.reclaim(state, outcome);
-    state.txHash = outcome.txHash;
-    state.nonce = outcome.nonce;
-    await this.save(state);
+    const verdict = judgeSend(state, outcome, Date.now());
+    if (verdict.kind !== "sent") return this.carryOut(state, verdict);
+    await this.save(verdict.next);
     await this.step(
-      state,
+      verdict.next,
       "tx_sent",
-      { status: "submitted", txHash: outcome.txHash },
-      { tx_hash: outcome.txHash, nonce: outcome.nonce, gas_limit: (gas * 125n) / 100n },
+      { status: "submitted", txHash: verdict.outcome.txHash },
+      { tx_hash: verdict.outcome.txHash, nonce: verdict.outcome.nonce, gas_limit: (gas * 125n) / 100n },
     );
-    return this.settle(state, outcome);
+    return this.settle(verdict.next, verdict.outcome);
   }
 
   /**
@@ -924,67 +828,56 @@ export class TaskAggregator extends DurableObject<Env> {
     const submitter = this.env.CHAIN_SUBMITTER.get(this.env.CHAIN_SUBMITTER.idFromName(state.submitterKey));
     const outcome = (await submitter.check(state.requestId)) as SendOutcome | undefined;
     if (!outcome) return this.submit(state); // stored intent, never handed over: hand it over now
-    if (outcome.state === "refused") return this.fail(state, `the chain refused the transaction: ${outcome.reason}`);
-    if (outcome.state === "held") return this.hold(state, outcome);
-    if (outcome.state === "lost" || outcome.state === "withdrawn") return this.reclaim(state, outcome);
-    if (outcome.txHash !== state.txHash || outcome.nonce !== state.nonce) {
-      state.txHash = outcome.txHash;
-      state.nonce = outcome.nonce;
-      await this.save(state);
+    const verdict = judgeSend(state, outcome, Date.now());
+    if (verdict.kind !== "sent") return this.carryOut(state, verdict);
+    if (verdict.changed) {
+      await this.save(verdict.next);
+      const { outcome: sent } = verdict;
       await this.step(
-        state,
-        outcome.state === "pending" && outcome.cancelling ? "tx_cancelling" : "tx_replaced",
-        { txHash: outcome.txHash },
-        {
-          tx_hash: outcome.txHash,
-          replacements: outcome.replacements,
-        },
+        verdict.next,
+        sent.state === "pending" && sent.cancelling ? "tx_cancelling" : "tx_replaced",
+        { txHash: sent.txHash },
+        { tx_hash: sent.txHash, replacements: sent.replacements },
       );
     }
-    return this.settle(state, outcome);
+    return this.settle(verdict.next, verdict.outcome);
   }
 
   /**
-   * Nothing was sent: the service's spend ceiling for the hour is used up, or the chain refused for
-   * a reason that can pass (the paying key out of funds). The task stays submitting (its peers keep
-   * waiting for it, so no second transaction) and asks again at retryAt; the timeline says why.
+   * Nothing went out: refused for good (failed); held (the spend ceiling, the paying key's funds:
+   * the task stays submitting, so its peers keep waiting for it and no second transaction goes
+   * out, and asks again later; the timeline says why); or it can never land (its nonce went to one
+   * we did not sign, or the claim was withdrawn: a standby may have taken over meanwhile, so rather
+   * than re-send blindly, claim again: peers and the chain are asked first).
    */
-  private async hold(state: Submitting, outcome: Extract<SendOutcome, { state: "held" }>): Promise<Submitting> {
-    await this.step(state, "tx_held", {}, { reason: outcome.reason, retry_at: outcome.retryAt });
-    await this.ctx.storage.setAlarm(Math.max(outcome.retryAt, Date.now() + 1_000));
-    return state;
-  }
-
-  /**
-   * Our transaction can never land: its nonce went to one we did not sign (e.g. the key used
-   * elsewhere), or our claim was withdrawn (before sending, or by a cancelling transfer, now mined).
-   * A standby may have taken over meanwhile, so rather than re-sending blindly, claim again: peers
-   * and the chain are asked first, and a new transaction goes out only if nobody else landed or is
-   * sending one.
-   */
-  private async reclaim(
-    from: Submitting,
-    outcome: Extract<SendOutcome, { state: "lost" | "withdrawn" }>,
+  private async carryOut(
+    state: Submitting,
+    verdict: Exclude<SendVerdict, { kind: "sent" }>,
   ): Promise<AggregationState> {
-    // Evicted from here on, the alarm claims rather than sends.
-    const state = toClaiming({ ...from, lostAttempts: (from.lostAttempts ?? 0) + 1 });
-    await this.save(state);
-    const detail = { attempt: state.lostAttempts, ...(outcome.txHash ? { tx_hash: outcome.txHash } : {}) };
-    await this.step(state, outcome.state === "lost" ? "tx_lost" : "claim_withdrawn", {}, detail);
-    return this.claim(state);
+    if (verdict.kind === "fail") return this.fail(state, verdict.error);
+    if (verdict.kind === "hold") {
+      await this.step(state, "tx_held", {}, { reason: verdict.reason, retry_at: verdict.retryAt });
+      await this.ctx.storage.setAlarm(verdict.at);
+      return state;
+    }
+    await this.save(verdict.next);
+    await this.step(verdict.next, verdict.step, {}, verdict.detail);
+    return this.claim(verdict.next);
   }
 
+  /** A sent transaction: looked at again shortly while pending; a revert fails the task; a success lands it. */
   private async settle(
     submitting: Submitting,
     outcome: Extract<SendOutcome, { state: "pending" | "mined" }>,
   ): Promise<AggregationState> {
-    if (outcome.state === "pending") {
-      await this.ctx.storage.setAlarm(Date.now() + RECEIPT_POLL_MS);
+    const verdict = judgeSettle(outcome, Date.now());
+    if (verdict.kind === "poll") {
+      await this.ctx.storage.setAlarm(verdict.at);
       return submitting;
     }
-    if (!outcome.success) {
-      const reason = await this.revertReason(submitting, outcome.blockNumber);
-      return this.fail(submitting, `transaction ${outcome.txHash} reverted: ${reason}`);
+    if (verdict.kind === "reverted") {
+      const reason = await this.revertReason(submitting, verdict.blockNumber);
+      return this.fail(submitting, `transaction ${verdict.txHash} reverted: ${reason}`);
     }
     const state = toLanded(submitting, outcome.txHash, Date.now() + aggregatorSettings(this.env).burnMs);
     await this.save(state);
@@ -994,8 +887,8 @@ export class TaskAggregator extends DurableObject<Env> {
       { status: "landed", txHash: outcome.txHash },
       {
         tx_hash: outcome.txHash,
-        block_number: outcome.blockNumber,
-        gas_used: outcome.gasUsed,
+        block_number: outcome.state === "mined" ? outcome.blockNumber : undefined,
+        gas_used: outcome.state === "mined" ? outcome.gasUsed : undefined,
         replacements: outcome.replacements,
       },
     );
@@ -1096,13 +989,6 @@ export class TaskAggregator extends DurableObject<Env> {
 function watchOf(state: AggregationState, now: number): PeerWatch {
   state.watch ??= { since: now, heardFrom: {} };
   return state.watch;
-}
-
-/** Adds the transactions peers reported to the task's watch (a later report of a peer replaces its earlier one). */
-function notePeerTxs(state: AggregationState, txs: Record<string, PeerTx>): PeerWatch {
-  const watch = watchOf(state, Date.now());
-  watch.peerTxs = { ...watch.peerTxs, ...txs };
-  return watch;
 }
 
 function sameEnvelope(a: Envelope, b: Envelope): boolean {
