@@ -3,12 +3,11 @@
  * on the chain) tells every other aggregating node once, so their standbys stop asking
  * (`GET /aggregator/tasks/…` every grace period was most of the traffic between nodes). A notice
  * proves nothing by itself: the receiver checks the transaction on its own RPC before adopting
- * it, and a lost notice costs only a poll, which remains as the fallback.
+ * it, and a lost notice costs only a poll, which remains as the fallback. This file has the
+ * notice's wire form; peer-client.ts sends it.
  */
 import type { Hex } from "viem";
 import { z } from "zod";
-import { log } from "../log";
-import { aggregatorSettings, normalizeNodeUrl, otherPeers, peerRequestHeaders } from "./peers";
 
 /** How many tasks one notice may carry. */
 export const MAX_LANDED_PER_NOTICE = 64;
@@ -35,30 +34,3 @@ export const landedNoticeSchema = z.strictObject({
 });
 
 export type LandedTask = z.output<typeof landedTaskSchema>;
-
-/**
- * POSTs the landed tasks to every other aggregating node, one request per peer, concurrently. A
- * peer that does not take it is not asked again: it learns the landing from its fallback poll.
- * Never throws.
- */
-export async function pushLanded(env: Env, tasks: LandedTask[]): Promise<void> {
-  const settings = aggregatorSettings(env);
-  const body = JSON.stringify({ tasks });
-  await Promise.all(
-    otherPeers(settings).map(async (peer) => {
-      try {
-        const res = await fetch(`${normalizeNodeUrl(peer)}/aggregator/landed`, {
-          method: "POST",
-          headers: { "content-type": "application/json", ...peerRequestHeaders(env) },
-          body,
-          signal: AbortSignal.timeout(settings.peerTimeoutMs),
-        });
-        await res.body?.cancel();
-        if (!res.ok)
-          log("info", "a peer did not take a landed notice", { subsys: "aggregate", peer, status: res.status });
-      } catch {
-        log("info", "a peer did not take a landed notice", { subsys: "aggregate", peer, status: "unreachable" });
-      }
-    }),
-  );
-}

@@ -11,9 +11,9 @@ import {
   readPeerAnswers,
   SILENT_CHECKS_BEFORE_TAKEOVER,
   yieldClaim,
-  type PeerAnswer,
   type PeerView,
 } from "./takeover-decision";
+import type { PeerAnswer } from "./peer-client";
 import type { AggregationPhase, AggregationStatus, Claiming, PeerWatch, Standby } from "./task-state";
 
 const GRACE = 1_000;

@@ -4,15 +4,8 @@
  * what these functions decide.
  */
 import type { Hex } from "viem";
-import type { AggregationStatus, Claiming, PeerTx, PeerWatch, Standby } from "./task-state";
-
-/**
- * What a peer answered about the task: its status, "absent" (up, but it has no such task yet),
- * "limited" (up, but its peer rate limit refused us: 429), "busy" (it took our request but gave no
- * status: a 5xx while it restarts or fails, or no answer within the timeout, as when overloaded or
- * frozen), or undefined (down: the connection was refused or failed, or we could not open one).
- */
-export type PeerAnswer = AggregationStatus | "absent" | "limited" | "busy" | undefined;
+import type { PeerAnswer } from "./peer-client";
+import type { Claiming, PeerTx, PeerWatch, Standby } from "./task-state";
 
 /** A standby takes over only after this many silent grace periods: a slow peer is not a dead one. */
 export const SILENT_CHECKS_BEFORE_TAKEOVER = 2;

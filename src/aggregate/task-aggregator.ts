@@ -21,10 +21,10 @@ import { checkQuorum, findRejectedSigners } from "../submit/submit-envelope";
 import { readHandlerManager } from "../submit/submit-target";
 import { exceedsCeiling, spendingLimits } from "../submit/spending-limits";
 import { readAggregatorInput } from "./aggregator-input";
-import { aggregatorSettings, normalizeNodeUrl, otherPeers, peerRequestHeaders, rankAggregators } from "./peers";
+import { aggregatorSettings, otherPeers, rankAggregators } from "./peers";
 import { knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-estimate";
 import { buildSignatureData } from "./signature-data";
-import { pushLanded } from "./push-landed";
+import { askTaskStatus, missingSubmissions, peerCaller, postSubmission, pushLanded } from "./peer-client";
 import { checkSignatureForm } from "./signature-form";
 import {
   fromStored,
@@ -53,7 +53,6 @@ import {
   judgeStandby,
   readPeerAnswers,
   yieldClaim,
-  type PeerAnswer,
   type PeerView,
   type SendFate,
 } from "./takeover-decision";
@@ -524,7 +523,10 @@ export class TaskAggregator extends DurableObject<Env> {
    * life (saved by the caller). `before`: the nodes ranked before us.
    */
   private async pollPeers(state: AggregationState, peers: string[], before: string[] = []): Promise<PeerView> {
-    const answers = await Promise.all(peers.map(async (peer) => ({ peer, answer: await this.askPeer(peer, state) })));
+    const caller = peerCaller(this.env);
+    const answers = await Promise.all(
+      peers.map(async (peer) => ({ peer, answer: await askTaskStatus(peer, state.target, caller) })),
+    );
     let landed: { peer: string; txHash: Hex } | undefined;
     for (const { peer, answer } of answers) {
       if (typeof answer !== "object" || answer.status !== "landed" || !answer.txHash) continue;
@@ -541,30 +543,19 @@ export class TaskAggregator extends DurableObject<Env> {
     return view;
   }
 
+  /** Hands a peer the submissions it lacks (unreachable now: the next grace period tries again). */
   private async forwardMissing(state: AggregationState, peer: string, theirs: Hex[]): Promise<void> {
-    const known = new Set(theirs.map((s) => s.toLowerCase()));
-    const missing = Object.entries(state.signatures).filter(
-      ([signer, s]) => s.json && !known.has(signer.toLowerCase()),
-    );
-    for (const [signer, s] of missing) {
-      try {
-        const res = await fetch(`${normalizeNodeUrl(peer)}/aggregator/submissions`, {
-          method: "POST",
-          headers: { "content-type": "application/json", ...peerRequestHeaders(this.env) },
-          body: s.json,
-          signal: AbortSignal.timeout(aggregatorSettings(this.env).peerTimeoutMs),
-        });
-        await res.body?.cancel();
-        log("info", "forwarded a submission to a peer", {
-          subsys: "aggregate",
-          event_id: state.target.eventId,
-          peer,
-          signer,
-          status: res.status,
-        });
-      } catch {
-        // Unreachable now: the next grace period tries again.
-      }
+    const caller = peerCaller(this.env);
+    for (const [signer, json] of missingSubmissions(state.signatures, theirs)) {
+      const status = await postSubmission(peer, json, caller);
+      if (status === undefined) continue;
+      log("info", "forwarded a submission to a peer", {
+        subsys: "aggregate",
+        event_id: state.target.eventId,
+        peer,
+        signer,
+        status,
+      });
     }
   }
 
@@ -627,7 +618,7 @@ export class TaskAggregator extends DurableObject<Env> {
   }
 
   /**
-   * Tells the other aggregating nodes once that the task landed (push-landed.ts), off the task's
+   * Tells the other aggregating nodes once that the task landed (peer-client.ts), off the task's
    * own steps: nothing here waits for a peer.
    */
   private tellPeersLanded(state: AggregationState, txHash: Hex): void {
@@ -638,39 +629,6 @@ export class TaskAggregator extends DurableObject<Env> {
         { service_id: serviceId, workflow_id: workflowId, event_id: eventId, chain, handler, tx_hash: txHash },
       ]),
     );
-  }
-
-  private async askPeer(peer: string, state: AggregationState): Promise<PeerAnswer> {
-    const { eventId, serviceId, workflowId, chain, handler } = state.target;
-    const url = `${normalizeNodeUrl(peer)}/aggregator/tasks/${eventId}?service=${serviceId}&workflow=${workflowId}&chain=${encodeURIComponent(chain)}&handler=${handler}`;
-    try {
-      const res = await fetch(url, {
-        headers: peerRequestHeaders(this.env),
-        signal: AbortSignal.timeout(aggregatorSettings(this.env).peerTimeoutMs),
-      });
-      if (res.status === 404) {
-        const body = (await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
-        // Up and answering, without the task yet (its submissions are still on their way): alive.
-        return body?.error?.code === "task_not_found" ? "absent" : "busy";
-      }
-      if (!res.ok) {
-        // Up, but not telling (its peer rate limit, a 5xx while it restarts): not gone.
-        await res.body?.cancel();
-        log("info", "a peer answered without a status", {
-          subsys: "aggregate",
-          event_id: eventId,
-          peer,
-          status: res.status,
-        });
-        return res.status === 429 ? "limited" : "busy";
-      }
-      const body = (await res.json().catch(() => undefined)) as AggregationStatus | undefined;
-      return typeof body?.status === "string" ? body : "busy";
-    } catch (e) {
-      // No answer in time: overloaded, or frozen. Refused or failed: down, not alive.
-      if (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) return "busy";
-      return undefined;
-    }
   }
 
   /**

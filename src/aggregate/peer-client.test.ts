@@ -1,0 +1,66 @@
+import type { Hex } from "viem";
+import { describe, expect, it } from "vitest";
+import { missingSubmissions, readFailedRequest, readStatusAnswer, taskStatusUrl } from "./peer-client";
+
+const A = `0x${"aa".repeat(20)}` as Hex;
+const B = `0x${"bb".repeat(20)}` as Hex;
+
+describe("readStatusAnswer", () => {
+  it("reads a status", () => {
+    const status = { status: "submitting", signers: [A] };
+    expect(readStatusAnswer(200, status)).toEqual(status);
+  });
+
+  it("reads 'no such task' as absent, any other 404 as busy", () => {
+    expect(readStatusAnswer(404, { error: { code: "task_not_found", message: "…" } })).toBe("absent");
+    expect(readStatusAnswer(404, { error: { code: "not_found" } })).toBe("busy");
+    expect(readStatusAnswer(404, undefined)).toBe("busy");
+  });
+
+  it("reads its peer rate limit as limited, and a failure while up as busy", () => {
+    expect(readStatusAnswer(429, undefined)).toBe("limited");
+    expect(readStatusAnswer(503, undefined)).toBe("busy");
+    expect(readStatusAnswer(500, { status: "landed" })).toBe("busy");
+  });
+
+  it("reads a 200 without a status (not JSON, or another shape) as busy", () => {
+    expect(readStatusAnswer(200, undefined)).toBe("busy");
+    expect(readStatusAnswer(200, { status: 3 })).toBe("busy");
+  });
+});
+
+describe("readFailedRequest", () => {
+  it("reads no answer in time as busy, a failed connection as down", () => {
+    expect(readFailedRequest(new DOMException("timed out", "TimeoutError"))).toBe("busy");
+    expect(readFailedRequest(Object.assign(new Error("aborted"), { name: "AbortError" }))).toBe("busy");
+    expect(readFailedRequest(new TypeError("fetch failed"))).toBeUndefined();
+  });
+});
+
+describe("taskStatusUrl", () => {
+  it("names the task by event, service, workflow, chain and handler, at the peer's normalised URL", () => {
+    const url = taskStatusUrl("HTTP://Node-B:8788/", {
+      eventId: `0x${"ee".repeat(20)}`,
+      serviceId: "ab".repeat(32),
+      workflowId: "default",
+      chain: "evm:31337",
+      handler: `0x${"11".repeat(20)}`,
+      envelope: { eventId: `0x${"ee".repeat(20)}`, ordering: "0x", payload: "0x" },
+    });
+    expect(url).toBe(
+      `http://node-b:8788/aggregator/tasks/0x${"ee".repeat(20)}?service=${"ab".repeat(32)}&workflow=default&chain=evm%3A31337&handler=0x${"11".repeat(20)}`,
+    );
+  });
+});
+
+describe("missingSubmissions", () => {
+  it("hands on the submissions the peer lacks, whatever the case of its signer list, and only those received as JSON", () => {
+    const signatures = {
+      [A]: { signature: "0x01" as Hex, weight: "1", at: 1, json: '{"a":1}' },
+      [B]: { signature: "0x02" as Hex, weight: "1", at: 1, json: '{"b":1}' },
+      [`0x${"cc".repeat(20)}` as Hex]: { signature: "0x03" as Hex, weight: "1", at: 1 },
+    };
+    expect(missingSubmissions(signatures, [A.toUpperCase().replace("0X", "0x") as Hex])).toEqual([[B, '{"b":1}']]);
+    expect(missingSubmissions(signatures, [A, B])).toEqual([]);
+  });
+});
