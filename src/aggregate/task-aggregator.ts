@@ -9,7 +9,7 @@ import { runAggregatorComponent } from "../execute/run-component";
 import { isRetryable } from "../util/errors";
 import { describeError, log } from "../log";
 import { findService } from "../service/service-registry";
-import { prefixOrDefault, recoverEnvelopeSigner, type Envelope } from "../sign/envelope";
+import { prefixOrDefault, recoverEnvelopeSigner } from "../sign/envelope";
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
@@ -28,7 +28,6 @@ import { askTaskStatus, missingSubmissions, peerCaller, postSubmission, pushLand
 import { checkSignatureForm } from "./signature-form";
 import {
   fromStored,
-  newTask,
   statusOf,
   toClaiming,
   toCollecting,
@@ -65,17 +64,11 @@ import {
   SUBMIT_RESUME_MS,
   type SendVerdict,
 } from "./task-timers";
-import { triggerBlockOn } from "./trigger-block";
+import { takeSignature, type AddSubmissionResult } from "./take-signature";
 
 export type { AggregationPhase, AggregationStatus, SignedSubmission } from "./task-state";
 
-export type AddSubmissionResult =
-  | ({ accepted: true } & AggregationStatus)
-  | {
-      accepted: false;
-      code: "envelope_mismatch" | "invalid_signature" | "target_mismatch" | "signature_dropped";
-      message: string;
-    };
+export type { AddSubmissionResult } from "./take-signature";
 
 /**
  * Collects the signatures for one (event id, submit target), persisted in the object's storage.
@@ -121,45 +114,10 @@ export class TaskAggregator extends DurableObject<Env> {
           message: "the signature was not made by the claimed signer",
         } as const;
       }
-      let state = await this.load();
-      if (!state) {
-        const { signer: _s, signature: _sig, prefix: _p, weight: _w, json: _j, gasPrice: _g, ...target } = submission;
-        state = newTask(target);
-      } else if (!sameEnvelope(state.target.envelope, submission.envelope)) {
-        return {
-          accepted: false,
-          code: "envelope_mismatch",
-          message: "the envelope differs from the one this task started with",
-        } as const;
-      } else if (state.target.serviceId !== submission.serviceId || state.target.workflowId !== submission.workflowId) {
-        return {
-          accepted: false,
-          code: "target_mismatch",
-          message: "the task belongs to another service or workflow",
-        } as const;
-      }
-      if (state.phase === "landed") return { accepted: true, ...statusOf(state), burned: true };
-      if (state.dropped?.[recovered]?.signature.toLowerCase() === submission.signature.toLowerCase()) {
-        return {
-          accepted: false,
-          code: "signature_dropped",
-          message: `the service manager refused this signature: ${state.dropped[recovered]!.reason}`,
-        } as const;
-      }
-
-      state.signatures[recovered] = {
-        signature: submission.signature,
-        weight: submission.weight,
-        at: Date.now(),
-        json: submission.json,
-      };
-      // The earliest any signer claims: a wrong one only widens the search (within its lookback).
-      const triggerBlock = submission.json ? triggerBlockOn(submission.json, state.target.chain) : undefined;
-      if (triggerBlock !== undefined)
-        state.triggerBlock = Math.min(state.triggerBlock ?? Infinity, Number(triggerBlock));
-      // As WAVS: the latest submit action for this target decides the gas price.
-      state.gasPrice = submission.gasPrice;
-      state.askedBy = recovered;
+      const verdict = takeSignature(await this.load(), submission, recovered, Date.now());
+      if (verdict.kind === "refuse") return verdict.refusal;
+      if (verdict.kind === "burned") return { accepted: true, ...statusOf(verdict.state), burned: true };
+      const state = verdict.next;
       await this.save(state);
       await this.step(
         state,
@@ -167,15 +125,7 @@ export class TaskAggregator extends DurableObject<Env> {
         {},
         { signer: recovered, weight: submission.weight, signers: Object.keys(state.signatures).length },
       );
-      if (state.phase === "collecting") {
-        const collecting: Collecting = state;
-        // Decided in the alarm, not here: the sender (a peer's delivery batch, this node's trigger
-        // consumer) would otherwise wait for the preflight, the peers' statuses, the landing search
-        // and the send. Signatures arriving together are then counted in one preflight.
-        collecting.evaluateNow = true;
-        await this.save(collecting);
-        await this.ctx.storage.setAlarm(Date.now());
-      }
+      if (state.phase === "collecting") await this.ctx.storage.setAlarm(Date.now());
       return { accepted: true, ...statusOf(state) };
     });
   }
@@ -947,12 +897,4 @@ export class TaskAggregator extends DurableObject<Env> {
 function watchOf(state: AggregationState, now: number): PeerWatch {
   state.watch ??= { since: now, heardFrom: {} };
   return state.watch;
-}
-
-function sameEnvelope(a: Envelope, b: Envelope): boolean {
-  return (
-    a.eventId.toLowerCase() === b.eventId.toLowerCase() &&
-    a.ordering.toLowerCase() === b.ordering.toLowerCase() &&
-    a.payload.toLowerCase() === b.payload.toLowerCase()
-  );
 }
