@@ -1,26 +1,19 @@
 import { DurableObject } from "cloudflare:workers";
-import { encodeFunctionData, TransactionNotFoundError, type Hex } from "viem";
+import { encodeFunctionData, type Hex } from "viem";
 import { publicClientFor } from "../chain/rpc";
 import { wavsHandlerAbi } from "../chain/wavs-abi";
-import { chainByKey, nodeChains } from "../config";
+import { chainByKey } from "../config";
 import { openDb } from "../db/client";
 import { recordTaskStep } from "../db/tasks";
-import { runAggregatorComponent } from "../execute/run-component";
-import { isRetryable } from "../util/errors";
 import { describeError, log } from "../log";
-import { findService } from "../service/service-registry";
 import { prefixOrDefault, recoverEnvelopeSigner } from "../sign/envelope";
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
-import { readHandlerCalls } from "../chain/handler-calls";
 import { forgetAcceptedQuorum } from "../submit/accepted-quorum";
-import { findHandlerCalls } from "../submit/handler-calls";
-import { readReceipt } from "../submit/read-receipt";
 import { checkQuorum, findRejectedSigners } from "../submit/submit-envelope";
 import { readHandlerManager } from "../submit/submit-target";
 import { exceedsCeiling, spendingLimits } from "../submit/spending-limits";
-import { readAggregatorInput } from "./aggregator-input";
 import { aggregatorSettings, otherPeers, rankAggregators } from "./peers";
 import { knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-estimate";
 import { buildSignatureData } from "./signature-data";
@@ -39,7 +32,6 @@ import {
   type AggregationStatus,
   type Claiming,
   type Collecting,
-  type PeerTx,
   type PeerWatch,
   type SignedSubmission,
   type Standby,
@@ -53,7 +45,6 @@ import {
   readPeerAnswers,
   yieldClaim,
   type PeerView,
-  type SendFate,
 } from "./takeover-decision";
 import {
   alarmWork,
@@ -64,10 +55,11 @@ import {
   SUBMIT_RESUME_MS,
   type SendVerdict,
 } from "./task-timers";
+import { callSubmitCallback } from "./submit-callback";
 import { takeSignature, type AddSubmissionResult } from "./take-signature";
+import { findLanding, landedOnchain, revertReason, sendFate } from "./task-chain";
 
 export type { AggregationPhase, AggregationStatus, SignedSubmission } from "./task-state";
-
 export type { AddSubmissionResult } from "./take-signature";
 
 /**
@@ -76,6 +68,11 @@ export type { AddSubmissionResult } from "./take-signature";
  * the event submits through its ChainSubmitter; the others stand by and submit only if every node
  * ranked before them is gone after their grace period. A landed task is burned for TASK_BURN_SECONDS:
  * redeliveries do nothing. Every transition is stored before the action it leads to.
+ *
+ * This class does the I/O (storage, alarm, timeline, RPC, peers) around pure decisions: the state
+ * by phase in task-state.ts, a signature taken in take-signature.ts, the alarm's dispatch and a
+ * send's outcome in task-timers.ts, claims and takeovers in takeover-decision.ts; the peers are
+ * asked through peer-client.ts and the chain read through task-chain.ts.
  */
 export class TaskAggregator extends DurableObject<Env> {
   private tail: Promise<unknown> = Promise.resolve();
@@ -148,7 +145,7 @@ export class TaskAggregator extends DurableObject<Env> {
       const state = await this.load();
       if (!state) return "unknown";
       if (state.phase === "landed" || state.phase === "submitting") return "ignored";
-      if (!(await this.landedOnchain(state, txHash, { checkEvent: true }))) return "unverified";
+      if (!(await landedOnchain(this.env, state.target, txHash, { checkEvent: true }))) return "unverified";
       await this.adoptLanding(state, peer, txHash);
       return "adopted";
     });
@@ -397,7 +394,7 @@ export class TaskAggregator extends DurableObject<Env> {
     }
     const watch = watchOf(state, Date.now());
     for (const [peer, tx] of verdict.sends) {
-      const fate = await this.transactionFate(state, tx);
+      const fate = await sendFate(this.env, state.target, tx);
       const { missing, verdict: sendVerdict } = judgePeerSend(fate, watch.missingTxChecks?.[tx.txHash] ?? 0);
       if (sendVerdict === "adopt") return this.adoptLanding(state, peer, tx.txHash);
       watch.missingTxChecks = { ...watch.missingTxChecks, [tx.txHash]: missing };
@@ -438,36 +435,6 @@ export class TaskAggregator extends DurableObject<Env> {
   }
 
   /**
-   * Whether a transaction a peer reported can still land: "landed" (a successful handler call),
-   * "dead" (reverted, or its sender's nonce was used by another transaction, e.g. a replacement,
-   * which findLandingOnchain then finds if it landed), "pending" (in the pool, or a replacement
-   * with its nonce is), else "missing" (dropped from the pool, or never reached our RPC node).
-   */
-  private async transactionFate(state: AggregationState, tx: PeerTx): Promise<SendFate> {
-    const client = publicClientFor(await chainByKey(this.env, state.target.chain));
-    const receipt = await readReceipt(client, tx.txHash);
-    if (receipt)
-      return receipt.status === "success" && receipt.to?.toLowerCase() === state.target.handler.toLowerCase()
-        ? "landed"
-        : "dead";
-    const used = await client.getTransactionCount({ address: tx.from, blockTag: "latest" });
-    if (used > tx.nonce) {
-      // Mined between the two reads?
-      const late = await readReceipt(client, tx.txHash);
-      if (late?.status === "success") return "landed";
-      return "dead";
-    }
-    const inPool = await client.getTransaction({ hash: tx.txHash }).catch((e: unknown) => {
-      if (e instanceof TransactionNotFoundError) return undefined;
-      throw e; // the RPC failing says nothing: the alarm asks again
-    });
-    if (inPool) return "pending";
-    // Replaced (fees bumped) by a transaction we were not told of: the sender's pending nonce is past it.
-    const pendingCount = await client.getTransactionCount({ address: tx.from, blockTag: "pending" });
-    return pendingCount > tx.nonce ? "pending" : "missing";
-  }
-
-  /**
    * Asks peers for their view of the task (takeover-decision.ts reads the answers); a landing one
    * reports counts only once our RPC confirms it. Notes in the task's watch who showed a sign of
    * life (saved by the caller). `before`: the nodes ranked before us.
@@ -480,7 +447,7 @@ export class TaskAggregator extends DurableObject<Env> {
     let landed: { peer: string; txHash: Hex } | undefined;
     for (const { peer, answer } of answers) {
       if (typeof answer !== "object" || answer.status !== "landed" || !answer.txHash) continue;
-      if (await this.landedOnchain(state, answer.txHash)) {
+      if (await landedOnchain(this.env, state.target, answer.txHash)) {
         landed = { peer, txHash: answer.txHash };
         break;
       }
@@ -581,46 +548,16 @@ export class TaskAggregator extends DurableObject<Env> {
     );
   }
 
-  /**
-   * A successful handleSignedEnvelope for this event among the handler's transactions in the last
-   * TAKEOVER_LOOKBACK_BLOCKS blocks (default 256), from the trigger's block at the earliest, and
-   * overlapping the last search (`watch.searchedThrough`, saved by the caller) by a few blocks only:
-   * a claim looks before every submission.
-   */
+  /** Looks for a landing on the chain (task-chain.ts), noting how far it searched in the task's watch (saved by the caller). */
   private async findLandingOnchain(state: AggregationState): Promise<Hex | undefined> {
-    const client = publicClientFor(await chainByKey(this.env, state.target.chain));
-    const raw = (this.env as unknown as Record<string, string | undefined>).TAKEOVER_LOOKBACK_BLOCKS;
-    const lookback = BigInt(Number.isInteger(Number(raw)) && Number(raw) > 0 ? Number(raw) : 256);
-    // A few blocks of overlap with the last search: the RPC node may have lagged behind then.
     const watch = watchOf(state, Date.now());
-    const from = [BigInt(state.triggerBlock ?? 0), BigInt(watch.searchedThrough ?? 0) - 8n].reduce((a, b) =>
-      a > b ? a : b,
-    );
-    // Every candidate's receipt is read afresh: a cached block can only add a candidate, never a landing.
-    const found = await findHandlerCalls(client, state.target.chain, state.target, { from, lookback });
-    for (const txHash of found.txHashes) if (await this.landedOnchain(state, txHash)) return txHash;
-    watch.searchedThrough = Number(found.head);
+    const found = await findLanding(this.env, state.target, {
+      triggerBlock: state.triggerBlock,
+      searchedThrough: watch.searchedThrough,
+    });
+    if ("landed" in found) return found.landed;
+    watch.searchedThrough = found.searchedThrough;
     return undefined;
-  }
-
-  /**
-   * Whether `txHash` is a successful transaction to the task's handler; with `checkEvent`, also
-   * that it calls handleSignedEnvelope for this very event (for a hash from a notice, which any
-   * stranger can send).
-   */
-  private async landedOnchain(
-    state: AggregationState,
-    txHash: Hex,
-    opts: { checkEvent?: boolean } = {},
-  ): Promise<boolean> {
-    const client = publicClientFor(await chainByKey(this.env, state.target.chain));
-    const receipt = await readReceipt(client, txHash);
-    const handler = state.target.handler.toLowerCase();
-    if (receipt?.status !== "success" || receipt.to?.toLowerCase() !== handler) return false;
-    if (!opts.checkEvent) return true;
-    const tx = await client.getTransaction({ hash: txHash });
-    const eventId = state.target.eventId.toLowerCase();
-    return readHandlerCalls([tx]).some((call) => call.handler === handler && call.eventId === eventId);
   }
 
   /** Builds SignatureData, simulates (decoding reverts), and hands the transaction to the ChainSubmitter. */
@@ -784,7 +721,7 @@ export class TaskAggregator extends DurableObject<Env> {
       return submitting;
     }
     if (verdict.kind === "reverted") {
-      const reason = await this.revertReason(submitting, verdict.blockNumber);
+      const reason = await revertReason(this.env, submitting, verdict.blockNumber);
       return this.fail(submitting, `transaction ${verdict.txHash} reverted: ${reason}`);
     }
     const state = toLanded(submitting, outcome.txHash, Date.now() + aggregatorSettings(this.env).burnMs);
@@ -807,31 +744,6 @@ export class TaskAggregator extends DurableObject<Env> {
     return state;
   }
 
-  /** Replays the call at the block before the reverted one to read the reason. */
-  private async revertReason(state: AggregationState, blockNumber: bigint): Promise<string> {
-    const client = publicClientFor(await chainByKey(this.env, state.target.chain));
-    const account = parseSubmitterCredential(this.env.WAVS_AGGREGATOR_EVM_CREDENTIAL);
-    try {
-      await client.simulateContract({
-        account,
-        address: state.target.handler,
-        abi: wavsHandlerAbi,
-        functionName: "handleSignedEnvelope",
-        args: [
-          state.target.envelope,
-          buildSignatureData(
-            Object.fromEntries(Object.entries(state.signatures).map(([k, v]) => [k, v.signature])),
-            Number(blockNumber) - 2,
-          ),
-        ],
-        blockNumber: blockNumber - 1n,
-      });
-      return "unknown reason";
-    } catch (e) {
-      return describeRevert(e);
-    }
-  }
-
   private async fail(from: AggregationState, error: string): Promise<AggregationState> {
     const state = toFailed(from, error);
     await this.save(state);
@@ -850,7 +762,9 @@ export class TaskAggregator extends DurableObject<Env> {
     const callback = state.callback;
     if (!callback || callback.done) return;
     try {
-      await this.callSubmitCallback(state, callback.txResult);
+      await callSubmitCallback(this.env, state, callback.txResult, (step, detail) =>
+        this.step(state, step, {}, detail),
+      );
     } catch (e) {
       log("warn", "submit callback will retry", {
         subsys: "aggregate",
@@ -863,33 +777,6 @@ export class TaskAggregator extends DurableObject<Env> {
     callback.done = true;
     await this.save(state);
     if (state.phase === "landed" && state.burnUntil) await this.ctx.storage.setAlarm(state.burnUntil);
-  }
-
-  private async callSubmitCallback(state: AggregationState, txResult: { ok: Hex } | { err: string }): Promise<void> {
-    const { eventId, serviceId, workflowId } = state.target;
-    const registered = await findService(openDb(this.env.DB), serviceId);
-    const workflow = registered?.service.workflows[workflowId];
-    const json =
-      (state.askedBy && state.signatures[state.askedBy]?.json) ||
-      Object.values(state.signatures).find((s) => s.json)?.json;
-    if (!registered || !workflow || workflow.submit === "none" || !json) return; // nothing to call back
-    const input = readAggregatorInput(json, { serviceId, workflowId, trigger: workflow.trigger, eventId });
-    const detail = "ok" in txResult ? { tx_hash: txResult.ok } : { error: txResult.err };
-    try {
-      const { logs } = await runAggregatorComponent(this.env, {
-        service: registered.service,
-        serviceId,
-        workflowId,
-        component: workflow.submit.aggregator.component,
-        call: { fn: "handle-submit-callback", input, txResult },
-        chains: await nodeChains(this.env),
-      });
-      // Silent callbacks (simple-aggregator's) add nothing to the timeline.
-      if (logs.length > 0) await this.step(state, "submit_callback", {}, { ...detail, logs: logs.slice(0, 20) });
-    } catch (e) {
-      if (isRetryable(e)) throw e;
-      await this.step(state, "submit_callback_failed", {}, { ...detail, callback_error: describeError(e) });
-    }
   }
 }
 
