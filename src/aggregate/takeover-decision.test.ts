@@ -2,12 +2,14 @@ import type { Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import {
   ABSENT_CHECKS_TOLERATED,
+  claimNeedsConfirming,
   claimStillHeld,
   judgeClaim,
   judgePeerSend,
   judgeStandby,
   MISSING_CHECKS_BEFORE_DEAD,
   PEER_SILENCE_GRACE_PERIODS,
+  placeFor,
   readPeerAnswers,
   SILENT_CHECKS_BEFORE_TAKEOVER,
   yieldClaim,
@@ -257,5 +259,30 @@ describe("judgePeerSend", () => {
 
   it("moves past a dead send", () => {
     expect(judgePeerSend("dead", 1)).toEqual({ missing: 0, verdict: "next" });
+  });
+});
+
+describe("placeFor", () => {
+  const peers = ["http://127.0.0.1:8787", "http://127.0.0.1:8788", "http://127.0.0.1:8789"];
+  const eventId = `0x${"ee".repeat(20)}` as Hex;
+
+  it("puts a lone node first, with nobody before it", () => {
+    expect(placeFor(eventId, { peers: [], selfUrl: "" })).toEqual({ rank: 0, ranking: [], before: [] });
+  });
+
+  it("gives each node its place in the one ranking, with the nodes ranked before it", () => {
+    const places = peers.map((selfUrl) => placeFor(eventId, { peers, selfUrl }));
+    expect(places.map((p) => p.rank).sort()).toEqual([0, 1, 2]);
+    for (const p of places) {
+      expect(p.ranking).toEqual(places[0]!.ranking);
+      expect(p.before).toEqual(p.ranking.slice(0, p.rank));
+    }
+  });
+});
+
+describe("claimNeedsConfirming", () => {
+  it("confirms a claim older than half a grace period again", () => {
+    expect(claimNeedsConfirming(NOW - GRACE / 2, NOW, GRACE)).toBe(false);
+    expect(claimNeedsConfirming(NOW - GRACE / 2 - 1, NOW, GRACE)).toBe(true);
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { Hex } from "viem";
 import type { PeerAnswer } from "./peer-client";
+import { rankAggregators } from "./peers";
 import type { Claiming, PeerTx, PeerWatch, Standby } from "./task-state";
 
 /** A standby takes over only after this many silent grace periods: a slow peer is not a dead one. */
@@ -218,4 +219,27 @@ export function judgePeerSend(
   if (fate === "missing" && missing >= MISSING_CHECKS_BEFORE_DEAD) return { missing, verdict: "gone" };
   if (fate === "pending" || fate === "missing") return { missing, verdict: "wait" };
   return { missing, verdict: "next" };
+}
+
+/**
+ * This node's place for an event among the aggregating nodes: its rank (0 submits first; a lone
+ * node is first), the whole ranking (empty for a lone node) and the nodes ranked before it.
+ */
+export function placeFor(
+  eventId: Hex,
+  settings: { peers: readonly string[]; selfUrl: string },
+): { rank: number; ranking: string[]; before: string[] } {
+  if (settings.peers.length === 0) return { rank: 0, ranking: [], before: [] };
+  const ranking = rankAggregators(eventId, settings.peers);
+  const rank = ranking.indexOf(settings.selfUrl);
+  return { rank, ranking, before: ranking.slice(0, rank) };
+}
+
+/**
+ * Whether a claim made at `claimedAt` must be confirmed again before its transaction is handed
+ * over: the ChainSubmitter withdraws unsent a claim older than a grace period (a standby may have
+ * taken over), so one older than half of it is looked at again, with room to spare for the look.
+ */
+export function claimNeedsConfirming(claimedAt: number, now: number, graceMs: number): boolean {
+  return now - claimedAt > graceMs / 2;
 }

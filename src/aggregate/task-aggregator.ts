@@ -14,7 +14,7 @@ import { forgetAcceptedQuorum } from "../submit/accepted-quorum";
 import { checkQuorum, findRejectedSigners } from "../submit/submit-envelope";
 import { readHandlerManager } from "../submit/submit-target";
 import { exceedsCeiling, spendingLimits } from "../submit/spending-limits";
-import { aggregatorSettings, otherPeers, rankAggregators } from "./peers";
+import { aggregatorSettings, otherPeers } from "./peers";
 import { knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-estimate";
 import { buildSignatureData } from "./signature-data";
 import { askTaskStatus, missingSubmissions, peerCaller, postSubmission, pushLanded } from "./peer-client";
@@ -38,10 +38,12 @@ import {
   type Submitting,
 } from "./task-state";
 import {
+  claimNeedsConfirming,
   claimStillHeld,
   judgeClaim,
   judgePeerSend,
   judgeStandby,
+  placeFor,
   readPeerAnswers,
   yieldClaim,
   type PeerView,
@@ -309,8 +311,8 @@ export class TaskAggregator extends DurableObject<Env> {
       return state;
     }
     const settings = aggregatorSettings(this.env);
-    const ranking = settings.peers.length ? rankAggregators(state.target.eventId, settings.peers) : [];
-    state.rank = settings.peers.length ? ranking.indexOf(settings.selfUrl) : 0;
+    const { rank, ranking } = placeFor(state.target.eventId, settings);
+    state.rank = rank;
     await this.step(
       state,
       "quorum_reached",
@@ -379,8 +381,7 @@ export class TaskAggregator extends DurableObject<Env> {
    */
   private async considerTakingOver(asked: Standby): Promise<AggregationState> {
     const settings = aggregatorSettings(this.env);
-    const ranking = rankAggregators(asked.target.eventId, settings.peers);
-    const before = ranking.slice(0, ranking.indexOf(settings.selfUrl));
+    const { before } = placeFor(asked.target.eventId, settings);
     const view = await this.pollPeers(asked, otherPeers(settings), before);
     const { next: state, forward, verdict } = judgeStandby(asked, view, { now: Date.now(), ...settings });
     if (verdict.kind === "adopt") return this.adoptLanding(state, verdict.peer, verdict.txHash);
@@ -626,7 +627,7 @@ export class TaskAggregator extends DurableObject<Env> {
     // taken over): after a slow preflight, look at the peers and the chain again first, with room
     // to spare for the look itself.
     const looked = Date.now();
-    if (looked - state.claimedAt > aggregatorSettings(this.env).graceMs / 2) {
+    if (claimNeedsConfirming(state.claimedAt, looked, aggregatorSettings(this.env).graceMs)) {
       if (!(await this.confirmClaim())) return this.carryOut(state, reclaim(state, { state: "withdrawn" }));
       state.claimedAt = looked;
       await this.save(state);
