@@ -21,16 +21,33 @@ export function isServiceActive(registered: Pick<RegisteredService, "service" | 
 /** The registered service, or undefined. */
 export async function findService(db: Db, serviceId: string): Promise<RegisteredService | undefined> {
   const row = await db.query.services.findFirst({ where: eq(services.id, serviceId) });
-  return row && { id: row.id, service: parseServiceJson(row.json), pausedByOperator: row.pausedByOperator };
+  return row && { id: row.id, service: parseStored(row.id, row.json), pausedByOperator: row.pausedByOperator };
 }
 
 export async function listServices(db: Db): Promise<RegisteredService[]> {
   const rows = await db.select().from(services).orderBy(asc(services.registeredAt));
   return rows.map((row) => ({
     id: row.id,
-    service: parseServiceJson(row.json),
+    service: parseStored(row.id, row.json),
     pausedByOperator: row.pausedByOperator,
   }));
+}
+
+/**
+ * Each stored service JSON as last parsed, per isolate: the row is read every time (an upgrade or a
+ * pause shows at once), but the same text is not parsed and validated again (5+ times per event).
+ * Callers treat a Service as read-only.
+ */
+const parsedServices = new Map<string, { json: string; service: Service }>();
+const MAX_PARSED_SERVICES = 256;
+
+function parseStored(id: string, json: string): Service {
+  const known = parsedServices.get(id);
+  if (known?.json === json) return known.service;
+  const service = parseServiceJson(json);
+  if (parsedServices.size >= MAX_PARSED_SERVICES) parsedServices.clear();
+  parsedServices.set(id, { json, service });
+  return service;
 }
 
 /**
