@@ -30,6 +30,8 @@ const addChain = (id: number, evm: Record<string, unknown>) => ({
 
 describe("POST /dev/chains (WAVS's AddChainRequest)", () => {
   it("adds a chain with failover endpoints, lists it with credentials stripped, and refuses it twice", async () => {
+    // the runtime is shared: another file (api-services) may have added this chain id before
+    await call("DELETE", "/dev/chains/evm:4242");
     const host = new URL(anvil).host;
     const body = addChain(4242, {
       http_endpoint: `http://user:secret@${host}/?key=API-KEY-1`,
