@@ -17,7 +17,7 @@ import { deriveServiceSigner } from "../sign/signing-keys";
 import { logComponentOutput, type ComponentOutputTags } from "./component-output";
 import type { TriggerMessage } from "../ingest/trigger-message";
 import type { SubmissionMessage } from "./messages";
-import { directTimeoutMs, postSubmission } from "./deliver-submissions";
+import { directTimeoutMs, handSubmission } from "./deliver-submissions";
 import { isRetryable, WavsError } from "../util/errors";
 
 /** A failure that will fail again however often it is retried: acknowledge and record it. */
@@ -300,7 +300,7 @@ async function handToPeers(
 ): Promise<void> {
   if (peers.length === 0) return;
   const timeoutMs = directTimeoutMs(env.SUBMISSION_DIRECT_TIMEOUT_MS);
-  const outcomes = await Promise.all(peers.map((peer) => postSubmission(peer, s.body, env, timeoutMs)));
+  const outcomes = await Promise.all(peers.map((peer) => handSubmission(peer, s.body, env, timeoutMs)));
   const fields = { subsys: "queue" as const, service_id: s.serviceId, workflow_id: s.workflowId, event_id: s.eventId };
   outcomes.forEach(({ outcome, status }, i) => {
     if (outcome === "refused") log("warn", "peer refused the submission", { ...fields, peer: peers[i], status });

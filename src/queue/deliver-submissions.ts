@@ -1,3 +1,4 @@
+import { postSubmission } from "../aggregate/peer-client";
 import { peerRequestHeaders } from "../aggregate/peers";
 import { log } from "../log";
 import { wholeNumberSetting } from "../util/whole-number-setting";
@@ -37,29 +38,18 @@ export function directTimeoutMs(raw: string | undefined): number {
 export type DeliveryOutcome = "delivered" | "refused" | "retry";
 
 /**
- * POSTs one submission to `peer`'s /aggregator/submissions and classifies the answer; never throws.
- * No answer within `timeoutMs` or a network failure is "retry" (the peer may still take it: a
- * redelivery of the same signature is a no-op there).
+ * POSTs one submission to `peer`'s /aggregator/submissions (peer-client.ts) and classifies the
+ * answer; never throws. No answer within `timeoutMs` or a network failure is "retry" (the peer may
+ * still take it: a redelivery of the same signature is a no-op there).
  */
-export async function postSubmission(
+export async function handSubmission(
   peer: string,
   body: string,
   env: Pick<Env, "NODE_URL">,
   timeoutMs: number,
 ): Promise<{ outcome: DeliveryOutcome; status?: number }> {
-  let status: number;
-  try {
-    const res = await fetch(`${peer}/aggregator/submissions`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...peerRequestHeaders(env) },
-      body,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    status = res.status;
-    await res.body?.cancel();
-  } catch {
-    return { outcome: "retry" };
-  }
+  const status = await postSubmission(peer, body, { headers: peerRequestHeaders(env), timeoutMs });
+  if (status === undefined) return { outcome: "retry" };
   if (status >= 200 && status < 300) return { outcome: "delivered", status };
   return { outcome: isPeerRefusal(status) ? "refused" : "retry", status };
 }
@@ -78,7 +68,7 @@ export async function deliverSubmissions(
   await Promise.all(
     batch.messages.map(async (message) => {
       const { peer, serviceId, workflowId, eventId, body } = message.body;
-      const { outcome, status } = await postSubmission(peer, body, env, timeoutMs);
+      const { outcome, status } = await handSubmission(peer, body, env, timeoutMs);
       const fields = {
         subsys: "queue" as const,
         service_id: serviceId,
