@@ -222,6 +222,9 @@ async function runPath(path: Path, offset: number): Promise<void> {
   const nodeBefore = await nodeCounters();
   const fired = new Map<bigint, number>();
   const mined = new Map<bigint, number>();
+  // where an event's time goes, per trigger: its receipt seen, its webhook answered (all nodes)
+  const receiptSeen = new Map<bigint, number>();
+  const delivered = new Map<bigint, number>();
   const pending: Promise<void>[] = [];
   let nonce = await client.getTransactionCount({ address: account.address, blockTag: "pending" });
   const t0 = Date.now();
@@ -249,7 +252,11 @@ async function runPath(path: Path, offset: number): Promise<void> {
           const [info] = decodeAbiParameters(triggerInfoParameters, log!.args.triggerData);
           fired.set(info.triggerId, sentAt);
           mined.set(info.triggerId, minedAt);
-          if (path === "webhook") await deliverByWebhook(receipt);
+          receiptSeen.set(info.triggerId, Date.now());
+          if (path === "webhook") {
+            await deliverByWebhook(receipt);
+            delivered.set(info.triggerId, Date.now());
+          }
         })(),
       );
     }
@@ -274,6 +281,14 @@ async function runPath(path: Path, offset: number): Promise<void> {
   const ids = [...fired.keys()].filter((id) => chainView.landed.has(id));
   const latencies = ids.map((id) => chainView.landed.get(id)! - fired.get(id)!).sort((a, b) => a - b);
   const fromMined = ids.map((id) => chainView.landed.get(id)! - mined.get(id)!).sort((a, b) => a - b);
+  const segment = (from: Map<bigint, number>, to: Map<bigint, number>) =>
+    quantile(
+      ids
+        .filter((id) => from.has(id) && to.has(id))
+        .map((id) => to.get(id)! - from.get(id)!)
+        .sort((a, b) => a - b),
+      0.5,
+    );
   const firstFired = Math.min(...fired.values());
   const lastLanded = Math.max(...ids.map((id) => chainView.landed.get(id)!));
   const landed = ids.length;
@@ -297,6 +312,15 @@ async function runPath(path: Path, offset: number): Promise<void> {
     // from the trigger's block rather than from sending it (the bench's own RPC calls and anvil)
     mined_to_landed_p50: quantile(fromMined, 0.5),
     mined_to_landed_p95: quantile(fromMined, 0.95),
+    // medians of: sending the trigger, the bench seeing its receipt, every node answering its
+    // webhook, and from there to the bench seeing the handler's transaction in a block
+    segments_p50: {
+      send: segment(fired, mined),
+      receipt: segment(mined, receiptSeen),
+      ...(path === "webhook"
+        ? { webhook: segment(receiptSeen, delivered), to_landed: segment(delivered, chainView.landed) }
+        : {}),
+    },
     ...(path === "webhook" ? { webhook_retries: webhookRetries, webhook_failures: webhookFailures } : {}),
   });
   emit({
