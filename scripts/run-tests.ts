@@ -57,9 +57,15 @@ const workerdUp = new Promise<void>((resolve) => (startNodeFiles = resolve));
 const workers = vitest(["--project", "workers"], (line) => {
   if (/[✓×].*\bworkers\b/.test(line)) startNodeFiles();
 });
+const started = Date.now();
+const seconds = () => `${Math.round((Date.now() - started) / 1000)} s`;
+const workersDone = workers.then((code) => ({ code, at: seconds() }));
 await Promise.race([workerdUp, workers, new Promise((r) => setTimeout(r, HEAD_START_MAX_MS))]);
-const node = vitest(["--project", "node"]);
-const [workersCode, nodeCode] = await Promise.all([workers, node]);
-if (workersCode !== 0 || nodeCode !== 0)
-  console.error(`run-tests: workerd files exit ${workersCode}, node files exit ${nodeCode}`);
-process.exit(workersCode !== 0 || nodeCode !== 0 ? 1 : 0);
+const nodeStartedAt = seconds();
+const nodeDone = vitest(["--project", "node"]).then((code) => ({ code, at: seconds() }));
+const [w, n] = await Promise.all([workersDone, nodeDone]);
+// One line with both outcomes and when each ended, for a log that interleaves two reports.
+console.log(
+  `run-tests: workerd files exit ${w.code} at ${w.at}; node files (started at ${nodeStartedAt}) exit ${n.code} at ${n.at}`,
+);
+process.exit(w.code !== 0 || n.code !== 0 ? 1 : 0);
