@@ -33,7 +33,10 @@ const ALLOWED = new Map<string, string>([
     "src/sign/envelope",
     "src/sign/signing-keys",
   ]),
-  ...arrows("the queue consumer dispatches", "src/queue/deliver-submissions", ["src/aggregate/peers"]),
+  ...arrows("the queue consumer dispatches", "src/queue/deliver-submissions", [
+    "src/aggregate/peer-client",
+    "src/aggregate/peers",
+  ]),
   // Registration checks, stores and prepares components and derives the service's key.
   ...arrows("registration reaches into stages", "src/service/register-service", [
     "src/execute/component-store",
