@@ -1,6 +1,7 @@
 import type { Hex } from "viem";
 import { describe, expect, it } from "vitest";
 import {
+  emptyPeerView,
   ABSENT_CHECKS_TOLERATED,
   claimNeedsConfirming,
   claimStillHeld,
@@ -36,16 +37,7 @@ const read = (
     { before: opts.before ?? [], watch: opts.watch ?? watchSince(NOW), now: NOW, graceMs: GRACE, landed: opts.landed },
   );
 const status = (s: Partial<AggregationStatus> & { status: AggregationPhase }): PeerAnswer => ({ signers: [], ...s });
-const view = (v: Partial<PeerView> = {}): PeerView => ({
-  alive: false,
-  absent: false,
-  unsettled: [],
-  competing: [],
-  collecting: [],
-  txs: {},
-  heardFrom: {},
-  ...v,
-});
+const view = (v: Partial<PeerView> = {}): PeerView => ({ ...emptyPeerView({}), ...v });
 
 describe("readPeerAnswers", () => {
   it("counts a peer that gives no status as possibly claiming while it showed life within the silence window", () => {

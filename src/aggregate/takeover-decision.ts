@@ -57,6 +57,11 @@ export interface PeerView {
   heardFrom: Record<string, number>;
 }
 
+/** A view of peers none of which said anything yet: no one alive, absent, claiming or collecting. */
+export function emptyPeerView(heardFrom: Record<string, number>): PeerView {
+  return { alive: false, absent: false, unsettled: [], competing: [], collecting: [], txs: {}, heardFrom };
+}
+
 /**
  * Reads the peers' answers. `before` are the nodes ranked before us; `landed` a peer's landing our
  * RPC confirmed (the caller checks the "landed" answers, in order, and stops at the first true one).
@@ -75,21 +80,13 @@ export function readPeerAnswers(
   const { before, watch, now } = opts;
   const silenceMs = PEER_SILENCE_GRACE_PERIODS * opts.graceMs;
   const heardFrom = { ...watch.heardFrom };
-  const view: PeerView = {
-    alive: false,
-    absent: false,
-    unsettled: [],
-    competing: [],
-    collecting: [],
-    txs: {},
-    heardFrom,
-  };
+  const view = emptyPeerView(heardFrom);
   for (const { peer, answer } of answers) {
     if (answer !== undefined && answer !== "busy") heardFrom[peer] = now;
     if (opts.landed?.peer === peer) {
       // The landing ends the task for us: the rest does not matter.
       const landed = opts.landed;
-      return { landed, alive: true, absent: false, unsettled: [], competing: [], collecting: [], txs: {}, heardFrom };
+      return { ...emptyPeerView(heardFrom), landed, alive: true };
     }
     if (answer === undefined || answer === "busy" || answer === "limited") {
       const lastSign = heardFrom[peer] ?? (answer === undefined ? undefined : watch.since);
