@@ -85,6 +85,8 @@ export type DevnetNode = {
   submitter: Address;
   running(): boolean;
   stop(): Promise<void>;
+  /** Kills it at once (SIGKILL: no graceful shutdown); start() brings it back on its state. */
+  kill(): Promise<void>;
   start(): Promise<void>;
   /** Freezes or thaws the running node (see RunningNode.pause). */
   pause(paused: boolean): void;
@@ -192,6 +194,11 @@ export async function startDevnet(params: StartDevnetParameters = {}): Promise<R
           const was = current;
           current = undefined;
           await was?.stop();
+        },
+        kill: async () => {
+          const was = current;
+          current = undefined;
+          await was?.kill();
         },
       };
       nodes.push(node);

@@ -35,6 +35,8 @@ export type RunningNode = {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** Kills the node's processes at once (SIGKILL), as a crash or an evicted machine would. */
+  kill(): Promise<void>;
   /** Freezes (SIGSTOP) or thaws (SIGCONT) the node's processes: up, but answering nobody (tests of slow peers). */
   pause(paused: boolean): void;
 };
@@ -123,6 +125,13 @@ export async function startNode(params: StartNodeParameters): Promise<RunningNod
       process.removeListener("exit", killGroup);
     })());
 
+  const kill = () =>
+    (stopping ??= (async () => {
+      killGroup();
+      await exited;
+      process.removeListener("exit", killGroup);
+    })());
+
   const pause = (paused: boolean) => {
     try {
       process.kill(-child.pid!, paused ? "SIGSTOP" : "SIGCONT");
@@ -136,7 +145,7 @@ export async function startNode(params: StartNodeParameters): Promise<RunningNod
   while (Date.now() < deadline && !dead) {
     try {
       const res = ready ? await fetch(`${url}/`) : undefined;
-      if (res?.ok) return { url, port, stop, pause };
+      if (res?.ok) return { url, port, stop, kill, pause };
     } catch {}
     await new Promise((r) => setTimeout(r, 200));
   }

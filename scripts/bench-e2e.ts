@@ -6,12 +6,16 @@
  * landed event: the nodes' JSON-RPC calls by method (a counting proxy between the nodes and anvil),
  * requests between nodes and D1 statements (each node's GET /dev/counters), handler transactions
  * and gas (read from the chain). Then one line with transactions per event over the run.
- * Paths: "webhook" (each trigger's log POSTed, signed, to every node's /webhooks/bench as an indexer
- * would, the poller off) and "poller" (the nodes' scheduled handler polling every 500 ms).
+ * Paths, each on a devnet of its own: "webhook" (each trigger's log POSTed, signed, to every node's
+ * /webhooks/bench as an indexer would; the nodes never poll) and "poller" (the nodes poll from their
+ * alarm every --poll-ms, POLL_INTERVAL_MS; default 250).
  * Options: --count N triggers per path (default 100), --rate R triggers per second (default 5),
  * --path webhook|poller (or --paths webhook,poller; default both), --operators N (default 3),
  * --drain-s S (how long to wait for landings once firing ends, default 120 + count / 10),
- * --logs FILE (every node's log lines, prefixed [nodeI], streamed there).
+ * --logs FILE (every node's log lines, prefixed [nodeI], streamed there),
+ * --kill-node I (node I is killed with SIGKILL once --kill-at of the triggers left, default 0.33,
+ * and started again on its state --down-s later, default 20: the per-event counters then miss
+ * what the killed node counted before it died).
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
@@ -32,7 +36,7 @@ import { simpleSubmitAbi } from "../devnet/index";
 import { simpleTriggerAbi } from "../devnet/index";
 import { wavsHandlerAbi } from "../src/chain/wavs-abi";
 import { triggerInfoParameters } from "../devnet/index";
-import { DEVNET_BEARER_TOKEN, startDevnet } from "../devnet/index";
+import { DEVNET_BEARER_TOKEN, startDevnet, type RunningDevnet } from "../devnet/index";
 import { toJsonRpcLog } from "../devnet/index";
 import { startRpcCountingProxy } from "./lib/rpc-counting-proxy";
 
@@ -52,6 +56,12 @@ const count = option("count", 100);
 const operators = option("operators", 3);
 const rate = option("rate", 5);
 const drainMs = option("drain-s", 120 + count / 10) * 1000;
+const pollMs = option("poll-ms", 250);
+const killNode = process.argv.includes("--kill-node") ? option("kill-node", 1) : undefined;
+const killAt = option("kill-at", 0.33);
+const downMs = option("down-s", 20) * 1000;
+if (killNode !== undefined && (!Number.isInteger(killNode) || killNode >= operators))
+  throw new Error(`--kill-node takes a node index below --operators (${operators})`);
 const pathArg = Math.max(process.argv.indexOf("--paths"), process.argv.indexOf("--path"));
 const paths = (pathArg >= 0 ? process.argv[pathArg + 1]!.split(",") : ["webhook", "poller"]) as Path[];
 if (paths.some((p) => p !== "webhook" && p !== "poller")) throw new Error("--path takes webhook and/or poller");
@@ -64,41 +74,68 @@ const dataWithId = getAbiItem({ abi: simpleSubmitAbi, name: "getDataWithId" }).o
 
 const WEBHOOK_SECRET = `bench-${randomUUID()}`;
 const rpcProxy = await startRpcCountingProxy();
-// The bench drives the poller itself, so that the webhook path runs without it.
-const running = await startDevnet({
-  operators,
-  pollIntervalMs: 0,
-  extraVars: { WEBHOOK_SECRET_BENCH: WEBHOOK_SECRET },
-  nodeRpcUrls: (anvilUrl) => (rpcProxy.setTarget(anvilUrl), [rpcProxy.url]),
-  ...(nodeLogs ? { onLog: (l: string) => void nodeLogs.write(`${new Date().toISOString()} ${l}\n`) } : {}),
-  onStep: (s) => console.error(`• ${s}`),
-});
-const { devnet } = running;
-let ticker: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * One path's devnet, started fresh so that the paths never feed each other: the webhook path's
+ * nodes never poll; the poller path's poll from their alarm every --poll-ms, as an operator
+ * running with POLL_INTERVAL_MS does (the scheduled handler only arms it).
+ */
+async function startNet(path: Path) {
+  const running = await startDevnet({
+    operators,
+    pollIntervalMs: 0,
+    extraVars: {
+      WEBHOOK_SECRET_BENCH: WEBHOOK_SECRET,
+      ...(path === "poller" ? { POLL_INTERVAL_MS: String(pollMs) } : {}),
+    },
+    nodeRpcUrls: (anvilUrl) => (rpcProxy.setTarget(anvilUrl), [rpcProxy.url]),
+    ...(nodeLogs ? { onLog: (l: string) => void nodeLogs.write(`${new Date().toISOString()} ${l}\n`) } : {}),
+    onStep: (s) => console.error(`• ${path}: ${s}`),
+  });
+  const { devnet } = running;
+  // cacheTime 0: viem keeps a client's block number for its polling interval (4 s), which delayed
+  // seeing each landing by 0-4 s (p50 ~2 s) in every latency this bench printed before.
+  const client = createPublicClient({ transport: http(devnet.chain.rpc_url), cacheTime: 0 });
+  const account = privateKeyToAccount(devnet.accounts.trigger_private_key);
+  const wallet = createWalletClient({ account, transport: http(devnet.chain.rpc_url) });
+  const chain = {
+    id: devnet.chain.chain_id,
+    name: devnet.chain.key,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [devnet.chain.rpc_url] } },
+  } as const;
+  if (path === "poller") await armPollers(running.nodes);
+  /** Handler transactions read from the chain: landings by trigger id, transactions per event id, gas. */
+  const chainView = {
+    nextBlock: (await client.getBlockNumber()) + 1n,
+    landed: new Map<bigint, number>(),
+    gasByTrigger: new Map<bigint, number>(),
+    txsByTrigger: new Map<bigint, number>(),
+  };
+  return { running, devnet, client, account, wallet, chain, chainView };
+}
+
+/** One scheduled run per node: with POLL_INTERVAL_MS set, it arms the node's poll alarm. */
+async function armPollers(nodes: RunningDevnet["nodes"]): Promise<void> {
+  await Promise.all(nodes.map((n) => fetch(`${n.url}/cdn-cgi/handler/scheduled`).then((r) => r.body?.cancel())));
+}
+
+type Net = Awaited<ReturnType<typeof startNet>>;
+let net: Net | undefined;
+/** Transactions per event id over every path (ids prefixed with the path). */
+const txsPerEvent = new Map<string, number>();
 const stop = async () => {
-  clearInterval(ticker);
-  await running.stop();
+  await net?.running.stop();
   await rpcProxy.stop();
   await new Promise<void>((resolve) => (nodeLogs ? nodeLogs.end(resolve) : resolve()));
 };
 process.once("SIGINT", () => void stop().then(() => process.exit(130)));
 
-// cacheTime 0: viem keeps a client's block number for its polling interval (4 s), which delayed
-// seeing each landing by 0-4 s (p50 ~2 s) in every latency this bench printed before.
-const client = createPublicClient({ transport: http(devnet.chain.rpc_url), cacheTime: 0 });
-const account = privateKeyToAccount(devnet.accounts.trigger_private_key);
-const wallet = createWalletClient({ account, transport: http(devnet.chain.rpc_url) });
-const chain = {
-  id: devnet.chain.chain_id,
-  name: devnet.chain.key,
-  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-  rpcUrls: { default: { http: [devnet.chain.rpc_url] } },
-} as const;
 let webhookRetries = 0;
 let webhookFailures = 0;
 
 /** Every node's counters (D1 statements, requests received from peers), summed. */
-async function nodeCounters(): Promise<Record<string, number>> {
+async function nodeCounters({ running }: Net): Promise<Record<string, number>> {
   const sum: Record<string, number> = {};
   for (const node of running.nodes) {
     if (!node.running()) continue;
@@ -138,7 +175,7 @@ const perEvent = (counts: Record<string, number>, events: number) =>
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /** The trigger's NewTrigger log, POSTed to every node the way the generic indexer scheme signs it. */
-async function deliverByWebhook(receipt: TransactionReceipt): Promise<void> {
+async function deliverByWebhook({ devnet }: Net, receipt: TransactionReceipt): Promise<void> {
   const body = JSON.stringify({ logs: [toJsonRpcLog(receipt.logs[0]!)] });
   await Promise.all(
     devnet.nodes.map(async (node) => {
@@ -173,17 +210,8 @@ async function deliverByWebhook(receipt: TransactionReceipt): Promise<void> {
   );
 }
 
-/** Handler transactions read from the chain: landings by trigger id, every transaction per event id, gas. */
-const chainView = {
-  nextBlock: 0n,
-  landed: new Map<bigint, number>(),
-  txsPerEvent: new Map<string, number>(),
-  gasByTrigger: new Map<bigint, number>(),
-  txsByTrigger: new Map<bigint, number>(),
-};
-
 /** Reads the blocks since the last look; notes each successful handler call's trigger id and when it was seen. */
-async function readNewBlocks(): Promise<void> {
+async function readNewBlocks({ client, devnet, chainView }: Net, path: Path): Promise<void> {
   const latest = await client.getBlockNumber();
   for (; chainView.nextBlock <= latest; chainView.nextBlock++) {
     const block = await client.getBlock({ blockNumber: chainView.nextBlock, includeTransactions: true });
@@ -197,7 +225,8 @@ async function readNewBlocks(): Promise<void> {
       } catch {
         continue;
       }
-      chainView.txsPerEvent.set(envelope.eventId, (chainView.txsPerEvent.get(envelope.eventId) ?? 0) + 1);
+      const key = `${path}:${envelope.eventId}`;
+      txsPerEvent.set(key, (txsPerEvent.get(key) ?? 0) + 1);
       let triggerId: bigint;
       try {
         [{ triggerId }] = decodeAbiParameters(dataWithId, envelope.payload);
@@ -213,15 +242,43 @@ async function readNewBlocks(): Promise<void> {
   }
 }
 
-/** Fires `count` triggers at `rate` per second through one path; prints its lines. */
-async function runPath(path: Path, offset: number): Promise<void> {
-  if (path === "poller") {
-    ticker = setInterval(() => {
-      for (const n of running.nodes) if (n.running()) fetch(`${n.url}/cdn-cgi/handler/scheduled`).catch(() => {});
-    }, 500);
+/**
+ * With --kill-node I: node I is killed (SIGKILL) once a --kill-at share of the triggers left and
+ * started again on its state --down-s seconds later; prints when. Resolves once it is back.
+ */
+async function killAndRestart(n: Net, path: Path, t0: number): Promise<void> {
+  const node = n.running.nodes[killNode!]!;
+  await new Promise((r) => setTimeout(r, Math.max(0, t0 + (killAt * count * 1000) / rate - Date.now())));
+  await node.kill();
+  const killedAt = Date.now();
+  await new Promise((r) => setTimeout(r, downMs));
+  await node.start();
+  if (path === "poller") await armPollers([node]);
+  emit({
+    bench: "e2e",
+    metric: "node_killed",
+    path,
+    node: killNode,
+    killed_at_s: Number(((killedAt - t0) / 1000).toFixed(1)),
+    back_at_s: Number(((Date.now() - t0) / 1000).toFixed(1)),
+  });
+}
+
+/** Fires `count` triggers at `rate` per second through one path, on a devnet of its own; prints its lines. */
+async function runPath(path: Path): Promise<void> {
+  net = await startNet(path);
+  try {
+    await firePath(net, path);
+  } finally {
+    await net.running.stop();
+    net = undefined;
   }
+}
+
+async function firePath(n: Net, path: Path): Promise<void> {
+  const { client, account, wallet, chain, devnet, chainView } = n;
   const rpcBefore = rpcProxy.counts();
-  const nodeBefore = await nodeCounters();
+  const nodeBefore = await nodeCounters(n);
   const fired = new Map<bigint, number>();
   const mined = new Map<bigint, number>();
   // where an event's time goes, per trigger: its receipt seen, its webhook answered (all nodes)
@@ -241,7 +298,7 @@ async function runPath(path: Path, offset: number): Promise<void> {
         address: devnet.contracts.trigger,
         abi: simpleTriggerAbi,
         functionName: "addTrigger",
-        args: [toHex(`{"x":${offset + i + 2}}`)],
+        args: [toHex(`{"x":${i + 2}}`)],
         nonce: nonce++,
         gas: 300_000n,
       });
@@ -256,7 +313,7 @@ async function runPath(path: Path, offset: number): Promise<void> {
           mined.set(info.triggerId, minedAt);
           receiptSeen.set(info.triggerId, Date.now());
           if (path === "webhook") {
-            await deliverByWebhook(receipt);
+            await deliverByWebhook(n, receipt);
             delivered.set(info.triggerId, Date.now());
           }
         })(),
@@ -264,21 +321,22 @@ async function runPath(path: Path, offset: number): Promise<void> {
     }
     firing = false;
   })();
+  const restarted = killNode === undefined ? undefined : killAndRestart(n, path, t0);
 
   let drainDeadline = Infinity;
   const landedOf = () => [...fired.keys()].filter((id) => chainView.landed.has(id)).length;
   while (firing || landedOf() < count) {
     if (!firing && drainDeadline === Infinity) drainDeadline = Date.now() + drainMs;
     if (Date.now() > drainDeadline) break;
-    await readNewBlocks();
+    await readNewBlocks(n, path);
     await new Promise((r) => setTimeout(r, 100));
   }
   await firer;
   await Promise.all(pending);
-  clearInterval(ticker);
+  await restarted;
   const firingSeconds = (Date.now() - t0) / 1000;
   const rpc = diff(rpcProxy.counts(), rpcBefore);
-  const node = diff(await nodeCounters(), nodeBefore);
+  const node = diff(await nodeCounters(n), nodeBefore);
 
   const ids = [...fired.keys()].filter((id) => chainView.landed.has(id));
   const latencies = ids.map((id) => chainView.landed.get(id)! - fired.get(id)!).sort((a, b) => a - b);
@@ -357,9 +415,8 @@ async function runPath(path: Path, offset: number): Promise<void> {
 }
 
 try {
-  chainView.nextBlock = (await client.getBlockNumber()) + 1n;
-  for (const [i, path] of paths.entries()) await runPath(path, i * count);
-  const txCounts = [...chainView.txsPerEvent.values()];
+  for (const path of paths) await runPath(path);
+  const txCounts = [...txsPerEvent.values()];
   emit({
     bench: "e2e",
     metric: "txs_per_event",
@@ -368,7 +425,7 @@ try {
     txs: txCounts.reduce((a, b) => a + b, 0),
     max: txCounts.length ? Math.max(...txCounts) : null,
     doubled: txCounts.filter((n) => n > 1).length,
-    doubled_event_ids: [...chainView.txsPerEvent].filter(([, n]) => n > 1).map(([id]) => id),
+    doubled_event_ids: [...txsPerEvent].filter(([, n]) => n > 1).map(([id]) => id),
   });
 } finally {
   await stop();
