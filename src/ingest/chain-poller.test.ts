@@ -3,11 +3,12 @@ import { describe, expect, it } from "vitest";
 import { type ChainPoller, nextAlarmAt, pollIntervalMs } from "./chain-poller";
 
 describe("ChainPoller settings", () => {
-  it("reads POLL_INTERVAL_MS: unset or 0 is off, at least a second otherwise", () => {
+  it("reads POLL_INTERVAL_MS: unset or 0 is off, at least 100 ms otherwise", () => {
     expect(pollIntervalMs(undefined)).toBeUndefined();
     expect(pollIntervalMs("0")).toBeUndefined();
     expect(pollIntervalMs(" 5000 ")).toBe(5000);
-    expect(() => pollIntervalMs("500")).toThrow(/≥ 1000/);
+    expect(pollIntervalMs("250")).toBe(250);
+    expect(() => pollIntervalMs("50")).toThrow(/≥ 100/);
     expect(() => pollIntervalMs("2s")).toThrow(/POLL_INTERVAL_MS/);
   });
 

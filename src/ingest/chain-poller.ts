@@ -6,8 +6,12 @@ import { openDb } from "../db/client";
 import { pruneExpired, retentionDays } from "../db/prune-expired";
 import { runAlerts } from "../alerts/run-alerts";
 
-/** Shortest interval the alarm accepts: below it a slow RPC would make runs overlap. */
-export const MIN_POLL_INTERVAL_MS = 1_000;
+/**
+ * Shortest interval the alarm accepts. Runs never overlap at any interval (one alarm at a time, and
+ * a poll asked for meanwhile joins the one under way); each costs an eth_blockNumber per chain, and
+ * an eth_getLogs when the head moved.
+ */
+export const MIN_POLL_INTERVAL_MS = 100;
 
 /**
  * The poll interval from POLL_INTERVAL_MS, or undefined when unset or 0 (the minute cron polls).

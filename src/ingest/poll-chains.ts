@@ -22,12 +22,27 @@ import {
 } from "./service-upgrades";
 import { buildBlockIntervalMessages, listTimerWorkflows } from "./timer-triggers";
 
+/**
+ * The paying key's balance is read at most this often per chain and isolate: the alerts and
+ * /metrics need it fresh to seconds, and at a poll every few hundred milliseconds an
+ * eth_getBalance per poll was a third of an idle node's RPC calls.
+ */
+export const PAYER_BALANCE_EVERY_MS = 5_000;
+const balanceReadAt = new Map<string, number>();
+
+/** Whether this poll reads the chain's payer balance (and, if so, notes that it does now). */
+function payerBalanceDue(chainKey: string, now: number): boolean {
+  if (now - (balanceReadAt.get(chainKey) ?? -Infinity) < PAYER_BALANCE_EVERY_MS) return false;
+  balanceReadAt.set(chainKey, now);
+  return true;
+}
+
 /** Ranges read per chain in one run, so a long backfill spreads over several runs. */
 const MAX_RANGES_PER_RUN = 20;
 
 /**
  * Polls every configured chain once (a failing chain does not stop the others) and reads the paying
- * key's balance on each, then retries the service upgrades whose delay has passed: after the polls,
+ * key's balance on each (at most every PAYER_BALANCE_EVERY_MS), then retries the service upgrades whose delay has passed: after the polls,
  * never beside them, so a retry and the upgrade log that supersedes it are never handled at the same time.
  */
 export async function pollChains(env: Env): Promise<void> {
@@ -55,8 +70,8 @@ export async function pollChains(env: Env): Promise<void> {
           error: describeError(e),
         }),
       ),
-      // Once per poll, beside it (never holding it up): the balance /metrics and the alerts read.
-      payer
+      // Beside the poll (never holding it up): the balance /metrics and the alerts read.
+      payer && payerBalanceDue(chain.key, Date.now())
         ? recordPayerBalance(db, chain, payer).catch((e: unknown) =>
             log("warn", "reading the paying key's balance failed", {
               subsys: "ingest",
@@ -111,14 +126,24 @@ export async function pollChain(
   onServiceUriUpdated?: ServiceUriUpdateHandler,
   maxMessages = DEFAULT_POLL_MAX_MESSAGES,
 ): Promise<PollResult | undefined> {
+  const client = publicClientFor(chain);
+  const readHead = async () => {
+    const head = await client.getBlockNumber();
+    rememberHead(chain, head); // /health, /metrics and / reuse it
+    return head - BigInt(chain.confirmations);
+  };
+  const cursor = await db.query.chainCursors.findFirst({ where: eq(chainCursors.chain, chain.key) });
+  let safe = cursor ? await readHead() : undefined;
+  // Nothing new at the confirmation depth since the last run: the watch list is not read (a poll
+  // every few hundred milliseconds then costs one D1 read and one RPC call).
+  if (cursor && safe !== undefined && safe < BigInt(cursor.nextBlock)) {
+    const next = BigInt(cursor.nextBlock);
+    return { from: next, next, enqueued: 0, capped: false };
+  }
   let state = await loadChainWatch(db, chain.key, onServiceUriUpdated !== undefined);
   if (!state.watching) return undefined;
-  const client = publicClientFor(chain);
-  const head = await client.getBlockNumber();
-  rememberHead(chain, head); // /health, /metrics and / reuse it
-  const safe = head - BigInt(chain.confirmations);
+  safe ??= await readHead();
   if (safe < 0n) return undefined;
-  const cursor = await db.query.chainCursors.findFirst({ where: eq(chainCursors.chain, chain.key) });
   // A chain seen for the first time starts at the current safe block: registration sets the
   // cursor earlier (see startCursorAt) so nothing between registration and first poll is missed.
   const start = cursor ? BigInt(cursor.nextBlock) : safe;
