@@ -9,7 +9,7 @@ import { evmTriggersOnChain } from "../service/service-registry";
 import { buildLogMessages, pausedServiceIds, sendTriggerMessages } from "./enqueue-events";
 import { logEventKey } from "./log-to-trigger-data";
 import { recordDroppedEvents, type DroppedEventRow } from "./record-dropped-events";
-import { createLogVerifier } from "./verify-log";
+import { verifyLogs } from "./verify-log";
 import type { ClaimedLog } from "./webhook-payloads";
 
 export interface WebhookOutcome {
@@ -69,12 +69,12 @@ export async function ingestWebhookLogs(
   const listened = new Set(triggers.map((t) => `${t.address}:${t.eventHash}`));
   const matching = logs.filter((l) => listened.has(`${l.address}:${l.topics[0] ?? ""}`));
 
-  const verify = createLogVerifier(publicClientFor(chain), chain.key, chain.confirmations);
+  const verdicts = await verifyLogs(publicClientFor(chain), chain.confirmations, matching);
   const messages: TriggerMessage[] = [];
   const dropped: DroppedEventRow[] = [];
   let deferred = 0;
-  for (const claimed of matching) {
-    const verdict = await verify(claimed);
+  for (const [i, claimed] of matching.entries()) {
+    const verdict = verdicts[i]!;
     if (verdict.outcome === "verified") {
       messages.push(...buildLogMessages(chain.key, verdict.log, verdict.blockTimestamp, active, "webhook"));
     } else if (verdict.outcome === "dropped") {
