@@ -33,7 +33,10 @@ function node(head: bigint, opts: { timestamps?: boolean; logsAt?: (n: bigint) =
     ...(opts.timestamps === false ? {} : { blockTimestamp: hex(99) }),
   });
   const client = {
-    getBlockNumber: async () => (calls.push("head"), head),
+    getBlockNumber: async () => {
+      calls.push("head");
+      return head;
+    },
     getBlock: async ({ blockNumber }: { blockNumber: bigint }) => {
       calls.push(`header ${blockNumber}`);
       if (blockNumber > head) throw new BlockNotFoundError({ blockNumber });

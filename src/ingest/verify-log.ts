@@ -62,7 +62,12 @@ export async function verifyLogs(
       const { blockTimestamp, removed: _, ...chainLog } = decided.match;
       const timestamp = blockTimestamp ?? (await header(log.blockNumber))?.timestamp;
       if (timestamp === undefined) verdicts.push({ outcome: "dropped", reason: "block_not_canonical" });
-      else verdicts.push({ outcome: "verified", log: { ...chainLog, blockHash: log.blockHash }, blockTimestamp: timestamp });
+      else
+        verdicts.push({
+          outcome: "verified",
+          log: { ...chainLog, blockHash: log.blockHash },
+          blockTimestamp: timestamp,
+        });
       continue;
     }
     if (decided.outcome === "dropped") {
@@ -71,8 +76,12 @@ export async function verifyLogs(
     }
     // No canonical log of those addresses at that height tells the block's hash: read the header.
     const block = await header(log.blockNumber);
-    if (!block) verdicts.push(confirmations === 0 ? { outcome: "deferred" } : { outcome: "dropped", reason: "block_not_canonical" });
-    else if (block.hash !== log.blockHash.toLowerCase()) verdicts.push({ outcome: "dropped", reason: "block_not_canonical" });
+    if (!block)
+      verdicts.push(
+        confirmations === 0 ? { outcome: "deferred" } : { outcome: "dropped", reason: "block_not_canonical" },
+      );
+    else if (block.hash !== log.blockHash.toLowerCase())
+      verdicts.push({ outcome: "dropped", reason: "block_not_canonical" });
     else verdicts.push({ outcome: "dropped", reason: "transaction_not_in_block" });
   }
   return verdicts;
@@ -85,7 +94,10 @@ export async function verifyLogs(
 export function judgeClaimedLog(
   claimed: ClaimedLog,
   atHeight: readonly CanonicalLog[],
-): { outcome: "verified"; match: CanonicalLog } | { outcome: "dropped"; reason: string } | { outcome: "unknown-block" } {
+):
+  | { outcome: "verified"; match: CanonicalLog }
+  | { outcome: "dropped"; reason: string }
+  | { outcome: "unknown-block" } {
   if (atHeight.length === 0) return { outcome: "unknown-block" };
   if (atHeight[0]!.blockHash.toLowerCase() !== claimed.blockHash.toLowerCase())
     return { outcome: "dropped", reason: "block_not_canonical" };

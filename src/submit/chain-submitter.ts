@@ -57,6 +57,8 @@ export class ChainSubmitter extends DurableObject<Env> {
   /** Unsettled records by request id (stored under `req:`, listed under `flight:`). */
   private readonly inflight = new Map<string, RequestRecord>();
   private readonly sweeper = new CoalescedRun(() => this.sweep());
+  /** Records a sweep found without a receipt: later sweeps read the key's count before their receipts. */
+  private readonly seenUnmined = new Set<string>();
   private fees?: { at: number; fees: Promise<Fees> };
   private signer?: { credential: string; account: LocalAccount };
 
@@ -278,8 +280,10 @@ export class ChainSubmitter extends DurableObject<Env> {
   }
 
   /**
-   * Looks at every unsettled transaction once: the key's mined count, the receipt of each whose
-   * nonce is mined, the pending count when any is still unmined; then each record's next step.
+   * Looks at every unsettled transaction once: the receipt first for each not yet seen unmined
+   * (on a fast chain it is there at the first look, and the key's counts are not needed); then,
+   * for the rest, the key's mined count, the receipt of each whose nonce is mined, and the pending
+   * count when any is still unmined; then each record's next step.
    * @throws when the counts cannot be read
    */
   private async sweep(): Promise<void> {
@@ -288,10 +292,17 @@ export class ChainSubmitter extends DurableObject<Env> {
     const chain = await chainByKey(this.env, records[0]!.request.chain);
     const client = publicClientFor(chain);
     const address = this.account().address;
-    const minedCount = await client.getTransactionCount({ address, blockTag: "latest" });
     const receipts = await Promise.all(
-      records.map((r) => (r.nonce < minedCount ? findReceipt(client, r) : Promise.resolve(undefined))),
+      records.map((r) =>
+        this.seenUnmined.has(r.request.requestId) ? Promise.resolve(undefined) : findReceipt(client, r),
+      ),
     );
+    const unsettled = records.filter((_, i) => receipts[i] === undefined);
+    // Read only when some record has no receipt: a settled one's step needs no count.
+    const minedCount = unsettled.length > 0 ? await client.getTransactionCount({ address, blockTag: "latest" }) : 0;
+    for (const [i, r] of records.entries())
+      if (receipts[i] === undefined && r.nonce < minedCount) receipts[i] = await findReceipt(client, r);
+    for (const [i, r] of records.entries()) if (receipts[i] === undefined) this.seenUnmined.add(r.request.requestId);
     const unmined = records.some((r, i) => r.nonce >= minedCount && !receipts[i]);
     const pendingCount = unmined ? await client.getTransactionCount({ address, blockTag: "pending" }) : undefined;
     // Only those the pending count leaves out are looked up in the pool (none, mostly).
@@ -369,6 +380,7 @@ export class ChainSubmitter extends DurableObject<Env> {
     await this.ctx.storage.put(`req:${id}`, record);
     await this.ctx.storage.delete(`flight:${id}`);
     this.inflight.delete(id);
+    this.seenUnmined.delete(id);
   }
 
   /**

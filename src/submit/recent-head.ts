@@ -3,7 +3,8 @@ import type { ChainSettings } from "../config";
 
 /**
  * How old a head from recentHead may be. For reads that only need a past block (a standing, the
- * quorum preflight's reference block), never for the landing search, which must see the newest.
+ * quorum preflight's reference block, the bounds of a landing search whose trace_filter itself
+ * runs to the newest block), never as the newest block itself.
  */
 export const HEAD_MAX_AGE_MS = 1_000;
 const heads = new Map<string, { at: number; block: Promise<bigint> }>();
