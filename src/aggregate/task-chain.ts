@@ -84,8 +84,8 @@ export async function landedOnchain(
  * overlapping the last search (`searchedThrough`) by a few blocks only: a claim looks before every
  * submission. Where the RPC node has call traces, one trace_filter from there to its newest block
  * (the head read at most 1 s ago only bounds the range and is what the search counts as searched);
- * else the handler's blocks read with their transactions, each once per isolate. A candidate's
- * receipt is read afresh before it counts.
+ * else the handler's blocks read with their transactions, each once per isolate. A candidate
+ * counts once its whole transaction is read afresh (landedOnchain).
  * @returns the landing, or the block searched through (for the next search)
  */
 export async function findLanding(
@@ -111,10 +111,9 @@ export async function findLanding(
   );
   if (traced !== "unsupported") {
     const eventId = target.eventId.toLowerCase();
-    for (const call of traced.filter((c) => c.eventId === eventId && c.succeeded).reverse()) {
-      const receipt = await readReceipt(client, call.txHash);
-      if (receipt?.status === "success") return { landed: call.txHash };
-    }
+    // trace_filter shows the handler's calls, not their callers: the whole transaction decides.
+    for (const call of traced.filter((c) => c.eventId === eventId && c.succeeded).reverse())
+      if (await landedOnchain(env, target, call.txHash, { checkEvent: true })) return { landed: call.txHash };
     return { searchedThrough: Number(head) };
   }
   // Every candidate's receipt is read afresh: a cached block can only add a candidate, never a landing.

@@ -39,6 +39,20 @@ describe("handlerCallsIn", () => {
     expect(handlerCallsIn([reverted, outer, inner], handler).map((c) => c.succeeded)).toEqual([false, false]);
   });
 
+  it("counts a call whose caller reverted as not succeeded, even when the transaction went on", () => {
+    const top = trace({ to: batcher, data: "0x12345678", transactionHash: tx(6) });
+    const wrapper = trace({
+      to: batcher,
+      data: "0x12345678",
+      traceAddress: [1],
+      transactionHash: tx(6),
+      error: "Reverted",
+    });
+    const undone = trace({ traceAddress: [1, 0], transactionHash: tx(6) });
+    const sibling = trace({ traceAddress: [0], transactionHash: tx(6) });
+    expect(handlerCallsIn([top, wrapper, undone, sibling], handler).map((c) => c.succeeded)).toEqual([false, true]);
+  });
+
   it("finds the call inside another contract's transaction, and ignores other calls and other handlers", () => {
     const outer = trace({ to: batcher, data: "0x12345678", transactionHash: tx(3) });
     const inner = trace({ traceAddress: [0], transactionHash: tx(3) });

@@ -34,7 +34,7 @@ export interface TracedHandlerCall {
   eventId: Hex;
   txHash: Hex;
   blockNumber: bigint;
-  /** Neither the call nor its transaction's outermost call reverted. */
+  /** Neither the call nor any of its callers present in the traces reverted. */
   succeeded: boolean;
 }
 
@@ -45,13 +45,21 @@ const untraced = new Set<string>();
 
 /**
  * The handleSignedEnvelope calls to `handler` in `traces` (any depth), decoded. A call succeeded
- * when neither it nor its transaction's outermost call carries an error. Pure.
+ * when neither it nor any call around it in its transaction (a trace whose address is a prefix of
+ * its own) carries an error: a reverted caller undoes the call even when the transaction goes on.
+ * Only the calls present can be judged: trace_filter leaves out the callers, so the caller of
+ * traceHandlerCalls confirms a candidate with traceTransactionCalls. Pure.
  */
 export function handlerCallsIn(traces: readonly RpcTrace[], handler: Hex): TracedHandlerCall[] {
   const want = handler.toLowerCase();
-  const revertedTxs = new Set(
-    traces.filter((t) => t.traceAddress.length === 0 && t.error !== undefined).map((t) => t.transactionHash),
-  );
+  const reverted = traces.filter((t) => t.error !== undefined);
+  const undone = (t: RpcTrace) =>
+    reverted.some(
+      (r) =>
+        r.transactionHash === t.transactionHash &&
+        r.traceAddress.length <= t.traceAddress.length &&
+        r.traceAddress.every((step, i) => t.traceAddress[i] === step),
+    );
   const calls: TracedHandlerCall[] = [];
   for (const t of traces) {
     if (t.type !== "call" || t.action.to?.toLowerCase() !== want || !t.action.input) continue;
@@ -63,7 +71,7 @@ export function handlerCallsIn(traces: readonly RpcTrace[], handler: Hex): Trace
         eventId: (call.args[0] as { eventId: Hex }).eventId.toLowerCase() as Hex,
         txHash: t.transactionHash,
         blockNumber: BigInt(t.blockNumber),
-        succeeded: t.error === undefined && !revertedTxs.has(t.transactionHash),
+        succeeded: !undone(t),
       });
     } catch {
       // some other call to the handler
