@@ -4,16 +4,13 @@
  * function @throws on RPC failure (the TaskAggregator's alarm asks again).
  */
 import { TransactionNotFoundError, type Hex } from "viem";
-import { readHandlerCalls } from "../chain/handler-calls";
 import { publicClientFor } from "../chain/rpc";
 import { wavsHandlerAbi } from "../chain/wavs-abi";
 import { chainByKey } from "../config";
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import { describeRevert } from "../submit/describe-revert";
-import { findHandlerCalls, MAX_SEARCH_BLOCKS } from "../submit/handler-calls";
-import { traceHandlerCalls, traceTransactionCalls } from "../submit/handler-traces";
+import { findLanding as findLandingOn, landsEvent, succeededOnHandler } from "../submit/find-landing";
 import { readReceipt } from "../submit/read-receipt";
-import { recentHead } from "../submit/recent-head";
 import { buildSignatureData } from "./signature-data";
 import type { SendFate } from "./takeover-decision";
 import type { PeerTx, TaskBase } from "./task-state";
@@ -53,9 +50,7 @@ export async function sendFate(env: Env, target: Target, tx: PeerTx): Promise<Se
 /**
  * Whether `txHash` is a successful transaction to the task's handler; with `checkEvent`, also
  * that it calls handleSignedEnvelope for this very event (for a hash from a notice, which any
- * stranger can send). The event check reads the transaction's call traces where the RPC node has
- * them (one call: the handler call, its event and its success together), else the receipt and
- * the transaction.
+ * stranger can send): submit/find-landing.ts reads it.
  */
 export async function landedOnchain(
   env: Env,
@@ -64,28 +59,14 @@ export async function landedOnchain(
   opts: { checkEvent?: boolean } = {},
 ): Promise<boolean> {
   const chain = await chainByKey(env, target.chain);
-  const client = publicClientFor(chain);
-  const eventId = target.eventId.toLowerCase();
-  if (opts.checkEvent) {
-    const traced = await traceTransactionCalls(client, chain.key, target.handler, txHash);
-    if (traced !== "unsupported") return traced.some((call) => call.eventId === eventId && call.succeeded);
-  }
-  const receipt = await readReceipt(client, txHash);
-  const handler = target.handler.toLowerCase();
-  if (receipt?.status !== "success" || receipt.to?.toLowerCase() !== handler) return false;
-  if (!opts.checkEvent) return true;
-  const tx = await client.getTransaction({ hash: txHash });
-  return readHandlerCalls([tx]).some((call) => call.handler === handler && call.eventId === eventId);
+  return opts.checkEvent ? landsEvent(chain, target, txHash) : succeededOnHandler(chain, target.handler, txHash);
 }
 
 /**
- * A successful handleSignedEnvelope for this event among the handler's calls in the last
- * TAKEOVER_LOOKBACK_BLOCKS blocks (default 256), from the trigger's block at the earliest, and
- * overlapping the last search (`searchedThrough`) by a few blocks only: a claim looks before every
- * submission. Where the RPC node has call traces, one trace_filter from there to its newest block
- * (the head read at most 1 s ago only bounds the range and is what the search counts as searched);
- * else the handler's blocks read with their transactions, each once per isolate. A candidate
- * counts once its whole transaction is read afresh (landedOnchain).
+ * A successful handleSignedEnvelope for this event on the task's handler (submit/find-landing.ts)
+ * in the last TAKEOVER_LOOKBACK_BLOCKS blocks (default 256), from the trigger's block at the
+ * earliest, and overlapping the last search (`searchedThrough`) by a few blocks only: a claim
+ * looks before every submission.
  * @returns the landing, or the block searched through (for the next search)
  */
 export async function findLanding(
@@ -94,32 +75,14 @@ export async function findLanding(
   opts: { triggerBlock?: number; searchedThrough?: number },
 ): Promise<{ landed: Hex } | { searchedThrough: number }> {
   const chain = await chainByKey(env, target.chain);
-  const client = publicClientFor(chain);
   const raw = (env as unknown as Record<string, string | undefined>).TAKEOVER_LOOKBACK_BLOCKS;
   const lookback = BigInt(Number.isInteger(Number(raw)) && Number(raw) > 0 ? Number(raw) : 256);
   // A few blocks of overlap with the last search: the RPC node may have lagged behind then.
   const from = [BigInt(opts.triggerBlock ?? 0), BigInt(opts.searchedThrough ?? 0) - 8n].reduce((a, b) =>
     a > b ? a : b,
   );
-  const head = await recentHead(chain);
-  const window = (lookback < MAX_SEARCH_BLOCKS ? lookback : MAX_SEARCH_BLOCKS) - 1n;
-  const traced = await traceHandlerCalls(
-    client,
-    chain.key,
-    target.handler,
-    from > head - window ? from : head - window,
-  );
-  if (traced !== "unsupported") {
-    const eventId = target.eventId.toLowerCase();
-    // trace_filter shows the handler's calls, not their callers: the whole transaction decides.
-    for (const call of traced.filter((c) => c.eventId === eventId && c.succeeded).reverse())
-      if (await landedOnchain(env, target, call.txHash, { checkEvent: true })) return { landed: call.txHash };
-    return { searchedThrough: Number(head) };
-  }
-  // Every candidate's receipt is read afresh: a cached block can only add a candidate, never a landing.
-  const found = await findHandlerCalls(client, target.chain, target, { from, lookback });
-  for (const txHash of found.txHashes) if (await landedOnchain(env, target, txHash)) return { landed: txHash };
-  return { searchedThrough: Number(found.head) };
+  const found = await findLandingOn(chain, target, { from, lookback });
+  return "landed" in found ? found : { searchedThrough: Number(found.searchedThrough) };
 }
 
 /** Replays the call at the block before the reverted one to read the reason. */
