@@ -9,8 +9,14 @@ import { wavsHandlerAbi } from "../chain/wavs-abi";
 import { chainByKey } from "../config";
 import { parseSubmitterCredential } from "../sign/signing-keys";
 import { describeRevert } from "../submit/describe-revert";
-import { findLanding as findLandingOn, landsEvent, succeededOnHandler } from "../submit/find-landing";
+import {
+  findLanding as findLandingOn,
+  type LandingChain,
+  landsEvent,
+  succeededOnHandler,
+} from "../submit/find-landing";
 import { readReceipt } from "../submit/read-receipt";
+import { recentHead } from "../submit/recent-head";
 import { buildSignatureData } from "./signature-data";
 import type { SendFate } from "./takeover-decision";
 import type { PeerTx, TaskBase } from "./task-state";
@@ -58,7 +64,7 @@ export async function landedOnchain(
   txHash: Hex,
   opts: { checkEvent?: boolean } = {},
 ): Promise<boolean> {
-  const chain = await chainByKey(env, target.chain);
+  const chain = await landingChain(env, target.chain);
   return opts.checkEvent ? landsEvent(chain, target, txHash) : succeededOnHandler(chain, target.handler, txHash);
 }
 
@@ -74,7 +80,7 @@ export async function findLanding(
   target: Target,
   opts: { triggerBlock?: number; searchedThrough?: number },
 ): Promise<{ landed: Hex } | { searchedThrough: number }> {
-  const chain = await chainByKey(env, target.chain);
+  const chain = await landingChain(env, target.chain);
   const raw = (env as unknown as Record<string, string | undefined>).TAKEOVER_LOOKBACK_BLOCKS;
   const lookback = BigInt(Number.isInteger(Number(raw)) && Number(raw) > 0 ? Number(raw) : 256);
   // A few blocks of overlap with the last search: the RPC node may have lagged behind then.
@@ -83,6 +89,11 @@ export async function findLanding(
   );
   const found = await findLandingOn(chain, target, { from, lookback });
   return "landed" in found ? found : { searchedThrough: Number(found.searchedThrough) };
+}
+
+async function landingChain(env: Env, key: string): Promise<LandingChain> {
+  const chain = await chainByKey(env, key);
+  return { client: publicClientFor(chain), key: chain.key, recentHead: () => recentHead(chain) };
 }
 
 /** Replays the call at the block before the reverted one to read the reason. */

@@ -7,12 +7,20 @@
  */
 import type { Hex } from "viem";
 import { readHandlerCalls } from "../chain/handler-calls";
-import { publicClientFor } from "../chain/rpc";
-import type { ChainSettings } from "../config";
+import type { publicClientFor } from "../chain/rpc";
 import { findHandlerCalls, MAX_SEARCH_BLOCKS } from "./handler-calls";
 import { traceHandlerCalls, traceTransactionCalls } from "./handler-traces";
 import { readReceipt } from "./read-receipt";
-import { recentHead } from "./recent-head";
+
+type Client = ReturnType<typeof publicClientFor>;
+
+/** The chain to read: its client and its key (what per-isolate caches are kept under). */
+export interface LandingChain {
+  client: Client;
+  key: string;
+  /** The chain's head, read at most a second ago (recent-head.ts). */
+  recentHead: () => Promise<bigint>;
+}
 
 /** The event and the handler a landing is looked for. */
 export interface LandingTarget {
@@ -21,8 +29,8 @@ export interface LandingTarget {
 }
 
 /** Whether `txHash` is a mined, successful transaction sent to `handler` (its receipt). */
-export async function succeededOnHandler(chain: ChainSettings, handler: Hex, txHash: Hex): Promise<boolean> {
-  const receipt = await readReceipt(publicClientFor(chain), txHash);
+export async function succeededOnHandler(chain: LandingChain, handler: Hex, txHash: Hex): Promise<boolean> {
+  const receipt = await readReceipt(chain.client, txHash);
   return receipt?.status === "success" && receipt.to?.toLowerCase() === handler.toLowerCase();
 }
 
@@ -31,8 +39,8 @@ export async function succeededOnHandler(chain: ChainSettings, handler: Hex, txH
  * it that took effect. From the call traces where the node has them (one request; the call may sit
  * inside another contract's transaction), else from the receipt and the transaction (a direct call).
  */
-export async function landsEvent(chain: ChainSettings, target: LandingTarget, txHash: Hex): Promise<boolean> {
-  const client = publicClientFor(chain);
+export async function landsEvent(chain: LandingChain, target: LandingTarget, txHash: Hex): Promise<boolean> {
+  const { client } = chain;
   const eventId = target.eventId.toLowerCase();
   const traced = await traceTransactionCalls(client, chain.key, target.handler, txHash);
   if (traced !== "unsupported") return traced.some((call) => call.eventId === eventId && call.succeeded);
@@ -51,12 +59,12 @@ export async function landsEvent(chain: ChainSettings, target: LandingTarget, tx
  * @returns the landing, or the block searched through (for the next search)
  */
 export async function findLanding(
-  chain: ChainSettings,
+  chain: LandingChain,
   target: LandingTarget,
   range: { from: bigint; lookback: bigint },
 ): Promise<{ landed: Hex } | { searchedThrough: bigint }> {
-  const client = publicClientFor(chain);
-  const head = await recentHead(chain);
+  const { client } = chain;
+  const head = await chain.recentHead();
   let span = range.lookback;
   if (span > MAX_SEARCH_BLOCKS) span = MAX_SEARCH_BLOCKS;
   const oldest = head - span + 1n;
