@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-estimate";
+import { knownAtQuorum, knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-estimate";
 
 describe("knownShortOfQuorum", () => {
   it("is short only when the weights add up to less than a known threshold", () => {
@@ -12,6 +12,19 @@ describe("knownShortOfQuorum", () => {
     expect(knownShortOfQuorum(["1"], undefined)).toBe(false);
     expect(knownShortOfQuorum(["one"], 2n)).toBe(false);
     expect(knownShortOfQuorum([], 1n)).toBe(true);
+  });
+});
+
+describe("knownAtQuorum", () => {
+  it("is met once the weights reach the threshold the manager reported", () => {
+    expect(knownAtQuorum(["1", "1"], 2n)).toBe(true);
+    expect(knownAtQuorum(["5"], 2n)).toBe(true);
+    expect(knownAtQuorum(["1"], 2n)).toBe(false);
+  });
+
+  it("is never met on an unknown threshold or an unreadable weight", () => {
+    expect(knownAtQuorum(["1", "1"], undefined)).toBe(false);
+    expect(knownAtQuorum(["1", "x"], 1n)).toBe(false);
   });
 });
 

@@ -3,8 +3,9 @@
  * for the reference block) was asked on every arriving signature, though most arrive short of the
  * threshold. The threshold the manager last reported (InsufficientQuorum's thresholdWeight) and
  * the weights read when each signer was authenticated tell when asking cannot succeed yet. Only a
- * "not yet" is decided offchain: the manager still decides every quorum, and a task short of
- * quorum asks it again on its recheck alarm, so a threshold that fell meanwhile delays, never loses.
+ * "not yet" is decided offchain, and a "quorum" only for a node that stands by: the manager
+ * still decides every quorum a transaction is sent on, and a task short of quorum asks it again on
+ * its recheck alarm, so a threshold that fell meanwhile delays, never loses.
  */
 
 /** Thresholds last reported per submit target (chain:handler), kept in the isolate. */
@@ -26,17 +27,31 @@ export function knownThreshold(chain: string, handler: string): bigint | undefin
   return thresholds.get(targetKey(chain, handler));
 }
 
+/** The weights' sum (decimal strings, as authenticated), or undefined when one does not read. */
+function totalWeight(weights: readonly string[]): bigint | undefined {
+  let total = 0n;
+  for (const w of weights) {
+    if (!/^\d{1,78}$/.test(w)) return undefined;
+    total += BigInt(w);
+  }
+  return total;
+}
+
 /**
  * Whether the signatures' weights (decimal strings, as authenticated) are known to fall short of
  * `threshold`, so that asking the manager now would only hear InsufficientQuorum. Unknown
  * threshold or unreadable weight: not known short (ask the manager).
  */
 export function knownShortOfQuorum(weights: readonly string[], threshold: bigint | undefined): boolean {
-  if (threshold === undefined) return false;
-  let total = 0n;
-  for (const w of weights) {
-    if (!/^\d{1,78}$/.test(w)) return false;
-    total += BigInt(w);
-  }
-  return total < threshold;
+  const total = totalWeight(weights);
+  return threshold !== undefined && total !== undefined && total < threshold;
+}
+
+/**
+ * Whether the weights are known to reach `threshold`. Enough for a node that will only stand by:
+ * it sends nothing before it claims, and its submit asks the manager then. Never enough to send.
+ */
+export function knownAtQuorum(weights: readonly string[], threshold: bigint | undefined): boolean {
+  const total = totalWeight(weights);
+  return threshold !== undefined && total !== undefined && total >= threshold;
 }

@@ -15,7 +15,7 @@ import { checkQuorum, findRejectedSigners } from "../submit/submit-envelope";
 import { readHandlerManager } from "../submit/submit-target";
 import { exceedsCeiling, spendingLimits } from "../submit/spending-limits";
 import { aggregatorSettings, otherPeers } from "./peers";
-import { knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-estimate";
+import { knownAtQuorum, knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-estimate";
 import { buildSignatureData } from "./signature-data";
 import { askTaskStatus, missingSubmissions, peerCaller, postSubmission, pushLanded } from "./peer-client";
 import { checkSignatureForm } from "./signature-form";
@@ -265,7 +265,8 @@ export class TaskAggregator extends DurableObject<Env> {
     if (Object.keys(state.signatures).length === 0) return state;
     const { chain: chainKey, handler } = state.target;
     const weights = Object.values(state.signatures).map((s) => s.weight);
-    if (!opts.askManager && knownShortOfQuorum(weights, knownThreshold(chainKey, handler))) {
+    const threshold = knownThreshold(chainKey, handler);
+    if (!opts.askManager && knownShortOfQuorum(weights, threshold)) {
       await this.step(
         state,
         "waiting_for_quorum",
@@ -273,11 +274,25 @@ export class TaskAggregator extends DurableObject<Env> {
         {
           signers: weights.length,
           signer_weight: weights.reduce((a, w) => a + BigInt(w), 0n),
-          threshold_weight: knownThreshold(chainKey, handler),
+          threshold_weight: threshold,
           estimated: true,
         },
       );
       return state;
+    }
+    // A node ranked after the first only stands by on its quorum, so the offchain estimate serves:
+    // were it ever to send, its claim's submit asks the manager first.
+    const settings = aggregatorSettings(this.env);
+    const { rank, ranking } = placeFor(state.target.eventId, settings);
+    if (rank > 0 && !opts.askManager && knownAtQuorum(weights, threshold)) {
+      state.rank = rank;
+      await this.step(
+        state,
+        "quorum_reached",
+        { status: "signed" },
+        { signers: Object.keys(state.signatures), rank, ...(ranking.length ? { ranking } : {}), estimated: true },
+      );
+      return this.standBy(state);
     }
     const chain = await chainByKey(this.env, state.target.chain);
     let quorum: Awaited<ReturnType<typeof checkQuorum>>;
@@ -310,8 +325,6 @@ export class TaskAggregator extends DurableObject<Env> {
       );
       return state;
     }
-    const settings = aggregatorSettings(this.env);
-    const { rank, ranking } = placeFor(state.target.eventId, settings);
     state.rank = rank;
     await this.step(
       state,
@@ -324,9 +337,14 @@ export class TaskAggregator extends DurableObject<Env> {
       },
     );
     if (state.rank === 0) return this.claim(state);
+    return this.standBy(state);
+  }
+
+  /** At quorum, ranked after the first: waits a grace period per node ranked before it (considerTakingOver). */
+  private async standBy(state: Collecting): Promise<Standby> {
     const standby = toStandby(state);
     await this.save(standby);
-    await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
+    await this.ctx.storage.setAlarm(Date.now() + aggregatorSettings(this.env).graceMs);
     return standby;
   }
 
