@@ -24,7 +24,8 @@ async function submissionWith(data: Parameters<typeof encodeSubmission>[0]["acti
 }
 
 describe("readAggregatorInput", () => {
-  const p = { serviceId, workflowId: "default", trigger, eventId: `0x${"01".repeat(20)}` } as const;
+  // A whole Submission JSON carries its payload: `payload` (the envelope's) is for a SubmissionInput.
+  const p = { serviceId, workflowId: "default", trigger, eventId: `0x${"01".repeat(20)}`, payload: "0x" } as const;
 
   it("reads the trigger data and response exactly, with the trigger as this node registered it", async () => {
     const data: TriggerData = {

@@ -54,13 +54,41 @@ describe("taskStatusUrl", () => {
 });
 
 describe("missingSubmissions", () => {
-  it("hands on the submissions the peer lacks, whatever the case of its signer list, and only those received as JSON", () => {
+  const target = {
+    eventId: `0x${"ee".repeat(20)}` as Hex,
+    serviceId: "ab".repeat(32),
+    workflowId: "default",
+    chain: "evm:31337",
+    handler: `0x${"11".repeat(20)}` as Hex,
+    envelope: {
+      eventId: `0x${"ee".repeat(20)}` as Hex,
+      ordering: `0x${"00".repeat(12)}` as Hex,
+      payload: "0x0102" as Hex,
+    },
+  };
+  const C = `0x${"cc".repeat(20)}` as Hex;
+
+  it("hands on the submissions the peer lacks, whatever the case of its signer list, and only those it can rebuild", () => {
     const signatures = {
       [A]: { signature: "0x01" as Hex, weight: "1", at: 1, json: '{"a":1}' },
       [B]: { signature: "0x02" as Hex, weight: "1", at: 1, json: '{"b":1}' },
-      [`0x${"cc".repeat(20)}` as Hex]: { signature: "0x03" as Hex, weight: "1", at: 1 },
+      [C]: { signature: "0x03" as Hex, weight: "1", at: 1 },
     };
-    expect(missingSubmissions(signatures, [A.toUpperCase().replace("0X", "0x") as Hex])).toEqual([[B, '{"b":1}']]);
-    expect(missingSubmissions(signatures, [A, B])).toEqual([]);
+    const task = { target, signatures };
+    expect(missingSubmissions(task, [A.toUpperCase().replace("0X", "0x") as Hex])).toEqual([[B, '{"b":1}']]);
+    expect(missingSubmissions(task, [A, B])).toEqual([]);
+  });
+
+  it("rebuilds a compact signer's Submission JSON from the task's envelope and shared input", () => {
+    const input =
+      '{"trigger_action":{"config":{},"data":{"Raw":[]}},"operator_response":{"ordering":null,"event_id_salt":[7]}}';
+    const task = { target, input, signatures: { [C]: { signature: "0x03" as Hex, weight: "1", at: 1 } } };
+    const [[signer, json]] = missingSubmissions(task, []) as [[Hex, string]];
+    expect(signer).toBe(C);
+    expect(JSON.parse(json)).toMatchObject({
+      operator_response: { payload: [1, 2], ordering: null, event_id_salt: [7] },
+      envelope: target.envelope,
+      envelope_signature: { data: [3], kind: { prefix: "eip191" } },
+    });
   });
 });

@@ -8,7 +8,7 @@ import type { Hex } from "viem";
 import { log } from "../log";
 import { aggregatorSettings, normalizeNodeUrl, otherPeers, peerRequestHeaders } from "./peers";
 import type { LandedTask } from "./push-landed";
-import type { AggregationStatus, TaskBase } from "./task-state";
+import { submissionOf, type AggregationStatus, type TaskBase } from "./task-state";
 
 /**
  * What a peer answered about a task: its status, "absent" (up, but it has no such task yet),
@@ -132,10 +132,15 @@ export async function pushLanded(env: Env, tasks: LandedTask[]): Promise<void> {
   );
 }
 
-/** The submissions this node holds (as received) that a peer holding `theirs` lacks, by signer. */
-export function missingSubmissions(signatures: TaskBase["signatures"], theirs: readonly Hex[]): [Hex, string][] {
+/** The submissions this node holds that a peer holding `theirs` lacks, by signer, as WAVS's Submission JSON. */
+export function missingSubmissions(
+  task: Pick<TaskBase, "target" | "input" | "signatures">,
+  theirs: readonly Hex[],
+): [Hex, string][] {
   const known = new Set(theirs.map((s) => s.toLowerCase()));
-  return Object.entries(signatures).flatMap(([signer, s]) =>
-    s.json && !known.has(signer.toLowerCase()) ? [[signer as Hex, s.json] as [Hex, string]] : [],
-  );
+  return (Object.keys(task.signatures) as Hex[]).flatMap((signer) => {
+    if (known.has(signer.toLowerCase())) return [];
+    const json = submissionOf(task, signer);
+    return json === undefined ? [] : [[signer, json] as [Hex, string]];
+  });
 }

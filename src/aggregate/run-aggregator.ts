@@ -84,11 +84,14 @@ export async function runAggregatorStep(
   const workflow = service.workflows[submission.workflowId]!;
   if (workflow.submit === "none") return { actions: [], submitted: [], timers: 0 };
   const component = workflow.submit.aggregator.component;
-  const input = readAggregatorInput(submission.json, {
+  // A timer stored before SubmissionInput holds the whole Submission JSON instead.
+  const text = submission.input ?? (submission as { json?: string }).json ?? "";
+  const input = readAggregatorInput(text, {
     serviceId: submission.serviceId,
     workflowId: submission.workflowId,
     trigger: workflow.trigger,
     eventId: submission.eventId,
+    payload: submission.envelope.payload,
   });
   const chains = await nodeChains(env);
   const { actions, logs } = await runAggregatorComponent(env, {
@@ -157,7 +160,7 @@ export async function runAggregatorStep(
       signature: submission.signature,
       prefix: prefixOrDefault(submission.prefix),
       weight: auth.weight,
-      json: submission.json,
+      input: submission.input,
       ...(gas_price !== null ? { gasPrice: gas_price.toString() } : {}),
     });
     outcome.submitted.push({ target, ...result });

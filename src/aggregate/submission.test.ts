@@ -6,7 +6,14 @@ import { parseLosslessJson } from "../service/lossless-json";
 import type { TriggerData } from "../service/types";
 import { computeEventId, encodeTriggerDataSalt } from "../service/event-id";
 import { readAggregatorInput } from "./aggregator-input";
-import { encodeSubmission, readSubmission, type SubmissionJson, submissionSchema } from "./submission";
+import {
+  encodeSubmission,
+  MAX_SUBMISSION_PAYLOAD,
+  readSubmission,
+  rebuildSubmissionJson,
+  type SubmissionJson,
+  submissionSchema,
+} from "./submission";
 
 const account = mnemonicToAccount("test test test test test test test test test test test junk");
 const serviceId = "76d41ff256803de151fce2ed99d145cf985af50e6def0809072e9f68932f5d11";
@@ -41,7 +48,7 @@ describe("WAVS Submission JSON", () => {
     expect(raw.envelope_signature.kind).toEqual({ algorithm: "secp256k1", prefix: "eip191" });
     expect(json).toContain('"trigger_time":9223372036854775808');
     const parsed = readSubmission(submissionSchema.parse(raw));
-    const { json: kept, ...rest } = parsed;
+    const { input, ...rest } = parsed;
     expect(rest).toEqual({
       serviceId,
       workflowId: "default",
@@ -50,7 +57,9 @@ describe("WAVS Submission JSON", () => {
       signature,
       prefix: "eip191",
     });
-    expect(readSubmission(submissionSchema.parse(parseLosslessJson(kept))).signature).toBe(signature);
+    // The whole rebuilt from the envelope, the input and the signature is the JSON that came.
+    expect(rebuildSubmissionJson(envelope, input, signature, "eip191")).toBe(json);
+    expect(input).not.toContain("payload");
     expect(await recoverEnvelopeSigner(parsed.envelope, parsed.signature)).toBe(account.address);
   });
 
@@ -80,16 +89,29 @@ describe("WAVS Submission JSON", () => {
     });
     expect(json).toContain('"trigger_time":9223372036854775809');
     const parsed = readSubmission(submissionSchema.parse(parseLosslessJson(json)));
-    expect(parsed.json).toContain('"trigger_time":9223372036854775809');
-    expect(parsed.json).toContain('"ordering":1152921504606846977');
-    const input = readAggregatorInput(parsed.json, {
+    expect(parsed.input).toContain('"trigger_time":9223372036854775809');
+    expect(parsed.input).toContain('"ordering":1152921504606846977');
+    expect(rebuildSubmissionJson(envelope, parsed.input, parsed.signature, "eip191")).toBe(json);
+    const input = readAggregatorInput(parsed.input, {
       serviceId,
       workflowId: "default",
       trigger: "manual",
       eventId: parsed.eventId,
+      payload: envelope.payload,
     });
+    expect(input.response.payload).toEqual(payload);
     expect(input.action.data).toEqual({ Cron: { trigger_time: 2n ** 63n + 1n } });
     expect(input.response.ordering).toBe(2n ** 60n + 1n);
+  });
+
+  it("takes a payload of MAX_SUBMISSION_PAYLOAD bytes and refuses one byte more", async () => {
+    const raw = parseLosslessJson((await signedSubmission()).json) as SubmissionJson;
+    const withPayload = (n: number) => ({
+      ...raw,
+      operator_response: { ...raw.operator_response, payload: new Array(n).fill(7) },
+    });
+    expect(submissionSchema.safeParse(withPayload(MAX_SUBMISSION_PAYLOAD)).success).toBe(true);
+    expect(submissionSchema.safeParse(withPayload(MAX_SUBMISSION_PAYLOAD + 1)).success).toBe(false);
   });
 
   it("refuses unknown fields, wrong lengths and inconsistent ids", async () => {

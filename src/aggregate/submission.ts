@@ -7,7 +7,7 @@
  */
 import { bytesToHex, hexToBytes, type Hex } from "viem";
 import { z } from "zod";
-import { stringifyLosslessJson } from "../service/lossless-json";
+import { parseLosslessJson, stringifyLosslessJson } from "../service/lossless-json";
 import { u64 } from "../service/service-json";
 import type { TriggerAction, WasmResponse } from "../service/types";
 import type { Envelope, SignaturePrefix } from "../sign/envelope";
@@ -15,6 +15,9 @@ import { WavsError } from "../util/errors";
 import { checkEventId } from "./check-event-id";
 
 const byteArray = z.array(z.number().int().min(0).max(255)).max(1 << 20);
+
+/** The largest operator payload a submission may carry (bytes); the peer route's body limit allows for it. */
+export const MAX_SUBMISSION_PAYLOAD = 512 * 1024;
 const hex = (bytes?: number) =>
   z
     .string()
@@ -35,7 +38,7 @@ export const submissionSchema = z.strictObject({
     data: z.unknown(),
   }),
   operator_response: z.strictObject({
-    payload: byteArray,
+    payload: byteArray.max(MAX_SUBMISSION_PAYLOAD, `payloads are at most ${MAX_SUBMISSION_PAYLOAD} bytes`),
     ordering: u64.nullable(),
     event_id_salt: byteArray.nullable(),
   }),
@@ -59,8 +62,60 @@ export interface ParsedSubmission {
   signature: Hex;
   /** How the signature was made (`kind.prefix`); absent in submissions stored before it was kept: "eip191". */
   prefix?: SignaturePrefix;
-  /** The validated Submission JSON, kept so an aggregator can hand it on to a peer that lacks it. */
-  json: string;
+  /**
+   * The rest of the Submission JSON (submissionInput): with the envelope and the signature it
+   * rebuilds the whole (rebuildSubmissionJson) for a peer that lacks it or the aggregator component.
+   */
+  input: string;
+}
+
+/**
+ * What a Submission JSON holds besides its envelope and signature: `trigger_action` and the operator
+ * response's `ordering` and `event_id_salt` (its payload is the envelope's, checked equal), written
+ * losslessly. A TaskAggregator keeps it once per task (per signer only when it differs), so a large
+ * payload is stored once as the envelope's hex instead of once per signer as an array of numbers.
+ */
+export interface SubmissionInput {
+  trigger_action: unknown;
+  operator_response: { ordering: unknown; event_id_salt: unknown };
+}
+
+/** The SubmissionInput of a validated body, as lossless JSON. */
+export function submissionInput(
+  body: Pick<z.output<typeof submissionSchema>, "trigger_action" | "operator_response">,
+): string {
+  const { ordering, event_id_salt } = body.operator_response;
+  return stringifyLosslessJson({ trigger_action: body.trigger_action, operator_response: { ordering, event_id_salt } });
+}
+
+/**
+ * WAVS's Submission JSON rebuilt from what a task keeps: the envelope, a signer's SubmissionInput
+ * (lossless JSON), its signature and signature_kind prefix. Bytes as arrays of numbers and the
+ * event id without 0x, as encodeSubmission writes them; u64 values exact.
+ * @throws SyntaxError when `input` is not JSON (never written by this node)
+ */
+export function rebuildSubmissionJson(
+  envelope: Envelope,
+  input: string,
+  signature: Hex,
+  prefix: SignaturePrefix,
+): string {
+  const rest = parseLosslessJson(input) as unknown as SubmissionInput;
+  return stringifyLosslessJson({
+    trigger_action: rest.trigger_action,
+    operator_response: {
+      payload: hexToBytes(envelope.payload),
+      ordering: rest.operator_response.ordering,
+      event_id_salt: rest.operator_response.event_id_salt,
+    },
+    event_id: envelope.eventId.slice(2),
+    envelope,
+    envelope_signature: {
+      algorithm: "secp256k1",
+      data: hexToBytes(signature),
+      kind: { algorithm: "secp256k1", prefix },
+    },
+  });
 }
 
 /**
@@ -79,7 +134,7 @@ export class SubmissionError extends WavsError {
  * its service, workflow and salt (or trigger data) derive (check-event-id.ts), and the envelope's
  * payload is the operator response's payload. The body must have been parsed with
  * parseLosslessJson: JSON.parse rounds u64 trigger data above 2^53 (a Cron trigger_time) before
- * peers and the aggregator component read it back from `json`.
+ * peers and the aggregator component read it back from `input`.
  * @throws SubmissionError naming the mismatch
  */
 export function readSubmission(body: z.output<typeof submissionSchema>): ParsedSubmission {
@@ -110,7 +165,7 @@ export function readSubmission(body: z.output<typeof submissionSchema>): ParsedS
     signature: bytesToHex(Uint8Array.from(body.envelope_signature.data)),
     prefix: body.envelope_signature.kind.prefix,
     // Written back losslessly: it is what peers and the aggregator component read.
-    json: stringifyLosslessJson(body),
+    input: submissionInput(body),
   };
 }
 

@@ -10,7 +10,7 @@ import { describeError } from "../log";
 import { findService } from "../service/service-registry";
 import { isRetryable } from "../util/errors";
 import { readAggregatorInput } from "./aggregator-input";
-import type { TaskBase } from "./task-state";
+import { aggregatorTextOf, type TaskBase } from "./task-state";
 
 /**
  * Calls the workflow's handle-submit-callback (nothing to call for a workflow without an
@@ -20,17 +20,23 @@ import type { TaskBase } from "./task-state";
  */
 export async function callSubmitCallback(
   env: Env,
-  task: Pick<TaskBase, "target" | "signatures" | "askedBy">,
+  task: Pick<TaskBase, "target" | "signatures" | "askedBy" | "input">,
   txResult: { ok: Hex } | { err: string },
   record: (step: string, detail: Record<string, unknown>) => Promise<void>,
 ): Promise<void> {
   const { eventId, serviceId, workflowId } = task.target;
   const registered = await findService(openDb(env.DB), serviceId);
   const workflow = registered?.service.workflows[workflowId];
-  const json =
-    (task.askedBy && task.signatures[task.askedBy]?.json) || Object.values(task.signatures).find((s) => s.json)?.json;
-  if (!registered || !workflow || workflow.submit === "none" || !json) return; // nothing to call back
-  const input = readAggregatorInput(json, { serviceId, workflowId, trigger: workflow.trigger, eventId });
+  const signers = [...(task.askedBy ? [task.askedBy] : []), ...(Object.keys(task.signatures) as Hex[])];
+  const text = signers.map((s) => aggregatorTextOf(task, s)).find((t) => t !== undefined);
+  if (!registered || !workflow || workflow.submit === "none" || !text) return; // nothing to call back
+  const input = readAggregatorInput(text, {
+    serviceId,
+    workflowId,
+    trigger: workflow.trigger,
+    eventId,
+    payload: task.target.envelope.payload,
+  });
   const detail = "ok" in txResult ? { tx_hash: txResult.ok } : { error: txResult.err };
   try {
     const { logs } = await runAggregatorComponent(env, {

@@ -34,7 +34,7 @@ describe("takeSignature", () => {
       next: {
         target,
         phase: "collecting",
-        signatures: { [A]: { signature: "0x0a", weight: "100", at: NOW, json: undefined } },
+        signatures: { [A]: { signature: "0x0a", weight: "100", at: NOW } },
         gasPrice: "7",
         askedBy: A,
         evaluateNow: true,
@@ -63,10 +63,26 @@ describe("takeSignature", () => {
         trigger_action: { config: {}, data: { BlockInterval: { chain: "evm:31337", block_height: block } } },
       });
     const withBlock: AggregationState = { target, signatures: {}, phase: "collecting", triggerBlock: 9 };
-    const earlier = takeSignature(withBlock, { ...submission, json: json(5) }, A, NOW);
-    const later = takeSignature(withBlock, { ...submission, json: json(12) }, A, NOW);
+    const earlier = takeSignature(withBlock, { ...submission, input: json(5) }, A, NOW);
+    const later = takeSignature(withBlock, { ...submission, input: json(12) }, A, NOW);
     expect(earlier.kind === "count" && earlier.next.triggerBlock).toBe(5);
     expect(later.kind === "count" && later.next.triggerBlock).toBe(9);
+  });
+
+  it("keeps the submission's input once per task and per signer only what differs (prefix null, another input)", () => {
+    const first = takeSignature(undefined, { ...submission, input: "same" }, A, NOW);
+    if (first.kind !== "count") throw new Error("not counted");
+    const second = takeSignature(first.next, { ...submission, input: "same", prefix: null }, B, NOW);
+    if (second.kind !== "count") throw new Error("not counted");
+    const C = `0x${"cc".repeat(20)}` as Hex;
+    const third = takeSignature(second.next, { ...submission, input: "other" }, C, NOW);
+    if (third.kind !== "count") throw new Error("not counted");
+    expect(third.next.input).toBe("same");
+    expect(third.next.signatures).toEqual({
+      [A]: { signature: "0x0a", weight: "100", at: NOW },
+      [B]: { signature: "0x0a", weight: "100", at: NOW, prefix: null },
+      [C]: { signature: "0x0a", weight: "100", at: NOW, input: "other" },
+    });
   });
 
   it("refuses another envelope (in any case of hex the same one is accepted)", () => {

@@ -11,6 +11,7 @@ import {
   type AggregationStatus,
   type Landed,
   type SignedSubmission,
+  type TaskSignature,
 } from "./task-state";
 import { triggerBlockOn } from "./trigger-block";
 
@@ -49,14 +50,16 @@ export function takeSignature(
   if (dropped && dropped.signature.toLowerCase() === submission.signature.toLowerCase())
     return refuse("signature_dropped", `the service manager refused this signature: ${dropped.reason}`);
 
-  const { signer: _s, signature: _sig, prefix: _p, weight: _w, json: _j, gasPrice: _g, ...target } = submission;
+  const { signer: _s, signature: _sig, prefix: _p, weight: _w, input: _i, gasPrice: _g, ...target } = submission;
   const next: AggregationState = state ? { ...state } : newTask(target);
-  next.signatures = {
-    ...next.signatures,
-    [recovered]: { signature: submission.signature, weight: submission.weight, at: now, json: submission.json },
-  };
+  // The envelope is the task's; the rest of the submission is kept once, per signer only if it differs.
+  if (submission.input !== undefined && next.input === undefined) next.input = submission.input;
+  const entry: TaskSignature = { signature: submission.signature, weight: submission.weight, at: now };
+  if (submission.prefix === null) entry.prefix = null;
+  if (submission.input !== undefined && submission.input !== next.input) entry.input = submission.input;
+  next.signatures = { ...next.signatures, [recovered]: entry };
   // The earliest any signer claims: a wrong one only widens the search (within its lookback).
-  const triggerBlock = submission.json ? triggerBlockOn(submission.json, next.target.chain) : undefined;
+  const triggerBlock = submission.input ? triggerBlockOn(submission.input, next.target.chain) : undefined;
   if (triggerBlock !== undefined) next.triggerBlock = Math.min(next.triggerBlock ?? Infinity, Number(triggerBlock));
   // As WAVS: the latest submit action for this target decides the gas price.
   next.gasPrice = submission.gasPrice;

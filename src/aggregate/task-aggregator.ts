@@ -482,7 +482,7 @@ export class TaskAggregator extends DurableObject<Env> {
   /** Hands a peer the submissions it lacks (unreachable now: the next grace period tries again). */
   private async forwardMissing(state: AggregationState, peer: string, theirs: Hex[]): Promise<void> {
     const caller = peerCaller(this.env);
-    for (const [signer, json] of missingSubmissions(state.signatures, theirs)) {
+    for (const [signer, json] of missingSubmissions(state, theirs)) {
       const status = await postSubmission(peer, json, caller);
       if (status === undefined) continue;
       log("info", "forwarded a submission to a peer", {

@@ -1,6 +1,16 @@
 import type { Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import { fromStored, statusOf, toCollecting, toFailed, toLanded, toStandby, type Submitting } from "./task-state";
+import {
+  aggregatorTextOf,
+  fromStored,
+  statusOf,
+  submissionOf,
+  toCollecting,
+  toFailed,
+  toLanded,
+  toStandby,
+  type Submitting,
+} from "./task-state";
 
 const A = `0x${"aa".repeat(20)}` as Hex;
 const B = `0x${"bb".repeat(20)}` as Hex;
@@ -144,6 +154,45 @@ describe("fromStored", () => {
   it("reads back what this version stores unchanged", () => {
     const standby = toStandby({ ...flatBase, watch: { since: 1, heardFrom: {} } } as never, 1);
     expect(fromStored(structuredClone(standby), NOW)).toEqual(standby);
+  });
+});
+
+describe("a task's submissions", () => {
+  const input =
+    '{"trigger_action":{"config":{},"data":{"Raw":[]}},"operator_response":{"ordering":null,"event_id_salt":[1]}}';
+
+  it("hands out the Submission JSON an older task stored whole, as stored", () => {
+    const older = fromStored({ ...flatBase, phase: "collecting" }, NOW)!;
+    expect(submissionOf(older, A)).toBe("{}");
+    expect(aggregatorTextOf(older, A)).toBe("{}");
+    expect(submissionOf(older, B)).toBeUndefined();
+  });
+
+  it("rebuilds a compact signer's JSON from the task's envelope, the shared or its own input and its prefix", () => {
+    const task = fromStored(
+      {
+        ...flatBase,
+        phase: "collecting",
+        input,
+        signatures: {
+          [A]: { signature: "0x01", weight: "100", at: 1 },
+          [B]: { signature: "0x02", weight: "100", at: 1, prefix: null, input: input.replace("[1]", "[2]") },
+        },
+      },
+      NOW,
+    )!;
+    expect(task.input).toBe(input);
+    const a = JSON.parse(submissionOf(task, A)!);
+    expect(a.operator_response).toEqual({ payload: [1], ordering: null, event_id_salt: [1] });
+    expect(a.envelope_signature).toEqual({
+      algorithm: "secp256k1",
+      data: [1],
+      kind: { algorithm: "secp256k1", prefix: "eip191" },
+    });
+    const b = JSON.parse(submissionOf(task, B)!);
+    expect(b.operator_response.event_id_salt).toEqual([2]);
+    expect(b.envelope_signature.kind.prefix).toBeNull();
+    expect(aggregatorTextOf(task, A)).toBe(input);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import type { Hex } from "viem";
 import type { Envelope, SignaturePrefix } from "../sign/envelope";
+import { rebuildSubmissionJson } from "./submission";
 
 /** One operator's signed result for one event and one submit target, already authenticated. */
 export interface SignedSubmission {
@@ -20,10 +21,26 @@ export interface SignedSubmission {
   prefix?: SignaturePrefix;
   /** The signer's operator weight in the service manager when it was authenticated. */
   weight: string;
-  /** The Submission JSON it came as (handed on to a peer that lacks it; the aggregator component's input). */
-  json?: string;
+  /**
+   * Its SubmissionInput (submission.ts: the Submission JSON but the envelope and signature), from
+   * which the whole is rebuilt for a peer that lacks it and the aggregator component.
+   */
+  input?: string;
   /** The gas price (wei, decimal) the aggregator component's submit action asked for. */
   gasPrice?: string;
+}
+
+/** One signer's signature as a task keeps it. */
+export interface TaskSignature {
+  signature: Hex;
+  weight: string;
+  at: number;
+  /** Set only when the signature was made without the EIP-191 prefix (null); absent: "eip191". */
+  prefix?: SignaturePrefix;
+  /** Its SubmissionInput when it differs from the task's `input`. */
+  input?: string;
+  /** The whole Submission JSON, as tasks stored before `input` (still read, never written). */
+  json?: string;
 }
 
 /**
@@ -73,8 +90,11 @@ export interface PeerWatch {
 
 /** The fields every phase has. */
 export interface TaskBase {
-  target: Omit<SignedSubmission, "signer" | "signature" | "prefix" | "weight" | "json" | "gasPrice">;
-  signatures: Record<Hex, { signature: Hex; weight: string; at: number; json?: string }>;
+  target: Omit<SignedSubmission, "signer" | "signature" | "prefix" | "weight" | "input" | "gasPrice">;
+  /** Per signer only what differs from the task: the envelope (payload included) is the target's, once. */
+  signatures: Record<Hex, TaskSignature>;
+  /** The SubmissionInput the task's signers share (a signer's own only where it differs: TaskSignature.input). */
+  input?: string;
   /** Signatures the manager refused on their own (deregistered signer, bad form), by signer: never counted again. */
   dropped?: Record<Hex, { signature: Hex; reason: string }>;
   /** The earliest block the submissions say the trigger fired in (on the submit chain): nothing landed before it. */
@@ -150,6 +170,7 @@ export function baseOf(s: TaskBase): TaskBase {
 }
 
 const BASE_OPTIONAL = [
+  "input",
   "dropped",
   "triggerBlock",
   "gasPrice",
@@ -202,6 +223,34 @@ export function statusOf(state: AggregationState): AggregationStatus {
     ...(state.phase === "submitting" && state.nonce !== undefined ? { from: state.from, nonce: state.nonce } : {}),
     ...(state.phase === "failed" ? { error: state.error } : {}),
   };
+}
+
+/** The SubmissionInput of a signer's signature in the task (undefined: none kept; see submissionOf for older tasks). */
+export function inputOf(task: Pick<TaskBase, "input" | "signatures">, signer: Hex): string | undefined {
+  const s = task.signatures[signer];
+  return s ? (s.input ?? (s.json === undefined ? task.input : undefined)) : undefined;
+}
+
+/**
+ * The text the aggregator component's input is read from for a signer (aggregator-input.ts reads
+ * either form): its SubmissionInput, or the whole Submission JSON an older task stored.
+ */
+export function aggregatorTextOf(task: Pick<TaskBase, "input" | "signatures">, signer: Hex): string | undefined {
+  return inputOf(task, signer) ?? task.signatures[signer]?.json;
+}
+
+/**
+ * WAVS's Submission JSON of a signer's signature in the task, rebuilt from the target's envelope
+ * and what the task keeps for it (or as an older task stored it); undefined when none is kept.
+ */
+export function submissionOf(task: Pick<TaskBase, "target" | "input" | "signatures">, signer: Hex): string | undefined {
+  const s = task.signatures[signer];
+  if (!s) return undefined;
+  if (s.json !== undefined) return s.json;
+  const input = inputOf(task, signer);
+  return input === undefined
+    ? undefined
+    : rebuildSubmissionJson(task.target.envelope, input, s.signature, s.prefix === null ? null : "eip191");
 }
 
 const PHASES: readonly AggregationPhase[] = ["collecting", "standby", "claiming", "submitting", "landed", "failed"];
