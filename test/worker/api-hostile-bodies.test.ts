@@ -7,6 +7,8 @@ import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../src/db/client";
 import { recordTaskStep } from "../../src/db/tasks";
+import { MAX_SUBMISSION_PAYLOAD } from "../../src/aggregate/submission";
+import { MAX_SUBMISSION_BODY } from "../../src/api/body-limits";
 import { emptyNodeStorage } from "./empty-node";
 
 // Fixed ids and digests, or counts over the whole node: start from an empty D1 and R2 (empty-node.ts).
@@ -55,6 +57,24 @@ describe("body limits on every route, whatever the content-type", () => {
     });
     expect(streamed.status).toBe(413);
     expect(streamed.body?.error?.code).toBe("body_too_large");
+    await healthy();
+  });
+
+  it("takes a peer submission big enough for a 512 KiB payload, and 413s one over its own limit", async () => {
+    // Over 1 MiB but within MAX_SUBMISSION_BODY: refused for what it is (not a submission), not for its size.
+    const within = await call("/aggregator/submissions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ operator_response: { payload: new Array(MAX_SUBMISSION_PAYLOAD).fill(255) } }),
+    });
+    expect(within.status).toBe(422);
+    const over = await call("/aggregator/submissions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "x".repeat(MAX_SUBMISSION_BODY + 1),
+    });
+    expect(over.status).toBe(413);
+    expect(over.body?.error?.code).toBe("body_too_large");
     await healthy();
   });
 
