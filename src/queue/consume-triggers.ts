@@ -17,7 +17,7 @@ import { deriveServiceSigner } from "../sign/signing-keys";
 import { logComponentOutput, type ComponentOutputTags } from "./component-output";
 import type { TriggerMessage } from "../ingest/trigger-message";
 import type { SubmissionMessage } from "./messages";
-import { directTimeoutMs, handSubmission } from "./deliver-submissions";
+import { directTimeoutMs, handSubmission, submissionMessages } from "./deliver-submissions";
 import { isRetryable, WavsError } from "../util/errors";
 
 /** A failure that will fail again however often it is retried: acknowledge and record it. */
@@ -296,7 +296,7 @@ async function submitToAggregators(
 async function handToPeers(
   env: Env,
   peers: string[],
-  s: Pick<SubmissionMessage, "serviceId" | "workflowId" | "eventId" | "body">,
+  s: Pick<SubmissionMessage, "serviceId" | "workflowId" | "eventId"> & { body: string },
 ): Promise<void> {
   if (peers.length === 0) return;
   const timeoutMs = directTimeoutMs(env.SUBMISSION_DIRECT_TIMEOUT_MS);
@@ -307,9 +307,9 @@ async function handToPeers(
   });
   const again = peers.filter((_, i) => outcomes[i]!.outcome === "retry");
   if (again.length === 0) return;
-  await env.SUBMISSIONS.sendBatch(
-    again.map((peer) => ({ body: { type: "submission", version: 1, peer, ...s } satisfies SubmissionMessage })),
-  );
+  // A large body waits in R2, the message holding its key.
+  const messages = await submissionMessages(env, again, s);
+  await env.SUBMISSIONS.sendBatch(messages.map((body) => ({ body })));
 }
 
 /** This node's own signature, straight to its TaskAggregator. */

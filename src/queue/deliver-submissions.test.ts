@@ -1,5 +1,14 @@
+import { env as testEnv } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
-import { isPeerRefusal, handSubmission } from "./deliver-submissions";
+import {
+  deliverSubmissions,
+  handSubmission,
+  INLINE_SUBMISSION_BYTES,
+  isPeerRefusal,
+  SUBMISSIONS_MAX_RETRIES,
+  submissionMessages,
+} from "./deliver-submissions";
+import type { SubmissionMessage } from "./messages";
 
 describe("isPeerRefusal", () => {
   it("retries a peer that answered 5xx, 408 or 429, and not one that refused", () => {
@@ -23,5 +32,71 @@ describe("handSubmission", () => {
     const started = Date.now();
     expect(await handSubmission(`${server}/slow`, "{}", env, 300)).toEqual({ outcome: "retry" });
     expect(Date.now() - started).toBeLessThan(2_500);
+  });
+});
+
+describe("queued submissions by reference", () => {
+  const server = `http://127.0.0.1:${inject("httpServerPort")}`;
+  const task = { serviceId: "ab".repeat(32), workflowId: "default", eventId: `0x${"ee".repeat(20)}` };
+  const env = { ...testEnv, NODE_URL: "http://node-a.example", SUBMISSION_DELIVERY_TIMEOUT_MS: "2000" };
+
+  /** A one-message batch that records what the consumer did with it. */
+  function batchOf(body: SubmissionMessage, attempts = 1) {
+    const did: string[] = [];
+    const message = {
+      id: "1",
+      timestamp: new Date(),
+      body,
+      attempts,
+      ack: () => did.push("ack"),
+      retry: () => did.push("retry"),
+    } as unknown as Message<SubmissionMessage>;
+    const batch = { queue: "wavs-edge-submissions", messages: [message] } as unknown as MessageBatch<SubmissionMessage>;
+    return { batch, did };
+  }
+
+  it("keeps a small body in the message and parks a large one in R2, one object per peer", async () => {
+    const [small] = await submissionMessages(env, [`${server}/ok`], { ...task, body: "{}" });
+    expect(small).toMatchObject({ body: "{}" });
+    expect(small!.bodyKey).toBeUndefined();
+    const big = `{"p":"${"7".repeat(3 << 20)}"}`; // a 512 KiB payload's Submission JSON is about this size
+    const messages = await submissionMessages(env, [`${server}/ok`, `${server}/unavailable`], { ...task, body: big });
+    for (const m of messages) {
+      expect(m.body).toBeUndefined();
+      expect(JSON.stringify(m).length).toBeLessThan(INLINE_SUBMISSION_BYTES);
+      expect(await (await env.COMPONENTS.get(m.bodyKey!))?.text()).toBe(big);
+    }
+    expect(new Set(messages.map((m) => m.bodyKey)).size).toBe(2);
+  });
+
+  it("delivers a parked body and deletes it; keeps it while the peer may still take it, and drops it with the last retry", async () => {
+    const body = `{"p":"${"8".repeat(INLINE_SUBMISSION_BYTES)}"}`;
+    const [toOk] = await submissionMessages(env, [`${server}/ok`], { ...task, body });
+    const delivered = batchOf(toOk!);
+    await deliverSubmissions(delivered.batch, env);
+    expect(delivered.did).toEqual(["ack"]);
+    expect(await env.COMPONENTS.head(toOk!.bodyKey!)).toBeNull();
+
+    const [toDown] = await submissionMessages(env, [`${server}/unavailable`], { ...task, body });
+    const retried = batchOf(toDown!);
+    await deliverSubmissions(retried.batch, env);
+    expect(retried.did).toEqual(["retry"]);
+    expect(await env.COMPONENTS.head(toDown!.bodyKey!)).not.toBeNull();
+    const last = batchOf(toDown!, SUBMISSIONS_MAX_RETRIES + 1);
+    await deliverSubmissions(last.batch, env);
+    expect(last.did).toEqual(["retry"]);
+    expect(await env.COMPONENTS.head(toDown!.bodyKey!)).toBeNull();
+  });
+
+  it("acknowledges a message whose parked body is gone (nothing to deliver)", async () => {
+    const gone = batchOf({
+      type: "submission",
+      version: 1,
+      peer: `${server}/ok`,
+      ...task,
+      bodyKey: "pending-submissions/none",
+    });
+    await deliverSubmissions(gone.batch, env);
+    expect(gone.did).toEqual(["ack"]);
   });
 });

@@ -5,6 +5,42 @@ import { wholeNumberSetting } from "../util/whole-number-setting";
 import type { SubmissionMessage } from "./messages";
 
 /**
+ * `max_retries` of the wavs-edge-submissions consumer in wrangler.toml: after that many retries a
+ * message goes to the dead-letter queue (which only records it), so its parked body is deleted.
+ */
+export const SUBMISSIONS_MAX_RETRIES = 10;
+
+/** Bodies up to this size ride in the queue message; larger ones are parked in R2 (SubmissionMessage.bodyKey). */
+export const INLINE_SUBMISSION_BYTES = 32 * 1024;
+
+/** Where a large body waits for its delivery to one peer: one object per (body, peer), deleted with its message. */
+async function parkedBodyKey(body: string, peer: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${peer}\n${body}`));
+  return `pending-submissions/${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/**
+ * The SUBMISSIONS messages that deliver `s.body` to each of `peers`: inline when small, else by
+ * reference to an R2 object per peer (written here).
+ */
+export async function submissionMessages(
+  env: Pick<Env, "COMPONENTS">,
+  peers: readonly string[],
+  s: Pick<SubmissionMessage, "serviceId" | "workflowId" | "eventId"> & { body: string },
+): Promise<SubmissionMessage[]> {
+  const { body, ...task } = s;
+  const inline = new TextEncoder().encode(body).length <= INLINE_SUBMISSION_BYTES;
+  return Promise.all(
+    peers.map(async (peer): Promise<SubmissionMessage> => {
+      if (inline) return { type: "submission", version: 1, peer, ...task, body };
+      const bodyKey = await parkedBodyKey(body, peer);
+      await env.COMPONENTS.put(bodyKey, body, { httpMetadata: { contentType: "application/json" } });
+      return { type: "submission", version: 1, peer, ...task, bodyKey };
+    }),
+  );
+}
+
+/**
  * Whether a peer's answer refuses the submission for good: a 4xx but 408 and 429. No answer or a
  * 5xx may pass later.
  */
@@ -61,14 +97,13 @@ export async function handSubmission(
  */
 export async function deliverSubmissions(
   batch: MessageBatch<SubmissionMessage>,
-  env: Pick<Env, "NODE_URL" | "SUBMISSION_RETRY_MAX_SECONDS" | "SUBMISSION_DELIVERY_TIMEOUT_MS">,
+  env: Pick<Env, "NODE_URL" | "SUBMISSION_RETRY_MAX_SECONDS" | "SUBMISSION_DELIVERY_TIMEOUT_MS" | "COMPONENTS">,
 ): Promise<void> {
   const maxDelay = retryCeilingSeconds(env.SUBMISSION_RETRY_MAX_SECONDS);
   const timeoutMs = deliveryTimeoutMs(env.SUBMISSION_DELIVERY_TIMEOUT_MS);
   await Promise.all(
     batch.messages.map(async (message) => {
-      const { peer, serviceId, workflowId, eventId, body } = message.body;
-      const { outcome, status } = await handSubmission(peer, body, env, timeoutMs);
+      const { peer, serviceId, workflowId, eventId, bodyKey } = message.body;
       const fields = {
         subsys: "queue" as const,
         service_id: serviceId,
@@ -77,12 +112,29 @@ export async function deliverSubmissions(
         peer,
         attempts: message.attempts,
       };
+      // Done with for good (delivered, refused, or off to the dead-letter queue): its parked body goes too.
+      const done = async () => {
+        if (bodyKey) await env.COMPONENTS.delete(bodyKey);
+      };
+      const body = message.body.body ?? (bodyKey ? await (await env.COMPONENTS.get(bodyKey))?.text() : undefined);
+      if (body === undefined) {
+        log("warn", "a queued submission's body is gone; dropped", {
+          ...fields,
+          ...(bodyKey ? { body_key: bodyKey } : {}),
+        });
+        message.ack();
+        return;
+      }
+      const { outcome, status } = await handSubmission(peer, body, env, timeoutMs);
       if (outcome === "delivered") {
+        await done();
         message.ack();
       } else if (outcome === "refused") {
         log("warn", "peer refused the submission", { ...fields, status });
+        await done();
         message.ack();
       } else {
+        if (message.attempts > SUBMISSIONS_MAX_RETRIES) await done();
         log("warn", "submission delivery will retry", {
           ...fields,
           ...(status ? { status } : { error: "unreachable" }),
