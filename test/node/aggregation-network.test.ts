@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simpleSubmitAbi } from "../../devnet/index";
 import { wavsServiceManagerAbi } from "../../src/chain/abi/wavs-service-manager";
 import { malleate } from "../../src/aggregate/signature-form";
+import { normalizeNodeUrl, rankAggregators } from "../../src/aggregate/peers";
+import { MAX_SUBMISSION_PAYLOAD } from "../../src/aggregate/submission";
+import { MAX_JSON_BODY } from "../../src/api/body-limits";
 import { buildEnvelope, signEnvelope } from "../../src/sign/envelope";
 import { anvilAccount } from "../../devnet/index";
 import { addTrigger } from "../../devnet/index";
@@ -320,6 +323,34 @@ describe("signatures the service manager would refuse", () => {
       await setWeight(2, 1n);
     }
   }, 150_000);
+});
+
+describe("a 512 KiB payload", () => {
+  it("aggregates to quorum and is handed on, rebuilt from the compact task, to the peer ranked first", async () => {
+    const salt = 0xc5;
+    const payload = new Uint8Array(MAX_SUBMISSION_PAYLOAD).map((_, i) => (i * 31 + 7) & 0xff);
+    const envelope = buildEnvelope(saltedEventId(running.devnet, salt), payload, null);
+    const bodies = await Promise.all(
+      [0, 1, 2].map(async (i) =>
+        submissionJson(envelope, await signEnvelope(operatorKey(running.devnet, i), envelope), salt),
+      ),
+    );
+    expect(JSON.stringify(bodies[0]).length).toBeGreaterThan(MAX_JSON_BODY * 2);
+    // The node ranked first gets one signature; another gets all three, reaches quorum and stands by,
+    // sees the first still collecting and forwards it the two it lacks (takeover-decision.ts).
+    const urls = running.devnet.nodes.map((n) => normalizeNodeUrl(n.url));
+    const ranking = rankAggregators(envelope.eventId, urls);
+    const first = urls.indexOf(ranking[0]!);
+    const standby = urls.indexOf(ranking[1]!);
+    expect((await postSubmission(first, bodies[0])).status).toBe(202);
+    for (const body of bodies) expect((await postSubmission(standby, body)).status).toBe(202);
+    const hasQuorum = (t: Task) => t.steps.some((s) => s.step === "quorum_reached");
+    expect(hasQuorum(await eventually(() => taskOn(standby, envelope.eventId), hasQuorum, 60_000))).toBe(true);
+    // The first node held one signature of three: its quorum is the forwarded two, rebuilt from the standby's task.
+    const atFirst = await eventually(() => taskOn(first, envelope.eventId), hasQuorum, 60_000);
+    expect(atFirst.steps.filter((s) => s.step === "signature_received")).toHaveLength(3);
+    expect(logs.some((l) => l.includes("forwarded a submission to a peer") && l.includes('"status":202'))).toBe(true);
+  }, 120_000);
 });
 
 describe("a burst that saturates the nodes", () => {
