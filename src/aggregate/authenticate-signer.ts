@@ -2,6 +2,7 @@ import { zeroAddress, type Hex } from "viem";
 import { publicClientFor } from "../chain/rpc";
 import { wavsServiceManagerAbi } from "../chain/abi/wavs-service-manager";
 import type { ChainSettings } from "../config";
+import { awaitShared, SHARED_READ_PATIENCE_MS } from "../util/await-shared";
 import { integerVar, parsedOncePerIsolate } from "../util/settings-vars";
 
 export type SignerStanding =
@@ -37,9 +38,10 @@ export function readSignerStanding(
 }
 
 /**
- * A registered standing is kept under `key` for `ttlMs` (concurrent lookups share one read); an
- * unregistered one, or a failed read, never is, so a refusal always rests on a fresh look at the
- * latest block (the signer may have registered in the newest one).
+ * A registered standing is kept under `key` for `ttlMs` (concurrent lookups share one read, waited
+ * for at most SHARED_READ_PATIENCE_MS: await-shared.ts); an unregistered one, or a failed read,
+ * never is, so a refusal always rests on a fresh look at the latest block (the signer may have
+ * registered in the newest one).
  */
 export function reuseStanding(
   key: string,
@@ -47,7 +49,12 @@ export function reuseStanding(
   read: () => Promise<SignerStanding>,
 ): Promise<SignerStanding> {
   const hit = standings.get(key);
-  if (hit && Date.now() - hit.at < ttlMs) return hit.standing;
+  if (hit && Date.now() - hit.at < ttlMs)
+    return awaitShared(hit.standing, SHARED_READ_PATIENCE_MS, () => readAndKeep(key, read));
+  return readAndKeep(key, read);
+}
+
+function readAndKeep(key: string, read: () => Promise<SignerStanding>): Promise<SignerStanding> {
   if (standings.size >= MAX_ENTRIES) standings.clear();
   const standing = read();
   const entry = { at: Date.now(), standing };

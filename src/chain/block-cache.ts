@@ -1,4 +1,5 @@
 import { BlockNotFoundError, type Hex, type PublicClient } from "viem";
+import { awaitShared, SHARED_READ_PATIENCE_MS } from "../util/await-shared";
 import { WavsError } from "../util/errors";
 import { type BlockLink, planBlockReads } from "./block-links";
 import { type HandlerCall, readHandlerCalls } from "./handler-calls";
@@ -63,21 +64,24 @@ async function fetchBlock(client: BlockClient, which: bigint | "latest"): Promis
 
 /**
  * Reads block `number` with its transactions now and keeps it (replacing what the cache held at
- * that height); concurrent reads of one block in the isolate share one request.
+ * that height); concurrent reads of one block in the isolate share one request, waited for at most
+ * SHARED_READ_PATIENCE_MS (await-shared.ts).
  * @returns undefined when the RPC node has no such block (yet) @throws on RPC failure
  */
 export function readBlock(client: BlockClient, chainKey: string, number: bigint): Promise<CachedBlock | undefined> {
   const key = `${chainKey}:${number}`;
   const pending = inFlight.get(key);
-  if (pending) return pending;
-  const read = fetchBlock(client, number)
-    .then((block) => {
-      if (block) store(chainKey, block);
-      return block;
-    })
-    .finally(() => inFlight.delete(key));
-  inFlight.set(key, read);
-  return read;
+  const readNow = () => {
+    const read = fetchBlock(client, number)
+      .then((block) => {
+        if (block) store(chainKey, block);
+        return block;
+      })
+      .finally(() => inFlight.get(key) === read && inFlight.delete(key));
+    inFlight.set(key, read);
+    return read;
+  };
+  return pending ? awaitShared(pending, SHARED_READ_PATIENCE_MS, readNow) : readNow();
 }
 
 /** What readCanonicalBlocks found: the head it read and every block from the lowest asked for to it, newest first. */

@@ -5,6 +5,7 @@
  */
 import { waitUntil } from "cloudflare:workers";
 import { describeError, log } from "../log";
+import { awaitShared } from "../util/await-shared";
 import type ComponentGuest from "./guest/main";
 import { ExecutionError } from "./errors";
 import { GUEST_COMPATIBILITY_DATE } from "./runtime-config";
@@ -61,6 +62,11 @@ export function componentWorkerId(digest: string): string {
 const knownWorkers = new Set<string>();
 /** Artifact reads (and transpiles) in flight, so concurrent cold runs do the work once. */
 const inflight = new Map<string, Promise<ComponentArtifacts>>();
+/**
+ * How long a cold run waits for another request's artifact read or transpile (await-shared.ts: that
+ * request may be gone) before doing it itself; a transpile under load takes seconds.
+ */
+const ARTIFACTS_PATIENCE_MS = 30_000;
 
 /**
  * Gets the component's worker. When this Worker isolate has not used the component yet, its
@@ -119,7 +125,10 @@ export function prepareComponent(
   env: Pick<Env, "COMPONENTS">,
   digest: string,
 ): Promise<{ transpiled: boolean; transpileMs?: number }> {
-  const turn = backgroundTurn.then(() => prepareNow(env, digest));
+  // The one before may belong to a request that is gone (await-shared.ts): waited for, within reason.
+  const turn = awaitShared(backgroundTurn, ARTIFACTS_PATIENCE_MS * 2, async () => undefined).then(() =>
+    prepareNow(env, digest),
+  );
   backgroundTurn = turn.catch(() => undefined);
   return turn;
 }
@@ -159,12 +168,15 @@ function getArtifactsOnce(
   digest: string,
   report: LoadReport,
 ): Promise<ComponentArtifacts> {
-  let pending = inflight.get(digest);
-  if (!pending) {
-    pending = getArtifacts(env, digest, report).finally(() => inflight.delete(digest));
-    inflight.set(digest, pending);
-  }
-  return pending;
+  const readNow = () => {
+    const read = getArtifacts(env, digest, report).finally(
+      () => inflight.get(digest) === read && inflight.delete(digest),
+    );
+    inflight.set(digest, read);
+    return read;
+  };
+  const pending = inflight.get(digest);
+  return pending ? awaitShared(pending, ARTIFACTS_PATIENCE_MS, readNow) : readNow();
 }
 
 async function getArtifacts(
