@@ -1,6 +1,6 @@
 import type { Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import { missingSubmissions, readFailedRequest, readStatusAnswer, taskStatusUrl } from "./peer-client";
+import { missingSubmissions, readBatchAnswer, readFailedRequest, readStatusAnswer, taskStatusUrl } from "./peer-client";
 
 const A = `0x${"aa".repeat(20)}` as Hex;
 const B = `0x${"bb".repeat(20)}` as Hex;
@@ -90,5 +90,27 @@ describe("missingSubmissions", () => {
       envelope: target.envelope,
       envelope_signature: { data: [3], kind: { prefix: "eip191" } },
     });
+  });
+});
+
+describe("readBatchAnswer", () => {
+  it("reads each item's status in order when the peer answered them all", () => {
+    const results = [
+      { status: 202, body: {} },
+      { status: 422, body: {} },
+    ];
+    expect(readBatchAnswer(200, { results }, 2)).toEqual({ statuses: [202, 422] });
+  });
+
+  it("takes a peer without the route (404 not_found, 405) as one to hand them one by one", () => {
+    expect(readBatchAnswer(404, { error: { code: "not_found" } }, 2)).toBe("unsupported");
+    expect(readBatchAnswer(405, undefined, 2)).toBe("unsupported");
+  });
+
+  it("answers the whole request's status otherwise; an answer it cannot read is a 502 to try again", () => {
+    expect(readBatchAnswer(429, undefined, 2)).toEqual({ status: 429 });
+    expect(readBatchAnswer(413, { error: { code: "body_too_large" } }, 2)).toEqual({ status: 413 });
+    expect(readBatchAnswer(200, { results: [{ status: 202 }] }, 2)).toEqual({ status: 502 });
+    expect(readBatchAnswer(200, { results: [{ status: "x" }, { status: 202 }] }, 2)).toEqual({ status: 502 });
   });
 });

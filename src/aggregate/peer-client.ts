@@ -93,6 +93,60 @@ export async function postSubmission(peer: string, body: string, caller: PeerCal
   }
 }
 
+/** One item's answer in a batch: the HTTP status and body POST /aggregator/submissions would have given it alone. */
+export interface BatchItemAnswer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * What a batch POST came to: each item's HTTP status in the order sent; "unsupported" when the peer
+ * has no batch route (an older node: 404 or 405 without our JSON error), or the status it answered
+ * the whole request with (undefined: none, unreachable or no answer in time).
+ */
+export type BatchAnswer = { statuses: number[] } | "unsupported" | { status: number | undefined };
+
+/** Reads a batch answer from its HTTP status and body (`body` undefined: none, or not JSON). */
+export function readBatchAnswer(httpStatus: number, body: unknown, sent: number): BatchAnswer {
+  const results = (body as { results?: unknown } | undefined)?.results;
+  if (httpStatus === 200 && Array.isArray(results) && results.length === sent) {
+    const statuses = results.map((r) => (r as { status?: unknown } | null)?.status);
+    if (statuses.every((s): s is number => typeof s === "number" && Number.isInteger(s))) return { statuses };
+    return { status: 502 }; // items without a status: a peer we cannot read, to be tried again
+  }
+  // Our own routes answer an unknown path with a JSON error; an older node's router 404s it as not_found.
+  if (
+    httpStatus === 405 ||
+    (httpStatus === 404 && (body as { error?: { code?: unknown } })?.error?.code === "not_found")
+  )
+    return "unsupported";
+  return { status: httpStatus === 200 ? 502 : httpStatus };
+}
+
+/**
+ * POSTs several signed submissions (WAVS Submission JSON each) to a peer in one request
+ * (`POST /aggregator/submissions/batch`). Never throws.
+ */
+export async function postSubmissionBatch(
+  peer: string,
+  bodies: readonly string[],
+  caller: PeerCaller,
+): Promise<BatchAnswer> {
+  try {
+    const res = await fetch(`${normalizeNodeUrl(peer)}/aggregator/submissions/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...caller.headers },
+      // The items are JSON already: joined, not parsed and written again.
+      body: `{"submissions":[${bodies.join(",")}]}`,
+      signal: AbortSignal.timeout(caller.timeoutMs),
+    });
+    const body = await res.json().catch(() => undefined);
+    return readBatchAnswer(res.status, body, bodies.length);
+  } catch {
+    return { status: undefined };
+  }
+}
+
 /**
  * POSTs a landed notice to a peer (push-landed.ts has its wire form).
  * @returns the peer's HTTP status, or undefined when it gave none. Never throws.

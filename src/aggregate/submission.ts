@@ -18,6 +18,16 @@ const byteArray = z.array(z.number().int().min(0).max(255)).max(1 << 20);
 
 /** The largest operator payload a submission may carry (bytes); the peer route's body limit allows for it. */
 export const MAX_SUBMISSION_PAYLOAD = 512 * 1024;
+
+/**
+ * The largest body POST /aggregator/submissions (and …/batch) takes: a Submission JSON carries its
+ * payload twice (an array of numbers, up to 4 bytes a byte, and hex, 2), so a payload of
+ * MAX_SUBMISSION_PAYLOAD takes 3 MiB, and 1 MiB more is left for the trigger data, the salt and the rest.
+ */
+export const MAX_SUBMISSION_BODY = MAX_SUBMISSION_PAYLOAD * 6 + (1 << 20);
+
+/** The most submissions one POST /aggregator/submissions/batch carries (within MAX_SUBMISSION_BODY). */
+export const MAX_BATCH_SUBMISSIONS = 64;
 const hex = (bytes?: number) =>
   z
     .string()

@@ -2,15 +2,17 @@ import { Hono } from "hono";
 import { isAddress, type Hex } from "viem";
 import { acceptSubmission } from "../aggregate/accept-submission";
 import { taskAggregatorName } from "../aggregate/run-aggregator";
-import { readSubmission, SubmissionError, submissionSchema } from "../aggregate/submission";
+import { MAX_BATCH_SUBMISSIONS, readSubmission, SubmissionError, submissionSchema } from "../aggregate/submission";
 import { aggregatorSettings, choosePeerBucket, PEER_HEADER } from "../aggregate/peers";
 import { landedNoticeSchema } from "../aggregate/push-landed";
 import type { AppEnv } from "./app";
 import { z } from "zod";
 import { documentRoute } from "./api-docs";
-import { badRequest, notFound } from "./errors";
+import { ApiError, badRequest, notFound, toErrorResponse } from "./errors";
+import { describeError, log } from "../log";
 import { readJsonBody } from "./validate";
 import { countIn } from "../metrics/isolate-counters";
+import type { BatchItemAnswer } from "../aggregate/peer-client";
 
 /**
  * Peer routes. Submissions carry no bearer token: they authenticate by their signature, whose
@@ -24,6 +26,40 @@ const taskQuery = z.object({
   chain: z.string().regex(/^evm:\d+$/),
   handler: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
 });
+
+/** POST /aggregator/submissions/batch: Submission JSONs, each validated on its own. */
+export const submissionBatchSchema = z.strictObject({
+  submissions: z.array(z.unknown()).min(1).max(MAX_BATCH_SUBMISSIONS),
+});
+
+/** One item of a batch as POST /aggregator/submissions would answer it alone: `{status, body}`. Never throws. */
+async function takeOneOfBatch(env: Env, raw: unknown): Promise<BatchItemAnswer> {
+  try {
+    const parsed = submissionSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new ApiError(422, "invalid_body", `${issue.path.join(".") || "body"}: ${issue.message}`);
+    }
+    let submission: ReturnType<typeof readSubmission>;
+    try {
+      submission = readSubmission(parsed.data);
+    } catch (e) {
+      if (e instanceof SubmissionError) countIn(`submissions_refused:${e.code}`);
+      throw e;
+    }
+    const status = await acceptSubmission(env, submission, "peer");
+    return { status: 202, body: { event_id: submission.eventId, ...status } };
+  } catch (e) {
+    const answer = toErrorResponse(e);
+    if (answer.internal)
+      log("error", "unhandled error", {
+        subsys: "api",
+        path: "/aggregator/submissions/batch",
+        error: describeError(e),
+      });
+    return { status: answer.status, body: answer.body };
+  }
+}
 
 export const aggregatorRoutes = new Hono<AppEnv>()
   // Every request between nodes arrives here: counted for bench:e2e (GET /dev/counters).
@@ -62,6 +98,25 @@ export const aggregatorRoutes = new Hono<AppEnv>()
       }
       const status = await acceptSubmission(c.env, submission, "peer");
       return c.json({ event_id: submission.eventId, ...status }, 202);
+    },
+  )
+  .post(
+    documentRoute({
+      method: "post",
+      path: "/aggregator/submissions/batch",
+      tag: "aggregator",
+      body: submissionBatchSchema,
+      summary:
+        "Several signed responses in one request (wavs-edge peers; WAVS's own route above takes one); each answered on its own",
+      responses: {
+        200: "{results: [{status, body}]} in the order given: each item's HTTP status and body as POST /aggregator/submissions would answer it alone",
+      },
+      errors: { 400: "not JSON", 413: "body too large", 422: "not a list of 1 to 64 submissions", 429: "rate limited" },
+    }),
+    async (c) => {
+      const { submissions } = await readJsonBody(c, submissionBatchSchema, { lossless: true });
+      const results = await Promise.all(submissions.map((raw) => takeOneOfBatch(c.env, raw)));
+      return c.json({ results }, 200);
     },
   )
   .post(

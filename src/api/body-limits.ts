@@ -1,23 +1,22 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { MAX_SUBMISSION_PAYLOAD } from "../aggregate/submission";
+import { MAX_SUBMISSION_BODY } from "../aggregate/submission";
 import { ApiError } from "./errors";
 
 /** Request bodies other than component uploads and peer submissions stay small. */
 export const MAX_JSON_BODY = 1 << 20;
 
-/**
- * A peer's Submission JSON carries its payload twice (an array of numbers, up to 4 bytes a byte, and
- * hex, 2): a payload of MAX_SUBMISSION_PAYLOAD takes 3 MiB, and 1 MiB more is left for the trigger
- * data, the salt and the rest.
- */
-export const MAX_SUBMISSION_BODY = MAX_SUBMISSION_PAYLOAD * 6 + (1 << 20);
+/** A peer's submissions (submission.ts says why this size). */
+export { MAX_SUBMISSION_BODY };
 
 /** Routes that take a larger body and cap it themselves (component uploads, 15 MB). */
 const OWN_LIMIT_ROUTES = new Set(["POST /dev/components", "POST /components"]);
 
 /** Routes with a larger limit than MAX_JSON_BODY, applied here. */
-const LARGER_LIMITS: Record<string, number> = { "POST /aggregator/submissions": MAX_SUBMISSION_BODY };
+const LARGER_LIMITS: Record<string, number> = {
+  "POST /aggregator/submissions": MAX_SUBMISSION_BODY,
+  "POST /aggregator/submissions/batch": MAX_SUBMISSION_BODY,
+};
 
 /**
  * Caps every request body at MAX_JSON_BODY (or the route's LARGER_LIMITS) whatever its content-type

@@ -1,6 +1,5 @@
 import { bytesToHex, type Hex } from "viem";
 import { acceptSubmission, SubmissionRefusedError } from "../aggregate/accept-submission";
-import { aggregatorSettings } from "../aggregate/peers";
 import { encodeSubmission, readSubmission, submissionSchema } from "../aggregate/submission";
 import { nodeChains } from "../config";
 import { openDb, type Db } from "../db/client";
@@ -18,6 +17,8 @@ import { logComponentOutput, type ComponentOutputTags } from "./component-output
 import type { TriggerMessage } from "../ingest/trigger-message";
 import type { SubmissionMessage } from "./messages";
 import { directTimeoutMs, handSubmission, submissionMessages } from "./deliver-submissions";
+import { PeerHandOff } from "./peer-hand-off";
+import { aggregatorSettings, peerRequestHeaders } from "../aggregate/peers";
 import { isRetryable, WavsError } from "../util/errors";
 
 /** A failure that will fail again however often it is retried: acknowledge and record it. */
@@ -52,14 +53,19 @@ export function isFinalAttempt(attempts: number, maxRetries = TRIGGERS_MAX_RETRI
  */
 export async function consumeTriggers(batch: MessageBatch<TriggerMessage>, env: Env): Promise<void> {
   const db = openDb(env.DB);
-  await Promise.all(batch.messages.map((message) => consumeTrigger(env, db, message)));
+  // The batch's signed submissions to a peer share requests (peer-hand-off.ts); for this invocation only.
+  const handOff = new PeerHandOff({
+    headers: peerRequestHeaders(env),
+    timeoutMs: directTimeoutMs(env.SUBMISSION_DIRECT_TIMEOUT_MS),
+  });
+  await Promise.all(batch.messages.map((message) => consumeTrigger(env, db, message, handOff)));
 }
 
 /** One message of a batch: processed, then acknowledged or retried; never throws. */
-async function consumeTrigger(env: Env, db: Db, message: Message<TriggerMessage>): Promise<void> {
+async function consumeTrigger(env: Env, db: Db, message: Message<TriggerMessage>, handOff: PeerHandOff): Promise<void> {
   const final = isFinalAttempt(message.attempts);
   try {
-    await processTrigger(env, db, message.body, message.attempts > 1, final);
+    await processTrigger(env, db, message.body, message.attempts > 1, final, handOff);
     message.ack();
   } catch (e) {
     const permanent = !isRetryable(e);
@@ -106,6 +112,7 @@ export async function processTrigger(
   msg: TriggerMessage,
   isRedelivery: boolean,
   finalAttempt = false,
+  handOff?: PeerHandOff,
 ): Promise<void> {
   const claim = await claimEvent(db, msg.eventKey, isRedelivery);
   if (claim !== "claimed") return;
@@ -171,7 +178,7 @@ export async function processTrigger(
       },
     );
     try {
-      await submitToAggregators(env, service, {
+      await submitToAggregators(env, service, handOff, {
         action,
         response,
         envelope,
@@ -271,6 +278,7 @@ function outputTags(msg: TriggerMessage, digest: string | undefined): ComponentO
 async function submitToAggregators(
   env: Env,
   service: Service,
+  handOff: PeerHandOff | undefined,
   p: {
     action: TriggerAction;
     response: WasmResponse;
@@ -287,20 +295,31 @@ async function submitToAggregators(
   const peers = settings.peers.filter((url) => url !== settings.selfUrl);
   const aggregatesHere = settings.peers.length === 0 || settings.peers.includes(settings.selfUrl);
   await Promise.all([
-    handToPeers(env, peers, { serviceId: p.serviceId, workflowId: p.workflowId, eventId: p.envelope.eventId, body }),
+    handToPeers(env, peers, handOff, {
+      serviceId: p.serviceId,
+      workflowId: p.workflowId,
+      eventId: p.envelope.eventId,
+      body,
+    }),
     aggregatesHere ? aggregateOwn(env, body, p) : undefined,
   ]);
 }
 
-/** Each peer's delivery tried once directly; the ones to try again go onto the SUBMISSIONS queue. */
+/**
+ * Each peer's delivery tried once directly (with the other submissions of the queue batch bound
+ * there at the same time: `handOff`); the ones to try again go onto the SUBMISSIONS queue.
+ */
 async function handToPeers(
   env: Env,
   peers: string[],
+  handOff: PeerHandOff | undefined,
   s: Pick<SubmissionMessage, "serviceId" | "workflowId" | "eventId"> & { body: string },
 ): Promise<void> {
   if (peers.length === 0) return;
   const timeoutMs = directTimeoutMs(env.SUBMISSION_DIRECT_TIMEOUT_MS);
-  const outcomes = await Promise.all(peers.map((peer) => handSubmission(peer, s.body, env, timeoutMs)));
+  const outcomes = await Promise.all(
+    peers.map((peer) => (handOff ? handOff.hand(peer, s.body) : handSubmission(peer, s.body, env, timeoutMs))),
+  );
   const fields = { subsys: "queue" as const, service_id: s.serviceId, workflow_id: s.workflowId, event_id: s.eventId };
   outcomes.forEach(({ outcome, status }, i) => {
     if (outcome === "refused") log("warn", "peer refused the submission", { ...fields, peer: peers[i], status });

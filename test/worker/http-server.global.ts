@@ -11,6 +11,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   /** JSON-RPC requests per /rpc/{name} endpoint, read back at /rpc-count/{name}. */
   const rpcCalls = new Map<string, number>();
   const alertDeliveries = new Map<string, { headers: Record<string, string>; body: string }[]>();
+  const peerRequests = new Map<string, { route: string; items: number }[]>();
   const server = createServer((req, res) => {
     // /rpc/{name}: a chain whose head is always block 16, counting what it is asked
     const rpc = /^\/rpc\/([\w-]+)$/.exec(req.url ?? "");
@@ -48,6 +49,39 @@ export default async function setup(project: TestProject): Promise<() => Promise
         .end(JSON.stringify(alertDeliveries.get(received[1]!) ?? []));
     const counted = /^\/rpc-count\/([\w-]+)$/.exec(req.url ?? "");
     if (counted) return void res.end(String(rpcCalls.get(counted[1]!) ?? 0));
+    // /peer/{name}/aggregator/submissions[/batch]: a peer node taking submissions after 200 ms, every
+    // item 202 but one holding "refuse" (422); /old-peer/{name}/… has no batch route (404 not_found).
+    // What each received (route, item count) is read back at /peer-requests/{name}.
+    const peer = /^\/(old-peer|peer)\/([\w-]+)(\/aggregator\/submissions(?:\/batch)?)$/.exec(req.url ?? "");
+    if (peer && req.method === "POST") {
+      const [, kind, name, route] = peer as unknown as [string, string, string, string];
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        const items = route.endsWith("/batch")
+          ? (JSON.parse(body) as { submissions: unknown[] }).submissions
+          : [JSON.parse(body)];
+        peerRequests.set(name, [...(peerRequests.get(name) ?? []), { route, items: items.length }]);
+        const answer = (item: unknown) =>
+          JSON.stringify(item).includes("refuse")
+            ? { status: 422, body: { error: { code: "invalid_body", message: "refused" } } }
+            : { status: 202, body: { status: "collecting", signers: [] } };
+        setTimeout(() => {
+          res.writeHead(route.endsWith("/batch") ? (kind === "old-peer" ? 404 : 200) : answer(items[0]).status, {
+            "content-type": "application/json",
+          });
+          if (kind === "old-peer" && route.endsWith("/batch"))
+            return void res.end(JSON.stringify({ error: { code: "not_found", message: "no route" } }));
+          res.end(JSON.stringify(route.endsWith("/batch") ? { results: items.map(answer) } : answer(items[0]).body));
+        }, 200);
+      });
+      return;
+    }
+    const peerSeen = /^\/peer-requests\/([\w-]+)$/.exec(req.url ?? "");
+    if (peerSeen)
+      return void res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify(peerRequests.get(peerSeen[1]!) ?? []));
     // /slow… answers after 3 s, as a server that hangs (bounded, so the server can close)
     if (req.url?.startsWith("/slow")) {
       setTimeout(() => res.end("slow"), 3_000);
