@@ -37,6 +37,10 @@ const ALLOWED = new Map<string, string>([
     "src/aggregate/peer-client",
     "src/aggregate/peers",
   ]),
+  ...arrows("the queue consumer dispatches", "src/queue/peer-hand-off", [
+    "src/aggregate/peer-client",
+    "src/aggregate/submission",
+  ]),
   // Registration checks, stores and prepares components and derives the service's key.
   ...arrows("registration reaches into stages", "src/service/register-service", [
     "src/execute/component-store",
