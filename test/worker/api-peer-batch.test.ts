@@ -17,7 +17,10 @@ async function strangerSubmission(): Promise<string> {
   const payload = new TextEncoder().encode("hi");
   const envelope = buildEnvelope(computeEventId(serviceId, "default", Uint8Array.of(1)), payload, null);
   return encodeSubmission({
-    action: { config: { service_id: serviceId, workflow_id: "default", trigger: "manual" }, data: { Raw: new Uint8Array() } },
+    action: {
+      config: { service_id: serviceId, workflow_id: "default", trigger: "manual" },
+      data: { Raw: new Uint8Array() },
+    },
     response: { payload, ordering: null, event_id_salt: Uint8Array.of(1) },
     envelope,
     signature: await signEnvelope(account, envelope),
