@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { knownAtQuorum, knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-estimate";
+import {
+  knownAtQuorum,
+  knownShortOfQuorum,
+  knownThreshold,
+  noteThreshold,
+  thresholdHeardWithin,
+} from "./quorum-estimate";
 
 describe("knownShortOfQuorum", () => {
   it("is short only when the weights add up to less than a known threshold", () => {
@@ -34,5 +40,14 @@ describe("noteThreshold", () => {
     noteThreshold("evm:31337", "0xabc0000000000000000000000000000000000001", 2n);
     expect(knownThreshold("evm:31337", "0xABC0000000000000000000000000000000000001")).toBe(2n);
     expect(knownThreshold("evm:1", "0xabc0000000000000000000000000000000000001")).toBeUndefined();
+  });
+});
+
+describe("thresholdHeardWithin", () => {
+  it("says whether the manager reported the target's threshold within the period", () => {
+    noteThreshold("evm:7", "0x00000000000000000000000000000000000000aa", 2n, 1_000);
+    expect(thresholdHeardWithin("evm:7", "0x00000000000000000000000000000000000000AA", 10_000, 5_000)).toBe(true);
+    expect(thresholdHeardWithin("evm:7", "0x00000000000000000000000000000000000000aa", 10_000, 11_000)).toBe(false);
+    expect(thresholdHeardWithin("evm:8", "0x00000000000000000000000000000000000000aa", 10_000, 5_000)).toBe(false);
   });
 });

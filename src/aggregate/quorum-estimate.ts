@@ -9,7 +9,7 @@
  */
 
 /** Thresholds last reported per submit target (chain:handler), kept in the isolate. */
-const thresholds = new Map<string, bigint>();
+const thresholds = new Map<string, { weight: bigint; at: number }>();
 const MAX_TARGETS = 10_000;
 
 function targetKey(chain: string, handler: string): string {
@@ -17,14 +17,25 @@ function targetKey(chain: string, handler: string): string {
 }
 
 /** Remembers the threshold weight a manager reported for this submit target. */
-export function noteThreshold(chain: string, handler: string, thresholdWeight: bigint): void {
+export function noteThreshold(chain: string, handler: string, thresholdWeight: bigint, now = Date.now()): void {
   if (thresholds.size >= MAX_TARGETS) thresholds.clear();
-  thresholds.set(targetKey(chain, handler), thresholdWeight);
+  thresholds.set(targetKey(chain, handler), { weight: thresholdWeight, at: now });
 }
 
 /** The threshold weight last reported for this submit target, if any. */
 export function knownThreshold(chain: string, handler: string): bigint | undefined {
-  return thresholds.get(targetKey(chain, handler));
+  return thresholds.get(targetKey(chain, handler))?.weight;
+}
+
+/**
+ * Whether the manager reported this submit target's threshold within `maxAgeMs`. A task's recheck
+ * asks the manager only when it did not: under a burst thousands of tasks wait short of quorum
+ * (their own run still queued), and each asking on its recheck was an eth_call storm; one ask per
+ * target and recheck period keeps "a threshold that fell delays, never loses".
+ */
+export function thresholdHeardWithin(chain: string, handler: string, maxAgeMs: number, now = Date.now()): boolean {
+  const known = thresholds.get(targetKey(chain, handler));
+  return known !== undefined && now - known.at < maxAgeMs;
 }
 
 /** The weights' sum (decimal strings, as authenticated), or undefined when one does not read. */

@@ -15,7 +15,13 @@ import { checkQuorum, findRejectedSigners } from "../submit/submit-envelope";
 import { readHandlerManager } from "../submit/submit-target";
 import { exceedsCeiling, spendingLimits } from "../submit/spending-limits";
 import { aggregatorSettings, otherPeers } from "./peers";
-import { knownAtQuorum, knownShortOfQuorum, knownThreshold, noteThreshold } from "./quorum-estimate";
+import {
+  knownAtQuorum,
+  knownShortOfQuorum,
+  knownThreshold,
+  noteThreshold,
+  thresholdHeardWithin,
+} from "./quorum-estimate";
 import { buildSignatureData } from "./signature-data";
 import { askTaskStatus, missingSubmissions, peerCaller, postSubmission, pushLanded } from "./peer-client";
 import { checkSignatureForm } from "./signature-form";
@@ -234,13 +240,16 @@ export class TaskAggregator extends DurableObject<Env> {
   }
 
   /**
-   * A task still short of quorum when its alarm fires: evaluated again, and if still short, its
+   * A task still short of quorum when its alarm fires: evaluated again (the manager asked unless it
+   * reported the target's threshold within a recheck period), and if still short, its
    * peers are asked whether it landed. A node that was down or frozen while its peers landed the
    * event may never get their submissions (their deliveries ran out of retries), and would
    * otherwise collect forever. Asked again with a growing interval, up to COLLECTING_POLL_MAX_MS.
    */
   private async evaluateOrAskAround(evaluated: Collecting): Promise<void> {
-    const state = await this.evaluate(evaluated, { askManager: true });
+    const { chain, handler } = evaluated.target;
+    const askManager = !thresholdHeardWithin(chain, handler, aggregatorSettings(this.env).recheckMs);
+    const state = await this.evaluate(evaluated, { askManager });
     if (state.phase !== "collecting") return;
     const settings = aggregatorSettings(this.env);
     const others = otherPeers(settings);
