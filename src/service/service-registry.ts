@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import { evmTriggers, services, signingKeys } from "../db/schema";
 import { deriveServiceSigner } from "../sign/signing-keys";
 import { computeServiceId } from "./event-id";
+import { createReadCache } from "./registry-cache";
 import { parseServiceJson, stringifyServiceJson } from "./service-json";
 import type { Service, ServiceManager } from "./types";
 
@@ -18,10 +19,45 @@ export function isServiceActive(registered: Pick<RegisteredService, "service" | 
   return registered.service.status === "active" && !registered.pausedByOperator;
 }
 
-/** The registered service, or undefined. */
+/**
+ * How long another isolate may act on a service row, trigger index or key index read before a
+ * write it did not make (registry-cache.ts says why that is safe); the writing isolate forgets at once.
+ */
+export const REGISTRY_CACHE_TTL_MS = 1_000;
+
+const cachedServices = createReadCache<RegisteredService>(REGISTRY_CACHE_TTL_MS);
+const cachedTriggers = createReadCache<(typeof evmTriggers.$inferSelect)[]>(REGISTRY_CACHE_TTL_MS);
+// A service's HD index never changes once claimed (removal keeps it reserved): kept until a write.
+const cachedKeyIndexes = createReadCache<number>(Number.POSITIVE_INFINITY);
+
+/**
+ * Forgets what this isolate read of the registry: called by every write below, and by tests that
+ * change D1 behind the registry's back.
+ */
+export function forgetCachedRegistry(): void {
+  cachedServices.forget();
+  cachedTriggers.forget();
+  cachedKeyIndexes.forget();
+}
+
+/**
+ * Awaits a write of the registry, then forgets what this isolate read (also when the write failed:
+ * part of it may have happened). A read in flight meanwhile does not store what it read.
+ */
+async function writing<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } finally {
+    forgetCachedRegistry();
+  }
+}
+
+/** The registered service, or undefined (read at most REGISTRY_CACHE_TTL_MS ago). */
 export async function findService(db: Db, serviceId: string): Promise<RegisteredService | undefined> {
-  const row = await db.query.services.findFirst({ where: eq(services.id, serviceId) });
-  return row && { id: row.id, service: parseStored(row.id, row.json), pausedByOperator: row.pausedByOperator };
+  return cachedServices.read(serviceId, async () => {
+    const row = await db.query.services.findFirst({ where: eq(services.id, serviceId) });
+    return row && { id: row.id, service: parseStored(row.id, row.json), pausedByOperator: row.pausedByOperator };
+  });
 }
 
 export async function listServices(db: Db): Promise<RegisteredService[]> {
@@ -55,11 +91,13 @@ function parseStored(id: string, json: string): Service {
  * @returns false when no service with this id is registered
  */
 export async function setOperatorPause(db: Db, serviceId: string, paused: boolean, now = Date.now()): Promise<boolean> {
-  const updated = await db
-    .update(services)
-    .set({ pausedByOperator: paused, updatedAt: now })
-    .where(eq(services.id, serviceId))
-    .returning({ id: services.id });
+  const updated = await writing(
+    db
+      .update(services)
+      .set({ pausedByOperator: paused, updatedAt: now })
+      .where(eq(services.id, serviceId))
+      .returning({ id: services.id }),
+  );
   return updated.length > 0;
 }
 
@@ -105,14 +143,16 @@ function insertTriggerRows(db: Db, rows: ReturnType<typeof evmTriggerRows>) {
 export async function replaceService(db: Db, service: Service, now = Date.now()): Promise<boolean> {
   const id = computeServiceId(service.manager);
   if (!(await db.query.services.findFirst({ where: eq(services.id, id), columns: { id: true } }))) return false;
-  await db.batch([
-    db
-      .update(services)
-      .set({ json: stringifyServiceJson(service), status: service.status, updatedAt: now })
-      .where(eq(services.id, id)),
-    db.delete(evmTriggers).where(eq(evmTriggers.serviceId, id)),
-    ...insertTriggerRows(db, evmTriggerRows(id, service)),
-  ]);
+  await writing(
+    db.batch([
+      db
+        .update(services)
+        .set({ json: stringifyServiceJson(service), status: service.status, updatedAt: now })
+        .where(eq(services.id, id)),
+      db.delete(evmTriggers).where(eq(evmTriggers.serviceId, id)),
+      ...insertTriggerRows(db, evmTriggerRows(id, service)),
+    ]),
+  );
   return true;
 }
 
@@ -126,31 +166,35 @@ export async function replaceService(db: Db, service: Service, now = Date.now())
  */
 export async function insertService(db: Db, service: Service, now = Date.now()): Promise<boolean> {
   const id = computeServiceId(service.manager);
-  const [inserted] = await db.batch([
-    db
-      .insert(services)
-      .values({
-        id,
-        managerChain: service.manager.evm.chain,
-        managerAddress: service.manager.evm.address.toLowerCase(),
-        json: stringifyServiceJson(service),
-        status: service.status,
-        registeredAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoNothing()
-      .returning({ id: services.id }),
-    ...insertTriggerRows(db, evmTriggerRows(id, service)),
-  ]);
+  const [inserted] = await writing(
+    db.batch([
+      db
+        .insert(services)
+        .values({
+          id,
+          managerChain: service.manager.evm.chain,
+          managerAddress: service.manager.evm.address.toLowerCase(),
+          json: stringifyServiceJson(service),
+          status: service.status,
+          registeredAt: now,
+          updatedAt: now,
+        })
+        .onConflictDoNothing()
+        .returning({ id: services.id }),
+      ...insertTriggerRows(db, evmTriggerRows(id, service)),
+    ]),
+  );
   return inserted.length > 0;
 }
 
 /** Removes a service and its trigger index; its signing key index stays reserved. */
 export async function deleteService(db: Db, serviceId: string): Promise<boolean> {
-  const [deleted] = await db.batch([
-    db.delete(services).where(eq(services.id, serviceId)).returning({ id: services.id }),
-    db.delete(evmTriggers).where(eq(evmTriggers.serviceId, serviceId)),
-  ]);
+  const [deleted] = await writing(
+    db.batch([
+      db.delete(services).where(eq(services.id, serviceId)).returning({ id: services.id }),
+      db.delete(evmTriggers).where(eq(evmTriggers.serviceId, serviceId)),
+    ]),
+  );
   return deleted.length > 0;
 }
 
@@ -169,9 +213,11 @@ export async function ensureSigningKey(
 
   const now = Date.now();
   // Claim the index first (address filled in below): the index must be unique before we derive.
-  await db.run(sql`INSERT INTO signing_keys (service_id, hd_index, evm_address, created_at)
+  await writing(
+    db.run(sql`INSERT INTO signing_keys (service_id, hd_index, evm_address, created_at)
     SELECT ${serviceId}, COALESCE(MAX(hd_index), 0) + 1, '', ${now} FROM signing_keys
-    WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE service_id = ${serviceId})`);
+    WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE service_id = ${serviceId})`),
+  );
   const row = await db.query.signingKeys.findFirst({ where: eq(signingKeys.serviceId, serviceId) });
   if (!row) throw new Error(`could not reserve a signing key for service ${serviceId}`);
   const evmAddress = deriveServiceSigner(mnemonic, row.hdIndex).address;
@@ -183,9 +229,12 @@ export async function ensureSigningKey(
 
 /** The HD index of a registered service's key. @throws when the service has none */
 export async function signingKeyIndex(db: Db, serviceId: string): Promise<number> {
-  const row = await db.query.signingKeys.findFirst({ where: eq(signingKeys.serviceId, serviceId) });
-  if (!row) throw new Error(`service ${serviceId} has no signing key`);
-  return row.hdIndex;
+  const index = await cachedKeyIndexes.read(serviceId, async () => {
+    const row = await db.query.signingKeys.findFirst({ where: eq(signingKeys.serviceId, serviceId) });
+    return row?.hdIndex;
+  });
+  if (index === undefined) throw new Error(`service ${serviceId} has no signing key`);
+  return index;
 }
 
 /** Lowercase addresses of the service managers registered on `chain` (watched for ServiceURIUpdated). */
@@ -197,7 +246,10 @@ export async function managersOnChain(db: Db, chain: string): Promise<string[]> 
   return rows.map((r) => r.address);
 }
 
-/** Workflows listening on `chain`, for the poller. */
-export function evmTriggersOnChain(db: Db, chain: string) {
-  return db.select().from(evmTriggers).where(eq(evmTriggers.chain, chain));
+/** Workflows listening on `chain`, for the poller and the webhooks (read at most REGISTRY_CACHE_TTL_MS ago). */
+export async function evmTriggersOnChain(db: Db, chain: string): Promise<(typeof evmTriggers.$inferSelect)[]> {
+  const rows = await cachedTriggers.read(chain, () =>
+    db.select().from(evmTriggers).where(eq(evmTriggers.chain, chain)),
+  );
+  return rows ?? [];
 }

@@ -4,6 +4,7 @@
  * start from an emptied D1 and R2 instead of a runtime of their own (which cost ~15 s per file).
  */
 import { env } from "cloudflare:test";
+import { forgetCachedRegistry } from "../../src/service/service-registry";
 
 /**
  * Deletes every row of every table the migrations made (the migrations' own record stays) and every
@@ -19,6 +20,8 @@ export async function emptyNodeStorage(): Promise<void> {
     const row = await env.DB.prepare(`SELECT count(*) AS n FROM "${name}"`).first<{ n: number }>();
     if (row?.n !== 0) throw new Error(`table ${name} still holds ${row?.n} rows`);
   }
+  // The rows went behind the registry's back: what this isolate read of them goes too.
+  forgetCachedRegistry();
   for (let listed = await env.COMPONENTS.list(); ; ) {
     if (listed.objects.length > 0) await env.COMPONENTS.delete(listed.objects.map((o) => o.key));
     if (!listed.truncated) break;

@@ -1,0 +1,48 @@
+/**
+ * What the service registry reads per event (a service row ~15 times per event over three nodes,
+ * a signing key index, a chain's trigger index), kept per isolate so that an event costs no D1
+ * round trip for it.
+ *
+ * Why a short TTL is enough, and safe: every write of the registry (register, upgrade, pause,
+ * remove) goes through service-registry.ts, which calls `forget()`, so the isolate that writes sees
+ * its write at once (locally one isolate runs a node's Worker and its Durable Objects, so the whole
+ * node does). Another isolate of the same node (production) may act on the previous row for up to
+ * the TTL: an upgrade or a pause then takes effect that much later there, as if it had arrived that
+ * much later; operators already see a service's upgrades at different moments (each reads
+ * ServiceURIUpdated on its own), and a removed service's signing key stays reserved.
+ * Only what was found is kept: a service registered a moment ago is never hidden by a cached miss.
+ */
+export interface ReadCache<T> {
+  /** The value read at most `ttlMs` ago, or `load()`'s (kept unless `forget()` ran meanwhile). */
+  read(key: string, load: () => Promise<T | undefined>): Promise<T | undefined>;
+  /** Drops every entry, and keeps a read in flight from storing what it read before. */
+  forget(): void;
+}
+
+/**
+ * A per-isolate cache of found values by key, each kept `ttlMs` (Infinity: until `forget()`), at
+ * most `maxEntries` (then emptied: the registry holds few services, so no LRU is worth its code).
+ */
+export function createReadCache<T>(ttlMs: number, maxEntries = 1024, clock: () => number = Date.now): ReadCache<T> {
+  const entries = new Map<string, { at: number; value: T }>();
+  // Bumped by forget(): a read that started before a write must not store the row it read.
+  let generation = 0;
+  return {
+    async read(key, load) {
+      const hit = entries.get(key);
+      if (hit && clock() - hit.at < ttlMs) return hit.value;
+      const started = generation;
+      const at = clock();
+      const value = await load();
+      if (value !== undefined && started === generation) {
+        if (entries.size >= maxEntries) entries.clear();
+        entries.set(key, { at, value });
+      }
+      return value;
+    },
+    forget() {
+      generation++;
+      entries.clear();
+    },
+  };
+}
