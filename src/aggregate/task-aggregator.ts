@@ -4,7 +4,7 @@ import { publicClientFor } from "../chain/rpc";
 import { wavsHandlerAbi } from "../chain/wavs-abi";
 import { chainByKey } from "../config";
 import { openDb } from "../db/client";
-import { recordTaskStep } from "../db/tasks";
+import { appendTaskSteps, type TaskUpdate } from "../db/tasks";
 import { describeError, log } from "../log";
 import { prefixOrDefault, recoverEnvelopeSigner } from "../sign/envelope";
 import { parseSubmitterCredential } from "../sign/signing-keys";
@@ -23,6 +23,7 @@ import {
   thresholdHeardWithin,
 } from "./quorum-estimate";
 import { buildSignatureData } from "./signature-data";
+import { TimelineWriter } from "./timeline-writes";
 import { askTaskStatus, missingSubmissions, peerCaller, postSubmission, pushLanded } from "./peer-client";
 import { checkSignatureForm } from "./signature-form";
 import {
@@ -218,14 +219,18 @@ export class TaskAggregator extends DurableObject<Env> {
     await this.ctx.storage.put("state", state);
   }
 
-  private async step(
-    state: AggregationState,
-    step: string,
-    update: Parameters<typeof recordTaskStep>[3],
-    detail: Record<string, unknown>,
-  ) {
-    const { eventId, serviceId, workflowId } = state.target;
-    await recordTaskStep(openDb(this.env.DB), { eventId, serviceId, workflowId }, step, update, detail);
+  /** The task's timeline rows and row, written as timeline-writes.ts says (set by the first step). */
+  private timeline?: TimelineWriter;
+
+  private async step(state: AggregationState, step: string, update: TaskUpdate, detail: Record<string, unknown>) {
+    if (!this.timeline) {
+      const { eventId, serviceId, workflowId } = state.target;
+      const db = openDb(this.env.DB);
+      this.timeline = new TimelineWriter((rows, change) =>
+        appendTaskSteps(db, { eventId, serviceId, workflowId }, rows, change),
+      );
+    }
+    await this.timeline.record(step, update, detail);
   }
 
   /**

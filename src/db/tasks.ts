@@ -5,6 +5,23 @@ import { seenEvents, tasks, taskSteps } from "./schema";
 
 export type TaskStatus = (typeof tasks.$inferSelect)["status"];
 
+/** What a step changes in the task's row (`tasks`); a field left out keeps its value. */
+export interface TaskUpdate {
+  status?: TaskStatus;
+  txHash?: string;
+  error?: string;
+}
+
+/** One row of a task's timeline, with the time it happened. */
+export interface TaskStepRow {
+  step: string;
+  at: number;
+  detail?: Record<string, unknown>;
+}
+
+/** Timeline rows per INSERT: D1 binds at most 100 parameters per statement, 4 per row. */
+const STEP_ROWS_PER_STATEMENT = 25;
+
 /**
  * Creates or updates a task and appends a step to its timeline, in one batch. A landed task keeps
  * its status and transaction hash: steps recorded later (this node's own run of the trigger
@@ -14,37 +31,67 @@ export async function recordTaskStep(
   db: Db,
   task: { eventId: string; serviceId: string; workflowId: string },
   step: string,
-  update: { status?: TaskStatus; txHash?: string; error?: string } = {},
+  update: TaskUpdate = {},
   detail?: Record<string, unknown>,
   now = Date.now(),
 ): Promise<void> {
-  await db.batch([
-    db
-      .insert(tasks)
-      .values({
-        ...task,
-        status: update.status ?? "executing",
-        txHash: update.txHash,
-        error: update.error,
-        createdAt: now,
+  await appendTaskSteps(db, task, [{ step, at: now, detail }], update, now);
+}
+
+/**
+ * Appends steps to a task's timeline, each with its own time, in one INSERT (a few for many
+ * rows), and when `update` is given creates or updates the task's row (as recordTaskStep) in the
+ * same batch: one D1 transaction and round trip. Without `update` the task's row is left alone
+ * (it may not exist yet: the steps are then read once it does).
+ */
+export async function appendTaskSteps(
+  db: Db,
+  task: { eventId: string; serviceId: string; workflowId: string },
+  steps: TaskStepRow[],
+  update?: TaskUpdate,
+  now = Date.now(),
+): Promise<void> {
+  const rows = steps.map((s) => ({
+    eventId: task.eventId,
+    step: s.step,
+    at: s.at,
+    detail: s.detail ? JSON.stringify(s.detail, (_, v) => (typeof v === "bigint" ? v.toString() : v)) : null,
+  }));
+  const inserts = [];
+  for (let i = 0; i < rows.length; i += STEP_ROWS_PER_STATEMENT) {
+    inserts.push(db.insert(taskSteps).values(rows.slice(i, i + STEP_ROWS_PER_STATEMENT)));
+  }
+  const statements = update ? [upsertTask(db, task, update, now), ...inserts] : inserts;
+  const [first, ...rest] = statements;
+  if (!first) return;
+  await db.batch([first, ...rest]);
+}
+
+function upsertTask(
+  db: Db,
+  task: { eventId: string; serviceId: string; workflowId: string },
+  update: TaskUpdate,
+  now: number,
+) {
+  return db
+    .insert(tasks)
+    .values({
+      ...task,
+      status: update.status ?? "executing",
+      txHash: update.txHash,
+      error: update.error,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoUpdate({
+      target: tasks.eventId,
+      set: {
+        ...(update.status !== undefined ? { status: unlessLanded(tasks.status) } : {}),
+        ...(update.txHash !== undefined ? { txHash: unlessLanded(tasks.txHash) } : {}),
+        ...(update.error !== undefined ? { error: unlessLanded(tasks.error) } : {}),
         updatedAt: now,
-      })
-      .onConflictDoUpdate({
-        target: tasks.eventId,
-        set: {
-          ...(update.status !== undefined ? { status: unlessLanded(tasks.status) } : {}),
-          ...(update.txHash !== undefined ? { txHash: unlessLanded(tasks.txHash) } : {}),
-          ...(update.error !== undefined ? { error: unlessLanded(tasks.error) } : {}),
-          updatedAt: now,
-        },
-      }),
-    db.insert(taskSteps).values({
-      eventId: task.eventId,
-      step,
-      at: now,
-      detail: detail ? JSON.stringify(detail, (_, v) => (typeof v === "bigint" ? v.toString() : v)) : null,
-    }),
-  ]);
+      },
+    });
 }
 
 /** An upsert's new value for a column, except on a landed task, which keeps the value it has. */

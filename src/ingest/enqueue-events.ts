@@ -1,6 +1,4 @@
-import { eq, or } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { services } from "../db/schema";
 import { log } from "../log";
 import type { TriggerMessage } from "./trigger-message";
 import { logEventKey, logToTriggerData, type ChainLog } from "./log-to-trigger-data";
@@ -124,13 +122,4 @@ async function recordOversized(refused: readonly TriggerMessage[], record?: { db
 function chainOf(m: TriggerMessage): string {
   const d = m.data;
   return "EvmContractEvent" in d ? d.EvmContractEvent.chain : "BlockInterval" in d ? d.BlockInterval.chain : "";
-}
-
-/** Service ids that are paused (by their JSON or by this node's operator): their workflows get no tasks. */
-export async function pausedServiceIds(db: Db): Promise<Set<string>> {
-  const rows = await db
-    .select({ id: services.id })
-    .from(services)
-    .where(or(eq(services.status, "paused"), eq(services.pausedByOperator, true)));
-  return new Set(rows.map((r) => r.id));
 }

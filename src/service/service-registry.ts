@@ -1,4 +1,4 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { asc, eq, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { evmTriggers, services, signingKeys } from "../db/schema";
 import { deriveServiceSigner } from "../sign/signing-keys";
@@ -29,6 +29,7 @@ const cachedServices = createReadCache<RegisteredService>(REGISTRY_CACHE_TTL_MS)
 const cachedTriggers = createReadCache<(typeof evmTriggers.$inferSelect)[]>(REGISTRY_CACHE_TTL_MS);
 // A service's HD index never changes once claimed (removal keeps it reserved): kept until a write.
 const cachedKeyIndexes = createReadCache<number>(Number.POSITIVE_INFINITY);
+const cachedPaused = createReadCache<Set<string>>(REGISTRY_CACHE_TTL_MS);
 
 /**
  * Forgets what this isolate read of the registry: called by every write below, and by tests that
@@ -38,6 +39,7 @@ export function forgetCachedRegistry(): void {
   cachedServices.forget();
   cachedTriggers.forget();
   cachedKeyIndexes.forget();
+  cachedPaused.forget();
 }
 
 /**
@@ -84,6 +86,21 @@ function parseStored(id: string, json: string): Service {
   if (parsedServices.size >= MAX_PARSED_SERVICES) parsedServices.clear();
   parsedServices.set(id, { json, service });
   return service;
+}
+
+/**
+ * Service ids that are paused (by their JSON or by this node's operator): their workflows get no
+ * tasks (read at most REGISTRY_CACHE_TTL_MS ago).
+ */
+export async function pausedServiceIds(db: Db): Promise<Set<string>> {
+  const paused = await cachedPaused.read("paused", async () => {
+    const rows = await db
+      .select({ id: services.id })
+      .from(services)
+      .where(or(eq(services.status, "paused"), eq(services.pausedByOperator, true)));
+    return new Set(rows.map((r) => r.id));
+  });
+  return paused ?? new Set();
 }
 
 /**

@@ -2,9 +2,14 @@ import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openDb } from "../../src/db/client";
 import { storeComponent } from "../../src/execute/component-store";
-import { pausedServiceIds } from "../../src/ingest/enqueue-events";
 import { listTimerWorkflows } from "../../src/ingest/timer-triggers";
-import { ensureSigningKey, insertService, listServices, replaceService } from "../../src/service/service-registry";
+import {
+  ensureSigningKey,
+  insertService,
+  listServices,
+  pausedServiceIds,
+  replaceService,
+} from "../../src/service/service-registry";
 import type { Service } from "../../src/service/types";
 import { computeServiceId } from "../../src/service/event-id";
 import { builtComponent, componentFor } from "./component-fixtures";
