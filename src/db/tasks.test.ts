@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { openDb } from "./client";
-import { getTaskWithSteps, recordTaskStep } from "./tasks";
+import { readIsolateCounters } from "../metrics/isolate-counters";
+import { appendTaskSteps, getTaskWithSteps, recordTaskStep } from "./tasks";
 
 const HASH = `0x${"cd".repeat(32)}`;
 // event ids of this run only: other files share the runtime and its D1
@@ -48,5 +49,29 @@ describe("recordTaskStep", () => {
     const other = `0x${"ab".repeat(32)}`;
     await recordTaskStep(db, task, "landed_by_peer", { status: "landed", txHash: other }, {});
     expect(await getTaskWithSteps(db, task.eventId)).toMatchObject({ status: "landed", txHash: other });
+  });
+});
+
+describe("appendTaskSteps", () => {
+  it("writes many rows in one statement each with its own time, and leaves the task's row alone without an update", async () => {
+    const db = openDb(env.DB);
+    const task = newTask();
+    await recordTaskStep(db, task, "executed", { status: "signed" }, {}, 1_000);
+    const before = readIsolateCounters().d1_statements ?? 0;
+    const rows = Array.from({ length: 30 }, (_, i) => ({ step: `s${i}`, at: 2_000 + i, detail: { i } }));
+    await appendTaskSteps(db, task, rows, undefined, 9_000);
+    // 30 rows: two INSERTs (25 rows each at most), no tasks upsert.
+    expect((readIsolateCounters().d1_statements ?? 0) - before).toBe(2);
+    const read = await getTaskWithSteps(db, task.eventId);
+    expect(read).toMatchObject({ status: "signed", updatedAt: 1_000 });
+    expect(read!.steps.map((s) => s.at)).toEqual([1_000, ...rows.map((r) => r.at)]);
+    expect(read!.steps.at(-1)).toMatchObject({ step: "s29", detail: { i: 29 } });
+  });
+
+  it("creates the task's row with the rows when given an update", async () => {
+    const db = openDb(env.DB);
+    const task = newTask();
+    await appendTaskSteps(db, task, [{ step: "tx_sent", at: 5 }], { status: "submitted", txHash: HASH }, 6);
+    expect(await getTaskWithSteps(db, task.eventId)).toMatchObject({ status: "submitted", txHash: HASH, createdAt: 6 });
   });
 });

@@ -62,3 +62,19 @@ describe("findService", () => {
     expect((await findService(db, id))?.pausedByOperator).toBe(true);
   });
 });
+
+describe("createReadCache, lookups at once", () => {
+  it("reads once for lookups that miss at the same time, and anew after forget()", async () => {
+    let reads = 0;
+    const cache = createReadCache<number>(60_000);
+    const load = async () => {
+      reads++;
+      await new Promise((r) => setTimeout(r, 5));
+      return reads;
+    };
+    expect(await Promise.all([cache.read("a", load), cache.read("a", load), cache.read("a", load)])).toEqual([1, 1, 1]);
+    const before = cache.read("a", load);
+    cache.forget();
+    expect(await Promise.all([before, cache.read("a", load)])).toEqual([1, 2]);
+  });
+});

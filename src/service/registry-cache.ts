@@ -25,24 +25,37 @@ export interface ReadCache<T> {
  */
 export function createReadCache<T>(ttlMs: number, maxEntries = 1024, clock: () => number = Date.now): ReadCache<T> {
   const entries = new Map<string, { at: number; value: T }>();
+  // One read per key at a time: at 20 events/s an expired entry was otherwise read by every
+  // lookup in flight at that moment (three times the reads a 1 s TTL should cost).
+  const inFlight = new Map<string, Promise<T | undefined>>();
   // Bumped by forget(): a read that started before a write must not store the row it read.
   let generation = 0;
   return {
     async read(key, load) {
       const hit = entries.get(key);
       if (hit && clock() - hit.at < ttlMs) return hit.value;
+      const shared = inFlight.get(key);
+      if (shared) return shared;
       const started = generation;
       const at = clock();
-      const value = await load();
-      if (value !== undefined && started === generation) {
-        if (entries.size >= maxEntries) entries.clear();
-        entries.set(key, { at, value });
+      const reading = load().then((value) => {
+        if (value !== undefined && started === generation) {
+          if (entries.size >= maxEntries) entries.clear();
+          entries.set(key, { at, value });
+        }
+        return value;
+      });
+      inFlight.set(key, reading);
+      try {
+        return await reading;
+      } finally {
+        if (inFlight.get(key) === reading) inFlight.delete(key);
       }
-      return value;
     },
     forget() {
       generation++;
       entries.clear();
+      inFlight.clear();
     },
   };
 }
