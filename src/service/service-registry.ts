@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { evmTriggers, services, signingKeys } from "../db/schema";
 import { deriveServiceSigner } from "../sign/signing-keys";
 import { computeServiceId } from "./event-id";
-import { createReadCache } from "./registry-cache";
+import { createReadCache } from "../util/read-cache";
 import { parseServiceJson, stringifyServiceJson } from "./service-json";
 import type { Service, ServiceManager } from "./types";
 
@@ -21,7 +21,11 @@ export function isServiceActive(registered: Pick<RegisteredService, "service" | 
 
 /**
  * How long another isolate may act on a service row, trigger index or key index read before a
- * write it did not make (registry-cache.ts says why that is safe); the writing isolate forgets at once.
+ * write it did not make; the writing isolate forgets at once (every write below goes through
+ * `writing`), and locally one isolate runs a node's Worker and its Durable Objects. Why the TTL is
+ * safe in production: an upgrade or a pause takes effect that much later in the other isolate, as
+ * if it had arrived that much later, and operators already see a service's upgrades at different
+ * moments (each reads ServiceURIUpdated on its own); a removed service's signing key stays reserved.
  */
 export const REGISTRY_CACHE_TTL_MS = 1_000;
 

@@ -1,16 +1,9 @@
 /**
- * What the service registry reads per event (a service row ~15 times per event over three nodes,
- * a signing key index, a chain's trigger index), kept per isolate so that an event costs no D1
- * round trip for it.
- *
- * Why a short TTL is enough, and safe: every write of the registry (register, upgrade, pause,
- * remove) goes through service-registry.ts, which calls `forget()`, so the isolate that writes sees
- * its write at once (locally one isolate runs a node's Worker and its Durable Objects, so the whole
- * node does). Another isolate of the same node (production) may act on the previous row for up to
- * the TTL: an upgrade or a pause then takes effect that much later there, as if it had arrived that
- * much later; operators already see a service's upgrades at different moments (each reads
- * ServiceURIUpdated on its own), and a removed service's signing key stays reserved.
- * Only what was found is kept: a service registered a moment ago is never hidden by a cached miss.
+ * A per-isolate cache of what is read per event and changes rarely (the service registry's rows,
+ * the chains added at run time), so that an event costs no D1 round trip for it. The module that
+ * writes such rows calls `forget()`, so the writing isolate sees its write at once; other isolates
+ * see it within the TTL. Only what was found is kept: a row stored a moment ago is never hidden by
+ * a cached miss.
  */
 export interface ReadCache<T> {
   /** The value read at most `ttlMs` ago, or `load()`'s (kept unless `forget()` ran meanwhile). */
