@@ -3,11 +3,12 @@ import { encodeFunctionData, type Hex } from "viem";
 import { publicClientFor } from "../chain/rpc";
 import { wavsHandlerAbi } from "../chain/wavs-abi";
 import { chainByKey } from "../config";
-import { openDb } from "../db/client";
+import { openDb, type Db } from "../db/client";
 import { appendTaskSteps, type TaskUpdate } from "../db/tasks";
 import { describeError, log } from "../log";
 import { prefixOrDefault, recoverEnvelopeSigner } from "../sign/envelope";
-import { parseSubmitterCredential } from "../sign/signing-keys";
+import { deriveServiceSigner, parseSubmitterCredential } from "../sign/signing-keys";
+import { signingKeyIndex } from "../service/service-registry";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
 import { forgetAcceptedQuorum } from "../submit/accepted-quorum";
@@ -124,14 +125,15 @@ export class TaskAggregator extends DurableObject<Env> {
       if (verdict.kind === "refuse") return verdict.refusal;
       if (verdict.kind === "burned") return { accepted: true, ...statusOf(verdict.state), burned: true };
       const state = verdict.next;
+      // State and alarm in one storage commit (nothing between them waits on other I/O).
       await this.save(state);
+      if (state.phase === "collecting") await this.ctx.storage.setAlarm(Date.now());
       await this.step(
         state,
         "signature_received",
         {},
         { signer: recovered, weight: submission.weight, signers: Object.keys(state.signatures).length },
       );
-      if (state.phase === "collecting") await this.ctx.storage.setAlarm(Date.now());
       return { accepted: true, ...statusOf(state) };
     });
   }
@@ -223,14 +225,32 @@ export class TaskAggregator extends DurableObject<Env> {
   private timeline?: TimelineWriter;
 
   private async step(state: AggregationState, step: string, update: TaskUpdate, detail: Record<string, unknown>) {
-    if (!this.timeline) {
-      const { eventId, serviceId, workflowId } = state.target;
-      const db = openDb(this.env.DB);
-      this.timeline = new TimelineWriter((rows, change) =>
-        appendTaskSteps(db, { eventId, serviceId, workflowId }, rows, change),
-      );
+    const { eventId, serviceId, workflowId } = state.target;
+    const db = openDb(this.env.DB);
+    this.timeline ??= new TimelineWriter((rows, change) =>
+      appendTaskSteps(db, { eventId, serviceId, workflowId }, rows, change),
+    );
+    // This node's own signature is handed over only after its run recorded the task as signed
+    // (consume-triggers.ts): saying "signed" again would be a D1 write per task and node for nothing.
+    // Not after a lost attempt: the row may say "submitted" from an instance before this one.
+    if (!this.timeline.knowsRow() && update.status === "signed" && !state.lostAttempts) {
+      if (await this.holdsOwnSignature(db, state)) this.timeline.assumeWritten({ status: "signed" });
     }
     await this.timeline.record(step, update, detail);
+  }
+
+  /** Whether the task counts this node's own signature for its service. */
+  private async holdsOwnSignature(db: Db, state: AggregationState): Promise<boolean> {
+    let own: string;
+    try {
+      own = deriveServiceSigner(
+        this.env.WAVS_SIGNING_MNEMONIC,
+        await signingKeyIndex(db, state.target.serviceId),
+      ).address;
+    } catch {
+      return false; // no key here (the service went away): write the row as before
+    }
+    return Object.keys(state.signatures).some((signer) => signer.toLowerCase() === own.toLowerCase());
   }
 
   /**
@@ -381,8 +401,8 @@ export class TaskAggregator extends DurableObject<Env> {
     if (verdict.kind === "yield") {
       const standby = yieldClaim(state, view, Date.now());
       await this.save(standby);
-      await this.step(standby, "claim_yielded", {}, { rank: standby.rank, competing: verdict.competing });
       await this.ctx.storage.setAlarm(Date.now() + settings.graceMs);
+      await this.step(standby, "claim_yielded", {}, { rank: standby.rank, competing: verdict.competing });
       return standby;
     }
     if (verdict.kind === "defer") {
@@ -559,8 +579,8 @@ export class TaskAggregator extends DurableObject<Env> {
   private async adoptLanding(from: AggregationState, peer: string, txHash: Hex): Promise<AggregationState> {
     const state = toLanded(from, txHash, Date.now() + aggregatorSettings(this.env).burnMs);
     await this.save(state);
-    await this.step(state, "landed_by_peer", { status: "landed", txHash }, { peer, tx_hash: txHash });
     await this.ctx.storage.setAlarm(state.burnUntil);
+    await this.step(state, "landed_by_peer", { status: "landed", txHash }, { peer, tx_hash: txHash });
     // Found on the chain, maybe sent by a node gone since: its peers may not know yet.
     if (peer === "chain") this.tellPeersLanded(state, txHash);
     await this.runSubmitCallback(state);
@@ -759,6 +779,7 @@ export class TaskAggregator extends DurableObject<Env> {
     }
     const state = toLanded(submitting, outcome.txHash, Date.now() + aggregatorSettings(this.env).burnMs);
     await this.save(state);
+    await this.ctx.storage.setAlarm(state.burnUntil);
     await this.step(
       state,
       "landed",
@@ -770,7 +791,6 @@ export class TaskAggregator extends DurableObject<Env> {
         replacements: outcome.replacements,
       },
     );
-    await this.ctx.storage.setAlarm(state.burnUntil);
     log("info", "envelope landed", { subsys: "aggregate", event_id: state.target.eventId, tx_hash: outcome.txHash });
     this.tellPeersLanded(state, outcome.txHash);
     await this.runSubmitCallback(state);

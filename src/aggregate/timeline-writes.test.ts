@@ -79,3 +79,15 @@ describe("TimelineWriter", () => {
     expect(writes[0]!.change).toEqual({ status: "submitted", txHash: "0xa" });
   });
 });
+
+describe("TimelineWriter told what the row says", () => {
+  it("writes no row for a status another writer is known to have written, and writes a change", async () => {
+    const { writer, writes } = recordingWriter();
+    expect(writer.knowsRow()).toBe(false);
+    writer.assumeWritten({ status: "signed" });
+    expect(writer.knowsRow()).toBe(true);
+    await writer.record("quorum_reached", { status: "signed" }, {}, 1);
+    await writer.record("tx_sent", { status: "submitted", txHash: "0xa" }, {}, 2);
+    expect(writes.map((w) => w.change)).toEqual([undefined, { status: "submitted", txHash: "0xa" }]);
+  });
+});

@@ -47,6 +47,16 @@ export class TimelineWriter {
 
   constructor(private readonly append: AppendSteps) {}
 
+  /** Whether this writer wrote the task's row yet (or was told what it says). */
+  knowsRow(): boolean {
+    return this.written !== undefined;
+  }
+
+  /** Takes what another writer is known to have written to the task's row as written here. */
+  assumeWritten(row: TaskUpdate): void {
+    this.written ??= row;
+  }
+
   /** Records `step` now or with the next one. @throws what `append` throws (the rows are kept for the next try) */
   async record(
     step: string,
