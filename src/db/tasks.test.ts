@@ -71,7 +71,8 @@ describe("appendTaskSteps", () => {
   it("creates the task's row with the rows when given an update", async () => {
     const db = openDb(env.DB);
     const task = newTask();
-    await appendTaskSteps(db, task, [{ step: "tx_sent", at: 5 }], { status: "submitted", txHash: HASH }, 6);
-    expect(await getTaskWithSteps(db, task.eventId)).toMatchObject({ status: "submitted", txHash: HASH, createdAt: 6 });
+    // Landed, not submitted: test/worker/alerts.test.ts shares this D1 and alerts on old submitted tasks.
+    await appendTaskSteps(db, task, [{ step: "landed", at: 5 }], { status: "landed", txHash: HASH }, 6);
+    expect(await getTaskWithSteps(db, task.eventId)).toMatchObject({ status: "landed", txHash: HASH, createdAt: 6 });
   });
 });
