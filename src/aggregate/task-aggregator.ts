@@ -3,12 +3,11 @@ import { encodeFunctionData, type Hex } from "viem";
 import { publicClientFor } from "../chain/rpc";
 import { wavsHandlerAbi } from "../chain/wavs-abi";
 import { chainByKey } from "../config";
-import { openDb, type Db } from "../db/client";
+import { openDb } from "../db/client";
 import { appendTaskSteps, type TaskUpdate } from "../db/tasks";
 import { describeError, log } from "../log";
 import { prefixOrDefault, recoverEnvelopeSigner } from "../sign/envelope";
-import { deriveServiceSigner, parseSubmitterCredential } from "../sign/signing-keys";
-import { signingKeyIndex } from "../service/service-registry";
+import { parseSubmitterCredential } from "../sign/signing-keys";
 import type { SendOutcome } from "../submit/chain-submitter";
 import { describeRevert, isContractRevert } from "../submit/describe-revert";
 import { forgetAcceptedQuorum } from "../submit/accepted-quorum";
@@ -24,7 +23,7 @@ import {
   thresholdHeardWithin,
 } from "./quorum-estimate";
 import { buildSignatureData } from "./signature-data";
-import { TimelineWriter } from "./timeline-writes";
+import { holdsOwnSignature, TimelineWriter } from "./timeline-writes";
 import { askTaskStatus, missingSubmissions, peerCaller, postSubmission, pushLanded } from "./peer-client";
 import { checkSignatureForm } from "./signature-form";
 import {
@@ -234,23 +233,11 @@ export class TaskAggregator extends DurableObject<Env> {
     // (consume-triggers.ts): saying "signed" again would be a D1 write per task and node for nothing.
     // Not after a lost attempt: the row may say "submitted" from an instance before this one.
     if (!this.timeline.knowsRow() && update.status === "signed" && !state.lostAttempts) {
-      if (await this.holdsOwnSignature(db, state)) this.timeline.assumeWritten({ status: "signed" });
+      if (await holdsOwnSignature(db, this.env.WAVS_SIGNING_MNEMONIC, state)) {
+        this.timeline.assumeWritten({ status: "signed" });
+      }
     }
     await this.timeline.record(step, update, detail);
-  }
-
-  /** Whether the task counts this node's own signature for its service. */
-  private async holdsOwnSignature(db: Db, state: AggregationState): Promise<boolean> {
-    let own: string;
-    try {
-      own = deriveServiceSigner(
-        this.env.WAVS_SIGNING_MNEMONIC,
-        await signingKeyIndex(db, state.target.serviceId),
-      ).address;
-    } catch {
-      return false; // no key here (the service went away): write the row as before
-    }
-    return Object.keys(state.signatures).some((signer) => signer.toLowerCase() === own.toLowerCase());
   }
 
   /**

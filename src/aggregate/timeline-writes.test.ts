@@ -1,6 +1,9 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { openDb } from "../db/client";
+import { ensureSigningKey } from "../service/service-registry";
 import type { TaskStepRow, TaskUpdate } from "../db/tasks";
-import { isDeferredStep, taskRowChange, TimelineWriter } from "./timeline-writes";
+import { holdsOwnSignature, isDeferredStep, taskRowChange, TimelineWriter } from "./timeline-writes";
 
 function recordingWriter(fail?: () => boolean) {
   const writes: { rows: TaskStepRow[]; change: TaskUpdate | undefined }[] = [];
@@ -89,5 +92,34 @@ describe("TimelineWriter told what the row says", () => {
     await writer.record("quorum_reached", { status: "signed" }, {}, 1);
     await writer.record("tx_sent", { status: "submitted", txHash: "0xa" }, {}, 2);
     expect(writes.map((w) => w.change)).toEqual([undefined, { status: "submitted", txHash: "0xa" }]);
+  });
+});
+
+describe("holdsOwnSignature", () => {
+  it("tells this node's signature among a task's signatures, whatever the case of the address", async () => {
+    const db = openDb(env.DB);
+    const manager = { evm: { chain: "evm:7", address: "0x00000000000000000000000000000000000000d4" as const } };
+    const { serviceId, evmAddress } = await ensureSigningKey(db, env.WAVS_SIGNING_MNEMONIC, manager);
+    const entry = { signature: "0x" as const, weight: "1", at: 0 };
+    const task = (signers: `0x${string}`[]) => ({
+      target: { serviceId } as never,
+      signatures: Object.fromEntries(signers.map((s) => [s, entry])),
+    });
+    const peer = "0x00000000000000000000000000000000000000e5";
+    expect(await holdsOwnSignature(db, env.WAVS_SIGNING_MNEMONIC, task([peer]))).toBe(false);
+    expect(
+      await holdsOwnSignature(
+        db,
+        env.WAVS_SIGNING_MNEMONIC,
+        task([peer, evmAddress.toUpperCase().replace("0X", "0x") as `0x${string}`]),
+      ),
+    ).toBe(true);
+    // A service this node holds no key for: the row is written as before.
+    expect(
+      await holdsOwnSignature(db, env.WAVS_SIGNING_MNEMONIC, {
+        ...task([evmAddress]),
+        target: { serviceId: "ff".repeat(32) } as never,
+      }),
+    ).toBe(false);
   });
 });

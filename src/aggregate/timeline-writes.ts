@@ -1,4 +1,8 @@
+import type { Db } from "../db/client";
 import type { TaskStepRow, TaskUpdate } from "../db/tasks";
+import { signingKeyIndex } from "../service/service-registry";
+import { deriveServiceSigner } from "../sign/signing-keys";
+import type { AggregationState } from "./task-state";
 
 /** Writes timeline rows, and the task's row when `update` is given, in one D1 batch. */
 export type AppendSteps = (rows: TaskStepRow[], update: TaskUpdate | undefined) => Promise<void>;
@@ -90,4 +94,23 @@ function mergeUpdates(earlier: TaskUpdate, later: TaskUpdate): TaskUpdate {
   if (later.txHash !== undefined) merged.txHash = later.txHash;
   if (later.error !== undefined) merged.error = later.error;
   return merged;
+}
+
+/**
+ * Whether the task counts this node's own signature for its service: this node's run then
+ * recorded the task as signed before handing the signature over (consume-triggers.ts).
+ * False when the node holds no key for the service (it went away).
+ */
+export async function holdsOwnSignature(
+  db: Db,
+  mnemonic: string,
+  state: Pick<AggregationState, "target" | "signatures">,
+): Promise<boolean> {
+  let own: string;
+  try {
+    own = deriveServiceSigner(mnemonic, await signingKeyIndex(db, state.target.serviceId)).address;
+  } catch {
+    return false;
+  }
+  return Object.keys(state.signatures).some((signer) => signer.toLowerCase() === own.toLowerCase());
 }

@@ -27,7 +27,7 @@ export function isServiceActive(registered: Pick<RegisteredService, "service" | 
  * if it had arrived that much later, and operators already see a service's upgrades at different
  * moments (each reads ServiceURIUpdated on its own); a removed service's signing key stays reserved.
  */
-export const REGISTRY_CACHE_TTL_MS = 1_000;
+export const REGISTRY_CACHE_TTL_MS = 5_000;
 
 const cachedServices = createReadCache<RegisteredService>(REGISTRY_CACHE_TTL_MS);
 const cachedTriggers = createReadCache<(typeof evmTriggers.$inferSelect)[]>(REGISTRY_CACHE_TTL_MS);
