@@ -20,12 +20,13 @@ export function isServiceActive(registered: Pick<RegisteredService, "service" | 
 }
 
 /**
- * How long another isolate may act on a service row, trigger index or key index read before a
- * write it did not make; the writing isolate forgets at once (every write below goes through
- * `writing`), and locally one isolate runs a node's Worker and its Durable Objects. Why the TTL is
- * safe in production: an upgrade or a pause takes effect that much later in the other isolate, as
- * if it had arrived that much later, and operators already see a service's upgrades at different
- * moments (each reads ServiceURIUpdated on its own); a removed service's signing key stays reserved.
+ * How long another isolate may act on a service row, trigger index or paused ids read before a
+ * write it did not make (5 s: these reads grow with wall time, not with events). The writing
+ * isolate forgets at once (every write below goes through `writing`), and locally one isolate runs
+ * a node's Worker and its Durable Objects. Why the TTL is safe in production: an upgrade or a pause
+ * takes effect that much later in the other isolate, as if it had arrived that much later, and
+ * operators already see a service's upgrades at different moments (each reads ServiceURIUpdated on
+ * its own); a removed service's signing key stays reserved.
  */
 export const REGISTRY_CACHE_TTL_MS = 5_000;
 
