@@ -5,7 +5,7 @@ describe("createReadCache", () => {
   it("serves a found value until its TTL passes, then reads again", async () => {
     let now = 1_000;
     let reads = 0;
-    const cache = createReadCache<number>(500, 10, () => now);
+    const cache = createReadCache<number>(500, { clock: () => now });
     const load = async () => ++reads;
     expect(await cache.read("a", load)).toBe(1);
     now += 499;
@@ -46,5 +46,18 @@ describe("createReadCache, lookups at once", () => {
     const before = cache.read("a", load);
     cache.forget();
     expect(await Promise.all([before, cache.read("a", load)])).toEqual([1, 2]);
+  });
+});
+
+describe("createReadCache, a read whose request went away", () => {
+  it("waits for another request's read at most its patience, then reads itself", async () => {
+    const cache = createReadCache<string>(60_000, { patienceMs: 20 });
+    // Never settles, as a read whose request was dropped.
+    void cache.read("k", () => new Promise<string>(() => {}));
+    const started = Date.now();
+    expect(await cache.read("k", async () => "own")).toBe("own");
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // The hung read is no longer waited for: the next lookup finds what the own read stored.
+    expect(await cache.read("k", async () => "again")).toBe("own");
   });
 });
