@@ -119,7 +119,9 @@ export async function readCanonicalBlocks(
     }
     for (const n of plan.drop) blocks.delete(n);
     for (let i = 0; i < plan.read.length; i += READ_WINDOW) {
-      const window = plan.read.slice(i, i + READ_WINDOW);
+      // A block a concurrent search stored since the plan is not read again: the next round's
+      // plan checks its links like any other.
+      const window = plan.read.slice(i, i + READ_WINDOW).filter((n) => !blocks.has(n));
       const read = await Promise.all(window.map((n) => readBlock(client, chainKey, n)));
       if (read.some((b) => b === undefined))
         throw new WavsError("rpc_missing_block", `the RPC node has no block under its head ${head.number}`, {

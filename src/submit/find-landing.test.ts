@@ -1,6 +1,6 @@
-import { encodeFunctionData, type Hex, MethodNotFoundRpcError, TransactionReceiptNotFoundError } from "viem";
+import { type Hex, MethodNotFoundRpcError, TransactionReceiptNotFoundError } from "viem";
 import { describe, expect, it } from "vitest";
-import { wavsHandlerAbi } from "../chain/wavs-abi";
+import { handlerCallData } from "../../test/support/handler-call-data";
 import { findLanding, type LandingChain, landsEvent } from "./find-landing";
 import type { RpcTrace } from "./handler-traces";
 
@@ -8,15 +8,6 @@ const handler = "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0" as Hex;
 const batcher = "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Hex;
 const eventId = "0x600aa2f4ead908bdb17c6509293ed567e544428b" as Hex;
 const otherEvent = "0x1111111111111111111111111111111111111111" as Hex;
-const callFor = (id: Hex) =>
-  encodeFunctionData({
-    abi: wavsHandlerAbi,
-    functionName: "handleSignedEnvelope",
-    args: [
-      { eventId: id, ordering: `0x${"00".repeat(12)}`, payload: "0x01" },
-      { signers: [], signatures: [], referenceBlock: 1 },
-    ],
-  });
 const tx = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
 
 /** One mined transaction: where it sits, what it calls, whether it (or a caller of the handler) reverted. */
@@ -31,7 +22,7 @@ interface MinedTx {
 
 function tracesOf(t: MinedTx): RpcTrace[] {
   const base = { type: "call", transactionHash: t.hash, blockNumber: t.block, blockHash: tx(t.block * 10) };
-  const call = { to: handler, input: callFor(t.id), callType: "call" };
+  const call = { to: handler, input: handlerCallData(t.id), callType: "call" };
   if (!t.undoneByCaller)
     return [{ ...base, action: call, traceAddress: [], ...(t.reverted ? { error: "Reverted" } : {}) }];
   return [
@@ -67,7 +58,7 @@ function chainOf(mined: MinedTx[], traces = true) {
     getTransaction: async ({ hash }: { hash: Hex }) => {
       calls.push("eth_getTransactionByHash");
       const t = mined.find((m) => m.hash === hash)!;
-      return { to: handler, input: callFor(t.id), hash };
+      return { to: handler, input: handlerCallData(t.id), hash };
     },
     getBlock: async (args: { blockNumber?: bigint; blockTag?: "latest" }) => {
       calls.push("eth_getBlockByNumber");
@@ -80,7 +71,7 @@ function chainOf(mined: MinedTx[], traces = true) {
         timestamp: n,
         transactions: mined
           .filter((m) => BigInt(m.block) === n && !m.undoneByCaller)
-          .map((m) => ({ to: handler, input: callFor(m.id), hash: m.hash })),
+          .map((m) => ({ to: handler, input: handlerCallData(m.id), hash: m.hash })),
       };
     },
   };

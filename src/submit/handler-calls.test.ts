@@ -1,18 +1,11 @@
-import { encodeFunctionData, type Hex } from "viem";
+import type { Hex } from "viem";
 import { describe, expect, it } from "vitest";
-import { wavsHandlerAbi } from "../chain/wavs-abi";
+import { handlerCallData } from "../../test/support/handler-call-data";
 import { findHandlerCalls } from "./handler-calls";
 
 const handler = "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0" as Hex;
 const eventId = "0x600aa2f4ead908bdb17c6509293ed567e544428b" as Hex;
-const input = encodeFunctionData({
-  abi: wavsHandlerAbi,
-  functionName: "handleSignedEnvelope",
-  args: [
-    { eventId, ordering: `0x${"00".repeat(12)}`, payload: "0x01" },
-    { signers: [], signatures: [], referenceBlock: 1 },
-  ],
-});
+const input = handlerCallData(eventId);
 const hashOf = (fork: string, n: bigint) => `0x${fork}${n.toString(16).padStart(63, "0")}` as Hex;
 
 /**

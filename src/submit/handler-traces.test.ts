@@ -1,19 +1,12 @@
-import { encodeFunctionData, type Hex, MethodNotFoundRpcError, RpcRequestError } from "viem";
+import { type Hex, MethodNotFoundRpcError, RpcRequestError } from "viem";
 import { describe, expect, it } from "vitest";
-import { wavsHandlerAbi } from "../chain/wavs-abi";
+import { handlerCallData } from "../../test/support/handler-call-data";
 import { handlerCallsIn, type RpcTrace, traceHandlerCalls, traceTransactionCalls } from "./handler-traces";
 
 const handler = "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0" as Hex;
 const batcher = "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Hex;
 const eventId = "0x600aa2f4ead908bdb17c6509293ed567e544428b" as Hex;
-const input = encodeFunctionData({
-  abi: wavsHandlerAbi,
-  functionName: "handleSignedEnvelope",
-  args: [
-    { eventId, ordering: `0x${"00".repeat(12)}`, payload: "0x01" },
-    { signers: [], signatures: [], referenceBlock: 1 },
-  ],
-});
+const input = handlerCallData(eventId);
 const tx = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
 const trace = (over: Partial<RpcTrace> & { to?: Hex; data?: Hex }): RpcTrace => ({
   type: "call",
