@@ -329,7 +329,8 @@ async function firePath(n: Net, path: Path): Promise<void> {
     if (!firing && drainDeadline === Infinity) drainDeadline = Date.now() + drainMs;
     if (Date.now() > drainDeadline) break;
     await readNewBlocks(n, path);
-    await new Promise((r) => setTimeout(r, 100));
+    // Every 25 ms: a landing is seen 12 ms late on average (at 100 ms it was 50 ms, a sixth of idle latency).
+    await new Promise((r) => setTimeout(r, 25));
   }
   await firer;
   await Promise.all(pending);
