@@ -19,6 +19,7 @@ import type { SubmissionMessage } from "./messages";
 import { directTimeoutMs, handSubmission, submissionMessages } from "./deliver-submissions";
 import { PeerHandOff } from "./peer-hand-off";
 import { aggregatorSettings, peerRequestHeaders } from "../aggregate/peers";
+import { withDeadline } from "../util/await-shared";
 import { isRetryable, WavsError } from "../util/errors";
 
 /** A failure that will fail again however often it is retried: acknowledge and record it. */
@@ -34,6 +35,14 @@ export class PermanentTaskError extends WavsError {
  * run time; test/node/ingest-queue-settings.test.ts fails when the two differ.
  */
 export const TRIGGERS_MAX_RETRIES = 5;
+
+/**
+ * How long one message may take before it is retried. Locally the queue hands out the next full
+ * batch only once this one returns, so one message awaiting something that never settles would
+ * stop the node's intake (a 2,000-event burst: one node took no event for minutes while its webhook
+ * kept accepting them); its redelivery takes the event's claim over (claimEvent).
+ */
+export const TRIGGER_DEADLINE_MS = 120_000;
 
 /** The delay before a retry: doubling with each attempt, at most a minute. */
 const backoffSeconds = (attempts: number) => Math.min(2 ** attempts, 60);
@@ -65,7 +74,14 @@ export async function consumeTriggers(batch: MessageBatch<TriggerMessage>, env: 
 async function consumeTrigger(env: Env, db: Db, message: Message<TriggerMessage>, handOff: PeerHandOff): Promise<void> {
   const final = isFinalAttempt(message.attempts);
   try {
-    await processTrigger(env, db, message.body, message.attempts > 1, final, handOff);
+    await withDeadline(
+      processTrigger(env, db, message.body, message.attempts > 1, final, handOff),
+      TRIGGER_DEADLINE_MS,
+      () =>
+        new WavsError("task_overdue", `the task ran past ${TRIGGER_DEADLINE_MS / 1000} s; a redelivery takes it over`, {
+          retryable: true,
+        }),
+    );
     message.ack();
   } catch (e) {
     const permanent = !isRetryable(e);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { awaitShared } from "./await-shared";
+import { awaitShared, withDeadline } from "./await-shared";
 
 describe("awaitShared", () => {
   it("takes the shared work's value when it settles in time, without doing its own", async () => {
@@ -21,5 +21,12 @@ describe("awaitShared", () => {
     const started = Date.now();
     expect(await awaitShared(never, 50, async () => 9)).toBe(9);
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+  });
+});
+
+describe("withDeadline", () => {
+  it("passes the work's value on when it is in time, and rejects with the overdue error when it is not", async () => {
+    expect(await withDeadline(Promise.resolve(1), 1_000, () => new Error("late"))).toBe(1);
+    await expect(withDeadline(new Promise(() => {}), 20, () => new Error("late"))).rejects.toThrow("late");
   });
 });

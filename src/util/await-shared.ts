@@ -24,3 +24,8 @@ export function awaitShared<T>(shared: Promise<T>, patienceMs: number, ownWork: 
     .finally(() => timer !== undefined && clearTimeout(timer))
     .then((won) => (won === "gave-up" ? ownWork() : won.value));
 }
+
+/** `work`'s outcome, or a rejection with `overdue()` once it has run `ms` (it is not stopped). */
+export function withDeadline<T>(work: Promise<T>, ms: number, overdue: () => Error): Promise<T> {
+  return awaitShared(work, ms, () => Promise.reject(overdue()));
+}
