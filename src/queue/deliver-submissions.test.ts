@@ -69,6 +69,20 @@ describe("queued submissions by reference", () => {
     expect(new Set(messages.map((m) => m.bodyKey)).size).toBe(2);
   });
 
+  it("does not deliver a submission for an event that landed here meanwhile, and drops its parked body", async () => {
+    const landed = { ...task, eventId: `0x${"e1".repeat(20)}` };
+    const [toDown] = await submissionMessages(env, [`${server}/unavailable`], { ...landed, body: "{}".padEnd(40_000) });
+    await env.DB.prepare(
+      "INSERT INTO tasks (event_id, service_id, workflow_id, status, created_at, updated_at) VALUES (?, ?, ?, 'landed', 1, 1)",
+    )
+      .bind(landed.eventId, landed.serviceId, landed.workflowId)
+      .run();
+    const delivery = batchOf(toDown!);
+    await deliverSubmissions(delivery.batch, env);
+    expect(delivery.did).toEqual(["ack"]); // a peer answering 503 would have meant "retry"
+    expect(await env.COMPONENTS.head(toDown!.bodyKey!)).toBeNull();
+  });
+
   it("delivers a parked body and deletes it; keeps it while the peer may still take it, and drops it with the last retry", async () => {
     const body = `{"p":"${"8".repeat(INLINE_SUBMISSION_BYTES)}"}`;
     const [toOk] = await submissionMessages(env, [`${server}/ok`], { ...task, body });

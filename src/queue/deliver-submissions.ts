@@ -1,5 +1,8 @@
 import { postSubmission } from "../aggregate/peer-client";
 import { peerRequestHeaders } from "../aggregate/peers";
+import { eq } from "drizzle-orm";
+import { openDb } from "../db/client";
+import { tasks } from "../db/schema";
 import { log } from "../log";
 import { wholeNumberSetting } from "../util/whole-number-setting";
 import type { SubmissionMessage } from "./messages";
@@ -97,7 +100,7 @@ export async function handSubmission(
  */
 export async function deliverSubmissions(
   batch: MessageBatch<SubmissionMessage>,
-  env: Pick<Env, "NODE_URL" | "SUBMISSION_RETRY_MAX_SECONDS" | "SUBMISSION_DELIVERY_TIMEOUT_MS" | "COMPONENTS">,
+  env: Pick<Env, "NODE_URL" | "SUBMISSION_RETRY_MAX_SECONDS" | "SUBMISSION_DELIVERY_TIMEOUT_MS" | "COMPONENTS" | "DB">,
 ): Promise<void> {
   const maxDelay = retryCeilingSeconds(env.SUBMISSION_RETRY_MAX_SECONDS);
   const timeoutMs = deliveryTimeoutMs(env.SUBMISSION_DELIVERY_TIMEOUT_MS);
@@ -116,6 +119,15 @@ export async function deliverSubmissions(
       const done = async () => {
         if (bodyKey) await env.COMPONENTS.delete(bodyKey);
       };
+      // Landed meanwhile (as this node knows it): the peer has nothing left to aggregate, and a node
+      // back from a crash would otherwise take every missed event's submissions at once (a 2,000-event
+      // burst: its own intake starved under them); a peer short of quorum asks around and adopts it.
+      if (await landedHere(env, eventId)) {
+        await done();
+        log("info", "submission not delivered: the event landed", fields);
+        message.ack();
+        return;
+      }
       const body = message.body.body ?? (bodyKey ? await (await env.COMPONENTS.get(bodyKey))?.text() : undefined);
       if (body === undefined) {
         log("warn", "a queued submission's body is gone; dropped", {
@@ -143,4 +155,13 @@ export async function deliverSubmissions(
       }
     }),
   );
+}
+
+/** Whether this node's timeline says the event landed. */
+async function landedHere(env: Pick<Env, "DB">, eventId: string): Promise<boolean> {
+  const row = await openDb(env.DB).query.tasks.findFirst({
+    columns: { status: true },
+    where: eq(tasks.eventId, eventId),
+  });
+  return row?.status === "landed";
 }
