@@ -408,8 +408,9 @@ describe("operators going down", () => {
 
   it("a node that returns late neither re-sends nor double-lands", async () => {
     await running.nodes[2]!.start();
-    // Node 2 backfills the events it missed, signs them, and (once its peers' queued submissions
-    // reach it) learns from them that they landed instead of sending a second transaction.
+    // Node 2 backfills the events it missed and signs them; its peers no longer hand it their
+    // submissions for events that landed, so it stays short of quorum and learns each landing when
+    // it asks them, never sending a second transaction.
     for (const { eventId } of landedEvents.slice(1)) {
       const task = await eventually(
         () => taskOn(2, eventId),
