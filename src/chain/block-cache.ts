@@ -1,5 +1,5 @@
 import { BlockNotFoundError, type Hex, type PublicClient } from "viem";
-import { awaitShared, SHARED_READ_PATIENCE_MS } from "../util/await-shared";
+import { createSharedReads, SHARED_READ_PATIENCE_MS } from "../util/await-shared";
 import { WavsError } from "../util/errors";
 import { type BlockLink, planBlockReads } from "./block-links";
 import { type HandlerCall, readHandlerCalls } from "./handler-calls";
@@ -24,7 +24,7 @@ const READ_WINDOW = 8;
 const MAX_ROUNDS = 16;
 
 const chains = new Map<string, Map<bigint, CachedBlock>>();
-const inFlight = new Map<string, Promise<CachedBlock | undefined>>();
+const sharedBlockReads = createSharedReads<CachedBlock | undefined>(SHARED_READ_PATIENCE_MS);
 
 function blocksOf(chainKey: string): Map<bigint, CachedBlock> {
   let blocks = chains.get(chainKey);
@@ -69,19 +69,11 @@ async function fetchBlock(client: BlockClient, which: bigint | "latest"): Promis
  * @returns undefined when the RPC node has no such block (yet) @throws on RPC failure
  */
 export function readBlock(client: BlockClient, chainKey: string, number: bigint): Promise<CachedBlock | undefined> {
-  const key = `${chainKey}:${number}`;
-  const pending = inFlight.get(key);
-  const readNow = () => {
-    const read = fetchBlock(client, number)
-      .then((block) => {
-        if (block) store(chainKey, block);
-        return block;
-      })
-      .finally(() => inFlight.get(key) === read && inFlight.delete(key));
-    inFlight.set(key, read);
-    return read;
-  };
-  return pending ? awaitShared(pending, SHARED_READ_PATIENCE_MS, readNow) : readNow();
+  return sharedBlockReads(`${chainKey}:${number}`, async () => {
+    const block = await fetchBlock(client, number);
+    if (block) store(chainKey, block);
+    return block;
+  });
 }
 
 /** What readCanonicalBlocks found: the head it read and every block from the lowest asked for to it, newest first. */

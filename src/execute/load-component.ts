@@ -5,7 +5,7 @@
  */
 import { waitUntil } from "cloudflare:workers";
 import { describeError, log } from "../log";
-import { awaitShared } from "../util/await-shared";
+import { awaitShared, createSharedReads } from "../util/await-shared";
 import type ComponentGuest from "./guest/main";
 import { ExecutionError } from "./errors";
 import { GUEST_COMPATIBILITY_DATE } from "./runtime-config";
@@ -60,13 +60,13 @@ export function componentWorkerId(digest: string): string {
 
 /** Loader ids this Worker isolate has already run: their code is (very likely) loaded. */
 const knownWorkers = new Set<string>();
-/** Artifact reads (and transpiles) in flight, so concurrent cold runs do the work once. */
-const inflight = new Map<string, Promise<ComponentArtifacts>>();
 /**
  * How long a cold run waits for another request's artifact read or transpile (await-shared.ts: that
  * request may be gone) before doing it itself; a transpile under load takes seconds.
  */
 const ARTIFACTS_PATIENCE_MS = 30_000;
+/** Artifact reads (and transpiles) in flight, so concurrent cold runs do the work once. */
+const sharedArtifactReads = createSharedReads<ComponentArtifacts>(ARTIFACTS_PATIENCE_MS);
 
 /**
  * Gets the component's worker. When this Worker isolate has not used the component yet, its
@@ -168,15 +168,7 @@ function getArtifactsOnce(
   digest: string,
   report: LoadReport,
 ): Promise<ComponentArtifacts> {
-  const readNow = () => {
-    const read = getArtifacts(env, digest, report).finally(
-      () => inflight.get(digest) === read && inflight.delete(digest),
-    );
-    inflight.set(digest, read);
-    return read;
-  };
-  const pending = inflight.get(digest);
-  return pending ? awaitShared(pending, ARTIFACTS_PATIENCE_MS, readNow) : readNow();
+  return sharedArtifactReads(digest, () => getArtifacts(env, digest, report));
 }
 
 async function getArtifacts(

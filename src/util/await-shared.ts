@@ -29,3 +29,20 @@ export function awaitShared<T>(shared: Promise<T>, patienceMs: number, ownWork: 
 export function withDeadline<T>(work: Promise<T>, ms: number, overdue: () => Error): Promise<T> {
   return awaitShared(work, ms, () => Promise.reject(overdue()));
 }
+
+/**
+ * One read per key in flight in this isolate: a caller finding one under way waits for it at most
+ * `patienceMs` (awaitShared), then reads itself (and later callers share that read).
+ */
+export function createSharedReads<T>(patienceMs: number): (key: string, read: () => Promise<T>) => Promise<T> {
+  const inFlight = new Map<string, Promise<T>>();
+  return (key, read) => {
+    const readNow = () => {
+      const reading: Promise<T> = read().finally(() => inFlight.get(key) === reading && inFlight.delete(key));
+      inFlight.set(key, reading);
+      return reading;
+    };
+    const pending = inFlight.get(key);
+    return pending ? awaitShared(pending, patienceMs, readNow) : readNow();
+  };
+}
